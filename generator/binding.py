@@ -1,0 +1,137 @@
+"""Explaining each number of a worked solution, and choosing one explanation for all.
+
+A literal such as ``60`` in ``<<60*60=3600>>`` may be a number of the question (a variable),
+an earlier step's result, or a constant licensed by the text. Each explanation is a
+Candidate with a cost; ``choose`` picks the cheapest assignment for all literals at once
+(every question number used, every step result used, few constants), and refuses when two
+cheapest assignments would compute different answers: a label is never guessed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass
+from fractions import Fraction
+
+from mathgen.errors import UnsupportedProblem
+
+from .expressions import RUNTIME, substitute, to_python
+
+_MAX_ASSIGNMENTS = 20000
+REUSE_COST = 0.3
+UNUSED_COST = 1.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    tree: tuple
+    cost: float
+    uses: tuple[str, ...]
+    label: str
+
+
+class Ambiguity(UnsupportedProblem):
+    """Two cheapest explanations of a literal compute different answers."""
+
+    def __init__(self, what: str, first: Candidate, second: Candidate):
+        self.first, self.second = first, second
+        super().__init__("ambiguous-binding", f"{what} could be {first.label} or {second.label}")
+
+
+def sym(name: str) -> tuple:
+    return ("sym", name)
+
+
+def const(value: Fraction) -> tuple:
+    return ("const", Fraction(value))
+
+
+def choose(options: list[list[Candidate]], steps: list[tuple], capacity: dict[str, int],
+           must_use: list[str], describe: list[str]) -> list[Candidate]:
+    """Cheapest assignment of one candidate per literal.
+
+    Args:
+        options: candidates for each literal, in solution order.
+        steps: for each step, its tree with ``("lit", k)`` leaves (k indexes ``options``).
+        capacity: how often each variable or step may be used before reuse costs extra.
+        must_use: variables and steps whose non-use costs extra.
+        describe: a phrase per literal for error messages.
+    """
+    for k, opts in enumerate(options):
+        if not opts:
+            raise UnsupportedProblem("unexplained-number", f"{describe[k]} is neither a number "
+                                     "of the question, an earlier result nor a known constant")
+    open_slots = [k for k, opts in enumerate(options) if len(opts) > 1]
+    total = 1
+    for k in open_slots:
+        total *= len(options[k])
+        if total > _MAX_ASSIGNMENTS:
+            raise UnsupportedProblem("ambiguous-binding",
+                                     f"too many ways to explain the numbers ({describe[k]})")
+    fixed = [opts[0] for opts in options]
+    best_cost, best = None, []
+    for combo in itertools.product(*(options[k] for k in open_slots)):
+        chosen = list(fixed)
+        for k, cand in zip(open_slots, combo):
+            chosen[k] = cand
+        cost = _cost(chosen, capacity, must_use)
+        if best_cost is None or cost < best_cost - 1e-9:
+            best_cost, best = cost, [chosen]
+        elif abs(cost - best_cost) <= 1e-9:
+            best.append(chosen)
+    if len(best) > 1:
+        reference = _fingerprint(best[0], steps)
+        for other in best[1:]:
+            if _fingerprint(other, steps) != reference:
+                k = next(k for k in open_slots if other[k] != best[0][k])
+                raise Ambiguity(describe[k], best[0][k], other[k])
+    return best[0]
+
+
+def _cost(chosen: list[Candidate], capacity: dict[str, int], must_use: list[str]) -> float:
+    uses: dict[str, int] = {}
+    cost = 0.0
+    for cand in chosen:
+        cost += cand.cost
+        for name in cand.uses:
+            uses[name] = uses.get(name, 0) + 1
+    for name, count in uses.items():
+        cost += REUSE_COST * max(0, count - capacity.get(name, 1))
+    cost += UNUSED_COST * sum(1 for name in must_use if name not in uses)
+    return cost
+
+
+def _fingerprint(chosen: list[Candidate], steps: list[tuple]) -> tuple:
+    """Step results at two fixed random points (callers add the final answer as a step)."""
+    names = sorted({n for c in chosen for n in c.uses if not n.startswith("s")})
+    out = []
+    for seed in (1, 2):
+        rng = random.Random(seed)
+        env = {n: Fraction(rng.randint(101, 99991), rng.choice((1, 1, 7))) for n in names}
+        env.update(RUNTIME)
+        values = []
+        for i, tree in enumerate(steps):
+            try:
+                value = eval(to_python(substitute(tree, [c.tree for c in chosen])), env)  # noqa: S307
+            except (ZeroDivisionError, ValueError, OverflowError, TypeError):
+                value = None
+            env[f"s{i}"] = value
+            values.append(value)
+        out.append(tuple(values))
+    return tuple(out)
+
+
+def pick_by_tiers(tiers: list[list[Candidate]], env: dict) -> Candidate | None:
+    """First tier with candidates; None when its candidates disagree at a random point."""
+    for tier in tiers:
+        if not tier:
+            continue
+        values = set()
+        for cand in tier:
+            try:
+                values.add(eval(to_python(cand.tree), dict(RUNTIME), env))  # noqa: S307
+            except (ZeroDivisionError, ValueError, OverflowError):
+                values.add(None)
+        return tier[0] if len(values) == 1 else None
+    return None

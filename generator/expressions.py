@@ -1,0 +1,232 @@
+"""Calculator expressions of worked solutions, parsed without ``eval``.
+
+``parse("16-3-4")`` gives a tree ``("sub", ("sub", ("lit", 0), ("lit", 1)), ("lit", 2))``
+and the literals ``[Literal(0, 2, "16", 16), Literal(3, 4, "3", 3), Literal(5, 6, "4", 4)]``.
+Trees are nested tuples; leaves are literals by index or named symbols, so one tree can be
+evaluated exactly with Fractions, turned into a SymPy expression, or written back as text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from mathgen.errors import UnsupportedProblem
+
+_TOKENS = re.compile(r"\s*(?:(?P<num>\d+(?:\.\d*)?|\.\d+)|(?P<op>\*\*|//|[-+*/%^(),])"
+                     r"|(?P<name>[A-Za-z_]\w*))")
+FUNCTIONS = ("gcd", "lcm", "floor", "ceil")
+_BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "//": "floordiv", "%": "mod",
+           "**": "pow", "^": "pow"}
+_MAX_DEPTH = 60
+
+
+@dataclass(frozen=True)
+class Literal:
+    start: int
+    end: int
+    text: str
+    value: Fraction
+
+
+def parse(text: str) -> tuple[tuple, list[Literal]]:
+    """Parse an arithmetic expression; raises UnsupportedProblem on anything else."""
+    tokens: list[tuple[str, str, int, int]] = []
+    pos = 0
+    stripped = text.rstrip()
+    while pos < len(stripped):
+        m = _TOKENS.match(stripped, pos)
+        if not m or m.end() == pos:
+            raise UnsupportedProblem("unsupported-expression", f"cannot read {text!r}")
+        kind = m.lastgroup
+        tokens.append((kind, m.group(kind), m.start(kind), m.end(kind)))
+        pos = m.end()
+    literals: list[Literal] = []
+    parser = _Parser(tokens, literals, text)
+    tree = parser.expr(0)
+    if parser.i != len(tokens):
+        raise UnsupportedProblem("unsupported-expression", f"unexpected text in {text!r}")
+    return tree, literals
+
+
+class _Parser:
+    def __init__(self, tokens, literals, text):
+        self.tokens, self.literals, self.text, self.i = tokens, literals, text, 0
+
+    def _peek(self):
+        return self.tokens[self.i] if self.i < len(self.tokens) else (None, None, 0, 0)
+
+    def _fail(self, what):
+        raise UnsupportedProblem("unsupported-expression", f"{what} in {self.text!r}")
+
+    def expr(self, depth):
+        if depth > _MAX_DEPTH:
+            self._fail("nesting too deep")
+        node = self.term(depth)
+        while self._peek()[1] in ("+", "-"):
+            op = self.tokens[self.i][1]
+            self.i += 1
+            node = (_BINARY[op], node, self.term(depth))
+        return node
+
+    def term(self, depth):
+        node = self.unary(depth)
+        while self._peek()[1] in ("*", "/", "//", "%"):
+            op = self.tokens[self.i][1]
+            self.i += 1
+            node = (_BINARY[op], node, self.unary(depth))
+        return node
+
+    def unary(self, depth):
+        if self._peek()[1] in ("-", "+"):
+            op = self.tokens[self.i][1]
+            self.i += 1
+            inner = self.unary(depth + 1)
+            return ("neg", inner) if op == "-" else inner
+        return self.power(depth)
+
+    def power(self, depth):
+        node = self.atom(depth)
+        if self._peek()[1] in ("**", "^"):
+            self.i += 1
+            node = ("pow", node, self.unary(depth + 1))
+        return node
+
+    def atom(self, depth):
+        kind, tok, start, end = self._peek()
+        if kind == "num":
+            self.i += 1
+            self.literals.append(Literal(start, end, tok, Fraction(tok)))
+            return ("lit", len(self.literals) - 1)
+        if tok == "(":
+            self.i += 1
+            node = self.expr(depth + 1)
+            if self._peek()[1] != ")":
+                self._fail("unbalanced parentheses")
+            self.i += 1
+            return node
+        if kind == "name" and tok.lower() in FUNCTIONS:
+            self.i += 1
+            if self._peek()[1] != "(":
+                self._fail(f"{tok} without arguments")
+            self.i += 1
+            args = [self.expr(depth + 1)]
+            while self._peek()[1] == ",":
+                self.i += 1
+                args.append(self.expr(depth + 1))
+            if self._peek()[1] != ")":
+                self._fail("unbalanced parentheses")
+            self.i += 1
+            return ("call", tok.lower(), tuple(args))
+        self._fail(f"unexpected {tok!r}" if tok else "unexpected end")
+
+
+def substitute(tree: tuple, leaves: list) -> tuple:
+    """Replace literal leaves by the trees in ``leaves`` (by literal index)."""
+    if tree[0] == "lit":
+        return leaves[tree[1]]
+    if tree[0] in ("sym", "const"):
+        return tree
+    if tree[0] == "call":
+        return ("call", tree[1], tuple(substitute(a, leaves) for a in tree[2]))
+    return (tree[0],) + tuple(substitute(a, leaves) for a in tree[1:])
+
+
+def substitute_symbols(tree: tuple, trees: dict[str, tuple]) -> tuple:
+    """Replace symbol leaves by the trees named in ``trees``."""
+    if tree[0] == "sym":
+        return trees.get(tree[1], tree)
+    if tree[0] in ("lit", "const"):
+        return tree
+    if tree[0] == "call":
+        return ("call", tree[1], tuple(substitute_symbols(a, trees) for a in tree[2]))
+    return (tree[0],) + tuple(substitute_symbols(a, trees) for a in tree[1:])
+
+
+def symbols(tree: tuple) -> set[str]:
+    """Names of the symbol leaves of a tree."""
+    if tree[0] == "sym":
+        return {tree[1]}
+    if tree[0] in ("lit", "const"):
+        return set()
+    args = tree[2] if tree[0] == "call" else tree[1:]
+    return set().union(*(symbols(a) for a in args))
+
+
+_PY_OPS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "floordiv": "//", "mod": "%"}
+
+
+def to_python(tree: tuple) -> str:
+    """Python source evaluating ``tree`` exactly over Fractions.
+
+    Leaves: ``("sym", name)`` becomes the name, ``("const", Fraction)`` a Fraction literal.
+    """
+    op = tree[0]
+    if op == "sym":
+        return tree[1]
+    if op == "const":
+        v = tree[1]
+        return f"_F({v.numerator},{v.denominator})"
+    if op == "neg":
+        return f"(-{to_python(tree[1])})"
+    if op == "pow":
+        return f"_pow({to_python(tree[1])},{to_python(tree[2])})"
+    if op == "call":
+        return f"_{tree[1]}({','.join(to_python(a) for a in tree[2])})"
+    if op == "lit":
+        raise ValueError("unbound literal")
+    return f"({to_python(tree[1])}{_PY_OPS[op]}{to_python(tree[2])})"
+
+
+def _pow(base, exp):
+    if Fraction(exp).denominator != 1 or abs(exp) > 64:
+        raise ValueError("only small whole powers are exact")
+    return Fraction(base) ** int(exp)
+
+
+def _whole(x):
+    x = Fraction(x)
+    if x.denominator != 1:
+        raise ValueError("gcd and lcm take whole numbers")
+    return int(x)
+
+
+def _gcd(*args):
+    return Fraction(math.gcd(*(_whole(a) for a in args)))
+
+
+def _lcm(*args):
+    return Fraction(math.lcm(*(_whole(a) for a in args)))
+
+
+RUNTIME = {"_F": Fraction, "_pow": _pow, "_gcd": _gcd, "_lcm": _lcm,
+           "_floor": lambda x: Fraction(math.floor(x)), "_ceil": lambda x: Fraction(math.ceil(x))}
+
+
+def evaluate(tree: tuple, values: dict[str, Fraction] | None = None) -> Fraction:
+    """Exact value of a tree whose leaves are symbols (looked up in ``values``) or constants."""
+    code = compile(to_python(tree), "<expr>", "eval")
+    return Fraction(eval(code, dict(RUNTIME), dict(values or {})))  # noqa: S307 - our own tree
+
+
+def to_sympy(tree: tuple):
+    """The tree as a SymPy expression (symbols by name, constants as Rationals)."""
+    import sympy
+
+    op = tree[0]
+    if op == "sym":
+        return sympy.Symbol(tree[1])
+    if op == "const":
+        return sympy.Rational(tree[1].numerator, tree[1].denominator)
+    if op == "neg":
+        return -to_sympy(tree[1])
+    if op == "call":
+        args = [to_sympy(a) for a in tree[2]]
+        fn = {"floor": sympy.floor, "ceil": sympy.ceiling}.get(tree[1])
+        return fn(*args) if fn else sympy.Function(tree[1])(*args)
+    a, b = to_sympy(tree[1]), to_sympy(tree[2])
+    return {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b,
+            "div": lambda: a / b, "pow": lambda: a ** b, "floordiv": lambda: sympy.floor(a / b),
+            "mod": lambda: sympy.Mod(a, b)}[op]()

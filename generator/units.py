@@ -1,0 +1,86 @@
+"""Known constants of word problems: unit conversions and the words that license them.
+
+A literal in a solution that is none of the question's numbers may still be explained by a
+constant, but only one that the text gives a reason for: 60 needs minutes, hours or seconds
+in the problem, 7 needs days or weeks, 100 needs percents, cents or centimetres.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+# value -> words (regex alternatives) whose presence licenses that constant
+_LICENSED = {
+    2: r"half|halves|twice|double|both|pair|couple|round[- ]trip|each way|back|twin|average"
+       r"|every other|every second|biweekly|pint|quart|cup|weekend|rectangle|perimeter",
+    3: r"third|triple|thrice|yard|feet|foot|teaspoon|tablespoon",
+    4: r"quarter|fourth|week|month|gallon|quart|quadruple|season|square",
+    5: r"nickel|fifth|weekday",
+    7: r"week|day",
+    8: r"pint|gallon|ounce|cup|eighth",
+    10: r"dime|decade|tenth|percent|%|mm|millimet",
+    12: r"dozen|month|year|inch|feet|foot|hour|clock",
+    16: r"ounce|pound|cup",
+    24: r"hour|day",
+    25: r"quarter",
+    30: r"month|day|minute|half",
+    31: r"month|day",
+    52: r"week|year",
+    60: r"minute|hour|second|mph|miles per|speed",
+    100: r"percent|%|cent|century|hundred|meter|metre|dollar|\$|penn",
+    365: r"year|day",
+    1000: r"thousand|kilo|milli|gram|meter|metre|liter|litre|ml|\bkg\b|\bkm\b",
+    2000: r"ton|pound",
+    3600: r"hour|second",
+    5280: r"mile|feet|foot",
+}
+_DECIMAL_LICENSED = {
+    Fraction(1, 2): r"half|halves",
+    Fraction(3, 2): r"and a half",
+    Fraction(1, 4): r"quarter|fourth",
+    Fraction(3, 4): r"quarter|fourth",
+    Fraction(1, 10): r"dime|tenth|percent|%",
+    Fraction(1, 20): r"nickel",
+    Fraction(1, 100): r"penn|cent|percent|%",
+    Fraction(5, 100): r"nickel",
+    Fraction(25, 100): r"quarter",
+}
+
+# (smaller unit, larger unit, how many of the smaller make one larger)
+_DEFINITIONS = [
+    ("days?", "weeks?", 7), ("hours?", "days?", 24), ("minutes?", "hours?", 60),
+    ("seconds?", "minutes?", 60), ("months?", "years?", 12), ("weeks?", "years?", 52),
+    ("days?", "years?", 365), ("inch(?:es)?", "(?:foot|feet)", 12), ("(?:foot|feet)", "yards?", 3),
+    ("ounces?", "pounds?", 16), ("cents?", "dollars?", 100), ("centimet(?:er|re)s?", "met(?:er|re)s?", 100),
+    ("met(?:er|re)s?", "kilomet(?:er|re)s?", 1000), ("grams?", "kilograms?", 1000),
+    ("quarts?", "gallons?", 4), ("pints?", "quarts?", 2), ("years?", "decades?", 10),
+    ("years?", "centur(?:y|ies)", 100), ("eggs?", "dozens?", 12), ("hours?", "weeks?", 168),
+    ("days?", "months?", 31), ("weeks?", "months?", 5),
+]
+_LINK = r"(?:\s+(?:a|an|per|each|every|in|in a|in an|in one|of the|of a|of every|make up a|make a))\s+"
+_DEFINITION_RES = [(re.compile(rf"\s*{small}{_LINK}{big}\b", re.IGNORECASE), factor)
+                   for small, big, factor in _DEFINITIONS]
+
+
+def licensed_constants(text: str) -> dict[Fraction, str]:
+    """Constants the words of ``text`` give a reason for, with the word that licenses each."""
+    lowered = text.lower()
+    out: dict[Fraction, str] = {Fraction(0): "zero", Fraction(1): "one"}
+    for table in (_LICENSED, _DECIMAL_LICENSED):
+        for value, words in table.items():
+            m = re.search(words, lowered)
+            if m:
+                out[Fraction(value)] = m.group()
+    return out
+
+
+def unit_bound(text: str, end: int) -> int | None:
+    """If a number ending at ``end`` counts small units per larger unit, how many fit.
+
+    '5 days a week' -> 7; '8 hours per day' -> 24; '60 minutes in an hour' -> 60.
+    """
+    for pattern, factor in _DEFINITION_RES:
+        if pattern.match(text, end):
+            return factor
+    return None
