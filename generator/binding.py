@@ -20,7 +20,6 @@ from .expressions import RUNTIME, substitute, to_python
 
 _MAX_ASSIGNMENTS = 20000
 REUSE_COST = 0.3
-UNUSED_COST = 1.0
 
 
 @dataclass(frozen=True)
@@ -48,14 +47,14 @@ def const(value: Fraction) -> tuple:
 
 
 def choose(options: list[list[Candidate]], steps: list[tuple], capacity: dict[str, int],
-           must_use: list[str], describe: list[str]) -> list[Candidate]:
+           must_use: dict[str, float], describe: list[str]) -> list[Candidate]:
     """Cheapest assignment of one candidate per literal.
 
     Args:
         options: candidates for each literal, in solution order.
         steps: for each step, its tree with ``("lit", k)`` leaves (k indexes ``options``).
         capacity: how often each variable or step may be used before reuse costs extra.
-        must_use: variables and steps whose non-use costs extra.
+        must_use: what non-use costs, for variables, steps and fixed numbers.
         describe: a phrase per literal for error messages.
     """
     for k, opts in enumerate(options):
@@ -89,7 +88,7 @@ def choose(options: list[list[Candidate]], steps: list[tuple], capacity: dict[st
     return best[0]
 
 
-def _cost(chosen: list[Candidate], capacity: dict[str, int], must_use: list[str]) -> float:
+def _cost(chosen: list[Candidate], capacity: dict[str, int], must_use: dict[str, float]) -> float:
     uses: dict[str, int] = {}
     cost = 0.0
     for cand in chosen:
@@ -98,13 +97,13 @@ def _cost(chosen: list[Candidate], capacity: dict[str, int], must_use: list[str]
             uses[name] = uses.get(name, 0) + 1
     for name, count in uses.items():
         cost += REUSE_COST * max(0, count - capacity.get(name, 1))
-    cost += UNUSED_COST * sum(1 for name in must_use if name not in uses)
+    cost += sum(penalty for name, penalty in must_use.items() if name not in uses)
     return cost
 
 
 def _fingerprint(chosen: list[Candidate], steps: list[tuple]) -> tuple:
     """Step results at two fixed random points (callers add the final answer as a step)."""
-    names = sorted({n for c in chosen for n in c.uses if not n.startswith("s")})
+    names = sorted({n for c in chosen for n in c.uses if n.startswith("n")})
     out = []
     for seed in (1, 2):
         rng = random.Random(seed)

@@ -155,29 +155,34 @@ def symbols(tree: tuple) -> set[str]:
     return set().union(*(symbols(a) for a in args))
 
 
-_PY_OPS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "floordiv": "//", "mod": "%"}
+_PY_OPS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%"}
 
 
-def to_python(tree: tuple) -> str:
+def to_python(tree: tuple, consts: dict | None = None) -> str:
     """Python source evaluating ``tree`` exactly over Fractions.
 
-    Leaves: ``("sym", name)`` becomes the name, ``("const", Fraction)`` a Fraction literal.
+    Leaves: ``("sym", name)`` becomes the name, ``("const", Fraction)`` a Fraction literal,
+    or, when ``consts`` is given, a name registered there (so hot code builds no Fractions).
     """
     op = tree[0]
     if op == "sym":
         return tree[1]
     if op == "const":
         v = tree[1]
+        if consts is not None:
+            return consts.setdefault(v, f"_c{len(consts)}")
         return f"_F({v.numerator},{v.denominator})"
     if op == "neg":
-        return f"(-{to_python(tree[1])})"
+        return f"(-{to_python(tree[1], consts)})"
     if op == "pow":
-        return f"_pow({to_python(tree[1])},{to_python(tree[2])})"
+        return f"_pow({to_python(tree[1], consts)},{to_python(tree[2], consts)})"
     if op == "call":
-        return f"_{tree[1]}({','.join(to_python(a) for a in tree[2])})"
+        return f"_{tree[1]}({','.join(to_python(a, consts) for a in tree[2])})"
     if op == "lit":
         raise ValueError("unbound literal")
-    return f"({to_python(tree[1])}{_PY_OPS[op]}{to_python(tree[2])})"
+    if op == "floordiv":
+        return f"_fdiv({to_python(tree[1], consts)},{to_python(tree[2], consts)})"
+    return f"({to_python(tree[1], consts)}{_PY_OPS[op]}{to_python(tree[2], consts)})"
 
 
 def _pow(base, exp):
@@ -202,6 +207,7 @@ def _lcm(*args):
 
 
 RUNTIME = {"_F": Fraction, "_pow": _pow, "_gcd": _gcd, "_lcm": _lcm,
+           "_fdiv": lambda a, b: Fraction(a // b),
            "_floor": lambda x: Fraction(math.floor(x)), "_ceil": lambda x: Fraction(math.ceil(x))}
 
 

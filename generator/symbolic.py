@@ -85,11 +85,32 @@ class SymbolicProblem:
         return out
 
 
+class _Retie(Exception):
+    """Two equal numbers of the question cannot be told apart: build again with them tied."""
+
+    def __init__(self, value: Fraction):
+        self.value = value
+
+
 def build(problem: Problem) -> SymbolicProblem:
-    """Symbolic form of a problem; raises UnsupportedProblem with a reason when unsure."""
+    """Symbolic form of a problem; raises UnsupportedProblem with a reason when unsure.
+
+    Equal numbers of the question ('3 sprints 3 times') are separate variables unless the
+    solution cannot tell them apart; then they share one, so either reading is right.
+    """
+    tied: frozenset = frozenset()
+    for _ in range(8):
+        try:
+            return _build(problem, tied)
+        except _Retie as retie:
+            tied = tied | {retie.value}
+    raise UnsupportedProblem("ambiguous-binding", "too many equal numbers in the question")
+
+
+def _build(problem: Problem, tied: frozenset) -> SymbolicProblem:
     question, solution = problem.question, problem.solution
     mentions = tuple(find_mentions(question))
-    variables = _variables(question, mentions)
+    variables = _variables(question, mentions, tied)
     final_match = None
     for final_match in FINAL_LINE.finditer(solution):
         pass
@@ -122,26 +143,15 @@ def build(problem: Problem) -> SymbolicProblem:
     final_k = len(lit_options) - 1
 
     capacity = {v.name: len(v.mentions) for v in variables}
-    must_use = [v.name for v in variables] + [f"s{i}" for i in range(len(step_values))]
-    ties: dict[str, str] = {}
-    while True:
-        try:
-            chosen = choose(lit_options, raw_steps + [("lit", final_k)], capacity, must_use,
-                            describe)
-            break
-        except Ambiguity as amb:
-            # The question's 200 and a result of 200 cannot be told apart: keep them equal in
-            # every variant, so both readings give the same answer.
-            names = sorted(c.tree[1] for c in (amb.first, amb.second) if c.tree[0] == "sym")
-            if len(names) != 2 or not (names[0][0] == "n" and names[1][0] == "s") \
-                    or names[0] in ties:
-                raise
-            var, step = names
-            ties[var] = step
-            lit_options = [[c for c in opts if c.tree != sym(var)]
-                           if any(c.tree == sym(step) for c in opts) else opts
-                           for opts in lit_options]
-            must_use.remove(var)
+    must_use = {v.name: 1.0 for v in variables} | {f"s{i}": 1.0 for i in range(len(step_values))}
+    fixed_keys = {c[2] for c in constants.values()}
+    variable_mentions = {i for v in variables for i in v.mentions}
+    for i, m in enumerate(mentions):
+        if i not in variable_mentions and f"f{m.value}" in fixed_keys:
+            capacity[f"f{m.value}"] = capacity.get(f"f{m.value}", 0) + 1
+            must_use[f"f{m.value}"] = 0.5
+    chosen, ties = _choose(lit_options, raw_steps + [("lit", final_k)], capacity, must_use,
+                           describe, {v.name: v.value for v in variables})
 
     steps = []
     leaves = [c.tree for c in chosen]
@@ -149,14 +159,20 @@ def build(problem: Problem) -> SymbolicProblem:
         steps.append(Step(f"s{i}", expressions.substitute(tree, leaves), step_values[i], src.text))
     if ties:
         variables = _tie(variables, ties, steps)
+    # A question number the solution never uses keeps its value: 'the two houses combined'
+    # may count what the steps add up, so changing it could make the question wrong.
+    used = {n for c in chosen for n in c.uses} | set(ties)
+    variables = tuple(v for v in variables if v.name in used)
     slots = [Slot(s, e, chosen[k].tree, "literal") for k, (s, e) in enumerate(lit_spans)]
     slots += [Slot(*src.result_span, sym(f"s{i}"), "result", src.result_style)
               for i, src in enumerate(sources)]
     slots += [Slot(*span, sym(f"s{i}"), "result") for i, src in enumerate(sources)
               for span in src.restatements]
     slots.append(Slot(final_match.start(1), final_match.end(1), chosen[final_k].tree, "final"))
+    in_use = {i for v in variables for i in v.mentions}
+    fixed = set(constants) | {m.value for i, m in enumerate(mentions) if i not in in_use}
     slots += _prose_slots(solution[:body_end], sources, chosen, lit_spans, variables, steps,
-                          constants)
+                          fixed, mentions)
     slots.sort(key=lambda s: s.start)
     return SymbolicProblem(problem, mentions, variables, tuple(steps), chosen[final_k].tree,
                            tuple(slots))
@@ -264,6 +280,41 @@ def _calculation(solution: str, start: int, lhs: str):
         return None
     return expr_text, tree, tuple(literals), _value(tree, literals), tuple(spans)
 
+def _choose(lit_options, steps, capacity, must_use, describe, values):
+    """``binding.choose``, resolving ambiguities that cannot change an answer.
+
+    When the question's 200 and a result of 200 cannot be told apart, they are kept equal in
+    every variant (the number is tied to the step), so both readings give the same answer.
+    When the question's 2 cannot be told apart from a fixed 2 ('twice'), it keeps its value.
+    """
+    ties: dict[str, str] = {}
+    while True:
+        try:
+            return choose(lit_options, steps, capacity, must_use, describe), ties
+        except Ambiguity as amb:
+            trees = sorted((amb.first.tree, amb.second.tree))
+            names = [t[1] for t in trees if t[0] == "sym"]
+            if len(names) == 2 and names[0][0] == names[1][0] == "n" \
+                    and values[names[0]] == values[names[1]]:
+                raise _Retie(values[names[0]])
+            if len(names) == 2 and names[0][0] == "n" and names[1][0] == "s" \
+                    and names[0] not in ties:
+                var, step = names
+                ties[var] = step
+                lit_options = [[c for c in opts if c.tree != sym(var)]
+                               if any(c.tree == sym(step) for c in opts) else opts
+                               for opts in lit_options]
+            elif trees[0][0] == "const" and trees[1][0] == "sym" and trees[1][1][0] == "n":
+                var = trees[1][1]
+                fixed = {var: const(values[var])}
+                lit_options = [[Candidate(expressions.substitute_symbols(c.tree, fixed), 0.2,
+                                          tuple(u for u in c.uses if u != var), c.label)
+                                if var in c.uses else c for c in opts] for opts in lit_options]
+            else:
+                raise
+            must_use.pop(var, None)
+
+
 def _tie(variables, ties: dict[str, str], steps) -> tuple[Variable, ...]:
     """Variables tied to a step become derived: their value is the step's, over free variables."""
     trees = {st.name: st.tree for st in steps}
@@ -283,22 +334,25 @@ def _tie(variables, ties: dict[str, str], steps) -> tuple[Variable, ...]:
                           derived.get(v.name)) for v in variables)
 
 
-def _variables(question: str, mentions: tuple[Mention, ...]) -> tuple[Variable, ...]:
-    groups: dict[Fraction, list[int]] = {}
-    bounds: dict[Fraction, list[int]] = {}
+def _variables(question: str, mentions: tuple[Mention, ...], tied: frozenset) -> tuple[Variable, ...]:
+    """One variable per quantity of the question; equal ones in ``tied`` share a variable."""
+    groups: dict = {}
+    bounds: dict = {}
     for i, m in enumerate(mentions):
         if not m.quantity or m.value in (0, 1):
             continue  # proportions keep their value; so do 0 and 1 (one of, a single ...)
         bound = unit_bound(question, m.end)
         if bound is not None and m.value == bound:
             continue  # "60 minutes in an hour" is a definition, not a quantity
-        groups.setdefault(m.value, []).append(i)
+        key = ("value", m.value) if m.value in tied else ("mention", i)
+        groups.setdefault(key, []).append(i)
         if bound is not None and m.value < bound:
-            bounds.setdefault(m.value, []).append(bound)
+            bounds.setdefault(key, []).append(bound)
     out = []
-    for k, (value, idx) in enumerate(groups.items()):
+    for k, (key, idx) in enumerate(groups.items()):
+        value = mentions[idx[0]].value
         percent = any(mentions[i].percent for i in idx)
-        limits = list(bounds.get(value, []))
+        limits = list(bounds.get(key, []))
         if percent and value <= 100:
             limits.append(100)
         out.append(Variable(f"n{k}", value, tuple(idx), percent,
@@ -307,14 +361,18 @@ def _variables(question: str, mentions: tuple[Mention, ...]) -> tuple[Variable, 
     return tuple(out)
 
 
-def _constants(question: str, body: str, mentions, variables) -> dict[Fraction, tuple[float, str]]:
-    """Values a literal may take without being a variable, with a cost and a label."""
-    out: dict[Fraction, tuple[float, str]] = {}
+def _constants(question: str, body: str, mentions, variables) -> dict[Fraction, tuple]:
+    """Values a literal may take without being a variable: (cost, label, use key or None).
 
-    def add(value, cost, label):
+    A number the question fixes ('half', 'one', '1/2') explains one literal cheaply, and
+    is expected to be used; a unit constant licensed by a word (60 for minutes) costs more.
+    """
+    out: dict[Fraction, tuple] = {}
+
+    def add(value, cost, label, key=None):
         value = Fraction(value)
         if value not in out or out[value][0] > cost:
-            out[value] = (cost, label)
+            out[value] = (cost, label, key)
 
     prose = ANNOTATION.sub(" ", body)
     for value, word in licensed_constants(question + " " + prose).items():
@@ -323,18 +381,18 @@ def _constants(question: str, body: str, mentions, variables) -> dict[Fraction, 
     for i, m in enumerate(mentions):
         if i in variable_mentions:
             continue
-        label = f"the fixed number '{m.text}'"
-        add(m.value, 0.5, label)
+        label, key = f"the fixed number '{m.text}'", f"f{m.value}"
+        add(m.value, 0.2, label, key)
         if m.value:
-            add(1 / m.value, 0.5, label)
+            add(1 / m.value, 0.2, label, key)
         if m.kind == "fraction":
-            add(m.value.numerator, 0.5, label)
-            add(m.value.denominator, 0.5, label)
+            add(m.value.numerator, 0.2, label, key)
+            add(m.value.denominator, 0.2, label, key)
             if m.value < 1:
-                add(1 - m.value, 0.8, label)
+                add(1 - m.value, 0.5, label, key)
         if m.percent:
-            add(m.value / 100, 0.5, label)
-            add(100, 0.5, label)
+            add(m.value / 100, 0.2, label, key)
+            add(100, 0.2, label, key)
     covered = {(m.start, m.end) for m in mentions}
     for raw in _RAW_NUMBER.finditer(question):  # times, ordinals: 7:30, 2nd
         if not any(s <= raw.start() < e for s, e in covered):
@@ -361,11 +419,11 @@ def _candidates(value: Fraction, step: int, variables, step_values, constants) -
         if sv == value:
             out.append(Candidate(sym(f"s{j}"), 0.0, (f"s{j}",), f"the result of step {j + 1}"))
     if value in constants:
-        cost, label = constants[value]
-        out.append(Candidate(const(value), cost, (), label))
+        cost, label, key = constants[value]
+        out.append(Candidate(const(value), cost, (key,) if key else (), label))
     if not out:
         for v in variables:  # a question number in other units: 2 hours -> 120 minutes
-            for c, (cost, label) in constants.items():
+            for c, (cost, label, _) in constants.items():
                 if c.denominator == 1 and c > 2 and cost >= 1.0:
                     if v.value * c == value:
                         out.append(Candidate(("mul", sym(v.name), const(c)), 2.0, (v.name,),
@@ -385,7 +443,7 @@ def _shift(tree: tuple, base: int) -> tuple:
     return (tree[0],) + tuple(_shift(a, base) if isinstance(a, tuple) else a for a in tree[1:])
 
 
-def _prose_slots(body: str, sources, chosen, lit_spans, variables, steps, constants):
+def _prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, mentions):
     """Bind every number in the solution's prose (outside calculations)."""
     rng = random.Random(0)
     env = {v.name: Fraction(rng.randint(101, 99991)) for v in variables}
@@ -400,7 +458,8 @@ def _prose_slots(body: str, sources, chosen, lit_spans, variables, steps, consta
     slots, seg_start = [], 0
     ends = [(src.start, src.end, i) for i, src in enumerate(sources)] + [(len(body), len(body), None)]
     for src_start, src_end, idx in ends:
-        prose = [m for m in find_mentions(body[seg_start:src_start]) if m.quantity]
+        prose = [m for m in find_mentions(body[seg_start:src_start], fractions=False)
+                 if m.quantity]
         echo = {}
         if idx is not None and body.startswith("<<", src_start):
             # "16 - 3 - 4 = <<16-3-4=9>>": the prose repeats the calculation before it
@@ -417,7 +476,7 @@ def _prose_slots(body: str, sources, chosen, lit_spans, variables, steps, consta
             tree = echo.get(m.start)
             if tree is None:
                 tree = _prose_tree(body, start, m, sources, line_of, lit_trees, variables, steps,
-                                   constants, env)
+                                   fixed, env, mentions)
             if tree is None and m.kind == "word":
                 continue  # 'the three of them', 'first two months': words stay as written
             if tree is None:
@@ -428,8 +487,8 @@ def _prose_slots(body: str, sources, chosen, lit_spans, variables, steps, consta
     return slots
 
 
-def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, steps, constants,
-                env):
+def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, steps, fixed, env,
+                mentions):
     value, line = mention.value, body.count("\n", 0, pos)
     here = [i for i, ln in enumerate(line_of) if ln == line]
     for i in here:  # "<<9*2=18>>18" and "= $18": the result written right after its step
@@ -439,11 +498,20 @@ def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, step
     tiers = [[Candidate(sym(f"s{i}"), 0, (), "") for i in here if steps[i].value == value],
              [Candidate(lit_trees[span], 0, (), "") for i in here
               for lit, span in zip(sources[i].literals, sources[i].spans) if lit.value == value]]
-    if mention.kind != "word":
+    if mention.kind != "word":  # words ('the two movies') are bound on their line only
         earlier = [i for i, src in enumerate(sources) if src.end <= pos and i not in here]
         tier2 = [Candidate(sym(f"s{i}"), 0, (), "") for i in reversed(earlier)
                  if steps[i].value == value]
         tier2 += [c for c in _candidates(value, 0, variables, [], {}) if c.cost == 0]
-        tiers += [tier2, [Candidate(const(value), 0, (), "")] if value in constants else []]
+        tiers += [tier2, [Candidate(const(value), 0, (), "")] if value in fixed else []]
     chosen = pick_by_tiers(tiers, env)
+    if chosen is None and ("." in mention.text or "," in mention.text or mention.money):
+        # '$4.00' written as in the question is that number, not a result that equals it
+        same = {v.name for v in variables for i in v.mentions
+                if mentions[i].text == mention.text and mentions[i].money == mention.money}
+        if len(same) == 1:
+            return sym(same.pop())
+    first = next((tier for tier in tiers if tier), [])
+    if chosen is None and first and all(c.tree[0] == "sym" and c.tree[1][0] == "n" for c in first):
+        raise _Retie(value)  # '2' could be either of the question's two 2s
     return None if chosen is None else chosen.tree

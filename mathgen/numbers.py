@@ -54,6 +54,7 @@ _TOKEN = re.compile(
     rf"|(?P<word>\b{_WORD_NUMBER}\b)",
     re.IGNORECASE,
 )
+_DIGITS = re.compile(r"\d+")
 _PERCENT_AFTER = re.compile(r"\s?(?:%|percent\b|per cent\b)", re.IGNORECASE)
 
 
@@ -108,11 +109,20 @@ def parse_decimal(text: str) -> Fraction:
     return Fraction(cleaned)
 
 
-def find_mentions(text: str) -> list[Mention]:
-    """Every number mention in ``text``, left to right (times such as 7:30 are skipped)."""
+def find_mentions(text: str, fractions: bool = True) -> list[Mention]:
+    """Every number mention in ``text``, left to right (times such as 7:30 are skipped).
+
+    With ``fractions=False``, '60/100' gives two digit mentions, as a calculation reads it.
+    """
     out: list[Mention] = []
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
+        if kind in ("frac", "mixed") and not fractions:
+            for part in _DIGITS.finditer(m.group()):
+                value = Fraction(part.group())
+                out.append(Mention(m.start() + part.start(), m.start() + part.end(),
+                                   part.group(), value, "digits"))
+            continue
         s, e, raw = m.start(), m.end(), m.group()
         if kind == "time":
             continue

@@ -1,0 +1,89 @@
+"""Sensibility constraints, inferred from the original problem.
+
+Every quantity (a question number or a step result) keeps what it was: positive stays
+positive, a whole number stays whole (eggs, people, days), a decimal keeps to cents; a
+percentage of a whole stays within (0, 100]; '5 days a week' stays at most 7; a number that
+was not 1 does not become 1 (plurals). The final answer is a step or a question number, so
+it keeps its kind too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from mathgen.numbers import decimal_places
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a value was in the original, and so must stay."""
+
+    sign: int  # 1 positive, 0 zero (stays >= 0), -1 negative
+    integer: bool
+    places: int  # most decimal places allowed when not an integer
+    upper: Fraction | None = None
+    not_one: bool = False
+
+    def admits(self, value: Fraction) -> str | None:
+        """None when ``value`` keeps this kind; otherwise what it breaks."""
+        if self.sign > 0 and value <= 0:
+            return "must stay positive"
+        if self.sign == 0 and value < 0:
+            return "must not become negative"
+        if self.sign < 0 and value >= 0:
+            return "must stay negative"
+        if self.integer:
+            if value.denominator != 1:
+                return "must stay a whole number"
+        else:
+            places = decimal_places(value)
+            if places is None or places > self.places:
+                return f"must keep to {self.places} decimal places"
+        if self.upper is not None and value > self.upper:
+            return f"must stay at most {self.upper}"
+        if self.not_one and value == 1:
+            return "must not become 1"
+        return None
+
+
+def kind_of(value: Fraction, upper: Fraction | None = None, quantity: bool = False) -> Kind:
+    sign = (value > 0) - (value < 0)
+    places = decimal_places(value)
+    return Kind(sign, value.denominator == 1, max(places or 0, 2), upper,
+                quantity and value != 1)
+
+
+@dataclass(frozen=True)
+class Constraints:
+    variables: tuple[Kind, ...]  # for every variable, free and derived, in order
+    steps: tuple[Kind, ...]
+    final: Kind
+
+    def check_variable(self, index: int, value: Fraction) -> str | None:
+        return self.variables[index].admits(value)
+
+    def violation(self, var_values, step_values, final_value, names) -> str | None:
+        """The first broken constraint, described; None when all hold."""
+        for i, (kind, value) in enumerate(zip(self.variables, var_values)):
+            broken = kind.admits(value)
+            if broken:
+                return f"question number {names[i]} {broken}"
+        for i, (kind, value) in enumerate(zip(self.steps, step_values)):
+            broken = kind.admits(value)
+            if broken:
+                return f"step {i + 1} result {broken}"
+        broken = self.final.admits(final_value)
+        return f"the answer {broken}" if broken else None
+
+
+def infer(symbolic) -> Constraints:
+    """Constraints of a symbolic problem, from its original values."""
+    from .expressions import RUNTIME, to_python
+
+    variables = tuple(kind_of(v.value, v.upper, quantity=True) for v in symbolic.variables)
+    steps = tuple(kind_of(s.value) for s in symbolic.steps)
+    env = {v.name: v.value for v in symbolic.variables} | {s.name: s.value for s in symbolic.steps}
+    env.update(RUNTIME)
+    final = Fraction(eval(to_python(symbolic.final), env))  # noqa: S307 - our own tree
+    return Constraints(variables, steps, kind_of(final))

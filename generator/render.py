@@ -1,0 +1,64 @@
+"""Writing a variant: the question in its original wording and number style, and a GSM8K
+worked solution whose every number (annotations, prose, '#### N') is recomputed exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from mathgen.numbers import Mention, format_like, plain, starts_with_vowel_sound
+
+_ARTICLE = re.compile(r"\b([Aa]n?) $")
+_PLAIN_STYLE = re.compile(r"[\d,]*(?:\.(\d*))?")
+
+
+def splice(text: str, edits: list[tuple[int, int, str]]) -> str:
+    """Apply non-overlapping (start, end, replacement) edits; fixes 'a'/'an' before numbers."""
+    out, pos = [], 0
+    for start, end, new in sorted(edits):
+        before = text[pos:start]
+        m = _ARTICLE.search(before)
+        if m and new != text[start:end]:
+            article = "an" if starts_with_vowel_sound(new) else "a"
+            if m.group(1)[0].isupper():
+                article = article.capitalize()
+            before = before[:m.start(1)] + article + " "
+        out.append(before)
+        out.append(new)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def question(symbolic, values: list[Fraction]) -> tuple[str, list[tuple[str, str]]]:
+    """The new question text, and (old, new) plain decimals for each changed mention."""
+    edits, changed = [], []
+    for var, value in zip(symbolic.variables, values):
+        if value == var.value:
+            continue
+        for i in var.mentions:
+            m = symbolic.mentions[i]
+            edits.append((m.start, m.end, format_like(value, m)))
+            changed.append((m.start, plain(var.value), plain(value)))
+    return splice(symbolic.problem.question, edits), [(o, n) for _, o, n in sorted(changed)]
+
+
+def solution(symbolic, slot_values: list[Fraction]) -> str:
+    """The worked solution with every slot rewritten."""
+    text = symbolic.problem.solution
+    edits = []
+    for slot, value in zip(symbolic.slots, slot_values):
+        original = text[slot.start:slot.end]
+        edits.append((slot.start, slot.end, _written(value, original, slot.style, slot.role)))
+    return splice(text, edits)
+
+
+def _written(value: Fraction, original: str, style: Mention | None, role: str) -> str:
+    if role == "final":
+        return format_like(value, commas=False, places=0)
+    if style is not None:
+        return format_like(value, style)
+    m = _PLAIN_STYLE.fullmatch(original)
+    places = len(m.group(1) or "") if m else 0
+    return format_like(value, commas="," in original, places=places)

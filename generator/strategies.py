@@ -1,0 +1,136 @@
+"""Perturbation strategies: how new values for a problem's numbers are drawn.
+
+Each strategy proposes values for the free variables of a symbolic problem; constraints are
+checked afterwards (``generator.constraints``). Look one up with ``get("digits:4")``.
+
+==============  ============================================================================
+similar         Same magnitude: same number of digits and trailing zeros, same decimal places
+                (16 -> 10..99, 80,000 -> 10,000..90,000, $2.50 -> $1.00..$9.90). mathgen's own.
+mmos-similar    Each number + round(N(5, 1)), drawn per number. MMOS paper (Chen et al., 2024).
+mmos-large      Each number + round(N(1000, 300)), drawn independently per number, as the MMOS
+                paper intended (its released code re-seeds the RNG per call, so every number
+                got the same shift).
+gsm-hard        One number becomes a random 7-digit integer, as GSM-HARD (Gao et al., PAL,
+                2023) built its items.
+digits:K        Every number rescaled to K digits (a random K-digit number, decimals kept).
+==============  ============================================================================
+"""
+
+from __future__ import annotations
+
+import difflib
+import random
+from fractions import Fraction
+from typing import Callable
+
+from mathgen.errors import MathgenError
+
+_DOMAIN_TRIES = 10
+
+
+class Strategy:
+    """Draws new values for a problem's free variables."""
+
+    name = ""
+
+    def propose(self, var, rng: random.Random) -> Fraction:
+        raise NotImplementedError
+
+    def draw(self, variables, rng: random.Random, admissible: Callable) -> list[Fraction]:
+        """One value per variable; a value outside its variable's domain is drawn again a few
+        times, then the variable keeps its value (a percentage of a whole cannot grow by 1000).
+        """
+        out = []
+        for var in variables:
+            for _ in range(_DOMAIN_TRIES):
+                value = self.propose(var, rng)
+                if admissible(var, value):
+                    break
+            else:
+                value = var.value
+            out.append(value)
+        return out
+
+
+def _scaled(var) -> tuple[int, int]:
+    """The value as an integer of its smallest written unit, and that unit's power of ten."""
+    scale = 10 ** var.places
+    return int(var.value * scale), scale
+
+
+class Similar(Strategy):
+    name = "similar"
+
+    def propose(self, var, rng):
+        whole, scale = _scaled(var)
+        if whole <= 0:
+            return var.value
+        digits = len(str(whole))
+        zeros = len(str(whole)) - len(str(whole).rstrip("0"))
+        zeros = min(zeros, digits - 1)
+        mantissa_digits = digits - zeros
+        low = 10 ** (mantissa_digits - 1) if mantissa_digits > 1 else 1
+        high = 10 ** mantissa_digits - 1
+        if digits == 1 and var.places == 0:
+            low = 2  # single counts: 2..9 (1 would break plurals)
+        return Fraction(rng.randint(low, high) * 10 ** zeros, scale)
+
+
+class Shift(Strategy):
+    """Each number plus round(N(mu, sigma)), drawn per number."""
+
+    def __init__(self, name: str, mu: float, sigma: float):
+        self.name, self.mu, self.sigma = name, mu, sigma
+
+    def propose(self, var, rng):
+        return var.value + round(rng.gauss(self.mu, self.sigma))
+
+
+class GsmHard(Strategy):
+    name = "gsm-hard"
+
+    def propose(self, var, rng):
+        return Fraction(rng.randint(1_000_000, 9_999_999))
+
+    def draw(self, variables, rng, admissible):
+        out = [v.value for v in variables]
+        if variables:
+            k = rng.randrange(len(variables))
+            value = self.propose(variables[k], rng)
+            if admissible(variables[k], value):
+                out[k] = value
+        return out
+
+
+class Digits(Strategy):
+    def __init__(self, k: int):
+        self.k, self.name = k, f"digits:{k}"
+
+    def propose(self, var, rng):
+        scale = 10 ** var.places
+        low = 10 ** (self.k - 1) if self.k > 1 else 2
+        return Fraction(rng.randint(low * scale, 10 ** self.k * scale - 1), scale)
+
+
+_REGISTRY: dict[str, Callable[[], Strategy]] = {
+    "similar": Similar,
+    "mmos-similar": lambda: Shift("mmos-similar", 5, 1),
+    "mmos-large": lambda: Shift("mmos-large", 1000, 300),
+    "gsm-hard": GsmHard,
+}
+NAMES = tuple(_REGISTRY) + ("digits:K",)
+
+
+def get(name: str) -> Strategy:
+    """The strategy called ``name``; a MathgenError that suggests names otherwise."""
+    if name in _REGISTRY:
+        return _REGISTRY[name]()
+    if name.startswith("digits:"):
+        k = name.split(":", 1)[1]
+        if k.isdigit() and 1 <= int(k) <= 15:
+            return Digits(int(k))
+        raise MathgenError(f"strategy {name!r}: K must be a whole number from 1 to 15 "
+                           "(for example digits:4)")
+    close = difflib.get_close_matches(name, list(_REGISTRY) + ["digits:4"], n=1)
+    hint = f"; did you mean {close[0]!r}" if close else ""
+    raise MathgenError(f"unknown strategy {name!r}{hint}; available: {', '.join(NAMES)}")
