@@ -448,11 +448,12 @@ def _prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed,
     rng = random.Random(0)
     env = {v.name: Fraction(rng.randint(101, 99991)) for v in variables}
     env.update(expressions.RUNTIME)
-    for v in variables:
-        if v.derived is not None:
-            env[v.name] = eval(expressions.to_python(v.derived), env)  # noqa: S307
-    for st in steps:
-        env[st.name] = eval(expressions.to_python(st.tree), env)  # noqa: S307 - our own tree
+    for name, tree in [(v.name, v.derived) for v in variables if v.derived is not None] \
+            + [(st.name, st.tree) for st in steps]:
+        try:
+            env[name] = eval(expressions.to_python(tree), env)  # noqa: S307 - our own tree
+        except (ZeroDivisionError, ValueError, OverflowError, TypeError):
+            env[name] = None
     lit_trees = {span: chosen[k].tree for k, span in enumerate(lit_spans)}
     line_of = [body.count("\n", 0, src.start) for src in sources]
     slots, seg_start = [], 0

@@ -13,21 +13,22 @@ from fractions import Fraction
 # value -> words (regex alternatives) whose presence licenses that constant
 _LICENSED = {
     2: r"half|halves|twice|double|both|pair|couple|round[- ]trip|each way|back|twin|average"
-       r"|every other|every second|biweekly|pint|quart|cup|weekend|rectangle|perimeter",
+       r"|every other|every second|biweekly|pint|quart|cup|weekend|rectangle|perimeter"
+       r"|diameter|radius",
     3: r"third|triple|thrice|yard|feet|foot|teaspoon|tablespoon",
     4: r"quarter|fourth|week|month|gallon|quart|quadruple|season|square",
-    5: r"nickel|fifth|weekday",
+    5: r"nickel|fifth|weekday|cent|coin",
     7: r"week|day",
     8: r"pint|gallon|ounce|cup|eighth",
-    10: r"dime|decade|tenth|percent|%|mm|millimet",
+    10: r"dime|decade|tenth|percent|%|mm|millimet|cent|coin|\btens\b",
     12: r"dozen|month|year|inch|feet|foot|hour|clock",
     16: r"ounce|pound|cup",
     24: r"hour|day",
-    25: r"quarter",
+    25: r"quarter|cent|coin",
     30: r"month|day|minute|half",
     31: r"month|day",
     52: r"week|year",
-    60: r"minute|hour|second|mph|miles per|speed",
+    60: r"minute|hour|second|mph|miles per|speed|\d:\d\d",
     100: r"percent|%|cent|century|hundred|meter|metre|dollar|\$|penn",
     365: r"year|day",
     1000: r"thousand|kilo|milli|gram|meter|metre|liter|litre|ml|\bkg\b|\bkm\b",
@@ -38,6 +39,8 @@ _LICENSED = {
 _DECIMAL_LICENSED = {
     Fraction(1, 2): r"half|halves",
     Fraction(3, 2): r"and a half",
+    Fraction(314, 100): r"circle|circular|round|radius|diameter|circumference",
+    Fraction(22, 7): r"circle|circular|round|radius|diameter|circumference",
     Fraction(1, 4): r"quarter|fourth",
     Fraction(3, 4): r"quarter|fourth",
     Fraction(1, 10): r"dime|tenth|percent|%",
@@ -63,10 +66,15 @@ _DEFINITION_RES = [(re.compile(rf"\s*{small}{_LINK}{big}\b", re.IGNORECASE), fac
                    for small, big, factor in _DEFINITIONS]
 
 
+_LIST = re.compile(r"\b\d[\d,.]*(?:, \d[\d,.]*)+,? and (?:a )?\d[\d,.]*")
+
+
 def licensed_constants(text: str) -> dict[Fraction, str]:
     """Constants the words of ``text`` give a reason for, with the word that licenses each."""
     lowered = text.lower()
     out: dict[Fraction, str] = {Fraction(0): "zero", Fraction(1): "one"}
+    for m in _LIST.finditer(text):  # '30, 14, 21 and 25' licenses 4, the count (for a mean)
+        out.setdefault(Fraction(len(re.findall(r"\d[\d,.]*", m.group()))), "a list's length")
     for table in (_LICENSED, _DECIMAL_LICENSED):
         for value, words in table.items():
             m = re.search(words, lowered)

@@ -39,7 +39,7 @@ _WORD_BY_VALUE = {v: k for k, v in _ONES.items()} | {v: k for k, v in _TENS.item
 
 _CARDINAL = "|".join(sorted(list(_ONES) + list(_TENS), key=len, reverse=True))
 _WORD_NUMBER = (rf"(?:{_CARDINAL})(?:[- ](?:{'|'.join(_ONES)}))?"
-                rf"(?:\s+(?:hundred|thousand|million)(?:\s+(?:and\s+)?(?:{_CARDINAL})"
+                rf"(?:\s+(?:hundred|thousand|million)(?:[\s-]+(?:and\s+)?(?:{_CARDINAL})"
                 rf"(?:[- ](?:{'|'.join(_ONES)}))?)?)*")
 _FRACTION_WORD = (rf"(?:a|one|{'|'.join(k for k in _ONES if k not in ('zero', 'one'))})"
                   rf"[- ](?:{'|'.join(_DENOMS)})")

@@ -1,0 +1,314 @@
+"""Input formats -> Problem, with a GSM8K-style worked solution for every format.
+
+=========  ==========================================  ==========================================
+format     fields                                      solution
+=========  ==========================================  ==========================================
+gsm8k      question, answer ('... <<a*b=c>>c ... #### N')  as given
+tora       question, gt_cot, gt (ToRA output files)     gt_cot + '#### gt'
+svamp      Body, Question, Equation, Answer             the equation as one annotated step
+asdiv      body, question, formula, answer ('9 (apples)')  each 'expr=result' of the formula
+gsm-hard   input, code, target                          each assignment of the program, read (not
+                                                         run) as an annotated step
+=========  ==========================================  ==========================================
+
+The format is detected from the first row's fields; ``format=`` forces one.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable, Iterator
+
+from mathgen.errors import InputError
+from mathgen.io import read_jsonl
+from mathgen.numbers import parse_decimal, plain
+from mathgen.records import Problem, Rejection
+
+
+class _Unsupported(Exception):
+    """A valid row whose content mathgen cannot use: becomes a Rejection with this reason."""
+
+    def __init__(self, reason: str, detail: str):
+        self.reason, self.detail = reason, detail
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    fields: tuple[str, ...]
+    convert: Callable[[dict, Path, int], tuple[str, str, Fraction]]  # question, solution, answer
+
+
+def _text(row: dict, field: str, path: Path, line: int, fmt: str) -> str:
+    value = row.get(field)
+    if value is None:
+        raise InputError("missing", path=path, line=line, field=field,
+                         hint=f"a {fmt} row needs {', '.join(repr(f) for f in FORMATS[fmt].fields)}")
+    if not isinstance(value, str):
+        raise InputError(f"expected text, found {type(value).__name__}", path=path, line=line,
+                         field=field)
+    return value
+
+
+def _number(text, path, line, field, hint) -> Fraction:
+    try:
+        return parse_decimal(str(text).replace("$", "").strip().rstrip("."))
+    except ValueError:
+        raise InputError(f"{str(text)[:40]!r} is not a number", path=path, line=line, field=field,
+                         hint=hint) from None
+
+
+def _gsm8k(row, path, line):
+    question = _text(row, "question", path, line, "gsm8k")
+    answer = _text(row, "answer", path, line, "gsm8k")
+    final = re.findall(r"^####[ \t]*(.*?)[ \t]*$", answer, re.MULTILINE)
+    if not final:
+        raise InputError("has no final '#### N' line", path=path, line=line, field="answer",
+                         hint="GSM8K answers end with a line such as '#### 18'")
+    value = _number(final[-1], path, line, "answer", "the '#### N' line must hold a number")
+    return question, answer, value
+
+
+def _tora(row, path, line):
+    question = _text(row, "question", path, line, "tora")
+    cot = _text(row, "gt_cot", path, line, "tora")
+    gt = row.get("gt")
+    value = _number(gt, path, line, "gt", "'gt' must be the numeric answer")
+    return question, f"{cot.rstrip()}\n#### {plain(value)}", value
+
+
+def _join(body: str, question: str) -> str:
+    body, question = body.strip(), question.strip()
+    if not body or body[-1] in ".!?":
+        return f"{body} {question}".strip()
+    return f"{body}, {question[:1].lower()}{question[1:]}"
+
+
+def _calc(expr: str) -> str:
+    """A calculation with numbers written as people write them ('290.0' -> '290')."""
+    expr = re.sub(r"\s+", "", re.sub(r"(\d+)\.0+\b", r"\1", expr))
+    while expr.startswith("(") and expr.endswith(")") and _balanced(expr[1:-1]):
+        expr = expr[1:-1]
+    return expr
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _exact(expr: str) -> Fraction:
+    from mathgen.errors import UnsupportedProblem
+    from mathgen.generator.expressions import evaluate, parse, substitute
+
+    try:
+        tree, literals = parse(expr)
+        return evaluate(substitute(tree, [("const", x.value) for x in literals]))
+    except (UnsupportedProblem, ZeroDivisionError, ValueError, OverflowError) as err:
+        raise _Unsupported("unsupported-formula", f"{expr}: {err}") from None
+
+
+def _solution(steps: list[str], final: Fraction) -> str:
+    lines = []
+    for expr in steps:
+        shown = plain(_exact(expr))
+        pretty = re.sub(r"(?<=[\d)])([-+*/])(?=[\d(])", r" \1 ", expr).replace(",", ", ")
+        lines.append(f"{pretty} = <<{expr}={shown}>>{shown}")
+    lines.append(f"#### {plain(final)}")
+    return "\n".join(lines)
+
+
+def _check(steps: list[str], answer: Fraction, tolerance: float = 1e-6) -> Fraction:
+    """The exact value of the last step that agrees with the label."""
+    values = [_exact(expr) for expr in steps]
+    if any("/" in plain(v) for v in values):
+        raise _Unsupported("unsupported-formula", "a step has no exact decimal value")
+    for value in reversed(values):
+        if abs(float(value - answer)) <= tolerance * max(1.0, abs(float(answer))):
+            return value
+    raise _Unsupported("label-mismatch", f"the steps give {plain(values[-1])}, the label is "
+                       f"{plain(answer)}")
+
+
+def _svamp(row, path, line):
+    body = _text(row, "Body", path, line, "svamp")
+    question = _text(row, "Question", path, line, "svamp")
+    equation = _text(row, "Equation", path, line, "svamp")
+    answer = _number(row.get("Answer"), path, line, "Answer", "'Answer' must be a number")
+    steps = [_calc(equation)]
+    final = _check(steps, answer)
+    return _join(body, question), _solution(steps, final), final
+
+
+_ASDIV_STEP = re.compile(r"^\s*(.+?)\s*=\s*(-?[\d.]+)(?:\s*r\s*(\d+))?\s*$")
+_ASDIV_UNIT = re.compile(r"\s*\([A-Za-z]+(?:/[A-Za-z]+)?\)|(?<=\d)\s*(?:cents?|dollars?)\b")
+_ASDIV_RATIO = re.compile(r"^([\d.]+)\s*:\s*([\d.]+)\s*=\s*([\d.]+)\s*:\s*([\d.]+)$")
+
+
+def _asdiv(row, path, line):
+    body = _text(row, "body", path, line, "asdiv")
+    question = _text(row, "question", path, line, "asdiv")
+    formula = _text(row, "formula", path, line, "asdiv")
+    answer_text = _text(row, "answer", path, line, "asdiv")
+    head = answer_text.split(" (")[0].strip()
+    if not re.fullmatch(r"-?[\d.]+(?:/\d+)?", head):
+        raise _Unsupported("non-numeric-answer", f"the answer {answer_text!r} is not a number")
+    answer = Fraction(head)
+    steps = []
+    parts = formula.split(";")
+    for k, part in enumerate(parts):
+        part = _ASDIV_UNIT.sub("", part).strip()
+        ratio = _ASDIV_RATIO.match(part)
+        if ratio:  # 2:3=12:x -> x = 12*3/2
+            a, b, c, d = ratio.groups()
+            if Fraction(d) == answer:
+                steps.append(f"{c}*{b}/{a}")
+            elif Fraction(c) == answer:
+                steps.append(f"{d}*{a}/{b}")
+            else:
+                raise _Unsupported("unsupported-formula", f"cannot read {part!r}")
+            continue
+        m = _ASDIV_STEP.match(part)
+        if not m:
+            raise _Unsupported("unsupported-formula", f"cannot read {part!r}")
+        expr = _calc(m.group(1)).replace("GCD(", "gcd(").replace("LCM[", "lcm(").replace("]", ")")
+        if m.group(3) is not None and int(m.group(3)) != 0:  # 17/5=3 r2
+            num, _, den = expr.rpartition("/")
+            if not num or not re.fullmatch(r"[\d.]+", den):
+                raise _Unsupported("unsupported-formula", f"cannot read {part!r}")
+            quotient, remainder = Fraction(m.group(2)), Fraction(m.group(3))
+            kind = row.get("solution_type", "")
+            if k < len(parts) - 1:  # later parts may use either
+                steps += [f"{num}//{den}", f"{num}%{den}"]
+            elif quotient + 1 == answer and kind != "Surplus":  # 3 full buses and one more
+                steps.append(f"ceil({num}/{den})")
+            elif remainder == answer and (quotient != answer or kind == "Surplus"):
+                steps.append(f"{num}%{den}")  # what is left over
+            else:
+                steps.append(f"{num}//{den}")
+        else:
+            steps.append(expr)
+    final = _check(steps, answer)
+    return _join(body, question), _solution(steps, final), final
+
+
+def _gsm_hard(row, path, line):
+    question = _text(row, "input", path, line, "gsm-hard")
+    code = _text(row, "code", path, line, "gsm-hard")
+    target = row.get("target")
+    if not isinstance(target, (int, float)) or isinstance(target, bool):
+        raise InputError("must be a number", path=path, line=line, field="target",
+                         hint="GSM-HARD rows carry the program's output as 'target'")
+    steps = _program_steps(code)
+    final = _check(steps, Fraction(target), tolerance=1e-4)
+    return question, _solution(steps, final), final
+
+
+def _program_steps(code: str) -> list[str]:
+    """Straight-line arithmetic of a PAL program, read with ``ast`` and never run."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as err:
+        raise _Unsupported("unsupported-program", f"not valid Python ({err.msg})") from None
+    funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    if len(funcs) != 1:
+        raise _Unsupported("unsupported-program", "expected one solution() function")
+    names: dict[str, str] = {}  # variable -> how it is written in later steps
+    steps: list[str] = []
+    for node in funcs[0].body:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue  # docstring
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                and isinstance(node.targets[0], ast.Name):
+            expr = _program_expr(node.value, names)
+            if not isinstance(node.value, ast.BinOp):
+                names[node.targets[0].id] = expr  # a number of the question, or an alias
+                continue
+            steps.append(expr)
+            value = plain(_exact(expr))
+            names[node.targets[0].id] = f"({expr})" if "/" in value else value
+            continue
+        if isinstance(node, ast.Return) and node.value is not None:
+            expr = _program_expr(node.value, names)
+            if not steps or expr not in (plain(_exact(steps[-1])), f"({steps[-1]})"):
+                steps.append(expr)
+            return steps
+        raise _Unsupported("unsupported-program", f"line {node.lineno}: only assignments of "
+                           "arithmetic and a return are read")
+    raise _Unsupported("unsupported-program", "solution() returns nothing")
+
+
+_AST_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
+            ast.Mod: "%", ast.Pow: "**"}
+
+
+def _program_expr(node, values: dict[str, str]) -> str:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+            and not isinstance(node.value, bool):
+        return plain(Fraction(str(node.value)))
+    if isinstance(node, ast.Name):
+        if node.id not in values:
+            raise _Unsupported("unsupported-program", f"unknown name {node.id!r}")
+        return values[node.id]
+    if isinstance(node, ast.BinOp) and type(node.op) in _AST_OPS:
+        return (f"{_program_expr(node.left, values)}{_AST_OPS[type(node.op)]}"
+                f"{_program_expr(node.right, values)}")
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return f"-{_program_expr(node.operand, values)}"
+    raise _Unsupported("unsupported-program", f"line {getattr(node, 'lineno', '?')}: "
+                       f"{type(node).__name__} is not plain arithmetic")
+
+
+FORMATS: dict[str, Format] = {
+    "gsm8k": Format("gsm8k", ("question", "answer"), _gsm8k),
+    "tora": Format("tora", ("question", "gt_cot", "gt"), _tora),
+    "svamp": Format("svamp", ("Body", "Question", "Equation", "Answer"), _svamp),
+    "asdiv": Format("asdiv", ("body", "question", "formula", "answer"), _asdiv),
+    "gsm-hard": Format("gsm-hard", ("input", "code", "target"), _gsm_hard),
+}
+_DETECT_ORDER = ("gsm-hard", "svamp", "asdiv", "tora", "gsm8k")
+
+
+def detect(row: dict, path, line: int) -> str:
+    """The format whose fields the row has; an InputError listing the fields otherwise."""
+    for name in _DETECT_ORDER:
+        if all(f in row for f in FORMATS[name].fields):
+            return name
+    fields = ", ".join(sorted(map(str, row))[:8]) or "none"
+    raise InputError(f"cannot tell the format from the fields ({fields})", path=path, line=line,
+                     hint=f"use --format with one of: {', '.join(FORMATS)}")
+
+
+def load_problems(path, format: str | None = None,
+                  skip_invalid: bool = False) -> Iterator[Problem | Rejection]:
+    """Problems of one file in order; rows that cannot be used come as Rejections."""
+    path = Path(path)
+    if format is not None and format not in FORMATS:
+        raise InputError(f"unknown format {format!r}", path=path,
+                         hint=f"choose one of: {', '.join(FORMATS)}")
+    fmt = FORMATS[format] if format else None
+    for line, row in read_jsonl(path, skip_invalid=skip_invalid):
+        source_id = f"{path.stem}:{line}"
+        try:
+            if isinstance(row, InputError):
+                raise row
+            if fmt is None:
+                fmt = FORMATS[detect(row, path, line)]
+            question, solution, answer = fmt.convert(row, path, line)
+        except InputError as err:
+            if not skip_invalid:
+                raise
+            yield Rejection(source_id, line, "invalid-input", str(err))
+            continue
+        except _Unsupported as err:
+            yield Rejection(source_id, line, err.reason, err.detail)
+            continue
+        yield Problem(source_id, line, question, solution, answer, fmt.name)
