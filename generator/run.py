@@ -1,0 +1,87 @@
+"""``mathgen perturb`` as a library call: files in, variants and rejections out, counts back."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Callable, Iterable
+
+from mathgen.formats import load_problems
+from mathgen.io import AtomicJsonl
+from mathgen.records import Rejection
+
+from .perturb import DEFAULT_TRIES, perturb_all
+
+
+@dataclass
+class Summary:
+    files: int = 0
+    problems: int = 0
+    perturbed: int = 0  # problems that gave at least one variant
+    variants: int = 0
+    rejected: Counter = field(default_factory=Counter)
+
+    def lines(self) -> list[str]:
+        out = [f"read {self.problems} problems from {self.files} file(s)",
+               f"wrote {self.variants} variants for {self.perturbed} problems",
+               f"rejected {sum(self.rejected.values())} problems"
+               + (":" if self.rejected else "")]
+        width = max((len(r) for r in self.rejected), default=0)
+        out += [f"  {reason:<{width}}  {count}" for reason, count in self.rejected.most_common()]
+        return out
+
+
+def default_input() -> Path:
+    """The problems shipped with mathgen, used when no input is given."""
+    return Path(str(resources.files("mathgen.templates") / "defaults.jsonl"))
+
+
+def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None = None,
+                  format: str | None = None, skip_invalid: bool = False,
+                  strategy: str = "similar", n: int = 1, seed: int = 0, constrained: bool = True,
+                  tries: int = DEFAULT_TRIES, workers: int = 1,
+                  progress: Callable[[int], None] | None = None) -> Summary:
+    """Perturb every problem of every input file; write variants (and rejections) as JSONL.
+
+    Nothing is lost: every input row ends as variants in ``output`` or as a rejection counted
+    in the summary (and written to ``rejects`` when given).
+    """
+    inputs = list(inputs) or [default_input()]
+    summary = Summary(files=len(inputs))
+
+    def problems():
+        for path in inputs:
+            yield from load_problems(path, format=format, skip_invalid=skip_invalid)
+
+    with AtomicJsonl(output) as out, _maybe(rejects) as rej:
+        for result in perturb_all(problems(), strategy=strategy, n=n, seed=seed,
+                                  constrained=constrained, tries=tries, workers=workers):
+            summary.problems += 1
+            if isinstance(result, Rejection):
+                summary.rejected[result.reason] += 1
+                if rej is not None:
+                    rej.write(result.to_json())
+            else:
+                summary.perturbed += 1
+                summary.variants += len(result)
+                for variant in result:
+                    out.write(variant.to_json())
+            if progress is not None:
+                progress(1)
+    return summary
+
+
+class _maybe:
+    """An AtomicJsonl when a path is given, else nothing."""
+
+    def __init__(self, path):
+        self.writer = AtomicJsonl(path) if path is not None else None
+
+    def __enter__(self):
+        return self.writer.__enter__() if self.writer else None
+
+    def __exit__(self, *exc):
+        if self.writer:
+            self.writer.__exit__(*exc)
