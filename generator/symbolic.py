@@ -172,7 +172,7 @@ def _build(problem: Problem, tied: frozenset) -> SymbolicProblem:
     in_use = {i for v in variables for i in v.mentions}
     fixed = set(constants) | {m.value for i, m in enumerate(mentions) if i not in in_use}
     slots += _prose_slots(solution[:body_end], sources, chosen, lit_spans, variables, steps,
-                          fixed, mentions)
+                          fixed, mentions, question)
     slots.sort(key=lambda s: s.start)
     return SymbolicProblem(problem, mentions, variables, tuple(steps), chosen[final_k].tree,
                            tuple(slots))
@@ -263,6 +263,7 @@ def _value(tree, literals) -> Fraction | None:
 def _calculation(solution: str, start: int, lhs: str):
     """Parse 'A op B op C' written in prose at ``start``: (text, tree, literals, value, spans)."""
     parts, spans = [], []
+    lhs = re.sub(r"/[A-Za-z]+", lambda m: " " * len(m.group()), lhs)  # '$600/month': a unit
     for tok in re.finditer(rf"{_NUM}|{_OP_TOKEN.pattern}", lhs):
         text = tok.group()
         if _NUM_TOKEN.fullmatch(text):
@@ -443,7 +444,8 @@ def _shift(tree: tuple, base: int) -> tuple:
     return (tree[0],) + tuple(_shift(a, base) if isinstance(a, tuple) else a for a in tree[1:])
 
 
-def _prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, mentions):
+def _prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, mentions,
+                 question: str):
     """Bind every number in the solution's prose (outside calculations)."""
     rng = random.Random(0)
     env = {v.name: Fraction(rng.randint(101, 99991)) for v in variables}
@@ -455,6 +457,8 @@ def _prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed,
         except (ZeroDivisionError, ValueError, OverflowError, TypeError):
             env[name] = None
     lit_trees = {span: chosen[k].tree for k, span in enumerate(lit_spans)}
+    units = {v.name: _word_after(question, mentions[v.mentions[0]].end) for v in variables}
+    units.update({f"s{i}": _word_after(body, src.result_span[1]) for i, src in enumerate(sources)})
     line_of = [body.count("\n", 0, src.start) for src in sources]
     slots, seg_start = [], 0
     ends = [(src.start, src.end, i) for i, src in enumerate(sources)] + [(len(body), len(body), None)]
@@ -477,7 +481,7 @@ def _prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed,
             tree = echo.get(m.start)
             if tree is None:
                 tree = _prose_tree(body, start, m, sources, line_of, lit_trees, variables, steps,
-                                   fixed, env, mentions)
+                                   fixed, env, mentions, units)
             if tree is None and m.kind == "word":
                 continue  # 'the three of them', 'first two months': words stay as written
             if tree is None:
@@ -488,8 +492,14 @@ def _prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed,
     return slots
 
 
+def _word_after(text: str, end: int) -> str | None:
+    """The noun after a number ('4 containers' -> 'container'), for telling equal numbers apart."""
+    m = re.match(r"(?:>>)?\$?[\d,.]*\s*%?\s*(?:[a-z]+-)?([A-Za-z]+)", text[end:end + 40])
+    return m.group(1).lower().rstrip("s") if m else None
+
+
 def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, steps, fixed, env,
-                mentions):
+                mentions, units):
     value, line = mention.value, body.count("\n", 0, pos)
     here = [i for i, ln in enumerate(line_of) if ln == line]
     for i in here:  # "<<9*2=18>>18" and "= $18": the result written right after its step
@@ -506,6 +516,13 @@ def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, step
         tier2 += [c for c in _candidates(value, 0, variables, [], {}) if c.cost == 0]
         tiers += [tier2, [Candidate(const(value), 0, (), "")] if value in fixed else []]
     chosen = pick_by_tiers(tiers, env)
+    if chosen is None:  # '5 dinosaur children' is the question's 5 children, not 5 pounds
+        first = next((tier for tier in tiers if tier), [])
+        word = _word_after(body, pos + len(mention.text))
+        agree = {c.tree for c in first if c.tree[0] == "sym" and word
+                 and units.get(c.tree[1]) == word}
+        if len(agree) == 1:
+            return agree.pop()
     if chosen is None and ("." in mention.text or "," in mention.text or mention.money):
         # '$4.00' written as in the question is that number, not a result that equals it
         same = {v.name for v in variables for i in v.mentions
