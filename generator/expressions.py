@@ -134,6 +134,18 @@ def substitute(tree: tuple, leaves: list) -> tuple:
     return (tree[0],) + tuple(substitute(a, leaves) for a in tree[1:])
 
 
+def divisor_literals(tree: tuple) -> set[int]:
+    """Indices of the literals that something is divided by (the 2 of 'x/2', 'x/(2)')."""
+    out: set[int] = set()
+    if tree[0] in ("div", "floordiv") and tree[2][0] == "lit":
+        out.add(tree[2][1])
+    args = tree[2] if tree[0] == "call" else tree[1:]
+    for a in args:
+        if isinstance(a, tuple):
+            out |= divisor_literals(a)
+    return out
+
+
 def substitute_symbols(tree: tuple, trees: dict[str, tuple]) -> tuple:
     """Replace symbol leaves by the trees named in ``trees``."""
     if tree[0] == "sym":

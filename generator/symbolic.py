@@ -124,8 +124,10 @@ def _build(problem: Problem, tied: frozenset) -> SymbolicProblem:
     lit_options, lit_spans, describe, raw_steps, step_values = [], [], [], [], []
     for i, src in enumerate(sources):
         base = len(lit_options)
-        for lit, span in zip(src.literals, src.spans):
-            lit_options.append(_candidates(lit.value, i, variables, step_values, constants))
+        divisors = expressions.divisor_literals(src.tree)
+        for k, (lit, span) in enumerate(zip(src.literals, src.spans)):
+            lit_options.append(_candidates(lit.value, i, variables, step_values, constants,
+                                           divisor=k in divisors))
             lit_spans.append(span)
             describe.append(f"{lit.text} in step {i + 1} ({src.text})")
         raw_steps.append(_shift(src.tree, base))
@@ -144,7 +146,7 @@ def _build(problem: Problem, tied: frozenset) -> SymbolicProblem:
 
     capacity = {v.name: len(v.mentions) for v in variables}
     must_use = {v.name: 1.0 for v in variables} | {f"s{i}": 1.0 for i in range(len(step_values))}
-    fixed_keys = {c[2] for c in constants.values()}
+    fixed_keys = {e[2] for entries in constants.values() for e in entries}
     variable_mentions = {i for v in variables for i in v.mentions}
     for i, m in enumerate(mentions):
         if i not in variable_mentions and f"f{m.value}" in fixed_keys:
@@ -362,18 +364,19 @@ def _variables(question: str, mentions: tuple[Mention, ...], tied: frozenset) ->
     return tuple(out)
 
 
-def _constants(question: str, body: str, mentions, variables) -> dict[Fraction, tuple]:
-    """Values a literal may take without being a variable: (cost, label, use key or None).
+def _constants(question: str, body: str, mentions, variables) -> dict[Fraction, list]:
+    """Values a literal may take without being a variable: [(cost, label, use key or None,
+    divisor only)]. 'half' explains a 2 only where something is divided by it.
 
     A number the question fixes ('half', 'one', '1/2') explains one literal cheaply, and
     is expected to be used; a unit constant licensed by a word (60 for minutes) costs more.
     """
     out: dict[Fraction, tuple] = {}
 
-    def add(value, cost, label, key=None):
-        value = Fraction(value)
-        if value not in out or out[value][0] > cost:
-            out[value] = (cost, label, key)
+    def add(value, cost, label, key=None, divisor=False):
+        entries = out.setdefault(Fraction(value), [])
+        entries.append((cost, label, key, divisor))
+        entries.sort(key=lambda e: (e[0], e[3]))
 
     prose = ANNOTATION.sub(" ", body)
     for value, word in licensed_constants(question + " " + prose).items():
@@ -385,10 +388,10 @@ def _constants(question: str, body: str, mentions, variables) -> dict[Fraction, 
         label, key = f"the fixed number '{m.text}'", f"f{m.value}"
         add(m.value, 0.2, label, key)
         if m.value:
-            add(1 / m.value, 0.2, label, key)
+            add(1 / m.value, 0.2, label, key, divisor=m.value < 1)
         if m.kind == "fraction":
             add(m.value.numerator, 0.2, label, key)
-            add(m.value.denominator, 0.2, label, key)
+            add(m.value.denominator, 0.2, label, key, divisor=True)
             if m.value < 1:
                 add(1 - m.value, 0.5, label, key)
         if m.percent:
@@ -401,7 +404,8 @@ def _constants(question: str, body: str, mentions, variables) -> dict[Fraction, 
     return out
 
 
-def _candidates(value: Fraction, step: int, variables, step_values, constants) -> list[Candidate]:
+def _candidates(value: Fraction, step: int, variables, step_values, constants,
+                divisor: bool = False) -> list[Candidate]:
     out = []
     hundred = const(100)
     for v in variables:
@@ -419,12 +423,13 @@ def _candidates(value: Fraction, step: int, variables, step_values, constants) -
     for j, sv in enumerate(step_values[:step]):
         if sv == value:
             out.append(Candidate(sym(f"s{j}"), 0.0, (f"s{j}",), f"the result of step {j + 1}"))
-    if value in constants:
-        cost, label, key = constants[value]
+    usable = [e for e in constants.get(value, ()) if divisor or not e[3]]
+    if usable:
+        cost, label, key, _ = usable[0]
         out.append(Candidate(const(value), cost, (key,) if key else (), label))
     if not out:
         for v in variables:  # a question number in other units: 2 hours -> 120 minutes
-            for c, (cost, label, _) in constants.items():
+            for c, ((cost, label, _, _), *_) in constants.items():
                 if c.denominator == 1 and c > 2 and cost >= 1.0:
                     if v.value * c == value:
                         out.append(Candidate(("mul", sym(v.name), const(c)), 2.0, (v.name,),

@@ -1,0 +1,227 @@
+"""Cross-checking variant labels with real programs: put the new numbers into a program that
+solved the original problem, run it in a separate process, and read the number it prints.
+
+    program = "x = 16 - 3 - 4\\nprint(x * 2)"
+    new = substitute_literals(program, {Fraction(16): "21"})   # "x = 21 - 3 - 4\\n..."
+    [run] = run_programs([new])                                # ProgramRun(stdout="28\\n", ...)
+    agrees(run.stdout, "28")                                   # True
+
+Model-written programs never run in the calling process: ``run_programs`` starts one
+``python -c RUNNER`` per batch, which gives every program fresh globals, captures its stdout
+and stops it after a per-program alarm.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import tokenize
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from mathgen.numbers import find_mentions
+
+_PYTHON_BLOCK = re.compile(r"```python[ \t]*\n(.*?)```", re.DOTALL)
+# a number as programs print it: 1,250.5  -3  .5  2e-05  15/2
+_PRINTED_NUMBER = re.compile(
+    r"-?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][-+]?\d+)?(?:/\d+)?")
+
+RUNNER = r"""
+import contextlib, io, json, signal, sys
+try:
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+except (ImportError, ValueError, OSError):
+    pass
+
+def _stop(signum, frame):
+    raise TimeoutError("no result within the time limit")
+
+signal.signal(signal.SIGALRM, _stop)
+job = json.load(sys.stdin)
+results = []
+for source in job["programs"]:
+    out, error = io.StringIO(), None
+    signal.alarm(job["timeout"])
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(source, "<program>", "exec"), {"__name__": "__main__"})
+    except BaseException as err:  # SystemExit, TimeoutError, whatever the program raises
+        error = f"{type(err).__name__}: {err}"[:300]
+    finally:
+        signal.alarm(0)
+    results.append({"stdout": out.getvalue()[-4000:], "error": error})
+sys.__stdout__.write("\n" + job["marker"] + json.dumps(results) + "\n")
+"""
+_MARKER = "@@crosscheck-results@@"
+
+
+@dataclass(frozen=True)
+class ProgramRun:
+    """What one program printed, and the error that stopped it (None when it finished)."""
+
+    stdout: str
+    error: str | None
+
+
+def extract_program(output: str) -> str | None:
+    """The last ```python block of a model output (as ToRA runs it); None when there is none."""
+    blocks = _PYTHON_BLOCK.findall(output)
+    return blocks[-1] if blocks else None
+
+
+def literal_value(token: str) -> Fraction | None:
+    """Exact value of a Python NUMBER token ('2.50', '1_000', '1e3'); None for complex ones."""
+    text = token.replace("_", "")
+    if text[-1] in "jJ":
+        return None
+    if text[:2].lower() in ("0x", "0o", "0b"):
+        return Fraction(int(text, 0))
+    try:
+        return Fraction(Decimal(text))
+    except InvalidOperation:
+        return None
+
+
+def literal_counts(program: str) -> Counter:
+    """How often each value is written as a number literal (strings and comments not read)."""
+    return Counter(value for tok in _tokens(program) if tok.type == tokenize.NUMBER
+                   for value in [literal_value(tok.string)] if value is not None)
+
+
+def plan(substitutions, original_question: str, program: str,
+         strict: bool = True) -> tuple[dict[Fraction, str] | None, str]:
+    """The literal mapping that turns a program for the original into one for the variant.
+
+    Returns ``(mapping, "checkable")``, or ``(None, reason)`` when substituting literals
+    cannot be trusted to mean what the variant means:
+
+    - ``ambiguous-value``: one old value became two different new values;
+    - ``missing-literal``: a changed old value is not a literal of the program;
+    - ``unchanged-mention`` (strict): the question also mentions the old value where it did
+      not change, so a literal of that value may mean either;
+    - ``literal-count`` (strict): the program writes the old value more or less often than
+      the question mentions it: it hard-codes a number the question only implies ('twice'
+      as 2, 'her mom and sister' as 2, 7 - 3 days as 4) or writes a mentioned number
+      differently (20% as 0.20), so a literal substitution changes the wrong thing.
+
+    Raises tokenize.TokenError or SyntaxError for a program Python cannot tokenize.
+    """
+    mapping: dict[Fraction, str] = {}
+    changed: Counter = Counter()
+    for old, new in substitutions:
+        value = Fraction(old)
+        if mapping.setdefault(value, new) != new:
+            return None, "ambiguous-value"
+        changed[value] += 1
+    literals = literal_counts(program)
+    if any(literals[value] == 0 for value in mapping):
+        return None, "missing-literal"
+    if strict:
+        mentioned = Counter(m.value for m in find_mentions(original_question) if m.quantity)
+        if any(mentioned[value] > count for value, count in changed.items()):
+            return None, "unchanged-mention"
+        if any(literals[value] != mentioned[value] for value in mapping):
+            return None, "literal-count"
+    return mapping, "checkable"
+
+
+def substitute_literals(program: str, mapping: dict[Fraction, str]) -> str:
+    """The program with every number literal whose value is a key replaced by its new value.
+
+    Other tokens (names, strings, comments, layout) keep their exact text. A float literal
+    stays a float ('20.0' -> '25.0', not '25'), so the program's arithmetic keeps its types.
+    Raises tokenize.TokenError or SyntaxError for a program Python cannot tokenize.
+    """
+    lines = io.StringIO(program).readlines()
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    edits = []
+    for tok in _tokens(program):
+        if tok.type != tokenize.NUMBER:
+            continue
+        value = literal_value(tok.string)
+        if value is None or value not in mapping:
+            continue
+        new = mapping[value]
+        is_float = tok.string[:2].lower() != "0x" and re.search(r"[.eE]", tok.string)
+        if is_float and "." not in new:
+            new += ".0"
+        (row, col), (end_row, end_col) = tok.start, tok.end
+        edits.append((starts[row - 1] + col, starts[end_row - 1] + end_col, new))
+    out, pos = [], 0
+    for start, end, new in edits:
+        out += [program[pos:start], new]
+        pos = end
+    out.append(program[pos:])
+    return "".join(out)
+
+
+def _tokens(program: str):
+    return tokenize.generate_tokens(io.StringIO(program).readline)
+
+
+def last_number(text: str) -> Fraction | float | None:
+    """The last number in printed text, commas removed; exact when it is a plain decimal."""
+    found = [m.group() for m in _PRINTED_NUMBER.finditer(text) if re.search(r"\d", m.group())]
+    if not found:
+        return None
+    number = found[-1].replace(",", "")
+    try:
+        if "/" in number:
+            num, den = number.split("/")
+            return Fraction(Decimal(num)) / int(den) if int(den) else None
+        if "e" in number.lower():
+            return float(number)
+        return Fraction(Decimal(number))
+    except (InvalidOperation, ValueError, ZeroDivisionError):
+        return None
+
+
+def agrees(stdout: str, expected: str, rel_tol: float = 1e-6) -> bool:
+    """Whether the last number a program printed equals ``expected`` (a plain decimal or p/q)."""
+    got = last_number(stdout)
+    if got is None:
+        return False
+    want = Fraction(expected)
+    if isinstance(got, Fraction) and got == want:
+        return True
+    return math.isclose(float(got), float(want), rel_tol=rel_tol, abs_tol=1e-9)
+
+
+def run_programs(programs: list[str], timeout: int = 2, batch_size: int = 200,
+                 workers: int | None = None) -> list[ProgramRun]:
+    """Run each program in a fresh namespace of a child Python; results in input order.
+
+    Args:
+        timeout: seconds each program may run (``signal.alarm``, so a whole number).
+        batch_size: programs per child process.
+        workers: child processes at a time (default: the CPU count, at most 4).
+    """
+    batches = [programs[i:i + batch_size] for i in range(0, len(programs), batch_size)]
+    workers = workers or min(4, os.cpu_count() or 1)
+    with tempfile.TemporaryDirectory(prefix="crosscheck-") as cwd, \
+            ThreadPoolExecutor(max(1, workers)) as pool:
+        done = pool.map(lambda batch: _run_batch(batch, timeout, cwd), batches)
+        return [run for runs in done for run in runs]
+
+
+def _run_batch(programs: list[str], timeout: int, cwd: str) -> list[ProgramRun]:
+    job = json.dumps({"programs": programs, "timeout": int(timeout), "marker": _MARKER})
+    proc = subprocess.run([sys.executable, "-c", RUNNER], input=job, capture_output=True,
+                          text=True, cwd=cwd, timeout=30 + len(programs) * (timeout + 1))
+    _, marker, results = proc.stdout.rpartition(_MARKER)
+    if not marker:
+        raise RuntimeError(f"the program runner exited with {proc.returncode} and no results: "
+                           f"{proc.stderr[-2000:]}")
+    return [ProgramRun(r["stdout"], r["error"]) for r in json.loads(results)]

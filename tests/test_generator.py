@@ -1,0 +1,179 @@
+"""The symbolic form, constraints, strategies and rendering, on problems written here and on
+the problems shipped with mathgen (always present, unlike the reference data)."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mathgen.errors import MathgenError
+from mathgen.formats import load_problems
+from mathgen.generator import build, perturb_problem, sample
+from mathgen.generator.constraints import infer
+from mathgen.generator.run import default_input
+from mathgen.numbers import plain
+from mathgen.records import Problem, Rejection
+
+from checks import check_variant
+
+DEFAULTS = [p for p in load_problems(default_input()) if isinstance(p, Problem)]
+
+JANET = Problem(
+    "t:1", 1,
+    "Janet’s ducks lay 16 eggs per day. She eats three for breakfast every morning and bakes "
+    "muffins for her friends every day with four. She sells the remainder at the farmers' "
+    "market daily for $2 per fresh duck egg. How much in dollars does she make every day?",
+    "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\n"
+    "She makes 9 * 2 = $<<9*2=18>>18 every day at the farmer’s market.\n#### 18",
+    Fraction(18), "gsm8k")
+
+
+def problem(question: str, answer: str) -> Problem:
+    final = Fraction(answer.rsplit("####", 1)[1].strip())
+    return Problem("t:1", 1, question, answer, final, "gsm8k")
+
+
+def test_janet_symbolic_form():
+    sp = build(JANET)
+    assert [v.value for v in sp.variables] == [16, 3, 4, 2]
+    exprs = sp.sympy_steps()
+    import sympy
+
+    n0, n1, n2, n3 = sympy.symbols("n0 n1 n2 n3")
+    assert sympy.simplify(exprs["answer"] - (n0 - n1 - n2) * n3) == 0
+
+
+def test_janet_variant_is_rewritten_everywhere():
+    (variant,) = perturb_problem(JANET, "similar", n=1, seed=3)
+    record = variant.to_json()
+    assert check_variant(record) == []
+    values = {s["old"]: Fraction(s["new"]) for s in record["substitutions"]}
+    expected = (values.get("16", 16) - values.get("3", 3) - values.get("4", 4)) * values.get("2", 2)
+    assert Fraction(record["final_answer"]) == expected
+    assert "16" not in record["question"] or values.get("16") == 16
+
+
+def test_half_is_a_divisor_not_the_question_number():
+    p = problem("A robe takes 2 bolts of blue fiber and half that much white fiber. "
+                "How many bolts in total does it take?",
+                "It takes 2/2=<<2/2=1>>1 bolt of white fiber\n"
+                "So the total amount of fabric is 2+1=<<2+1=3>>3 bolts of fabric\n#### 3")
+    for variant in perturb_problem(p, "similar", n=5, seed=0):
+        blue = Fraction(variant.substitutions[0][1])
+        assert Fraction(variant.final_answer) == blue + blue / 2
+
+
+@pytest.mark.parametrize("question, answer, reason", [
+    # 7 = 5 + 2 was done in the head: nothing in the question explains it
+    ("Tom has 5 apples and gets 2 more. He gives 4 away. How many are left?",
+     "He has 7-4=<<7-4=3>>3 apples left.\n#### 3", "unexplained-number"),
+    ("Sam has 4 cats.", "He has 4 cats.\n#### 4", "no-steps"),
+    ("Sam has 4 cats.", "<<4*2=9>>9\n#### 9", "inexact-annotation"),
+    ("Sam has 4 cats.", "Sam has 4 cats.", "no-final-answer"),
+])
+def test_rejections_name_a_reason(question, answer, reason):
+    p = Problem("t:1", 1, question, answer, Fraction(0), "gsm8k")
+    result = perturb_problem(p, "similar", n=1, seed=0)
+    assert isinstance(result, Rejection) and result.reason == reason, result
+
+
+def test_equal_numbers_that_cannot_be_told_apart_stay_equal():
+    p = problem("James runs 3 sprints 3 times a week. He runs 60 meters each sprint. "
+                "How many meters does he run a week?",
+                "He sprints 3*3=<<3*3=9>>9 times\nSo he runs 9*60=<<9*60=540>>540 meters\n#### 540")
+    for variant in perturb_problem(p, "similar", n=5, seed=1):
+        assert check_variant(variant.to_json()) == []
+
+
+def test_unconstrained_reproduces_gsm_hard_flaws():
+    flawed = 0
+    for seed in range(20):
+        for variant in perturb_problem(JANET, "gsm-hard", n=1, seed=seed, constrained=False):
+            flawed += Fraction(variant.final_answer) < 0
+            assert check_variant(variant.to_json()) in ([], [
+                f"answer {variant.final_answer} is not a whole number >= 0 like 18"])
+    assert flawed > 0
+    for seed in range(20):
+        result = perturb_problem(JANET, "gsm-hard", n=1, seed=seed)
+        if not isinstance(result, Rejection):
+            assert Fraction(result[0].final_answer) >= 0
+
+
+def test_unknown_strategy_suggests_a_name():
+    with pytest.raises(MathgenError, match="did you mean 'similar'"):
+        perturb_problem(JANET, "simlar", n=1, seed=0)
+
+
+@pytest.mark.parametrize("strategy", ["similar", "mmos-similar", "mmos-large", "gsm-hard",
+                                      "digits:4"])
+def test_every_default_problem_gives_true_variants(strategy):
+    written = 0
+    for p in DEFAULTS:
+        result = perturb_problem(p, strategy, n=3, seed=0)
+        if isinstance(result, Rejection):
+            assert strategy != "similar", result
+            continue
+        for variant in result:
+            assert check_variant(variant.to_json()) == [], variant
+            written += 1
+    assert written >= len(DEFAULTS)
+
+
+def test_mmos_large_draws_each_number_independently():
+    shifts = set()
+    for variant in perturb_problem(JANET, "mmos-large", n=5, seed=0, constrained=False):
+        shifts |= {Fraction(new) - Fraction(old) for old, new in variant.substitutions}
+    assert len(shifts) > 5  # one shared shift per variant would give at most 5
+
+
+def test_digits_strategy_gives_k_digit_numbers():
+    for variant in perturb_problem(JANET, "digits:5", n=3, seed=0, constrained=False):
+        assert all(len(new) == 5 for _, new in variant.substitutions)
+
+
+def test_same_seed_same_variants_other_seed_other_variants():
+    first = [v.to_json() for p in DEFAULTS for v in perturb_problem(p, "similar", 3, 7)]
+    again = [v.to_json() for p in DEFAULTS for v in perturb_problem(p, "similar", 3, 7)]
+    other = [v.to_json() for p in DEFAULTS for v in perturb_problem(p, "similar", 3, 8)]
+    assert json.dumps(first) == json.dumps(again) != json.dumps(other)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(index=st.integers(0, len(DEFAULTS) - 1), seed=st.integers(0, 2**32),
+       strategy=st.sampled_from(["similar", "mmos-similar", "mmos-large", "digits:3"]))
+def test_variant_answer_is_the_exact_value_of_its_steps(index, seed, strategy):
+    """Property: the steps, evaluated exactly at the variant's numbers, give its answer, and
+    every constraint inferred from the original holds."""
+    sp = build(DEFAULTS[index])
+    result = sample(sp, strategy, 1, seed)
+    if isinstance(result, Rejection):
+        return
+    (variant,) = result
+    assert check_variant(variant.to_json()) == []
+    exprs = sp.sympy_steps()
+    new = dict(zip([plain(v.value) for v in sp.variables], sp.variables))
+    values = {v.name: v.value for v in sp.variables}
+    for old, value in variant.substitutions:
+        values[new[old].name] = Fraction(value)
+    import sympy
+
+    subs = {sympy.Symbol(k): sympy.Rational(v.numerator, v.denominator) for k, v in values.items()}
+    assert Fraction(str(exprs["answer"].subs(subs))) == Fraction(variant.final_answer)
+    limits = infer(sp)
+    for kind, v in zip(limits.variables, sp.variables):
+        assert kind.admits(values[v.name]) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300), st.text(max_size=300))
+def test_any_text_raises_only_mathgen_errors(question, answer):
+    p = Problem("t:1", 1, question, answer + "\n#### 5", Fraction(5), "gsm8k")
+    try:
+        result = perturb_problem(p, "similar", n=1, seed=0)
+    except MathgenError:
+        return
+    assert isinstance(result, (list, Rejection))
