@@ -63,18 +63,20 @@ class Constraints:
     def check_variable(self, index: int, value: Fraction) -> str | None:
         return self.variables[index].admits(value)
 
-    def violation(self, var_values, step_values, final_value, names) -> str | None:
-        """The first broken constraint, described; None when all hold."""
+    def violation(self, var_values, step_values, final_value, names):
+        """The first broken constraint as (description, "variable"|"step"|"final", index,
+        whether moving a number a little can mend it); None when all hold."""
         for i, (kind, value) in enumerate(zip(self.variables, var_values)):
             broken = kind.admits(value)
             if broken:
-                return f"question number {names[i]} {broken}"
+                return f"question number {names[i]} {broken}", "variable", i, False
         for i, (kind, value) in enumerate(zip(self.steps, step_values)):
             broken = kind.admits(value)
             if broken:
-                return f"step {i + 1} result {broken}"
+                return f"step {i + 1} result {broken}", "step", i, kind.sign == 0 or \
+                    (kind.sign > 0) == (value > 0)
         broken = self.final.admits(final_value)
-        return f"the answer {broken}" if broken else None
+        return (f"the answer {broken}", "final", 0, False) if broken else None
 
 
 def infer(symbolic) -> Constraints:

@@ -20,7 +20,10 @@ _TOKENS = re.compile(r"\s*(?:(?P<num>\d+(?:\.\d*)?|\.\d+)|(?P<op>\*\*|//|[-+*/%^
 FUNCTIONS = ("gcd", "lcm", "floor", "ceil")
 _BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "//": "floordiv", "%": "mod",
            "**": "pow", "^": "pow"}
-_MAX_DEPTH = 60
+_MAX_DEPTH = 40
+_MAX_LENGTH = 400
+_MAX_LITERALS = 60
+_ARITY = {"floor": (1, 1), "ceil": (1, 1), "gcd": (2, 8), "lcm": (2, 8)}
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ def parse(text: str) -> tuple[tuple, list[Literal]]:
     tokens: list[tuple[str, str, int, int]] = []
     pos = 0
     stripped = text.rstrip()
+    if len(stripped) > _MAX_LENGTH:
+        raise UnsupportedProblem("unsupported-expression", f"longer than {_MAX_LENGTH} characters")
     while pos < len(stripped):
         m = _TOKENS.match(stripped, pos)
         if not m or m.end() == pos:
@@ -46,6 +51,8 @@ def parse(text: str) -> tuple[tuple, list[Literal]]:
     literals: list[Literal] = []
     parser = _Parser(tokens, literals, text)
     tree = parser.expr(0)
+    if len(literals) > _MAX_LITERALS:
+        raise UnsupportedProblem("unsupported-expression", f"more than {_MAX_LITERALS} numbers")
     if parser.i != len(tokens):
         raise UnsupportedProblem("unsupported-expression", f"unexpected text in {text!r}")
     return tree, literals
@@ -72,6 +79,8 @@ class _Parser:
         return node
 
     def term(self, depth):
+        if depth > _MAX_DEPTH:
+            self._fail("nesting too deep")
         node = self.unary(depth)
         while self._peek()[1] in ("*", "/", "//", "%"):
             op = self.tokens[self.i][1]
@@ -80,6 +89,8 @@ class _Parser:
         return node
 
     def unary(self, depth):
+        if depth > _MAX_DEPTH:
+            self._fail("nesting too deep")
         if self._peek()[1] in ("-", "+"):
             op = self.tokens[self.i][1]
             self.i += 1
@@ -119,6 +130,9 @@ class _Parser:
             if self._peek()[1] != ")":
                 self._fail("unbalanced parentheses")
             self.i += 1
+            low, high = _ARITY[tok.lower()]
+            if not low <= len(args) <= high:
+                self._fail(f"{tok} takes {low} to {high} arguments")
             return ("call", tok.lower(), tuple(args))
         self._fail(f"unexpected {tok!r}" if tok else "unexpected end")
 
@@ -225,7 +239,10 @@ RUNTIME = {"_F": Fraction, "_pow": _pow, "_gcd": _gcd, "_lcm": _lcm,
 
 def evaluate(tree: tuple, values: dict[str, Fraction] | None = None) -> Fraction:
     """Exact value of a tree whose leaves are symbols (looked up in ``values``) or constants."""
-    code = compile(to_python(tree), "<expr>", "eval")
+    try:
+        code = compile(to_python(tree), "<expr>", "eval")
+    except (SyntaxError, RecursionError, MemoryError):
+        raise UnsupportedProblem("unsupported-expression", "too deeply nested") from None
     return Fraction(eval(code, dict(RUNTIME), dict(values or {})))  # noqa: S307 - our own tree
 
 

@@ -76,10 +76,12 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
     def admissible(var, value):
         return not constrained or limits.check_variable(index[var.name], value) is None
 
+    depends = _dependencies(symbolic, free)
     variants, seen, failures = [], {originals}, Counter()
     for k in range(n):
         rng = random.Random(f"{seed}/{problem.source_id}/{k}")
-        for _ in range(tries):
+        mends = 0
+        for attempt in range(tries):
             drawn = drawer.draw(free, rng, admissible)
             try:
                 var_values, step_values, final = compiled.values(*drawn)
@@ -91,8 +93,16 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
                 continue
             if constrained:
                 broken = limits.violation(var_values, step_values, final, labels)
+                # plain draws first; mending (slower) only when they keep failing
+                if broken and broken[3] and attempt >= _PLAIN_DRAWS and mends < _MENDS:
+                    mends += 1
+                    mended = _mend(compiled, limits, labels, free, drawn, broken, depends, rng,
+                                   admissible)
+                    if mended is not None:
+                        var_values, step_values, final = mended
+                        broken = None if var_values not in seen else broken
                 if broken:
-                    failures[broken] += 1
+                    failures[broken[0]] += 1
                     continue
             try:
                 slot_values = compiled.slots(*var_values, *step_values)
@@ -110,6 +120,70 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
     common = ", ".join(f"{what} ({count}x)" for what, count in failures.most_common(2))
     return Rejection(problem.source_id, problem.source_line, reason,
                      f"no draw in {tries} kept every constraint; most often: {common}")
+
+
+_PLAIN_DRAWS = 30
+_MENDS = 40
+_MEND_STEPS = 4
+_MEND_REACH = 40
+
+
+def _mend(compiled, limits, labels, free, drawn, broken, depends, rng, admissible):
+    """Move one number a little so that a result that must be whole (or keep to cents) is.
+
+    The drawn values stay the strategy's, give or take a few units: 47 eggs shared by 4
+    people becomes 48 rather than a new draw. Returns the values, or None.
+    """
+    values = list(drawn)
+    for _ in range(_MEND_STEPS):
+        candidates = depends[broken[2]] if broken[1] == "step" else []
+        if not candidates:
+            return None
+        j = rng.choice(candidates)
+        unit = Fraction(1, 10 ** free[j].places)
+        fixed = None
+        for reach in range(1, _MEND_REACH + 1):
+            for step in ((reach, -reach) if rng.random() < 0.5 else (-reach, reach)):
+                trial = values[j] + step * unit
+                if trial == free[j].value or not admissible(free[j], trial):
+                    continue
+                try:
+                    result = compiled.values(*values[:j], trial, *values[j + 1:])
+                except _EVAL_ERRORS:
+                    continue
+                if limits.steps[broken[2]].admits(result[1][broken[2]]) is None:
+                    fixed = trial, result
+                    break
+            if fixed:
+                break
+        if fixed is None:
+            return None
+        values[j] = fixed[0]
+        broken = limits.violation(*fixed[1], labels)
+        if broken is None:
+            return fixed[1]
+        if not broken[3]:
+            return None
+    return None
+
+
+def _dependencies(symbolic, free) -> list[list[int]]:
+    """For each step, the positions in ``free`` of the free variables it depends on."""
+    from .expressions import substitute_symbols, symbols
+
+    trees = {v.name: v.derived for v in symbolic.variables if v.derived is not None}
+    trees.update({s.name: s.tree for s in symbolic.steps})
+    position = {v.name: i for i, v in enumerate(free)}
+    out = []
+    for step in symbolic.steps:
+        tree = step.tree
+        for _ in range(len(trees) + 1):
+            expanded = substitute_symbols(tree, trees)
+            if expanded == tree:
+                break
+            tree = expanded
+        out.append(sorted(position[n] for n in symbols(tree) if n in position))
+    return out
 
 
 def _variant(symbolic, strategy, seed, k, var_values, slot_values, final) -> Variant:

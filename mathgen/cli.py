@@ -17,7 +17,7 @@ _FORMATS = ("gsm8k", "tora", "svamp", "asdiv", "gsm-hard")  # mathgen.formats.FO
 
 
 def _fail(err: Exception) -> None:
-    click.echo(f"mathgen: error: {err}", err=True)
+    click.echo("mathgen: error: " + " ".join(str(err).split()), err=True)  # one line
     sys.exit(2)
 
 

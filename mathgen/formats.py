@@ -17,6 +17,7 @@ The format is detected from the first row's fields; ``format=`` forces one.
 from __future__ import annotations
 
 import ast
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -112,7 +113,8 @@ def _exact(expr: str) -> Fraction:
     try:
         tree, literals = parse(expr)
         return evaluate(substitute(tree, [("const", x.value) for x in literals]))
-    except (UnsupportedProblem, ZeroDivisionError, ValueError, OverflowError) as err:
+    except (UnsupportedProblem, ZeroDivisionError, ValueError, OverflowError, TypeError,
+            SyntaxError, RecursionError, MemoryError) as err:
         raise _Unsupported("unsupported-formula", f"{expr}: {err}") from None
 
 
@@ -131,8 +133,9 @@ def _check(steps: list[str], answer: Fraction, tolerance: float = 1e-6) -> Fract
     values = [_exact(expr) for expr in steps]
     if any("/" in plain(v) for v in values):
         raise _Unsupported("unsupported-formula", "a step has no exact decimal value")
+    slack = Fraction(tolerance) * max(Fraction(1), abs(answer))
     for value in reversed(values):
-        if abs(float(value - answer)) <= tolerance * max(1.0, abs(float(answer))):
+        if abs(value - answer) <= slack:
             return value
     raise _Unsupported("label-mismatch", f"the steps give {plain(values[-1])}, the label is "
                        f"{plain(answer)}")
@@ -204,10 +207,14 @@ def _gsm_hard(row, path, line):
     question = _text(row, "input", path, line, "gsm-hard")
     code = _text(row, "code", path, line, "gsm-hard")
     target = row.get("target")
-    if not isinstance(target, (int, float)) or isinstance(target, bool):
+    if not isinstance(target, (int, float)) or isinstance(target, bool) \
+            or (isinstance(target, float) and not math.isfinite(target)):
         raise InputError("must be a number", path=path, line=line, field="target",
                          hint="GSM-HARD rows carry the program's output as 'target'")
-    steps = _program_steps(code)
+    try:
+        steps = _program_steps(code)
+    except RecursionError:
+        raise _Unsupported("unsupported-program", "nested too deeply") from None
     final = _check(steps, Fraction(target), tolerance=1e-4)
     return question, _solution(steps, final), final
 
@@ -282,7 +289,7 @@ def detect(row: dict, path, line: int) -> str:
     for name in _DETECT_ORDER:
         if all(f in row for f in FORMATS[name].fields):
             return name
-    fields = ", ".join(sorted(map(str, row))[:8]) or "none"
+    fields = ", ".join(sorted(repr(str(k))[1:-1][:30] for k in row)[:8]) or "none"
     raise InputError(f"cannot tell the format from the fields ({fields})", path=path, line=line,
                      hint=f"use --format with one of: {', '.join(FORMATS)}")
 

@@ -230,14 +230,10 @@ def starts_with_vowel_sound(rendered: str) -> bool:
     if not head:
         return False
     if head[0].isalpha():
-        return head[0] in "aeiou"
-    digits = head.split(".")[0]
-    group = digits.split(",")[0] if "," in digits else digits
-    if group.startswith("8"):
-        return True
-    # 11 and 18 are read eleven, eighteen; so are 11,000 and 18,500 (not 110 or 1,800)
-    if group in ("11", "18"):
-        return True
-    if "," not in digits and len(digits) in (5, 8) and digits[:2] in ("11", "18"):
-        return True
-    return False
+        return head.startswith(("eight", "eleven"))
+    digits = head.split(".")[0].replace(",", "")
+    if not digits.isdigit():
+        return False
+    # read in groups of three: 11,000 is eleven thousand, 18,500,000 eighteen million
+    group = digits[: len(digits) % 3 or 3]
+    return group.startswith("8") or group in ("11", "18")

@@ -8,7 +8,8 @@ solved the original problem, run it in a separate process, and read the number i
 
 Model-written programs never run in the calling process: ``run_programs`` starts one
 ``python -c RUNNER`` per batch, which gives every program fresh globals, captures its stdout
-and stops it after a per-program alarm.
+and stops it after a per-program alarm. ``plan`` decides whether a literal substitution means
+what the variant means; ``cross_check`` does the whole check for ToRA outputs on GSM8K.
 """
 
 from __future__ import annotations
@@ -225,3 +226,104 @@ def _run_batch(programs: list[str], timeout: int, cwd: str) -> list[ProgramRun]:
         raise RuntimeError(f"the program runner exited with {proc.returncode} and no results: "
                            f"{proc.stderr[-2000:]}")
     return [ProgramRun(r["stdout"], r["error"]) for r in json.loads(results)]
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One variant checked with one program: the program as substituted and what it printed."""
+
+    variant: object  # mathgen.records.Variant
+    model: str
+    program: str
+    substituted: str
+    run: ProgramRun
+    strict: bool  # checkable under plan(strict=True), not only under the loose rule
+
+    @property
+    def agrees(self) -> bool:
+        return agrees(self.run.stdout, self.variant.final_answer)
+
+
+@dataclass
+class CrossCheck:
+    """Checked pairs, and why the other (variant, program) pairs could not be checked.
+
+    ``pairs`` are checkable under the strict rule of ``plan``; ``loose_pairs`` also holds
+    those where only every changed number is a literal (``plan(strict=False)``).
+    """
+
+    loose_pairs: list[Pair]
+    skipped: Counter  # reason -> pairs, for the strict rule
+
+    @property
+    def pairs(self) -> list[Pair]:
+        return [p for p in self.loose_pairs if p.strict]
+
+    @property
+    def disagreeing(self) -> list[Pair]:
+        return [p for p in self.pairs if not p.agrees]
+
+    @property
+    def agreement(self) -> float:
+        return _rate(self.pairs)
+
+    @property
+    def loose_agreement(self) -> float:
+        return _rate(self.loose_pairs)
+
+
+def _rate(pairs: list[Pair]) -> float:
+    return sum(p.agrees for p in pairs) / len(pairs) if pairs else 0.0
+
+
+def _number(text) -> Fraction | None:
+    try:
+        return Fraction(str(text).replace(",", "").strip())
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def cross_check(variants, outputs: dict[str, dict[int, dict]], timeout: int = 2) -> CrossCheck:
+    """Check each variant with every model program that solved its original problem.
+
+    Args:
+        variants: Variants of GSM8K test problems (``source_line`` is the 1-based row).
+        outputs: model name -> ToRA output rows by ``idx`` (0-based row).
+
+    A program solved the original when the model's ``pred`` equals ``gt`` and the program,
+    run here unchanged, prints ``gt`` (some answers come from prose that corrects the
+    program's output, such as a sign). Its substituted version must print the variant's label.
+    """
+    skipped, candidates = Counter(), []
+    for variant in variants:
+        for model, rows in outputs.items():
+            row = rows.get(variant.source_line - 1)
+            gt = _number(row["gt"]) if row else None
+            if gt is None or _number(row["pred"][0]) != gt:
+                skipped["model did not solve the original"] += 1
+                continue
+            program = extract_program(row["code"][0])
+            if program is None:
+                skipped["no program"] += 1
+                continue
+            try:
+                _, reason = plan(variant.substitutions, variant.original_question, program)
+                mapping, _ = plan(variant.substitutions, variant.original_question, program,
+                                  strict=False)
+            except (SyntaxError, tokenize.TokenError):
+                mapping, reason = None, "program does not tokenize"
+            if reason != "checkable":
+                skipped[reason] += 1
+            if mapping is not None:
+                candidates.append((variant, model, str(gt), program,
+                                   substitute_literals(program, mapping), reason == "checkable"))
+    runs = run_programs([c[3] for c in candidates] + [c[4] for c in candidates], timeout)
+    originals, substituted = runs[:len(candidates)], runs[len(candidates):]
+    pairs = []
+    for (variant, model, gt, program, new, strict), original, run in zip(
+            candidates, originals, substituted):
+        if agrees(original.stdout, gt):
+            pairs.append(Pair(variant, model, program, new, run, strict))
+        elif strict:
+            skipped["program does not print gt"] += 1
+    return CrossCheck(pairs, skipped)

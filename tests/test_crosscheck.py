@@ -6,22 +6,18 @@ The programs are ToRA-Code-34B and ToRA-70B outputs on GSM8K test (../shared/dat
 
 from __future__ import annotations
 
-import re
-import tokenize
-from collections import Counter
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 
-from crosscheck import agrees, extract_program, last_number, plan, run_programs, \
-    substitute_literals
+from conftest import require_data
+from crosscheck import agrees, cross_check, extract_program, last_number, plan, \
+    run_programs, substitute_literals
 from mathgen.formats import load_problems
 from mathgen.generator import perturb_problem
 from mathgen.io import read_jsonl
 from mathgen.records import Rejection
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MODELS = ("tora-code-34b", "tora-70b")
 MIN_AGREEMENT = 0.99
 
@@ -47,6 +43,15 @@ def test_substitute_literals(program, mapping, expected):
     assert substitute_literals(program, {Fraction(k): v for k, v in mapping.items()}) == expected
 
 
+@pytest.mark.parametrize("output, program", [
+    ("```python\nprint(1)\n```\n```output\n1\n```\nSo $\\boxed{1}$.", "print(1)\n"),
+    ("```python\nx = 1\n```\n```output\n\n```\n```python\nprint(2)\n```", "print(2)\n"),
+    ("The answer is $\\boxed{1}$.", None),
+])
+def test_extract_program(output, program):
+    assert extract_program(output) == program  # the last block, as ToRA runs it
+
+
 @pytest.mark.parametrize("printed, value", [
     ("18\n", Fraction(18)),
     ("The answer is 1,250.50 dollars\n", Fraction("1250.5")),
@@ -66,7 +71,8 @@ def test_last_number(printed, value):
     ("288.0\n", "288", True),
     ("2,125\n", "2125", True),
     ("0.30000000000000004\n", "0.3", True),
-    ("14.666666666666666\n", "14.666667", False),
+    ("14.666666666666666\n", "14.666667", True),  # relative tolerance 1e-6
+    ("14.666666666666666\n", "14.67", False),
     ("287\n", "288", False),
     ("", "288", False),
 ])
@@ -99,20 +105,9 @@ def test_runner_isolates_programs():
     assert runs[5].stdout == "7\n8\n"
 
 
-def _number(text) -> Fraction | None:
-    try:
-        return Fraction(str(text).replace(",", "").strip())
-    except (ValueError, ZeroDivisionError):
-        return None
-
-
 def test_variant_labels_agree_with_tora_programs():
-    gsm8k = DATA / "gsm8k" / "test.jsonl"
-    tora = {name: DATA / "tora" / f"gsm8k-test.{name}.jsonl" for name in MODELS}
-    missing = [str(p) for p in (gsm8k, *tora.values()) if not p.exists()]
-    if missing:
-        pytest.skip(f"reference data not found (needs ../shared/data): {', '.join(missing)}")
-
+    gsm8k = require_data("gsm8k/test.jsonl")
+    tora = {name: require_data(f"tora/gsm8k-test.{name}.jsonl") for name in MODELS}
     variants = []
     for problem in load_problems(gsm8k):
         if not isinstance(problem, Rejection):
@@ -122,60 +117,33 @@ def test_variant_labels_agree_with_tora_programs():
     outputs = {name: {row["idx"]: row for _, row in read_jsonl(path)}
                for name, path in tora.items()}
 
-    # (variant, model, gt, program, substituted program) for every candidate pair
-    pairs, skipped, loose = [], Counter(), 0
-    for variant in variants:
-        for name in MODELS:
-            row = outputs[name].get(variant.source_line - 1)
-            gt = _number(row["gt"]) if row else None
-            if gt is None or _number(row["pred"][0]) != gt:
-                skipped["did not solve the original"] += 1
-                continue
-            program = extract_program(row["code"][0])
-            if program is None:
-                skipped["no program"] += 1
-                continue
-            try:
-                mapping, reason = plan(variant.substitutions, variant.original_question, program)
-                loose += plan(variant.substitutions, variant.original_question, program,
-                              strict=False)[0] is not None
-            except (SyntaxError, tokenize.TokenError):
-                mapping, reason = None, "program does not tokenize"
-            if mapping is None:
-                skipped[reason] += 1
-                continue
-            pairs.append((variant, name, gt, program, substitute_literals(program, mapping)))
+    check = cross_check(variants, outputs, timeout=2)
 
-    runs = run_programs([p[3] for p in pairs] + [p[4] for p in pairs], timeout=2)
-    originals, changed = runs[:len(pairs)], runs[len(pairs):]
-    checkable, disagreeing = [], []
-    for (variant, name, gt, _, new_program), original, run in zip(pairs, originals, changed):
-        if not agrees(original.stdout, str(gt)):
-            # its answer came from the prose after the program, not from the program
-            skipped["program does not print gt"] += 1
-            continue
-        checkable.append(variant.id)
-        if not agrees(run.stdout, variant.final_answer):
-            disagreeing.append((variant, name, run, new_program))
-
-    agreeing = len(checkable) - len(disagreeing)
-    rate = agreeing / len(checkable) if checkable else 0.0
+    disagreeing, agreement = check.disagreeing, check.agreement
     lines = [
-        f"variants: {len(variants)} (similar, n=1, seed=0) from {gsm8k}",
-        f"(variant, program) pairs not checkable: "
-        + ", ".join(f"{reason} {count}" for reason, count in skipped.most_common()),
-        f"pairs checkable under the loose rule (every changed number is a literal): {loose}",
-        f"checkable pairs: {len(checkable)} ({len(set(checkable))} variants)",
-        f"agreeing: {agreeing}, disagreeing: {len(disagreeing)}, agreement: {rate:.2%}",
+        f"variants: {len(variants)} (similar, n=1, seed=0) of {gsm8k.name}",
+        "(variant, program) pairs not checkable: "
+        + ", ".join(f"{reason} {count}" for reason, count in check.skipped.most_common()),
+        f"loose rule (every changed number is a literal, the program prints gt): "
+        f"{len(check.loose_pairs)} pairs, agreement {check.loose_agreement:.2%}",
+        f"checkable pairs: {len(check.pairs)} "
+        f"({len({p.variant.id for p in check.pairs})} variants)",
+        f"agreeing: {len(check.pairs) - len(disagreeing)}, disagreeing: {len(disagreeing)}, "
+        f"agreement: {agreement:.2%} (needed: {MIN_AGREEMENT:.0%})",
     ]
-    for variant, name, run, _ in disagreeing[:8]:
-        printed = run.error or run.stdout.strip()[-60:]
-        lines += [f"--- {variant.source_id} ({name}): label {variant.final_answer}, "
-                  f"program printed {printed!r}",
-                  f"    substitutions: {', '.join(f'{o}->{n}' for o, n in variant.substitutions)}",
-                  f"    question: {variant.question}",
-                  "    answer: " + re.sub(r"\n", "\n            ", variant.answer)]
+    shown = set()
+    for pair in disagreeing:
+        if pair.variant.id in shown or len(shown) == 8:
+            continue
+        shown.add(pair.variant.id)
+        models = [p.model for p in disagreeing if p.variant.id == pair.variant.id]
+        printed = pair.run.error or pair.run.stdout.strip()[-60:]
+        subs = ", ".join(f"{o}->{n}" for o, n in pair.variant.substitutions)
+        lines += [f"--- {pair.variant.source_id}: label {pair.variant.final_answer}, "
+                  f"{' and '.join(models)} printed {printed!r}; {subs}",
+                  f"    question: {pair.variant.question}",
+                  "    answer: " + pair.variant.answer.replace("\n", "\n            ")]
     report = "\n".join(lines)
     print(report)
-    assert len(checkable) >= 500, report
-    assert rate >= MIN_AGREEMENT, report
+    assert len(check.pairs) >= 500, report
+    assert agreement >= MIN_AGREEMENT, report
