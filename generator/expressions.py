@@ -181,7 +181,7 @@ def symbols(tree: tuple) -> set[str]:
     return set().union(*(symbols(a) for a in args))
 
 
-_PY_OPS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%"}
+_PY_OPS = {"add": "+", "sub": "-", "mul": "*", "mod": "%"}
 
 
 def to_python(tree: tuple, consts: dict | None = None) -> str:
@@ -189,6 +189,8 @@ def to_python(tree: tuple, consts: dict | None = None) -> str:
 
     Leaves: ``("sym", name)`` becomes the name, ``("const", Fraction)`` a Fraction literal,
     or, when ``consts`` is given, a name registered there (so hot code builds no Fractions).
+    Values may be ints or Fractions: sums and products of ints stay ints (fast), and
+    division goes through ``_div``, which is exact either way.
     """
     op = tree[0]
     if op == "sym":
@@ -206,9 +208,17 @@ def to_python(tree: tuple, consts: dict | None = None) -> str:
         return f"_{tree[1]}({','.join(to_python(a, consts) for a in tree[2])})"
     if op == "lit":
         raise ValueError("unbound literal")
-    if op == "floordiv":
-        return f"_fdiv({to_python(tree[1], consts)},{to_python(tree[2], consts)})"
+    if op in ("div", "floordiv"):
+        name = "_div" if op == "div" else "_fdiv"
+        return f"{name}({to_python(tree[1], consts)},{to_python(tree[2], consts)})"
     return f"({to_python(tree[1], consts)}{_PY_OPS[op]}{to_python(tree[2], consts)})"
+
+
+def _div(a, b):
+    if type(a) is int and type(b) is int:
+        q, r = divmod(a, b)
+        return q if r == 0 else Fraction(a, b)
+    return Fraction(a) / b
 
 
 def _pow(base, exp):
@@ -232,7 +242,7 @@ def _lcm(*args):
     return Fraction(math.lcm(*(_whole(a) for a in args)))
 
 
-RUNTIME = {"_F": Fraction, "_pow": _pow, "_gcd": _gcd, "_lcm": _lcm,
+RUNTIME = {"_F": Fraction, "_div": _div, "_pow": _pow, "_gcd": _gcd, "_lcm": _lcm,
            "_fdiv": lambda a, b: Fraction(a // b),
            "_floor": lambda x: Fraction(math.floor(x)), "_ceil": lambda x: Fraction(math.ceil(x))}
 

@@ -43,7 +43,8 @@ class Compiled:
         lines.append(f"def _slots({', '.join(names)}):")
         lines.append(f"    return ({''.join(to_python(s.tree, consts) + ',' for s in symbolic.slots)})")
         env = dict(RUNTIME)
-        env.update({name: value for value, name in consts.items()})
+        env.update({name: int(value) if value.denominator == 1 else value
+                    for value, name in consts.items()})
         exec(compile("\n".join(lines), "<symbolic>", "exec"), env)  # noqa: S102 - our own trees
         self.values, self.slots = env["_values"], env["_slots"]
 
@@ -140,7 +141,7 @@ def _mend(compiled, limits, labels, free, drawn, broken, depends, rng, admissibl
         if not candidates:
             return None
         j = rng.choice(candidates)
-        unit = Fraction(1, 10 ** free[j].places)
+        unit = Fraction(1, 10 ** free[j].places) if free[j].places else 1
         fixed = None
         for reach in range(1, _MEND_REACH + 1):
             for step in ((reach, -reach) if rng.random() < 0.5 else (-reach, reach)):

@@ -52,6 +52,11 @@ class Strategy:
         return out
 
 
+def _number(units: int, scale: int):
+    """``units / scale`` exactly: an int when whole (fast arithmetic), else a Fraction."""
+    return units if scale == 1 else Fraction(units, scale)
+
+
 def _scaled(var) -> tuple[int, int]:
     """The value as an integer of its smallest written unit, and that unit's power of ten."""
     scale = 10 ** var.places
@@ -61,19 +66,29 @@ def _scaled(var) -> tuple[int, int]:
 class Similar(Strategy):
     name = "similar"
 
-    def propose(self, var, rng):
+    def __init__(self):
+        self._plans: dict = {}
+
+    def _plan(self, var):
         whole, scale = _scaled(var)
         if whole <= 0:
-            return var.value
+            return None
         digits = len(str(whole))
-        zeros = len(str(whole)) - len(str(whole).rstrip("0"))
-        zeros = min(zeros, digits - 1)
+        zeros = min(digits - len(str(whole).rstrip("0")), digits - 1)
         mantissa_digits = digits - zeros
         low = 10 ** (mantissa_digits - 1) if mantissa_digits > 1 else 1
-        high = 10 ** mantissa_digits - 1
         if digits == 1 and var.places == 0:
             low = 2  # single counts: 2..9 (1 would break plurals)
-        return Fraction(rng.randint(low, high) * 10 ** zeros, scale)
+        return low, 10 ** mantissa_digits - 1, 10 ** zeros, scale
+
+    def propose(self, var, rng):
+        plan = self._plans.get(var, False)
+        if plan is False:
+            plan = self._plans[var] = self._plan(var)
+        if plan is None:
+            return var.value
+        low, high, zeros, scale = plan
+        return _number(rng.randint(low, high) * zeros, scale)
 
 
 class Shift(Strategy):
@@ -83,14 +98,15 @@ class Shift(Strategy):
         self.name, self.mu, self.sigma = name, mu, sigma
 
     def propose(self, var, rng):
-        return var.value + round(rng.gauss(self.mu, self.sigma))
+        shift = round(rng.gauss(self.mu, self.sigma))
+        return int(var.value) + shift if var.value.denominator == 1 else var.value + shift
 
 
 class GsmHard(Strategy):
     name = "gsm-hard"
 
     def propose(self, var, rng):
-        return Fraction(rng.randint(1_000_000, 9_999_999))
+        return rng.randint(1_000_000, 9_999_999)
 
     def draw(self, variables, rng, admissible):
         out = [v.value for v in variables]
@@ -109,7 +125,7 @@ class Digits(Strategy):
     def propose(self, var, rng):
         scale = 10 ** var.places
         low = 10 ** (self.k - 1) if self.k > 1 else 2
-        return Fraction(rng.randint(low * scale, 10 ** self.k * scale - 1), scale)
+        return _number(rng.randint(low * scale, 10 ** self.k * scale - 1), scale)
 
 
 _REGISTRY: dict[str, Callable[[], Strategy]] = {
