@@ -38,6 +38,13 @@ class Ambiguity(UnsupportedProblem):
         super().__init__("ambiguous-binding", f"{what} could be {first.label} or {second.label}")
 
 
+class Retie(Exception):
+    """Two equal numbers of the question cannot be told apart: build again with them tied."""
+
+    def __init__(self, value: Fraction):
+        self.value = value
+
+
 def sym(name: str) -> tuple:
     return ("sym", name)
 
@@ -134,3 +141,41 @@ def pick_by_tiers(tiers: list[list[Candidate]], env: dict) -> Candidate | None:
                 values.add(None)
         return tier[0] if len(values) == 1 else None
     return None
+
+
+def candidates(value: Fraction, step: int, variables, step_values, constants,
+                divisor: bool = False) -> list[Candidate]:
+    out = []
+    hundred = const(100)
+    for v in variables:
+        s = sym(v.name)
+        label = f"the question's {v.value}"
+        if v.value == value:
+            out.append(Candidate(s, 0.0, (v.name,), label))
+        if v.percent:
+            derived = [(v.value / 100, ("div", s, hundred), 0.0),
+                       (1 - v.value / 100, ("sub", const(1), ("div", s, hundred)), 1.0),
+                       (1 + v.value / 100, ("add", const(1), ("div", s, hundred)), 1.0),
+                       (100 - v.value, ("sub", hundred, s), 1.0),
+                       (100 + v.value, ("add", hundred, s), 1.0)]
+            out += [Candidate(t, c, (v.name,), f"{label}%") for x, t, c in derived if x == value]
+    for j, sv in enumerate(step_values[:step]):
+        if sv == value:
+            out.append(Candidate(sym(f"s{j}"), 0.0, (f"s{j}",), f"the result of step {j + 1}"))
+    usable = [e for e in constants.get(value, ()) if divisor or not e[3]]
+    if usable:
+        cost, label, key, _ = usable[0]
+        out.append(Candidate(const(value), cost, (key,) if key else (), label))
+    if not out:
+        for v in variables:  # a question number in other units: 2 hours -> 120 minutes
+            for c, ((cost, label, _, _), *_) in constants.items():
+                if c.denominator == 1 and c > 2 and cost >= 1.0:
+                    if v.value * c == value:
+                        out.append(Candidate(("mul", sym(v.name), const(c)), 2.0, (v.name,),
+                                             f"the question's {v.value} times {label}"))
+                    elif v.value / c == value:
+                        out.append(Candidate(("div", sym(v.name), const(c)), 2.0, (v.name,),
+                                             f"the question's {v.value} over {label}"))
+    return sorted(out, key=lambda c: c.cost)
+
+

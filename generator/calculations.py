@@ -1,0 +1,123 @@
+"""Calculations written in a worked solution: ``<<a*b=c>>`` annotations and plain-text ones.
+
+``read(solution, end, annotations)`` gives one Calculation per step, in text order:
+"16 - 3 - 4 = <<16-3-4=9>>9" is an annotation; "she needs 60/15 = 4 containers" is a prose
+calculation, kept only when it is exactly true; "65+94+81 = <<240=240>>" restates a prose
+calculation inside an annotation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from mathgen.errors import UnsupportedProblem
+from mathgen.numbers import Mention, find_mentions, parse_decimal
+
+from . import expressions
+from .binding import const
+
+@dataclass(frozen=True)
+class Calculation:
+    """A calculation written in the solution: an annotation or a plain 'a + b = c'."""
+
+    start: int
+    end: int
+    text: str
+    tree: tuple
+    literals: tuple
+    spans: tuple  # of each literal, in solution coordinates
+    value: Fraction
+    result_span: tuple[int, int]
+    result_style: Mention | None  # how a prose result is written ($, commas)
+    restatements: tuple = ()  # spans that repeat the result: the 240 of <<240=240>>
+
+
+_NUM = r"\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?|\$?\.\d+%?"
+_GAP = r"(?:/[A-Za-z]+)?(?:\s+(?!x\b)[A-Za-z][A-Za-z'/-]*){0,6}"
+_OP = r"\s*(?:[-+*/\u00d7\u00f7\u2013\u2212]|\bx\b)\s*"
+_PROSE_EQUATION = re.compile(
+    rf"(?<![\w.,$])(?:{_NUM}){_GAP}(?:{_OP}(?:{_NUM}){_GAP})+\s*=\s*(?:{_NUM})(?![\w,]|\.\d)")
+_NUM_TOKEN = re.compile(_NUM)
+_OP_TOKEN = re.compile(r"[-+*/\u00d7\u00f7\u2013\u2212]|\bx\b")
+_OP_NORMAL = {"x": "*", "\u00d7": "*", "\u00f7": "/", "\u2013": "-", "\u2212": "-"}
+_PROSE_LHS = re.compile(rf"((?:{_NUM}){_GAP}(?:{_OP}(?:{_NUM}){_GAP})+)\s*=\s*\$?\s*\Z")
+
+
+def read(solution: str, body_end: int, annotations) -> list[Calculation]:
+    out = []
+    seg_start = 0
+    for ann in annotations:
+        tree, literals = expressions.parse(ann.group(1))
+        try:
+            written = parse_decimal(ann.group(2))
+        except ValueError:
+            raise UnsupportedProblem("unsupported-expression",
+                                     f"step result {ann.group(2)!r} is not a number")
+        restated = None
+        if tree == ("lit", 0):  # "65+94+81 = <<240=240>>": the calculation is in the prose
+            lhs = _PROSE_LHS.search(solution, seg_start, ann.start())
+            restated = lhs and _calculation(solution, lhs.start(), lhs.group(1))
+        if restated and restated[3] == written:
+            expr_text, tree, literals, _, spans = restated
+            out.append(Calculation(lhs.start(), ann.end(), expr_text, tree, literals, spans, written,
+                               ann.span(2), None, (ann.span(1),)))
+        else:
+            exact = _value(tree, literals)
+            if exact != written:
+                raise UnsupportedProblem("inexact-annotation",
+                                         f"{ann.group(1)} is {exact}, not {ann.group(2)}")
+            spans = tuple((ann.start(1) + x.start, ann.start(1) + x.end) for x in literals)
+            out.append(Calculation(ann.start(), ann.end(), ann.group(1), tree, tuple(literals), spans,
+                               written, ann.span(2), None))
+        seg_start = ann.end()
+    cuts = [0] + [p for a in annotations for p in a.span()] + [body_end]
+    for seg_start, seg_end in zip(cuts[::2], cuts[1::2]):
+        for m in _PROSE_EQUATION.finditer(solution, seg_start, seg_end):
+            lhs, _, _ = m.group().rpartition("=")
+            calc = _calculation(solution, m.start(), lhs)
+            result = list(_NUM_TOKEN.finditer(solution, m.start() + len(lhs) + 1, m.end()))[-1]
+            core = re.search(r"[\d.][\d,.]*", result.group())
+            try:
+                written = parse_decimal(core.group())
+            except ValueError:
+                continue
+            if calc is None or calc[3] != written:
+                continue  # an approximate or mistaken calculation stays prose
+            r_start = result.start() + core.start()
+            r_span = (r_start, r_start + len(core.group()))
+            style = find_mentions(solution[r_span[0]:r_span[1]])
+            out.append(Calculation(m.start(), m.end(), calc[0], calc[1], calc[2], calc[4], written,
+                               r_span, style[0] if style else None))
+    return sorted(out, key=lambda src: src.start)
+
+
+def _value(tree, literals) -> Fraction | None:
+    try:
+        return expressions.evaluate(expressions.substitute(tree, [const(x.value) for x in literals]))
+    except (ZeroDivisionError, ValueError, OverflowError):
+        return None
+
+
+def _calculation(solution: str, start: int, lhs: str):
+    """Parse 'A op B op C' written in prose at ``start``: (text, tree, literals, value, spans)."""
+    parts, spans = [], []
+    lhs = re.sub(r"/[A-Za-z]+", lambda m: " " * len(m.group()), lhs)  # '$600/month': a unit
+    for tok in re.finditer(rf"{_NUM}|{_OP_TOKEN.pattern}", lhs):
+        text = tok.group()
+        if _NUM_TOKEN.fullmatch(text):
+            core = re.search(r"[\d.][\d,.]*", text)
+            spans.append((start + tok.start() + core.start(), start + tok.start() + core.end()))
+            parts.append(core.group().replace(",", ""))
+        else:
+            parts.append(_OP_NORMAL.get(text, text))
+    expr_text = " ".join(parts)
+    try:
+        tree, literals = expressions.parse(expr_text)
+    except UnsupportedProblem:
+        return None
+    if len(literals) != len(spans):
+        return None
+    return expr_text, tree, tuple(literals), _value(tree, literals), tuple(spans)
+
