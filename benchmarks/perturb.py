@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import os
 import resource
 import shutil
 import statistics
@@ -42,6 +43,11 @@ def perturb_run(data: Path, out: Path, n: int, workers: int):
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return summary, wall, cpu
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def mathgen_command() -> list[str]:
@@ -83,6 +89,8 @@ def main() -> None:
     if not args.data.is_file():
         sys.exit(f"benchmarks/perturb.py: {args.data} not found (use --data PATH)")
 
+    # other processes on the machine slow the runs; the load tells whether figures are clean
+    line("CPU cores; load average (1 min) at start", f"{os.cpu_count()}; {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory(prefix="mathgen-bench-") as tmp:
         one_path, many_path = Path(tmp) / "workers1.jsonl", Path(tmp) / "workersN.jsonl"
         summary, wall, cpu = perturb_run(args.data, one_path, args.n, workers=1)
@@ -112,7 +120,8 @@ def main() -> None:
             line("speed-up over workers=1", f"{wall / many_wall:.2f}x "
                  f"(ideal {args.workers}x)")
             line("peak memory of a worker (MiB)", f"{children_mib:.0f}")
-            line("same bytes as workers=1",
+            line("CPU seconds of the workers", f"{_children_cpu():.2f}")
+        line("same bytes as workers=1",
                  "yes" if filecmp.cmp(one_path, many_path, shallow=False) else "NO")
 
     times, command = time_help(HELP_RUNS)

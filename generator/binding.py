@@ -19,7 +19,9 @@ from mathgen.errors import UnsupportedProblem
 from .expressions import RUNTIME, substitute, to_python
 
 _MAX_ASSIGNMENTS = 20000
-REUSE_COST = 0.3
+# Using a number more often than it is written costs as much as a unit constant: when either
+# could explain a literal, the tie is found and resolved safely (see symbolic._choose).
+REUSE_COST = 1.0
 
 
 @dataclass(frozen=True)
@@ -162,10 +164,15 @@ def candidates(value: Fraction, step: int, variables, step_values, constants,
     for j, sv in enumerate(step_values[:step]):
         if sv == value:
             out.append(Candidate(sym(f"s{j}"), 0.0, (f"s{j}",), f"the result of step {j + 1}"))
-    usable = [e for e in constants.get(value, ()) if divisor or not e[3]]
-    if usable:
-        cost, label, key, _ = usable[0]
-        out.append(Candidate(const(value), cost, (key,) if key else (), label))
+    # 'half' explains a 2 best where something is divided by it ('half as many as x' can
+    # still mean x = 2 * y, so elsewhere it costs a little more)
+    usable = sorted((e[0] + (0.1 if e[3] and not divisor else 0), e[1], e[2] or "")
+                    for e in constants.get(value, ()))
+    seen_keys = set()
+    for cost, label, key in usable:  # the cheapest way through each fixed number
+        if key not in seen_keys:
+            seen_keys.add(key)
+            out.append(Candidate(const(value), cost, (key,) if key else (), label))
     if not out:
         for v in variables:  # a question number in other units: 2 hours -> 120 minutes
             for c, ((cost, label, _, _), *_) in constants.items():

@@ -88,22 +88,22 @@ class SymbolicProblem:
 def build(problem: Problem) -> SymbolicProblem:
     """Symbolic form of a problem; raises UnsupportedProblem with a reason when unsure.
 
-    Equal numbers of the question ('3 sprints 3 times') are separate variables unless the
-    solution cannot tell them apart; then they share one, so either reading is right.
+    Equal numbers of the question ('2 cases ... 2 bottles each') are separate variables; when
+    the solution cannot tell them apart, they keep their value (either reading is then right).
     """
-    tied: frozenset = frozenset()
+    frozen: frozenset = frozenset()
     for _ in range(8):
         try:
-            return _build(problem, tied)
+            return _build(problem, frozen)
         except Retie as retie:
-            tied = tied | {retie.value}
+            frozen = frozen | {retie.value}
     raise UnsupportedProblem("ambiguous-binding", "too many equal numbers in the question")
 
 
-def _build(problem: Problem, tied: frozenset) -> SymbolicProblem:
+def _build(problem: Problem, frozen: frozenset) -> SymbolicProblem:
     question, solution = problem.question, problem.solution
     mentions = tuple(find_mentions(question))
-    variables = _variables(question, mentions, tied)
+    variables = _variables(question, mentions, frozen)
     final_match = None
     for final_match in FINAL_LINE.finditer(solution):
         pass
@@ -130,7 +130,10 @@ def _build(problem: Problem, tied: frozenset) -> SymbolicProblem:
         final_value = parse_decimal(final_match.group(1))
     except ValueError:
         raise UnsupportedProblem("no-final-answer", f"final answer {final_match.group(1)!r}")
-    final_opts = candidates(final_value, len(step_values), variables, step_values, constants)
+    # the answer must be computed by a step: one equal to a question number or a constant
+    # was found in the head, and could not follow the numbers
+    final_opts = [c for c in candidates(final_value, len(step_values), variables, step_values,
+                                        constants) if c.tree[0] == "sym" and c.tree[1][0] == "s"]
     last = f"s{len(step_values) - 1}"
     final_opts = sorted(final_opts, key=lambda c: (c.uses != (last,), c.cost))
     lit_options.append(final_opts)
@@ -143,7 +146,9 @@ def _build(problem: Problem, tied: frozenset) -> SymbolicProblem:
     variable_mentions = {i for v in variables for i in v.mentions}
     for i, m in enumerate(mentions):
         if i not in variable_mentions and f"f{m.value}" in fixed_keys:
-            capacity[f"f{m.value}"] = capacity.get(f"f{m.value}", 0) + 1
+            # a written fraction such as 2/3 is used as two literals, 2 and 3
+            uses = 2 if m.kind == "fraction" else 1
+            capacity[f"f{m.value}"] = capacity.get(f"f{m.value}", 0) + uses
             must_use[f"f{m.value}"] = 0.5
     chosen, ties = _choose(lit_options, raw_steps + [("lit", final_k)], capacity, must_use,
                            describe, {v.name: v.value for v in variables})
@@ -227,20 +232,19 @@ def _tie(variables, ties: dict[str, str], steps) -> tuple[Variable, ...]:
                           derived.get(v.name)) for v in variables)
 
 
-def _variables(question: str, mentions: tuple[Mention, ...], tied: frozenset) -> tuple[Variable, ...]:
-    """One variable per quantity of the question; equal ones in ``tied`` share a variable."""
+def _variables(question: str, mentions: tuple[Mention, ...], frozen: frozenset) -> tuple[Variable, ...]:
+    """One variable per quantity of the question, but for the values in ``frozen``."""
     groups: dict = {}
     bounds: dict = {}
     for i, m in enumerate(mentions):
-        if not m.quantity or m.value in (0, 1):
+        if not m.quantity or m.value in (0, 1) or m.value in frozen:
             continue  # proportions keep their value; so do 0 and 1 (one of, a single ...)
         bound = unit_bound(question, m.end)
         if bound is not None and m.value == bound:
             continue  # "60 minutes in an hour" is a definition, not a quantity
-        key = ("value", m.value) if m.value in tied else ("mention", i)
-        groups.setdefault(key, []).append(i)
+        groups.setdefault(i, []).append(i)
         if bound is not None and m.value < bound:
-            bounds.setdefault(key, []).append(bound)
+            bounds.setdefault(i, []).append(bound)
     out = []
     for k, (key, idx) in enumerate(groups.items()):
         value = mentions[idx[0]].value
@@ -256,7 +260,7 @@ def _variables(question: str, mentions: tuple[Mention, ...], tied: frozenset) ->
 
 def _constants(question: str, body: str, mentions, variables) -> dict[Fraction, list]:
     """Values a literal may take without being a variable: [(cost, label, use key or None,
-    divisor only)]. 'half' explains a 2 only where something is divided by it.
+    divisor preferred)]. 'half' explains a 2 best where something is divided by it.
 
     A number the question fixes ('half', 'one', '1/2') explains one literal cheaply, and
     is expected to be used; a unit constant licensed by a word (60 for minutes) costs more.
