@@ -2,7 +2,9 @@
 
 A literal in a solution that is none of the question's numbers may still be explained by a
 constant, but only one that the text gives a reason for: 60 needs minutes, hours or seconds
-in the problem, 7 needs days or weeks, 100 needs percents, cents or centimetres.
+in the problem, 7 needs days or weeks, 100 needs percents, cents or centimetres. Words that
+are numbers themselves (half, twice, a dozen, a third) are read as fixed numbers of the
+question instead (see numbers.find_mentions).
 """
 
 from __future__ import annotations
@@ -12,20 +14,20 @@ from fractions import Fraction
 
 # value -> words (regex alternatives) whose presence licenses that constant
 _LICENSED = {
-    2: r"half|halves|twice|double|both|pair|couple|round[- ]trip|each way|back|twin|average"
+    2: r"both|pair|couple|round[- ]trip|each way|back|twin|average"
        r"|every other|every second|biweekly|pint|quart|cup|weekend|rectangle|perimeter"
        r"|diameter|radius",
-    3: r"third|triple|thrice|yard|feet|foot|teaspoon|tablespoon",
-    4: r"quarter|fourth|week|month|gallon|quart|quadruple|season|square",
-    5: r"nickel|fifth|weekday|cent|coin",
+    3: r"yard|feet|foot|teaspoon|tablespoon",
+    4: r"week|month|gallon|quart|season|square",
+    5: r"nickel|weekday|cent|coin",
     7: r"week|day",
-    8: r"pint|gallon|ounce|cup|eighth",
-    10: r"dime|decade|tenth|percent|%|mm|millimet|cent|coin|\btens\b",
-    12: r"dozen|month|year|inch|feet|foot|hour|clock",
+    8: r"pint|gallon|ounce|cup",
+    10: r"dime|decade|percent|%|mm|millimet|cent|coin|\btens\b",
+    12: r"month|year|inch|feet|foot|hour|clock",
     16: r"ounce|pound|cup",
     24: r"hour|day",
     25: r"quarter|cent|coin",
-    30: r"month|day|minute|half",
+    30: r"month|day|minute",
     31: r"month|day",
     52: r"week|year",
     60: r"minute|hour|second|mph|miles per|speed|\d:\d\d",
@@ -37,13 +39,10 @@ _LICENSED = {
     5280: r"mile|feet|foot",
 }
 _DECIMAL_LICENSED = {
-    Fraction(1, 2): r"half|halves",
     Fraction(3, 2): r"and a half",
     Fraction(314, 100): r"circle|circular|round|radius|diameter|circumference",
     Fraction(22, 7): r"circle|circular|round|radius|diameter|circumference",
-    Fraction(1, 4): r"quarter|fourth",
-    Fraction(3, 4): r"quarter|fourth",
-    Fraction(1, 10): r"dime|tenth|percent|%",
+    Fraction(1, 10): r"dime|percent|%",
     Fraction(1, 20): r"nickel",
     Fraction(1, 100): r"penn|cent|percent|%",
     Fraction(5, 100): r"nickel",

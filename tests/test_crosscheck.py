@@ -2,6 +2,11 @@
 program that solved the original prints once the variant's numbers are put into it.
 
 The programs are ToRA-Code-34B and ToRA-70B outputs on GSM8K test (../shared/data/tora).
+A (variant, program) pair counts when the program solved the original (``pred`` == ``gt`` and
+the program itself prints ``gt``) and a literal substitution means what the variant means
+(``crosscheck.plan``: each changed number is written as a literal exactly as often as the
+question mentions it, and every mention of it changed alike). The figures under the looser
+rule (only: every changed number is a literal) are printed beside, for comparison.
 """
 
 from __future__ import annotations
