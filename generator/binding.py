@@ -43,8 +43,8 @@ class Ambiguity(UnsupportedProblem):
 class Retie(Exception):
     """Two equal numbers of the question cannot be told apart: build again with them tied."""
 
-    def __init__(self, value: Fraction):
-        self.value = value
+    def __init__(self, value: Fraction, underused: bool = False):
+        self.value, self.underused = value, underused
 
 
 def sym(name: str) -> tuple:
@@ -56,7 +56,8 @@ def const(value: Fraction) -> tuple:
 
 
 def choose(options: list[list[Candidate]], steps: list[tuple], capacity: dict[str, int],
-           must_use: dict[str, float], describe: list[str]) -> list[Candidate]:
+           must_use: dict[str, float], describe: list[str],
+           pinned: dict[int, Fraction] | None = None) -> list[Candidate]:
     """Cheapest assignment of one candidate per literal.
 
     Args:
@@ -65,6 +66,7 @@ def choose(options: list[list[Candidate]], steps: list[tuple], capacity: dict[st
         capacity: how often each variable or step may be used before reuse costs extra.
         must_use: what non-use costs, for variables, steps and fixed numbers.
         describe: a phrase per literal for error messages.
+        pinned: steps that keep their original value in every variant.
     """
     for k, opts in enumerate(options):
         if not opts:
@@ -89,9 +91,9 @@ def choose(options: list[list[Candidate]], steps: list[tuple], capacity: dict[st
         elif abs(cost - best_cost) <= 1e-9:
             best.append(chosen)
     if len(best) > 1:
-        reference = _fingerprint(best[0], steps)
+        reference = _fingerprint(best[0], steps, pinned or {})
         for other in best[1:]:
-            if _fingerprint(other, steps) != reference:
+            if _fingerprint(other, steps, pinned or {}) != reference:
                 k = next(k for k in open_slots if other[k] != best[0][k])
                 raise Ambiguity(describe[k], best[0][k], other[k])
     return best[0]
@@ -110,7 +112,7 @@ def _cost(chosen: list[Candidate], capacity: dict[str, int], must_use: dict[str,
     return cost
 
 
-def _fingerprint(chosen: list[Candidate], steps: list[tuple]) -> tuple:
+def _fingerprint(chosen: list[Candidate], steps: list[tuple], pinned: dict) -> tuple:
     """Step results at two fixed random points (callers add the final answer as a step)."""
     names = sorted({n for c in chosen for n in c.uses if n.startswith("n")})
     out = []
@@ -124,6 +126,7 @@ def _fingerprint(chosen: list[Candidate], steps: list[tuple]) -> tuple:
                 value = eval(to_python(substitute(tree, [c.tree for c in chosen])), env)  # noqa: S307
             except (ZeroDivisionError, ValueError, OverflowError, TypeError):
                 value = None
+            value = pinned.get(i, value)
             env[f"s{i}"] = value
             values.append(value)
         out.append(tuple(values))

@@ -24,9 +24,12 @@ class Kind:
     places: int  # most decimal places allowed when not an integer
     upper: Fraction | None = None
     not_one: bool = False
+    exact: Fraction | None = None  # a pinned result keeps its value
 
     def admits(self, value: Fraction) -> str | None:
         """None when ``value`` keeps this kind; otherwise what it breaks."""
+        if self.exact is not None and value != self.exact:
+            return f"must stay {self.exact} (it could be read as a constant)"
         if self.sign > 0 and value <= 0:
             return "must stay positive"
         if self.sign == 0 and value < 0:
@@ -73,8 +76,8 @@ class Constraints:
         for i, (kind, value) in enumerate(zip(self.steps, step_values)):
             broken = kind.admits(value)
             if broken:
-                return f"step {i + 1} result {broken}", "step", i, kind.sign == 0 or \
-                    (kind.sign > 0) == (value > 0)
+                return f"step {i + 1} result {broken}", "step", i, kind.exact is not None \
+                    or kind.sign == 0 or (kind.sign > 0) == (value > 0)
         broken = self.final.admits(final_value)
         return (f"the answer {broken}", "final", 0, False) if broken else None
 
@@ -84,7 +87,8 @@ def infer(symbolic) -> Constraints:
     from .expressions import RUNTIME, to_python
 
     variables = tuple(kind_of(v.value, v.upper, quantity=True) for v in symbolic.variables)
-    steps = tuple(kind_of(s.value) for s in symbolic.steps)
+    steps = tuple(Kind(k.sign, k.integer, k.places, exact=s.value) if s.name in symbolic.pinned
+                  else k for s, k in ((s, kind_of(s.value)) for s in symbolic.steps))
     env = {v.name: v.value for v in symbolic.variables} | {s.name: s.value for s in symbolic.steps}
     env.update(RUNTIME)
     final = Fraction(eval(to_python(symbolic.final), env))  # noqa: S307 - our own tree

@@ -71,7 +71,7 @@ class SymbolicProblem:
     steps: tuple[Step, ...]
     final: tuple
     slots: tuple[Slot, ...]
-    notes: tuple[str, ...] = field(default=())
+    pinned: tuple[str, ...] = field(default=())  # steps that keep their value in variants
 
     def sympy_steps(self) -> dict:
         """Each step and the final answer as a SymPy expression over the variables only."""
@@ -88,22 +88,27 @@ class SymbolicProblem:
 def build(problem: Problem) -> SymbolicProblem:
     """Symbolic form of a problem; raises UnsupportedProblem with a reason when unsure.
 
-    Equal numbers of the question ('2 cases ... 2 bottles each') are separate variables; when
-    the solution cannot tell them apart, they keep their value (either reading is then right).
+    Equal numbers of the question ('3 sprints 3 times') are separate variables. When the
+    solution cannot tell them apart, they share one variable if the solution uses it as often
+    as it is written; otherwise ('2 cases ... 2 bottles each', one of them used only in the
+    head) they keep their value. Either way, every reading gives the same answer.
     """
-    frozen: frozenset = frozenset()
-    for _ in range(8):
+    tied, frozen = frozenset(), frozenset()
+    for _ in range(12):
         try:
-            return _build(problem, frozen)
+            return _build(problem, tied, frozen)
         except Retie as retie:
-            frozen = frozen | {retie.value}
+            if retie.value in tied or retie.underused:
+                tied, frozen = tied - {retie.value}, frozen | {retie.value}
+            else:
+                tied = tied | {retie.value}
     raise UnsupportedProblem("ambiguous-binding", "too many equal numbers in the question")
 
 
-def _build(problem: Problem, frozen: frozenset) -> SymbolicProblem:
+def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProblem:
     question, solution = problem.question, problem.solution
     mentions = tuple(find_mentions(question))
-    variables = _variables(question, mentions, frozen)
+    variables = _variables(question, mentions, tied, frozen)
     final_match = None
     for final_match in FINAL_LINE.finditer(solution):
         pass
@@ -150,8 +155,9 @@ def _build(problem: Problem, frozen: frozenset) -> SymbolicProblem:
             uses = 2 if m.kind == "fraction" else 1
             capacity[f"f{m.value}"] = capacity.get(f"f{m.value}", 0) + uses
             must_use[f"f{m.value}"] = 0.5
+    pins: set[str] = set()
     chosen, ties = _choose(lit_options, raw_steps + [("lit", final_k)], capacity, must_use,
-                           describe, {v.name: v.value for v in variables})
+                           describe, {v.name: v.value for v in variables}, step_values, pins)
 
     steps = []
     leaves = [c.tree for c in chosen]
@@ -162,6 +168,9 @@ def _build(problem: Problem, frozen: frozenset) -> SymbolicProblem:
     # A question number the solution never uses keeps its value: 'the two houses combined'
     # may count what the steps add up, so changing it could make the question wrong.
     used = {n for c in chosen for n in c.uses} | set(ties)
+    for v in variables:
+        if len(v.mentions) > 1 and sum(v.name in c.uses for c in chosen) < len(v.mentions):
+            raise Retie(v.value, underused=True)
     variables = tuple(v for v in variables if v.name in used)
     slots = [Slot(s, e, chosen[k].tree, "literal") for k, (s, e) in enumerate(lit_spans)]
     slots += [Slot(*src.result_span, sym(f"s{i}"), "result", src.result_style)
@@ -175,23 +184,32 @@ def _build(problem: Problem, frozen: frozenset) -> SymbolicProblem:
         solution[:body_end], sources, chosen, lit_spans, variables, steps, fixed, mentions, question)]
     slots.sort(key=lambda s: s.start)
     return SymbolicProblem(problem, mentions, variables, tuple(steps), chosen[final_k].tree,
-                           tuple(slots))
+                           tuple(slots), tuple(sorted(pins)))
 
 
-def _choose(lit_options, steps, capacity, must_use, describe, values):
+def _choose(lit_options, steps, capacity, must_use, describe, values, step_values, pins):
     """``binding.choose``, resolving ambiguities that cannot change an answer.
 
     When the question's 200 and a result of 200 cannot be told apart, they are kept equal in
     every variant (the number is tied to the step), so both readings give the same answer.
     When the question's 2 cannot be told apart from a fixed 2 ('twice'), it keeps its value.
+    When a result cannot be told apart from a constant or another result, it is pinned: it
+    keeps its value in every variant (``pins`` collects the step names).
     """
     ties: dict[str, str] = {}
     while True:
         try:
-            return choose(lit_options, steps, capacity, must_use, describe), ties
+            pinned = {int(name[1:]): step_values[int(name[1:])] for name in pins}
+            return choose(lit_options, steps, capacity, must_use, describe, pinned), ties
         except Ambiguity as amb:
             trees = sorted((amb.first.tree, amb.second.tree))
             names = [t[1] for t in trees if t[0] == "sym"]
+            steps_named = [n for n in names if n[0] == "s"]
+            if len(steps_named) == len(names) and names and not set(steps_named) <= pins:
+                # a result equal to a constant (12 inches a foot) or to another result keeps
+                # its value in every variant, so either reading is right
+                pins.update(steps_named)
+                continue
             if len(names) == 2 and names[0][0] == names[1][0] == "n" \
                     and values[names[0]] == values[names[1]]:
                 raise Retie(values[names[0]])
@@ -232,8 +250,10 @@ def _tie(variables, ties: dict[str, str], steps) -> tuple[Variable, ...]:
                           derived.get(v.name)) for v in variables)
 
 
-def _variables(question: str, mentions: tuple[Mention, ...], frozen: frozenset) -> tuple[Variable, ...]:
-    """One variable per quantity of the question, but for the values in ``frozen``."""
+def _variables(question: str, mentions: tuple[Mention, ...], tied: frozenset,
+               frozen: frozenset) -> tuple[Variable, ...]:
+    """One variable per quantity of the question, but for the values in ``frozen``; equal
+    ones in ``tied`` share a variable."""
     groups: dict = {}
     bounds: dict = {}
     for i, m in enumerate(mentions):
@@ -242,9 +262,10 @@ def _variables(question: str, mentions: tuple[Mention, ...], frozen: frozenset) 
         bound = unit_bound(question, m.end)
         if bound is not None and m.value == bound:
             continue  # "60 minutes in an hour" is a definition, not a quantity
-        groups.setdefault(i, []).append(i)
+        key = ("value", m.value) if m.value in tied else ("mention", i)
+        groups.setdefault(key, []).append(i)
         if bound is not None and m.value < bound:
-            bounds.setdefault(i, []).append(bound)
+            bounds.setdefault(key, []).append(bound)
     out = []
     for k, (key, idx) in enumerate(groups.items()):
         value = mentions[idx[0]].value
