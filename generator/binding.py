@@ -153,6 +153,8 @@ def candidates(value: Fraction, step: int, variables, step_values, constants,
     out = []
     hundred = const(100)
     for v in variables:
+        if v.value == 0:
+            continue
         s = sym(v.name)
         label = f"the question's {v.value}"
         if v.value == value:
@@ -162,7 +164,8 @@ def candidates(value: Fraction, step: int, variables, step_values, constants,
                        (1 - v.value / 100, ("sub", const(1), ("div", s, hundred)), 1.0),
                        (1 + v.value / 100, ("add", const(1), ("div", s, hundred)), 1.0),
                        (100 - v.value, ("sub", hundred, s), 1.0),
-                       (100 + v.value, ("add", hundred, s), 1.0)]
+                       (100 + v.value, ("add", hundred, s), 1.0),
+                       (100 / v.value, ("div", hundred, s), 1.0)]  # 25% is a quarter: x/4
             out += [Candidate(t, c, (v.name,), f"{label}%") for x, t, c in derived if x == value]
     for j, sv in enumerate(step_values[:step]):
         if sv == value:
@@ -183,9 +186,6 @@ def candidates(value: Fraction, step: int, variables, step_values, constants,
                     if v.value * c == value:
                         out.append(Candidate(("mul", sym(v.name), const(c)), 2.0, (v.name,),
                                              f"the question's {v.value} times {label}"))
-                    elif v.value / c == value:
-                        out.append(Candidate(("div", sym(v.name), const(c)), 2.0, (v.name,),
-                                             f"the question's {v.value} over {label}"))
     return sorted(out, key=lambda c: c.cost)
 
 

@@ -14,7 +14,7 @@ from functools import partial
 from typing import Iterable, Iterator
 
 from mathgen.errors import UnsupportedProblem
-from mathgen.numbers import plain
+from mathgen.numbers import decimal_places, plain
 from mathgen.records import Problem, Rejection, Variant
 
 from . import render, strategies
@@ -110,9 +110,14 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
             except _EVAL_ERRORS:
                 failures["a step divides by zero"] += 1
                 continue
+            if constrained and any(decimal_places(v) is None for v in slot_values):
+                failures["a written number would not be a finite decimal"] += 1
+                continue
             seen.add(var_values)
             variants.append(_variant(symbolic, strategy, seed, k, var_values, slot_values, final))
             break
+        else:
+            break  # a variant that no draw could give: later ones would fail the same way
     if variants:
         return variants
     reason = "constraints-unsatisfied" if constrained else "no-new-values"
@@ -124,9 +129,9 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
 
 
 _PLAIN_DRAWS = 30
-_MENDS = 40
+_MENDS = 12
 _MEND_STEPS = 4
-_MEND_REACH = 40
+_MEND_REACH = 25
 
 
 def _mend(compiled, limits, labels, free, drawn, broken, depends, rng, admissible):

@@ -61,4 +61,6 @@ def _written(value: Fraction, original: str, style: Mention | None, role: str) -
         return format_like(value, style)
     m = _PLAIN_STYLE.fullmatch(original)
     places = len(m.group(1) or "") if m else 0
-    return format_like(value, commas="," in original, places=places)
+    text = format_like(value, commas="," in original, places=places)
+    # only without constraints can a number be 10/3; in a calculation it needs parentheses
+    return f"({text})" if "/" in text and role == "literal" else text

@@ -29,6 +29,8 @@ from .units import licensed_constants, unit_bound
 ANNOTATION = re.compile(r"<<([^<>]*?)=([^<>=]*)>>")
 FINAL_LINE = re.compile(r"^####[ \t]*(.*?)[ \t]*$", re.MULTILINE)
 _RAW_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_RANGE_AFTER = re.compile(r"\s?[-\u2013]\s?\d")
+_RANGE_BEFORE = re.compile(r"\d\s?[-\u2013]\s?$")
 
 
 @dataclass(frozen=True)
@@ -123,9 +125,15 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
     for i, src in enumerate(sources):
         base = len(lit_options)
         divisors = expressions.divisor_literals(src.tree)
+        # '<<8=8>>' states a value found in the prose (often by algebra): only an earlier
+        # result can explain it, not a question number that happens to be equal
+        statement = src.tree == ("lit", 0) and solution.startswith("<<", src.start)
         for k, (lit, span) in enumerate(zip(src.literals, src.spans)):
-            lit_options.append(candidates(lit.value, i, variables, step_values, constants,
-                                           divisor=k in divisors))
+            options = candidates(lit.value, i, variables, step_values, constants,
+                                 divisor=k in divisors)
+            if statement:
+                options = [c for c in options if c.tree[0] == "sym" and c.tree[1][0] == "s"]
+            lit_options.append(options)
             lit_spans.append(span)
             describe.append(f"{lit.text} in step {i + 1} ({src.text})")
         raw_steps.append(_shift(src.tree, base))
@@ -259,6 +267,8 @@ def _variables(question: str, mentions: tuple[Mention, ...], tied: frozenset,
     for i, m in enumerate(mentions):
         if not m.quantity or m.value in (0, 1) or m.value in frozen:
             continue  # proportions keep their value; so do 0 and 1 (one of, a single ...)
+        if _RANGE_AFTER.match(question, m.end) or _RANGE_BEFORE.search(question, 0, m.start):
+            continue  # 'grades 4 - 7': a range keeps its ends in order
         bound = unit_bound(question, m.end)
         if bound is not None and m.value == bound:
             continue  # "60 minutes in an hour" is a definition, not a quantity

@@ -91,7 +91,7 @@ def _join(body: str, question: str) -> str:
 
 def _calc(expr: str) -> str:
     """A calculation with numbers written as people write them ('290.0' -> '290')."""
-    expr = re.sub(r"\s+", "", re.sub(r"(\d+)\.0+\b", r"\1", expr))
+    expr = re.sub(r"\s+", "", re.sub(r"(\d+)\.0+\b", r"\1", expr)).replace("^", "**")
     while expr.startswith("(") and expr.endswith(")") and _balanced(expr[1:-1]):
         expr = expr[1:-1]
     return expr
@@ -182,7 +182,8 @@ def _asdiv(row, path, line):
         m = _ASDIV_STEP.match(part)
         if not m:
             raise _Unsupported("unsupported-formula", f"cannot read {part!r}")
-        expr = _calc(m.group(1)).replace("GCD(", "gcd(").replace("LCM[", "lcm(").replace("]", ")")
+        expr = re.sub(r"\b(GCD|LCM)\b", lambda f: f.group().lower(), _calc(m.group(1)))
+        expr = expr.replace("[", "(").replace("]", ")")
         if m.group(3) is not None and int(m.group(3)) != 0:  # 17/5=3 r2
             num, _, den = expr.rpartition("/")
             if not num or not re.fullmatch(r"[\d.]+", den):
