@@ -31,14 +31,18 @@ def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, 
         except (ZeroDivisionError, ValueError, OverflowError, TypeError):
             env[name] = None
     lit_trees = {span: chosen[k].tree for k, span in enumerate(lit_spans)}
-    units = {v.name: _word_after(question, mentions[v.mentions[0]].end) for v in variables}
-    units.update({f"s{i}": _word_after(body, src.result_span[1]) for i, src in enumerate(sources)})
+    units = {v.name: word_after(question, mentions[v.mentions[0]].end) for v in variables}
+    units.update({f"s{i}": word_after(body, src.result_span[1]) for i, src in enumerate(sources)})
     line_of = [body.count("\n", 0, src.start) for src in sources]
+    given = {m.text for m in mentions if m.kind == "fraction"}
     slots, seg_start = [], 0
     ends = [(src.start, src.end, i) for i, src in enumerate(sources)] + [(len(body), len(body), None)]
     for src_start, src_end, idx in ends:
-        prose = [m for m in find_mentions(body[seg_start:src_start], fractions=False)
-                 if m.quantity]
+        segment = body[seg_start:src_start]
+        # '1/4 pound' as written in the question stays; '60/100 * 5' is read number by number
+        kept = [m for m in find_mentions(segment) if m.kind == "fraction" and m.text in given]
+        prose = [m for m in find_mentions(segment, fractions=False) if m.quantity
+                 and not any(k.start <= m.start < k.end for k in kept)]
         echo = {}
         if idx is not None and body.startswith("<<", src_start):
             # "16 - 3 - 4 = <<16-3-4=9>>": the prose repeats the calculation before it
@@ -66,10 +70,23 @@ def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, 
     return slots
 
 
-def _word_after(text: str, end: int) -> str | None:
-    """The noun after a number ('4 containers' -> 'container'), for telling equal numbers apart."""
-    m = re.match(r"(?:>>)?\$?[\d,.]*\s*%?\s*(?:[a-z]+-)?([A-Za-z]+)", text[end:end + 40])
-    return m.group(1).lower().rstrip("s") if m else None
+_FILLER = {"more", "fewer", "less", "extra", "additional", "other", "of", "the", "a", "an",
+           "each", "per", "total", "whole", "full", "on", "in", "at", "for", "to", "from",
+           "with", "by", "and", "or", "remaining", "left", "same"}
+_SINGULAR = {"people": "person", "children": "child", "men": "man", "women": "woman",
+             "feet": "foot", "teeth": "tooth", "mice": "mouse", "geese": "goose"}
+
+
+def word_after(text: str, end: int) -> str | None:
+    """The noun after a number ('4 fewer containers' -> 'container'), to tell numbers apart."""
+    m = re.match(r"(?:>>)?\$?[\d,.]*\s*%?((?:\s*(?:[a-z]+-)?[A-Za-z]+){1,4})", text[end:end + 60])
+    if not m:
+        return None
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", m.group(1)) if w.lower() != "x"]
+    noun = next((w for w in words if w not in _FILLER), None)
+    if noun is None:
+        return None
+    return _SINGULAR.get(noun, noun[:-1] if noun.endswith("s") and len(noun) > 3 else noun)
 
 
 def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, steps, fixed, env,
@@ -80,23 +97,27 @@ def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, step
         if sources[i].end <= pos and not body[sources[i].end:pos].strip(" $") \
                 and steps[i].value == value:
             return sym(f"s{i}")
+    word = word_after(body, pos + len(mention.text))
     tiers = [[Candidate(sym(f"s{i}"), 0, (), "") for i in here if steps[i].value == value],
              [Candidate(lit_trees[span], 0, (), "") for i in here
               for lit, span in zip(sources[i].literals, sources[i].spans) if lit.value == value]]
-    if mention.kind != "word":  # words ('the two movies') are bound on their line only
+    if mention.kind == "word":  # 'two eggs' elsewhere: only the question's two eggs
+        tiers.append([Candidate(sym(v.name), 0, (), "") for v in variables
+                      if v.value == value and word and units.get(v.name) == word])
+    else:
         earlier = [i for i, src in enumerate(sources) if src.end <= pos and i not in here]
         tier2 = [Candidate(sym(f"s{i}"), 0, (), "") for i in reversed(earlier)
                  if steps[i].value == value]
         tier2 += [c for c in candidates(value, 0, variables, [], {}) if c.cost == 0]
         tiers += [tier2, [Candidate(const(value), 0, (), "")] if value in fixed else []]
+    if word:  # '5 dinosaur children' is the question's 5 children, not the 5 pounds
+        def unit(c):
+            return units.get(c.tree[1]) if c.tree[0] == "sym" else None
+
+        agreeing = [[c for c in tier if unit(c) == word] for tier in tiers]
+        fitting = [[c for c in tier if unit(c) in (None, word)] for tier in tiers]
+        tiers = next((ts for ts in (agreeing, fitting) if any(ts)), tiers)
     chosen = pick_by_tiers(tiers, env)
-    if chosen is None:  # '5 dinosaur children' is the question's 5 children, not 5 pounds
-        first = next((tier for tier in tiers if tier), [])
-        word = _word_after(body, pos + len(mention.text))
-        agree = {c.tree for c in first if c.tree[0] == "sym" and word
-                 and units.get(c.tree[1]) == word}
-        if len(agree) == 1:
-            return agree.pop()
     if chosen is None and ("." in mention.text or "," in mention.text or mention.money):
         # '$4.00' written as in the question is that number, not a result that equals it
         same = {v.name for v in variables for i in v.mentions
