@@ -35,14 +35,18 @@ class Calculation:
 
 
 _NUM = r"\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?|\$?\.\d+%?"
-_GAP = r"(?:/[A-Za-z]+)?(?:\s+(?!x\b)[A-Za-z][A-Za-z'/-]*){0,6}"
-_OP = r"\s*(?:[-+*/\u00d7\u00f7\u2013\u2212]|\bx\b)\s*"
+_WORD_OPS = r"\b(?:plus|minus|times|multiplied by|divided by)\b"
+_GAP = (r"(?:/[A-Za-z]+)?(?:\s+(?!(?:x|plus|minus|times|multiplied|divided|equals)\b)"
+        r"[A-Za-z][A-Za-z'/-]*){0,6}")
+_OP = rf"\s*(?:[-+*/\u00d7\u00f7\u2013\u2212]|\bx\b|{_WORD_OPS})\s*"
+_EQ = r"\s*(?:=|\bequals\b)\s*"
 _PROSE_EQUATION = re.compile(
-    rf"(?<![\w.,$])(?:{_NUM}){_GAP}(?:{_OP}(?:{_NUM}){_GAP})+\s*=\s*(?:{_NUM})(?![\w,]|\.\d)")
+    rf"(?<![\w.,$])(?:{_NUM}){_GAP}(?:{_OP}(?:{_NUM}){_GAP})+{_EQ}(?:{_NUM})(?![\w,]|\.\d)")
 _NUM_TOKEN = re.compile(_NUM)
-_OP_TOKEN = re.compile(r"[-+*/\u00d7\u00f7\u2013\u2212]|\bx\b")
-_OP_NORMAL = {"x": "*", "\u00d7": "*", "\u00f7": "/", "\u2013": "-", "\u2212": "-"}
-_PROSE_LHS = re.compile(rf"((?:{_NUM}){_GAP}(?:{_OP}(?:{_NUM}){_GAP})+)\s*=\s*\$?\s*\Z")
+_OP_TOKEN = re.compile(rf"[-+*/\u00d7\u00f7\u2013\u2212]|\bx\b|{_WORD_OPS}")
+_OP_NORMAL = {"x": "*", "\u00d7": "*", "\u00f7": "/", "\u2013": "-", "\u2212": "-", "plus": "+",
+              "minus": "-", "times": "*", "multiplied by": "*", "divided by": "/"}
+_PROSE_LHS = re.compile(rf"((?:{_NUM}){_GAP}(?:{_OP}(?:{_NUM}){_GAP})+){_EQ}\$?\s*\Z")
 
 
 def read(solution: str, body_end: int, annotations) -> list[Calculation]:
@@ -75,7 +79,7 @@ def read(solution: str, body_end: int, annotations) -> list[Calculation]:
     cuts = [0] + [p for a in annotations for p in a.span()] + [body_end]
     for seg_start, seg_end in zip(cuts[::2], cuts[1::2]):
         for m in _PROSE_EQUATION.finditer(solution, seg_start, seg_end):
-            lhs, _, _ = m.group().rpartition("=")
+            lhs = m.group()[:list(re.finditer(_EQ, m.group()))[-1].start()]
             calc = _calculation(solution, m.start(), lhs)
             result = list(_NUM_TOKEN.finditer(solution, m.start() + len(lhs) + 1, m.end()))[-1]
             core = re.search(r"[\d.][\d,.]*", result.group())
