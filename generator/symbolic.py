@@ -3,7 +3,7 @@
 For "Janet's ducks lay 16 eggs per day. She eats three ... bakes ... with four ... $2 per
 egg" with solution "16 - 3 - 4 = <<16-3-4=9>>9 ... 9 * 2 = $<<9*2=18>>18 ... #### 18"::
 
-    variables  n0=16, n1=3, n2=4, n3=2       (question mentions; equal values share one)
+    variables  n0=16, n1=3, n2=4, n3=2       (the quantities of the question)
     steps      s0 = n0 - n1 - n2             s1 = s0 * n3
     final      s1
     slots      every number written in the solution, each with the tree that computes it
