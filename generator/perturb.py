@@ -135,7 +135,8 @@ _MEND_REACH = 25
 
 
 def _mend(compiled, limits, labels, free, drawn, broken, depends, rng, admissible):
-    """Move one number a little so that a result that must be whole (or keep to cents) is.
+    """Move one number a little so that a result that must be whole (or keep to cents, or
+    stay pinned) is.
 
     The drawn values stay the strategy's, give or take a few units: 47 eggs shared by 4
     people becomes 48 rather than a new draw. Returns the values, or None.
@@ -146,22 +147,8 @@ def _mend(compiled, limits, labels, free, drawn, broken, depends, rng, admissibl
         if not candidates:
             return None
         j = rng.choice(candidates)
-        unit = Fraction(1, 10 ** free[j].places) if free[j].places else 1
-        fixed = None
-        for reach in range(1, _MEND_REACH + 1):
-            for step in ((reach, -reach) if rng.random() < 0.5 else (-reach, reach)):
-                trial = values[j] + step * unit
-                if trial == free[j].value or not admissible(free[j], trial):
-                    continue
-                try:
-                    result = compiled.values(*values[:j], trial, *values[j + 1:])
-                except _EVAL_ERRORS:
-                    continue
-                if limits.steps[broken[2]].admits(result[1][broken[2]]) is None:
-                    fixed = trial, result
-                    break
-            if fixed:
-                break
+        fixed = _nudge(compiled, limits.steps[broken[2]], broken[2], values, j, free[j],
+                       rng, admissible)
         if fixed is None:
             return None
         values[j] = fixed[0]
@@ -170,6 +157,47 @@ def _mend(compiled, limits, labels, free, drawn, broken, depends, rng, admissibl
             return fixed[1]
         if not broken[3]:
             return None
+    return None
+
+
+def _nudge(compiled, kind, k, values, j, var, rng, admissible):
+    """The nearest value of variable ``j`` that makes step ``k`` keep ``kind``, and the results.
+
+    Most steps are linear in each number (a * x + b); then the offset is found by arithmetic
+    over a period, not by trial. Otherwise nearby values are tried in turn.
+    """
+    unit = Fraction(1, 10 ** var.places) if var.places else 1
+
+    def run(x):
+        try:
+            return compiled.values(*values[:j], x, *values[j + 1:])
+        except _EVAL_ERRORS:
+            return None
+
+    def usable(x):
+        return x != var.value and admissible(var, x)
+
+    x = values[j]
+    results = [run(x + i * unit) for i in range(3)]
+    if all(results):
+        f0, f1, f2 = (r[1][k] for r in results)
+        slope = f1 - f0
+        if slope and f2 - f1 == slope:  # linear in x: try offsets over one period
+            reach = min(max(_MEND_REACH, Fraction(slope).denominator), 2000)
+            for t in range(1, reach + 1):
+                for step in (t, -t) if rng.random() < 0.5 else (-t, t):
+                    if kind.admits(f0 + slope * step) is None and usable(x + step * unit):
+                        result = run(x + step * unit)
+                        if result and kind.admits(result[1][k]) is None:
+                            return x + step * unit, result
+            return None
+    for reach in range(1, _MEND_REACH + 1):
+        for step in (reach, -reach) if rng.random() < 0.5 else (-reach, reach):
+            trial = x + step * unit
+            if usable(trial):
+                result = run(trial)
+                if result and kind.admits(result[1][k]) is None:
+                    return trial, result
     return None
 
 
