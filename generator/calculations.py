@@ -40,13 +40,16 @@ _GAP = (r"(?:/[A-Za-z]+)?(?:\s+(?!(?:x|plus|minus|times|multiplied|divided|equal
         r"[A-Za-z][A-Za-z'/-]*){0,6}")
 _OP = rf"\s*(?:[-+*/\u00d7\u00f7\u2013\u2212]|\bx\b|{_WORD_OPS})\s*"
 _EQ = r"\s*(?:=|\bequals\b)\s*"
+_TERM = rf"(?:\(\s*)*(?:{_NUM})(?:\s*\))*"
+# '2(60)', '(1/2) 278', '9000(.30)': a bracket next to a number multiplies
+_JOIN = rf"(?:{_OP}|(?<=\))\s*(?=[(\d.$])|(?<=\d)(?=\())"
 _PROSE_EQUATION = re.compile(
-    rf"(?<![\w.,$])(?:{_NUM}){_GAP}(?:{_OP}(?:{_NUM}){_GAP})+{_EQ}(?:{_NUM})(?![\w,]|\.\d)")
+    rf"(?<![\w.,$])(?:{_TERM}){_GAP}(?:{_JOIN}(?:{_TERM}){_GAP})+{_EQ}(?:{_NUM})(?![\w,]|\.\d)")
 _NUM_TOKEN = re.compile(_NUM)
 _OP_TOKEN = re.compile(rf"[-+*/\u00d7\u00f7\u2013\u2212]|\bx\b|{_WORD_OPS}")
 _OP_NORMAL = {"x": "*", "\u00d7": "*", "\u00f7": "/", "\u2013": "-", "\u2212": "-", "plus": "+",
               "minus": "-", "times": "*", "multiplied by": "*", "divided by": "/"}
-_PROSE_LHS = re.compile(rf"((?:{_NUM}){_GAP}(?:{_OP}(?:{_NUM}){_GAP})+){_EQ}\$?\s*\Z")
+_PROSE_LHS = re.compile(rf"((?:{_TERM}){_GAP}(?:{_JOIN}(?:{_TERM}){_GAP})+){_EQ}\$?\s*\Z")
 
 
 def read(solution: str, body_end: int, annotations) -> list[Calculation]:
@@ -108,8 +111,11 @@ def _calculation(solution: str, start: int, lhs: str):
     """Parse 'A op B op C' written in prose at ``start``: (text, tree, literals, value, spans)."""
     parts, spans = [], []
     lhs = re.sub(r"/[A-Za-z]+", lambda m: " " * len(m.group()), lhs)  # '$600/month': a unit
-    for tok in re.finditer(rf"{_NUM}|{_OP_TOKEN.pattern}", lhs):
+    for tok in re.finditer(rf"{_NUM}|{_OP_TOKEN.pattern}|[()]", lhs):
         text = tok.group()
+        operand_next = text == "(" or _NUM_TOKEN.fullmatch(text)
+        if operand_next and parts and (parts[-1] == ")" or parts[-1][-1].isdigit()):
+            parts.append("*")  # '2(60)': multiplication written by a bracket
         if _NUM_TOKEN.fullmatch(text):
             core = re.search(r"[\d.][\d,.]*", text)
             spans.append((start + tok.start() + core.start(), start + tok.start() + core.end()))
