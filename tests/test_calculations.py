@@ -1,0 +1,35 @@
+"""Reading the calculations of a worked solution: annotations and plain-text arithmetic."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from mathgen.generator import calculations
+from mathgen.generator.symbolic import ANNOTATION
+
+
+def read(solution: str):
+    solution += "\n#### 0"
+    end = solution.index("####")
+    return calculations.read(solution, end, list(ANNOTATION.finditer(solution, 0, end)))
+
+
+@pytest.mark.parametrize("solution, texts, values", [
+    ("She needs 60/15 = 4 containers.", ["60 / 15"], [4]),
+    ("$600/month * 12 months/year = $7200 in a year.", ["600 * 12"], [7200]),
+    ("They raised 83 plus 91 equals 174 dollars.", ["83 + 91"], [174]),
+    ("Convert 2 hours to min: 2(60)=120 minutes", ["2 * ( 60 )"], [120]),
+    ("Nikita = (1/2) 278 + 11 = 150 points", ["( 1 / 2 ) * 278 + 11"], [150]),
+    ("It takes 16 - 3 - 4 = <<16-3-4=9>>9 eggs.", ["16-3-4"], [9]),
+    ("65+94+81 = <<240=240>>240 points", ["65 + 94 + 81"], [240]),
+    ("He has 10 / 3 = 3.33 cups left.", [], []),  # not exact: stays prose
+    ("The 2 x 4 boards cost $10.", [], []),
+])
+def test_calculations_are_read_exactly(solution, texts, values):
+    found = read(solution)
+    assert [c.text for c in found] == texts
+    assert [c.value for c in found] == [Fraction(v) for v in values]
+    for c in found:  # every literal span points at the number it stands for
+        assert [solution[s:e].replace(",", "") for s, e in c.spans] == [x.text for x in c.literals]
