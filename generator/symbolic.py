@@ -125,9 +125,10 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
     for i, src in enumerate(sources):
         base = len(lit_options)
         divisors = expressions.divisor_literals(src.tree)
-        # '<<8=8>>' states a value found in the prose (often by algebra): only an earlier
-        # result can explain it, not a question number that happens to be equal
-        statement = src.tree == ("lit", 0) and solution.startswith("<<", src.start)
+        # '<<8=8>>' after other calculations states a value found in the prose (often by
+        # algebra): only an earlier result can explain it, not an equal question number.
+        # As the first calculation it restates a given: 'Amber ran <<8=8>>8 miles'.
+        statement = i > 0 and src.tree == ("lit", 0) and solution.startswith("<<", src.start)
         for k, (lit, span) in enumerate(zip(src.literals, src.spans)):
             options = candidates(lit.value, i, variables, step_values, constants,
                                  divisor=k in divisors)
