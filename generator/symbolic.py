@@ -229,14 +229,21 @@ def _choose(lit_options, steps, capacity, must_use, describe, values, step_value
                 lit_options = [[c for c in opts if c.tree != sym(var)]
                                if any(c.tree == sym(step) for c in opts) else opts
                                for opts in lit_options]
-            elif trees[0][0] == "const" and trees[1][0] == "sym" and trees[1][1][0] == "n":
-                var = trees[1][1]
-                fixed = {var: const(values[var])}
-                lit_options = [[Candidate(expressions.substitute_symbols(c.tree, fixed), 0.2,
-                                          tuple(u for u in c.uses if u != var), c.label)
-                                if var in c.uses else c for c in opts] for opts in lit_options]
             else:
-                raise
+                uses = set(amb.first.uses) | set(amb.second.uses)
+                involved = {u for u in uses if u[0] == "n"}
+                if not involved or any(u[0] == "s" for u in uses):
+                    raise
+                # question numbers that cannot be told apart from a fixed number, or from
+                # each other in another form (4 lessons, or 100/25%), keep their values
+                fixed = {var: const(values[var]) for var in involved}
+                lit_options = [[Candidate(expressions.substitute_symbols(c.tree, fixed), 0.2,
+                                          tuple(u for u in c.uses if u not in fixed), c.label)
+                                if set(c.uses) & set(fixed) else c for c in opts]
+                               for opts in lit_options]
+                for var in fixed:
+                    must_use.pop(var, None)
+                continue
             must_use.pop(var, None)
 
 
