@@ -182,6 +182,13 @@ def _nudge(compiled, kind, k, values, j, var, rng, admissible):
     if all(results):
         f0, f1, f2 = (r[1][k] for r in results)
         slope = f1 - f0
+        if slope and f2 - f1 == slope and kind.exact is not None:  # solve for a pinned value
+            t = (kind.exact - f0) / slope
+            if t.denominator == 1 and usable(x + t * unit):
+                result = run(x + t * unit)
+                if result and kind.admits(result[1][k]) is None:
+                    return x + t * unit, result
+            return None
         if slope and f2 - f1 == slope:  # linear in x: try offsets over one period
             reach = min(max(_MEND_REACH, Fraction(slope).denominator), 2000)
             for t in range(1, reach + 1):
