@@ -10,13 +10,12 @@ cheapest assignments would compute different answers: a label is never guessed.
 from __future__ import annotations
 
 import itertools
-import random
 from dataclasses import dataclass
 from fractions import Fraction
 
 from mathgen.errors import UnsupportedProblem
 
-from .expressions import RUNTIME, substitute, to_python
+from .expressions import RUNTIME, random_point, substitute, to_python
 
 _MAX_ASSIGNMENTS = 20000
 # Using a number more often than it is written costs as much as a unit constant: when either
@@ -114,12 +113,10 @@ def _cost(chosen: list[Candidate], capacity: dict[str, int], must_use: dict[str,
 
 def _fingerprint(chosen: list[Candidate], steps: list[tuple], pinned: dict) -> tuple:
     """Step results at two fixed random points (callers add the final answer as a step)."""
-    names = sorted({n for c in chosen for n in c.uses if n.startswith("n")})
+    names = {n for c in chosen for n in c.uses if n.startswith("n")}
     out = []
     for seed in (1, 2):
-        rng = random.Random(seed)
-        env = {n: Fraction(rng.randint(101, 99991), rng.choice((1, 1, 7))) for n in names}
-        env.update(RUNTIME)
+        env = random_point(names, seed)
         values = []
         for i, tree in enumerate(steps):
             try:

@@ -247,6 +247,18 @@ RUNTIME = {"_F": Fraction, "_div": _div, "_pow": _pow, "_gcd": _gcd, "_lcm": _lc
            "_floor": lambda x: Fraction(math.floor(x)), "_ceil": lambda x: Fraction(math.ceil(x))}
 
 
+def random_point(names, seed: int) -> dict:
+    """An evaluation environment giving each name its own random value (by name, so the same
+    name gets the same value whichever other names are present)."""
+    import random
+
+    env = dict(RUNTIME)
+    for name in names:
+        rng = random.Random(f"{seed}/{name}")
+        env[name] = Fraction(rng.randint(101, 99991), rng.choice((1, 1, 7)))
+    return env
+
+
 def evaluate(tree: tuple, values: dict[str, Fraction] | None = None) -> Fraction:
     """Exact value of a tree whose leaves are symbols (looked up in ``values``) or constants."""
     try:

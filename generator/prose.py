@@ -8,9 +8,7 @@ be traced on its line stays as written.
 
 from __future__ import annotations
 
-import random
 import re
-from fractions import Fraction
 
 from mathgen.errors import UnsupportedProblem
 from mathgen.numbers import find_mentions
@@ -21,9 +19,7 @@ from .binding import Candidate, Retie, candidates, const, pick_by_tiers, sym
 def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, mentions,
                  question: str):
     """Bind every number in the solution's prose (outside calculations)."""
-    rng = random.Random(0)
-    env = {v.name: Fraction(rng.randint(101, 99991)) for v in variables}
-    env.update(expressions.RUNTIME)
+    env = expressions.random_point([v.name for v in variables if v.derived is None], 0)
     for name, tree in [(v.name, v.derived) for v in variables if v.derived is not None] \
             + [(st.name, st.tree) for st in steps]:
         try:
@@ -78,12 +74,20 @@ _SINGULAR = {"people": "person", "children": "child", "men": "man", "women": "wo
 
 
 def word_after(text: str, end: int) -> str | None:
-    """The noun after a number ('4 fewer containers' -> 'container'), to tell numbers apart."""
-    m = re.match(r"(?:>>)?\$?[\d,.]*\s*%?((?:\s*(?:[a-z]+-)?[A-Za-z]+){1,4})", text[end:end + 60])
+    """The noun after a number ('4 fewer containers' -> 'container', '5 apple pies' -> 'pie'),
+    to tell equal numbers apart; only on the same line and in the same sentence."""
+    m = re.match(r"(?:>>)?\$?[\d,.]*[ \t]*%?((?:[ \t]*(?:[a-z]+-)?[A-Za-z]+){1,5})",
+                 text[end:end + 60])
     if not m:
         return None
     words = [w.lower() for w in re.findall(r"[A-Za-z]+", m.group(1)) if w.lower() != "x"]
-    noun = next((w for w in words if w not in _FILLER), None)
+    while words and words[0] in _FILLER:
+        words.pop(0)
+    noun = None
+    for w in words[:2]:  # 'duck eggs per day' -> eggs; 'pieces of straw' -> pieces
+        if w in _FILLER:
+            break
+        noun = w
     if noun is None:
         return None
     return _SINGULAR.get(noun, noun[:-1] if noun.endswith("s") and len(noun) > 3 else noun)
