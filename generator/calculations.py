@@ -72,6 +72,9 @@ def read(solution: str, body_end: int, annotations) -> list[Calculation]:
                                ann.span(2), None, (ann.span(1),)))
         else:
             exact = _value(tree, literals)
+            if exact is None:
+                raise UnsupportedProblem("unsupported-expression",
+                                         f"{ann.group(1)} cannot be computed exactly")
             if exact != written:
                 raise UnsupportedProblem("inexact-annotation",
                                          f"{ann.group(1)} is {exact}, not {ann.group(2)}")

@@ -171,6 +171,14 @@ def substitute_symbols(tree: tuple, trees: dict[str, tuple]) -> tuple:
     return (tree[0],) + tuple(substitute_symbols(a, trees) for a in tree[1:])
 
 
+def size(tree: tuple) -> int:
+    """Number of nodes of a tree."""
+    if tree[0] in ("sym", "const", "lit"):
+        return 1
+    args = tree[2] if tree[0] == "call" else tree[1:]
+    return 1 + sum(size(a) for a in args)
+
+
 def symbols(tree: tuple) -> set[str]:
     """Names of the symbol leaves of a tree."""
     if tree[0] == "sym":
@@ -222,9 +230,11 @@ def _div(a, b):
 
 
 def _pow(base, exp):
-    if Fraction(exp).denominator != 1 or abs(exp) > 64:
+    base = Fraction(base)
+    if Fraction(exp).denominator != 1 or abs(exp) > 64 \
+            or max(base.numerator.bit_length(), base.denominator.bit_length()) * abs(exp) > 4096:
         raise ValueError("only small whole powers are exact")
-    return Fraction(base) ** int(exp)
+    return base ** int(exp)
 
 
 def _whole(x):

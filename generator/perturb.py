@@ -98,7 +98,7 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
                 if broken and broken[3] and attempt >= _PLAIN_DRAWS and mends < _MENDS:
                     mends += 1
                     mended = _mend(compiled, limits, labels, free, drawn, broken, depends, rng,
-                                   admissible)
+                                   lambda var, x: admissible(var, x) and drawer.keeps(var, x))
                     if mended is not None:
                         var_values, step_values, final = mended
                         broken = None if var_values not in seen else broken
@@ -210,20 +210,20 @@ def _nudge(compiled, kind, k, values, j, var, rng, admissible):
 
 def _dependencies(symbolic, free) -> list[list[int]]:
     """For each step, the positions in ``free`` of the free variables it depends on."""
-    from .expressions import substitute_symbols, symbols
+    from .expressions import symbols
 
-    trees = {v.name: v.derived for v in symbolic.variables if v.derived is not None}
-    trees.update({s.name: s.tree for s in symbolic.steps})
     position = {v.name: i for i, v in enumerate(free)}
+    known: dict[str, frozenset] = {}
+    for v in symbolic.variables:
+        if v.derived is not None:
+            known[v.name] = frozenset(position[n] for n in symbols(v.derived) if n in position)
     out = []
     for step in symbolic.steps:
-        tree = step.tree
-        for _ in range(len(trees) + 1):
-            expanded = substitute_symbols(tree, trees)
-            if expanded == tree:
-                break
-            tree = expanded
-        out.append(sorted(position[n] for n in symbols(tree) if n in position))
+        deps: set = set()
+        for name in symbols(step.tree):
+            deps |= {position[name]} if name in position else known.get(name, frozenset())
+        known[step.name] = frozenset(deps)
+        out.append(sorted(deps))
     return out
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterable
 
+from mathgen.errors import MathgenError
 from mathgen.formats import load_problems
 from mathgen.io import AtomicJsonl
 from mathgen.records import Rejection
@@ -21,11 +23,15 @@ class Summary:
     problems: int = 0
     perturbed: int = 0  # problems that gave at least one variant
     variants: int = 0
+    short: int = 0  # problems that gave some variants, but fewer than asked for
+    missing: int = 0
     rejected: Counter = field(default_factory=Counter)
 
     def lines(self) -> list[str]:
         out = [f"read {self.problems} problems from {self.files} file(s)",
-               f"wrote {self.variants} variants for {self.perturbed} problems",
+               f"wrote {self.variants} variants for {self.perturbed} problems"
+               + (f" ({self.short} gave fewer than asked: {self.missing} variants short, "
+                  "their numbers allow no more distinct draws)" if self.short else ""),
                f"rejected {sum(self.rejected.values())} problems"
                + (":" if self.rejected else "")]
         width = max((len(r) for r in self.rejected), default=0)
@@ -48,14 +54,18 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
     Nothing is lost: every input row ends as variants in ``output`` or as a rejection counted
     in the summary (and written to ``rejects`` when given).
     """
-    inputs = list(inputs) or [default_input()]
+    inputs = [Path(p) for p in inputs] or [default_input()]
+    if rejects is not None and Path(rejects).resolve() == Path(output).resolve():
+        raise MathgenError(f"{rejects}: the rejections file must differ from the output")
     summary = Summary(files=len(inputs))
+    names = source_names(inputs)
 
     def problems():
-        for path in inputs:
-            yield from load_problems(path, format=format, skip_invalid=skip_invalid)
+        for path, name in zip(inputs, names):
+            yield from load_problems(path, format=format, skip_invalid=skip_invalid, name=name)
 
-    with AtomicJsonl(output) as out, _maybe(rejects) as rej:
+    with AtomicJsonl(output) as out, \
+            (AtomicJsonl(rejects) if rejects is not None else nullcontext()) as rej:
         for result in perturb_all(problems(), strategy=strategy, n=n, seed=seed,
                                   constrained=constrained, tries=tries, workers=workers):
             summary.problems += 1
@@ -66,6 +76,9 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
             else:
                 summary.perturbed += 1
                 summary.variants += len(result)
+                if len(result) < n:
+                    summary.short += 1
+                    summary.missing += n - len(result)
                 for variant in result:
                     out.write(variant.to_json())
             if progress is not None:
@@ -73,15 +86,12 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
     return summary
 
 
-class _maybe:
-    """An AtomicJsonl when a path is given, else nothing."""
-
-    def __init__(self, path):
-        self.writer = AtomicJsonl(path) if path is not None else None
-
-    def __enter__(self):
-        return self.writer.__enter__() if self.writer else None
-
-    def __exit__(self, *exc):
-        if self.writer:
-            self.writer.__exit__(*exc)
+def source_names(inputs: list[Path]) -> list[str]:
+    """Names for source ids: the file's stem ('test'), or, where two inputs share a stem,
+    its folder too ('gsm8k/test'), so every id stays unique."""
+    stems = [p.stem for p in inputs]
+    names = [f"{p.parent.name}/{p.stem}" if stems.count(p.stem) > 1 else p.stem for p in inputs]
+    if len(set(names)) != len(names):
+        raise MathgenError("two inputs would give the same source ids: "
+                           + ", ".join(str(p) for p in inputs))
+    return names

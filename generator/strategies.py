@@ -36,6 +36,11 @@ class Strategy:
     def propose(self, var, rng: random.Random) -> Fraction:
         raise NotImplementedError
 
+    def keeps(self, var, value) -> bool:
+        """Whether ``value`` is one this strategy could have drawn for ``var`` (mending a draw
+        moves a number only within that)."""
+        return True
+
     def draw(self, variables, rng: random.Random, admissible: Callable) -> list[Fraction]:
         """One value per variable; a value outside its variable's domain is drawn again a few
         times, then the variable keeps its value (a percentage of a whole cannot grow by 1000).
@@ -90,6 +95,14 @@ class Similar(Strategy):
         low, high, zeros, scale = plan
         return _number(rng.randint(low, high) * zeros, scale)
 
+    def keeps(self, var, value):
+        plan = self._plans.get(var) or self._plan(var)
+        if plan is None:
+            return value == var.value
+        low, high, zeros, scale = plan
+        units = value * scale
+        return units.denominator == 1 and units % zeros == 0 and low <= units // zeros <= high
+
 
 class Shift(Strategy):
     """Each number plus round(N(mu, sigma)), drawn per number."""
@@ -101,12 +114,18 @@ class Shift(Strategy):
         shift = round(rng.gauss(self.mu, self.sigma))
         return int(var.value) + shift if var.value.denominator == 1 else var.value + shift
 
+    def keeps(self, var, value):
+        return abs(value - var.value - self.mu) <= 4 * self.sigma
+
 
 class GsmHard(Strategy):
     name = "gsm-hard"
 
     def propose(self, var, rng):
         return rng.randint(1_000_000, 9_999_999)
+
+    def keeps(self, var, value):
+        return Fraction(value).denominator == 1 and 1_000_000 <= value <= 9_999_999
 
     def draw(self, variables, rng, admissible):
         out = [v.value for v in variables]
@@ -126,6 +145,12 @@ class Digits(Strategy):
         scale = 10 ** var.places
         low = 10 ** (self.k - 1) if self.k > 1 else 2
         return _number(rng.randint(low * scale, 10 ** self.k * scale - 1), scale)
+
+    def keeps(self, var, value):
+        units = value * 10 ** var.places
+        low = 10 ** (self.k - 1) if self.k > 1 else 2
+        return Fraction(units).denominator == 1 and low * 10 ** var.places <= units < 10 ** (
+            self.k + var.places)
 
 
 _REGISTRY: dict[str, Callable[[], Strategy]] = {

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from mathgen.errors import UnsupportedProblem
-from mathgen.numbers import Mention, find_mentions, parse_decimal
+from mathgen.numbers import Mention, find_mentions, parse_answer
 from mathgen.records import Problem
 
 from . import calculations, expressions
@@ -141,7 +141,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
         step_values.append(src.value)
 
     try:
-        final_value = parse_decimal(final_match.group(1))
+        final_value = parse_answer(final_match.group(1))
     except ValueError:
         raise UnsupportedProblem("no-final-answer", f"final answer {final_match.group(1)!r}")
     # the answer must be computed by a step: one equal to a question number or a constant
@@ -258,6 +258,9 @@ def _tie(variables, ties: dict[str, str], steps) -> tuple[Variable, ...]:
             if expanded == tree:
                 break
             tree = expanded
+            if expressions.size(tree) > 2000:
+                raise UnsupportedProblem("ambiguous-binding", f"the question's number {var} "
+                                         f"equals {step}, whose formula is too large to follow")
         if var in expressions.symbols(tree) or any(n in ties for n in expressions.symbols(tree)):
             raise UnsupportedProblem("ambiguous-binding", f"the question's number {var} and "
                                      f"{step} are equal but depend on each other")

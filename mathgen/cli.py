@@ -12,8 +12,8 @@ import click
 
 from mathgen import __version__
 from mathgen.errors import MathgenError
+from mathgen.formats import FORMATS
 
-_FORMATS = ("gsm8k", "tora", "svamp", "asdiv", "gsm-hard")  # mathgen.formats.FORMATS, kept light
 
 
 def _fail(err: Exception) -> None:
@@ -36,7 +36,7 @@ def main() -> None:
 @click.option("-n", "n", default=1, show_default=True, type=click.IntRange(1, 100000),
               help="Variants per problem.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Same seed, same bytes.")
-@click.option("--format", "fmt", type=click.Choice(_FORMATS),
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)),
               help="Input format (detected from the fields when not given).")
 @click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
               help="JSONL file for the problems that gave no variant, with reasons.")

@@ -24,6 +24,10 @@ class InputError(MathgenError):
             text += f" (hint: {hint})"
         super().__init__(text)
 
+    def __reduce__(self):  # survives worker processes unchanged
+        return (_rebuild_input_error, (self.reason, str(self.path) if self.path else None,
+                                       self.line, self.field, self.hint))
+
 
 class UnsupportedProblem(MathgenError):
     """A well-formed problem that mathgen cannot turn into a symbolic form.
@@ -34,3 +38,10 @@ class UnsupportedProblem(MathgenError):
     def __init__(self, reason: str, detail: str = ""):
         self.reason, self.detail = reason, detail
         super().__init__(f"{reason}: {detail}" if detail else reason)
+
+    def __reduce__(self):
+        return (type(self), (self.reason, self.detail))
+
+
+def _rebuild_input_error(message, path, line, field, hint):
+    return InputError(message, path=path, line=line, field=field, hint=hint)

@@ -26,7 +26,7 @@ from typing import Callable, Iterator
 
 from mathgen.errors import InputError
 from mathgen.io import read_jsonl
-from mathgen.numbers import parse_decimal, plain
+from mathgen.numbers import parse_answer, plain
 from mathgen.records import Problem, Rejection
 
 
@@ -57,7 +57,7 @@ def _text(row: dict, field: str, path: Path, line: int, fmt: str) -> str:
 
 def _number(text, path, line, field, hint) -> Fraction:
     try:
-        return parse_decimal(str(text).replace("$", "").strip().rstrip("."))
+        return parse_answer(text)
     except ValueError:
         raise InputError(f"{str(text)[:40]!r} is not a number", path=path, line=line, field=field,
                          hint=hint) from None
@@ -151,9 +151,10 @@ def _svamp(row, path, line):
     return _join(body, question), _solution(steps, final), final
 
 
-_ASDIV_STEP = re.compile(r"^\s*(.+?)\s*=\s*(-?[\d.]+)(?:\s*r\s*(\d+))?\s*$")
+_ASDIV_STEP = re.compile(r"^\s*(.+?)\s*=\s*(-?\d+(?:\.\d+)?)(?:\s*r\s*(\d+))?\s*$")
 _ASDIV_UNIT = re.compile(r"\s*\([A-Za-z]+(?:/[A-Za-z]+)?\)|(?<=\d)\s*(?:cents?|dollars?)\b")
-_ASDIV_RATIO = re.compile(r"^([\d.]+)\s*:\s*([\d.]+)\s*=\s*([\d.]+)\s*:\s*([\d.]+)$")
+_N = r"(\d+(?:\.\d+)?)"
+_ASDIV_RATIO = re.compile(rf"^{_N}\s*:\s*{_N}\s*=\s*{_N}\s*:\s*{_N}$")
 
 
 def _asdiv(row, path, line):
@@ -162,9 +163,12 @@ def _asdiv(row, path, line):
     formula = _text(row, "formula", path, line, "asdiv")
     answer_text = _text(row, "answer", path, line, "asdiv")
     head = answer_text.split(" (")[0].strip()
-    if not re.fullmatch(r"-?[\d.]+(?:/\d+)?", head):
+    try:
+        answer = Fraction(head) if re.fullmatch(r"-?\d+(?:\.\d+)?(?:/[1-9]\d*)?", head) else None
+    except (ValueError, ZeroDivisionError):
+        answer = None
+    if answer is None:
         raise _Unsupported("non-numeric-answer", f"the answer {answer_text!r} is not a number")
-    answer = Fraction(head)
     steps = []
     parts = formula.split(";")
     for k, part in enumerate(parts):
@@ -295,16 +299,20 @@ def detect(row: dict, path, line: int) -> str:
                      hint=f"use --format with one of: {', '.join(FORMATS)}")
 
 
-def load_problems(path, format: str | None = None,
-                  skip_invalid: bool = False) -> Iterator[Problem | Rejection]:
-    """Problems of one file in order; rows that cannot be used come as Rejections."""
+def load_problems(path, format: str | None = None, skip_invalid: bool = False,
+                  name: str | None = None) -> Iterator[Problem | Rejection]:
+    """Problems of one file in order; rows that cannot be used come as Rejections.
+
+    Source ids are ``NAME:LINE``; NAME is the file's stem unless given.
+    """
     path = Path(path)
+    name = name or path.stem
     if format is not None and format not in FORMATS:
         raise InputError(f"unknown format {format!r}", path=path,
                          hint=f"choose one of: {', '.join(FORMATS)}")
     fmt = FORMATS[format] if format else None
     for line, row in read_jsonl(path, skip_invalid=skip_invalid):
-        source_id = f"{path.stem}:{line}"
+        source_id = f"{name}:{line}"
         try:
             if isinstance(row, InputError):
                 raise row

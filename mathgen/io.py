@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from mathgen.errors import InputError
+from mathgen.errors import InputError, MathgenError
 
 _HINT = "each line must be one JSON object, as in GSM8K's test.jsonl"
 
@@ -59,10 +59,23 @@ def _parse_line(raw: bytes, path: Path, number: int) -> dict:
                          line=number, hint=_HINT) from None
     except RecursionError:
         raise InputError("JSON nested too deeply", path=path, line=number, hint=_HINT) from None
+    if _has_surrogate(obj):
+        raise InputError("holds a lone surrogate escape such as \\ud800, not text", path=path,
+                         line=number, hint="fix the \\u escapes of that line")
     if not isinstance(obj, dict):
         raise InputError(f"expected a JSON object, found {type(obj).__name__}", path=path,
                          line=number, hint=_HINT)
     return obj
+
+
+def _has_surrogate(obj) -> bool:
+    if isinstance(obj, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in obj)
+    if isinstance(obj, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in obj.items())
+    if isinstance(obj, list):
+        return any(_has_surrogate(v) for v in obj)
+    return False
 
 
 class AtomicJsonl:
@@ -78,8 +91,15 @@ class AtomicJsonl:
 
     def __enter__(self) -> "AtomicJsonl":
         directory = self.path.parent if str(self.path.parent) else Path(".")
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=directory)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=directory)
+        except OSError as err:
+            raise MathgenError(f"{self.path}: cannot write here ({err.strerror}); "
+                               "give an output path in a writable folder") from None
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self._tmp, 0o666 & ~umask)  # as an ordinary open() would create it
         self._handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         return self
 

@@ -109,6 +109,11 @@ def parse_decimal(text: str) -> Fraction:
     return Fraction(cleaned)
 
 
+def parse_answer(text: str) -> Fraction:
+    """Exact value of a final answer as people write it: '$1,250.', '18' (ValueError if not)."""
+    return parse_decimal(str(text).replace("$", "").strip().rstrip("."))
+
+
 def find_mentions(text: str, fractions: bool = True) -> list[Mention]:
     """Every number mention in ``text``, left to right (times such as 7:30 are skipped).
 

@@ -270,3 +270,45 @@ def test_several_inputs_are_read_in_order(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert summary(result.stdout)["files"] == 2
     assert [row["source_id"] for row in records(out)] == ["first:1", "second:1", "second:2"]
+
+
+# --- found in review ---------------------------------------------------------------------
+
+def test_bad_input_under_two_workers_is_still_one_clean_line(tmp_path):
+    path = write_rows(tmp_path / "broken.jsonl", [GSM8K_ROW, "{broken"])
+    line = assert_one_error_line(
+        mathgen("perturb", path, "-o", tmp_path / "out.jsonl", "--workers", "2"), f"{path}:2")
+    assert line.count(str(path)) == 1 and "<input>" not in line
+
+
+def test_inputs_with_the_same_stem_get_distinct_ids(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = write_rows(tmp_path / "a" / "test.jsonl", [GSM8K_ROW])
+    second = write_rows(tmp_path / "b" / "test.jsonl", [GSM8K_ROW])
+    out = tmp_path / "out.jsonl"
+    assert mathgen("perturb", first, second, "-o", out, "-n", "2").exit_code == 0
+    ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]
+    assert len(ids) == len(set(ids)) == 4
+    assert {i.split(":")[0] for i in ids} == {"a/test", "b/test"}
+
+
+def test_rejects_file_must_not_be_the_output(tmp_path):
+    out = tmp_path / "out.jsonl"
+    assert_one_error_line(mathgen("perturb", "-o", out, "--rejects", out), "must differ")
+
+
+def test_unconstrained_answers_stay_exact(tmp_path):
+    """Without constraints an answer may be a fraction; it is written exactly (p/q)."""
+    from fractions import Fraction
+
+    from checks import annotation_errors, final_line
+
+    out = tmp_path / "out.jsonl"
+    assert mathgen("perturb", "-o", out, "-n", "5", "--strategy", "gsm-hard",
+                   "--unconstrained").exit_code == 0
+    for line in out.read_text().splitlines():
+        record = json.loads(line)
+        assert final_line(record["answer"]) == record["final_answer"]
+        Fraction(record["final_answer"])  # a decimal or p/q, never a rounded float
+        assert annotation_errors(record["answer"]) == []

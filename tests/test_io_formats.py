@@ -346,3 +346,20 @@ def test_asdiv_reference_rejections_have_known_reasons():
                       if isinstance(r, Rejection))
     assert set(reasons) <= {"non-numeric-answer", "unsupported-formula", "label-mismatch"}
     assert reasons["non-numeric-answer"] > 0
+
+
+
+@pytest.mark.parametrize("answer, formula", [
+    ("7.1.1 (apples)", "3+4=7"), ("5/0 (apples)", "3+4=7"), ("3 (apples)", "17/5=3.3.3 r2")])
+def test_odd_asdiv_answers_are_rejections_not_crashes(tmp_path, answer, formula):
+    row = {"body": "Tom has 3 apples and 4 pears.", "question": "How many?",
+           "answer": answer, "formula": formula}
+    (result,) = load_problems(write_rows(tmp_path / "a.jsonl", [row]))
+    assert isinstance(result, Rejection)
+
+
+def test_lone_surrogates_are_an_input_error(tmp_path):
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"question": "Tom has \\ud800 3 apples", "answer": "#### 3"}\n')
+    with pytest.raises(InputError, match=f"{path}:1"):
+        list(load_problems(path))
