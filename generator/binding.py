@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from mathgen.errors import UnsupportedProblem
-
-from .expressions import RUNTIME, random_point, substitute, to_python
+from mathgen.expressions import RUNTIME, const, random_point, substitute, sym, to_python
 
 _MAX_ASSIGNMENTS = 20000
 # Using a number more often than it is written costs as much as a unit constant: when either
@@ -44,14 +43,6 @@ class Retie(Exception):
 
     def __init__(self, value: Fraction, underused: bool = False):
         self.value, self.underused = value, underused
-
-
-def sym(name: str) -> tuple:
-    return ("sym", name)
-
-
-def const(value: Fraction) -> tuple:
-    return ("const", Fraction(value))
 
 
 def choose(options: list[list[Candidate]], steps: list[tuple], capacity: dict[str, int],

@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from mathgen import expressions
 from mathgen.errors import UnsupportedProblem
+from mathgen.expressions import const
 from mathgen.numbers import Mention, find_mentions, parse_decimal
 
-from . import expressions
-from .binding import const
 
 @dataclass(frozen=True)
 class Calculation:

@@ -84,7 +84,7 @@ class Constraints:
 
 def infer(symbolic) -> Constraints:
     """Constraints of a symbolic problem, from its original values."""
-    from .expressions import RUNTIME, to_python
+    from mathgen.expressions import RUNTIME, to_python
 
     variables = tuple(kind_of(v.value, v.upper, quantity=True) for v in symbolic.variables)
     steps = tuple(Kind(k.sign, k.integer, k.places, exact=s.value) if s.name in symbolic.pinned

@@ -14,12 +14,12 @@ from functools import partial
 from typing import Iterable, Iterator
 
 from mathgen.errors import UnsupportedProblem
+from mathgen.expressions import RUNTIME, to_python
 from mathgen.numbers import decimal_places, plain
 from mathgen.records import Problem, Rejection, Variant
 
 from . import render, strategies
 from .constraints import infer
-from .expressions import RUNTIME, to_python
 from .symbolic import SymbolicProblem, build
 
 DEFAULT_TRIES = 500
@@ -210,7 +210,7 @@ def _nudge(compiled, kind, k, values, j, var, rng, admissible):
 
 def _dependencies(symbolic, free) -> list[list[int]]:
     """For each step, the positions in ``free`` of the free variables it depends on."""
-    from .expressions import symbols
+    from mathgen.expressions import symbols
 
     position = {v.name: i for i, v in enumerate(free)}
     known: dict[str, frozenset] = {}

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 
+from mathgen import expressions
 from mathgen.errors import UnsupportedProblem
+from mathgen.expressions import const, sym
 from mathgen.numbers import find_mentions
 
-from . import expressions
-from .binding import Candidate, Retie, candidates, const, pick_by_tiers, sym
+from .binding import Candidate, Retie, candidates, pick_by_tiers
+
 
 def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, mentions,
                  question: str):

@@ -17,12 +17,14 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from mathgen import expressions
 from mathgen.errors import UnsupportedProblem
+from mathgen.expressions import const, sym
 from mathgen.numbers import Mention, find_mentions, parse_answer
 from mathgen.records import Problem
 
-from . import calculations, expressions
-from .binding import Ambiguity, Candidate, Retie, candidates, choose, const, sym
+from . import calculations
+from .binding import Ambiguity, Candidate, Retie, candidates, choose
 from .prose import prose_slots
 from .units import licensed_constants, unit_bound
 

@@ -15,7 +15,6 @@ from mathgen.errors import MathgenError
 from mathgen.formats import FORMATS
 
 
-
 def _fail(err: Exception) -> None:
     click.echo("mathgen: error: " + " ".join(str(err).split()), err=True)  # one line
     sys.exit(2)

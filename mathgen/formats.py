@@ -108,7 +108,7 @@ def _balanced(text: str) -> bool:
 
 def _exact(expr: str) -> Fraction:
     from mathgen.errors import UnsupportedProblem
-    from mathgen.generator.expressions import evaluate, parse, substitute
+    from mathgen.expressions import evaluate, parse, substitute
 
     try:
         tree, literals = parse(expr)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-
 from mathgen.generator import calculations
 from mathgen.generator.symbolic import ANNOTATION
 

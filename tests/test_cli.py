@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from conftest import BAD_INPUTS, GSM8K_ROW, require_data, write_bad_input, write_rows
+from mathgen.generator.run import default_input
 
 from mathgen.cli import main
-from mathgen.generator.run import default_input
 
 RECORD_KEYS = {"id", "source_id", "source_line", "strategy", "seed", "question", "answer",
                "final_answer", "substitutions", "original_question", "original_final_answer"}

@@ -14,12 +14,19 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-
 from conftest import require_data
-from crosscheck import agrees, cross_check, extract_program, last_number, plan, \
-    run_programs, substitute_literals
-from mathgen.formats import load_problems
+from crosscheck import (
+    agrees,
+    cross_check,
+    extract_program,
+    last_number,
+    plan,
+    run_programs,
+    substitute_literals,
+)
 from mathgen.generator import perturb_problem
+
+from mathgen.formats import load_problems
 from mathgen.io import read_jsonl
 from mathgen.records import Rejection
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mathgen.errors import MathgenError, UnsupportedProblem
-from mathgen.generator.expressions import evaluate, parse, substitute
+from mathgen.expressions import evaluate, parse, substitute
 
 
 def exact(text: str) -> F:

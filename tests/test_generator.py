@@ -7,18 +7,17 @@ import json
 from fractions import Fraction
 
 import pytest
+from checks import check_variant
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from mathgen.errors import MathgenError
-from mathgen.formats import load_problems
 from mathgen.generator import build, perturb_problem, sample
 from mathgen.generator.constraints import infer
 from mathgen.generator.run import default_input
+
+from mathgen.errors import MathgenError
+from mathgen.formats import load_problems
 from mathgen.numbers import plain
 from mathgen.records import Problem, Rejection
-
-from checks import check_variant
 
 DEFAULTS = [p for p in load_problems(default_input()) if isinstance(p, Problem)]
 

@@ -6,13 +6,13 @@ from collections import Counter
 from fractions import Fraction
 
 import pytest
-
-from mathgen.formats import load_problems
-from mathgen.generator import perturb_problem
-from mathgen.records import Rejection
-
 from checks import check_variant
 from conftest import DATA
+from mathgen.generator import perturb_problem
+
+from mathgen.formats import load_problems
+from mathgen.records import Rejection
+
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"reference data not found at {DATA}")
 
 # Shares of problems that give a variant, as measured on 2026-11-21 (a floor against

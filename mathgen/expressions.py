@@ -137,6 +137,14 @@ class _Parser:
         self._fail(f"unexpected {tok!r}" if tok else "unexpected end")
 
 
+def sym(name: str) -> tuple:
+    return ("sym", name)
+
+
+def const(value: Fraction) -> tuple:
+    return ("const", Fraction(value))
+
+
 def substitute(tree: tuple, leaves: list) -> tuple:
     """Replace literal leaves by the trees in ``leaves`` (by literal index)."""
     if tree[0] == "lit":
