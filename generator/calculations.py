@@ -39,7 +39,7 @@ _WORD_OPS = r"\b(?:plus|minus|times|multiplied by|divided by)\b"
 _GAP = (r"(?:/[A-Za-z]+)?(?:\s+(?!(?:x|plus|minus|times|multiplied|divided|equals)\b)"
         r"[A-Za-z][A-Za-z'/-]*){0,6}")
 _OP = rf"\s*(?:[-+*/\u00d7\u00f7\u2013\u2212]|\bx\b|{_WORD_OPS})\s*"
-_EQ = r"\s*(?:=|\bequals\b)\s*"
+_EQ = r"\s*(?:=|\bequals\b|\bfor(?: a total of)?\b)\s*"
 _TERM = rf"(?:\(\s*)*(?:{_NUM})(?:\s*\))*"
 # '2(60)', '(1/2) 278', '9000(.30)': a bracket next to a number multiplies
 _JOIN = rf"(?:{_OP}|(?<=\))\s*(?=[(\d.$])|(?<=\d)(?=\())"

@@ -165,7 +165,9 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
             # a written fraction such as 2/3 is used as two literals, 2 and 3
             uses = 2 if m.kind == "fraction" else 1
             capacity[f"f{m.value}"] = capacity.get(f"f{m.value}", 0) + uses
-            must_use[f"f{m.value}"] = 0.5
+            # a word such as 'half' or 'twice' is nearly always used; a question number may
+            # not be (the '2 planes' of a story), so leaving the word unused costs more
+            must_use[f"f{m.value}"] = 1.5
     pins: set[str] = set()
     chosen, ties = _choose(lit_options, raw_steps + [("lit", final_k)], capacity, must_use,
                            describe, {v.name: v.value for v in variables}, step_values, pins)
@@ -277,8 +279,15 @@ def _variables(question: str, mentions: tuple[Mention, ...], tied: frozenset,
     ones in ``tied`` share a variable."""
     groups: dict = {}
     bounds: dict = {}
+    # a number equal to what a word such as 'half' or 'twice' stands for (2) cannot be told
+    # apart from it in the solution, so it keeps its value: 'only 2 planes ... half as many'
+    worded = set()
+    for m in mentions:
+        if m.kind in ("multiplier", "fraction") and m.value:
+            worded |= {m.value, 1 / m.value, Fraction(m.value.numerator),
+                       Fraction(m.value.denominator)}
     for i, m in enumerate(mentions):
-        if not m.quantity or m.value in (0, 1) or m.value in frozen:
+        if not m.quantity or m.value in (0, 1) or m.value in frozen or m.value in worded:
             continue  # proportions keep their value; so do 0 and 1 (one of, a single ...)
         if _RANGE_AFTER.match(question, m.end) or _RANGE_BEFORE.search(question, 0, m.start):
             continue  # 'grades 4 - 7': a range keeps its ends in order

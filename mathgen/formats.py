@@ -24,17 +24,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Iterator
 
-from mathgen.errors import InputError
+from mathgen.errors import InputError, UnsupportedProblem
+from mathgen.expressions import evaluate, parse, substitute
 from mathgen.io import read_jsonl
 from mathgen.numbers import parse_answer, plain
 from mathgen.records import Problem, Rejection
-
-
-class _Unsupported(Exception):
-    """A valid row whose content mathgen cannot use: becomes a Rejection with this reason."""
-
-    def __init__(self, reason: str, detail: str):
-        self.reason, self.detail = reason, detail
 
 
 @dataclass(frozen=True)
@@ -107,15 +101,12 @@ def _balanced(text: str) -> bool:
 
 
 def _exact(expr: str) -> Fraction:
-    from mathgen.errors import UnsupportedProblem
-    from mathgen.expressions import evaluate, parse, substitute
-
     try:
         tree, literals = parse(expr)
         return evaluate(substitute(tree, [("const", x.value) for x in literals]))
     except (UnsupportedProblem, ZeroDivisionError, ValueError, OverflowError, TypeError,
             SyntaxError, RecursionError, MemoryError) as err:
-        raise _Unsupported("unsupported-formula", f"{expr}: {err}") from None
+        raise UnsupportedProblem("unsupported-formula", f"{expr}: {err}") from None
 
 
 def _solution(steps: list[str], final: Fraction) -> str:
@@ -132,12 +123,12 @@ def _check(steps: list[str], answer: Fraction, tolerance: float = 1e-6) -> Fract
     """The exact value of the last step that agrees with the label."""
     values = [_exact(expr) for expr in steps]
     if any("/" in plain(v) for v in values):
-        raise _Unsupported("unsupported-formula", "a step has no exact decimal value")
+        raise UnsupportedProblem("unsupported-formula", "a step has no exact decimal value")
     slack = Fraction(tolerance) * max(Fraction(1), abs(answer))
     for value in reversed(values):
         if abs(value - answer) <= slack:
             return value
-    raise _Unsupported("label-mismatch", f"the steps give {plain(values[-1])}, the label is "
+    raise UnsupportedProblem("label-mismatch", f"the steps give {plain(values[-1])}, the label is "
                        f"{plain(answer)}")
 
 
@@ -168,7 +159,7 @@ def _asdiv(row, path, line):
     except (ValueError, ZeroDivisionError):
         answer = None
     if answer is None:
-        raise _Unsupported("non-numeric-answer", f"the answer {answer_text!r} is not a number")
+        raise UnsupportedProblem("non-numeric-answer", f"the answer {answer_text!r} is not a number")
     steps = []
     parts = formula.split(";")
     for k, part in enumerate(parts):
@@ -181,17 +172,17 @@ def _asdiv(row, path, line):
             elif Fraction(c) == answer:
                 steps.append(f"{d}*{a}/{b}")
             else:
-                raise _Unsupported("unsupported-formula", f"cannot read {part!r}")
+                raise UnsupportedProblem("unsupported-formula", f"cannot read {part!r}")
             continue
         m = _ASDIV_STEP.match(part)
         if not m:
-            raise _Unsupported("unsupported-formula", f"cannot read {part!r}")
+            raise UnsupportedProblem("unsupported-formula", f"cannot read {part!r}")
         expr = re.sub(r"\b(GCD|LCM)\b", lambda f: f.group().lower(), _calc(m.group(1)))
         expr = expr.replace("[", "(").replace("]", ")")
         if m.group(3) is not None and int(m.group(3)) != 0:  # 17/5=3 r2
             num, _, den = expr.rpartition("/")
             if not num or not re.fullmatch(r"[\d.]+", den):
-                raise _Unsupported("unsupported-formula", f"cannot read {part!r}")
+                raise UnsupportedProblem("unsupported-formula", f"cannot read {part!r}")
             quotient, remainder = Fraction(m.group(2)), Fraction(m.group(3))
             kind = row.get("solution_type", "")
             if k < len(parts) - 1:  # later parts may use either
@@ -219,7 +210,7 @@ def _gsm_hard(row, path, line):
     try:
         steps = _program_steps(code)
     except RecursionError:
-        raise _Unsupported("unsupported-program", "nested too deeply") from None
+        raise UnsupportedProblem("unsupported-program", "nested too deeply") from None
     final = _check(steps, Fraction(target), tolerance=1e-4)
     return question, _solution(steps, final), final
 
@@ -229,10 +220,10 @@ def _program_steps(code: str) -> list[str]:
     try:
         tree = ast.parse(code)
     except SyntaxError as err:
-        raise _Unsupported("unsupported-program", f"not valid Python ({err.msg})") from None
+        raise UnsupportedProblem("unsupported-program", f"not valid Python ({err.msg})") from None
     funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
     if len(funcs) != 1:
-        raise _Unsupported("unsupported-program", "expected one solution() function")
+        raise UnsupportedProblem("unsupported-program", "expected one solution() function")
     names: dict[str, str] = {}  # variable -> how it is written in later steps
     steps: list[str] = []
     for node in funcs[0].body:
@@ -253,9 +244,9 @@ def _program_steps(code: str) -> list[str]:
             if not steps or expr not in (plain(_exact(steps[-1])), f"({steps[-1]})"):
                 steps.append(expr)
             return steps
-        raise _Unsupported("unsupported-program", f"line {node.lineno}: only assignments of "
+        raise UnsupportedProblem("unsupported-program", f"line {node.lineno}: only assignments of "
                            "arithmetic and a return are read")
-    raise _Unsupported("unsupported-program", "solution() returns nothing")
+    raise UnsupportedProblem("unsupported-program", "solution() returns nothing")
 
 
 _AST_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
@@ -268,14 +259,14 @@ def _program_expr(node, values: dict[str, str]) -> str:
         return plain(Fraction(str(node.value)))
     if isinstance(node, ast.Name):
         if node.id not in values:
-            raise _Unsupported("unsupported-program", f"unknown name {node.id!r}")
+            raise UnsupportedProblem("unsupported-program", f"unknown name {node.id!r}")
         return values[node.id]
     if isinstance(node, ast.BinOp) and type(node.op) in _AST_OPS:
         return (f"{_program_expr(node.left, values)}{_AST_OPS[type(node.op)]}"
                 f"{_program_expr(node.right, values)}")
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         return f"-{_program_expr(node.operand, values)}"
-    raise _Unsupported("unsupported-program", f"line {getattr(node, 'lineno', '?')}: "
+    raise UnsupportedProblem("unsupported-program", f"line {getattr(node, 'lineno', '?')}: "
                        f"{type(node).__name__} is not plain arithmetic")
 
 
@@ -324,7 +315,7 @@ def load_problems(path, format: str | None = None, skip_invalid: bool = False,
                 raise
             yield Rejection(source_id, line, "invalid-input", str(err))
             continue
-        except _Unsupported as err:
+        except UnsupportedProblem as err:
             yield Rejection(source_id, line, err.reason, err.detail)
             continue
         yield Problem(source_id, line, question, solution, answer, fmt.name)

@@ -132,8 +132,9 @@ def find_mentions(text: str, fractions: bool = True) -> list[Mention]:
         if kind == "time":
             continue
         if kind == "digits":
-            if e < len(text) and (text[e].isalpha() and not _unit_suffix(text, e)):
-                continue  # 2nd, 10am, 4x4: ordinals, times and codes, not quantities
+            times = text[e:e + 1] in ("x", "X") and text[e + 1:e + 2].isdigit()  # 10x6
+            if e < len(text) and text[e].isalpha() and not _unit_suffix(text, e) and not times:
+                continue  # 2nd, 10am: ordinals and times, not quantities
             value = parse_decimal(raw)
             places = len(raw.split(".")[1]) if "." in raw else 0
             percent = bool(_PERCENT_AFTER.match(text, e))
