@@ -48,7 +48,8 @@ _TOKEN = re.compile(
     r"(?P<time>\b\d{1,2}:\d{2}\b)"
     r"|(?P<mixed>(?<![\w.,/])\d+ \d+/\d+(?![\w/]))"
     r"|(?P<frac>(?<![\w.,/])\d+/\d+(?![\w/.]))"
-    r"|(?P<digits>(?<![\w.,/])(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d+)?|(?<![\w.,/])\.\d+)"
+    r"|(?P<digits>(?:(?<![\w.,/])|(?<=\d[xX]))(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d+)?"
+    r"|(?<![\w.,/])\.\d+)"
     rf"|(?P<fracword>\b{_FRACTION_WORD}\b)"
     r"|(?P<mult>\b(?:a\s+)?(?:" + "|".join(_MULTIPLIERS) + r")\b)"
     rf"|(?P<word>\b{_WORD_NUMBER}\b)",

@@ -57,13 +57,24 @@ def test_janet_variant_is_rewritten_everywhere():
 
 
 def test_half_is_a_divisor_not_the_question_number():
-    p = problem("A robe takes 2 bolts of blue fiber and half that much white fiber. "
+    p = problem("A robe takes 6 bolts of blue fiber and half that much white fiber. "
                 "How many bolts in total does it take?",
-                "It takes 2/2=<<2/2=1>>1 bolt of white fiber\n"
-                "So the total amount of fabric is 2+1=<<2+1=3>>3 bolts of fabric\n#### 3")
+                "It takes 6/2=<<6/2=3>>3 bolts of white fiber\n"
+                "So the total amount of fabric is 6+3=<<6+3=9>>9 bolts of fabric\n#### 9")
     for variant in perturb_problem(p, "similar", n=5, seed=0):
         blue = Fraction(variant.substitutions[0][1])
         assert Fraction(variant.final_answer) == blue + blue / 2
+
+
+def test_a_number_equal_to_what_half_stands_for_keeps_its_value():
+    # the 2 of '2 planes' and the 2 of 'half' cannot be told apart in '44 * 2'
+    p = problem("An airport has only 2 planes. The second plane flies half as much as the "
+                "first and makes 44 flights. How many flights do both planes make?",
+                "The first plane makes 44 * 2 = <<44*2=88>>88 flights.\n"
+                "Together they make 88 + 44 = <<88+44=132>>132 flights.\n#### 132")
+    for variant in perturb_problem(p, "similar", n=5, seed=0):
+        assert "only 2 planes" in variant.question
+        assert Fraction(variant.final_answer) == 3 * Fraction(variant.substitutions[0][1])
 
 
 @pytest.mark.parametrize("question, answer, reason", [
