@@ -164,18 +164,24 @@ def test_variant_answer_is_the_exact_value_of_its_steps(index, seed, strategy):
         return
     (variant,) = result
     assert check_variant(variant.to_json()) == []
-    exprs = sp.sympy_steps()
-    new = dict(zip([plain(v.value) for v in sp.variables], sp.variables))
+    originals = [plain(v.value) for v in sp.variables]
+    if len(set(originals)) != len(originals):
+        return  # equal numbers: the substitutions cannot say which variable is which
+    by_value = dict(zip(originals, sp.variables))
     values = {v.name: v.value for v in sp.variables}
     for old, value in variant.substitutions:
-        values[new[old].name] = Fraction(value)
+        values[by_value[old].name] = Fraction(value)
     import sympy
 
     subs = {sympy.Symbol(k): sympy.Rational(v.numerator, v.denominator) for k, v in values.items()}
-    assert Fraction(str(exprs["answer"].subs(subs))) == Fraction(variant.final_answer)
+    exprs = {name: Fraction(str(e.subs(subs))) for name, e in sp.sympy_steps().items()}
+    assert exprs["answer"] == Fraction(variant.final_answer)
     limits = infer(sp)
     for kind, v in zip(limits.variables, sp.variables):
         assert kind.admits(values[v.name]) is None
+    for kind, step in zip(limits.steps, sp.steps):
+        assert kind.admits(exprs[step.name]) is None, step
+    assert limits.final.admits(exprs["answer"]) is None
 
 
 @settings(max_examples=200, deadline=None)
@@ -187,3 +193,21 @@ def test_any_text_raises_only_mathgen_errors(question, answer):
     except MathgenError:
         return
     assert isinstance(result, (list, Rejection))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.sampled_from(["question", "answer", "Body", "Question", "Equation",
+                                        "Answer", "body", "formula", "input", "code", "target"]),
+                       st.one_of(st.text(max_size=80), st.integers(), st.floats(), st.none()),
+                       min_size=1))
+def test_any_row_through_the_loaders_raises_only_mathgen_errors(tmp_path_factory, row):
+    """Property: whatever a row holds, loading and perturbing it raises nothing but
+    MathgenError (bad rows) or gives Rejections."""
+    path = tmp_path_factory.mktemp("rows") / "rows.jsonl"
+    path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    try:
+        for item in load_problems(path):
+            if isinstance(item, Problem):
+                perturb_problem(item, "similar", n=1, seed=0)
+    except MathgenError:
+        pass
