@@ -155,6 +155,8 @@ def candidates(value: Fraction, step: int, variables, step_values, constants,
                        (100 + v.value, ("add", hundred, s), 1.0),
                        (100 / v.value, ("div", hundred, s), 1.0)]  # 25% is a quarter: x/4
             out += [Candidate(t, c, (v.name,), f"{label}%") for x, t, c in derived if x == value]
+        if getattr(v, "cents", False) and v.value / 100 == value:
+            out.append(Candidate(("div", s, hundred), 0.0, (v.name,), f"{label} cents in dollars"))
     for j, sv in enumerate(step_values[:step]):
         if sv == value:
             out.append(Candidate(sym(f"s{j}"), 0.0, (f"s{j}",), f"the result of step {j + 1}"))

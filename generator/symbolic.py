@@ -14,7 +14,7 @@ Constraints, drawing values and rendering all work from this form.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from mathgen import expressions
@@ -31,6 +31,7 @@ from .units import licensed_constants, unit_bound
 ANNOTATION = re.compile(r"<<([^<>]*?)=([^<>=]*)>>")
 FINAL_LINE = re.compile(r"^####[ \t]*(.*?)[ \t]*$", re.MULTILINE)
 _RAW_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_CENTS = re.compile(r"\s*(?:cents?\b|\u00a2)")
 _RANGE_AFTER = re.compile(r"\s?[-\u2013]\s?\d")
 _RANGE_BEFORE = re.compile(r"\d\s?[-\u2013]\s?$")
 
@@ -46,6 +47,7 @@ class Variable:
     places: int
     upper: Fraction | None
     derived: tuple | None = None  # kept equal to this tree over free variables
+    cents: bool = False  # '25 cents': also $0.25 in a solution that counts dollars
 
 
 @dataclass(frozen=True)
@@ -269,8 +271,7 @@ def _tie(variables, ties: dict[str, str], steps) -> tuple[Variable, ...]:
             raise UnsupportedProblem("ambiguous-binding", f"the question's number {var} and "
                                      f"{step} are equal but depend on each other")
         derived[var] = tree
-    return tuple(Variable(v.name, v.value, v.mentions, v.percent, v.places, v.upper,
-                          derived.get(v.name)) for v in variables)
+    return tuple(replace(v, derived=derived.get(v.name)) for v in variables)
 
 
 def _variables(question: str, mentions: tuple[Mention, ...], tied: frozenset,
@@ -305,9 +306,10 @@ def _variables(question: str, mentions: tuple[Mention, ...], tied: frozenset,
         limits = list(bounds.get(key, []))
         if percent and value <= 100:
             limits.append(100)
+        cents = any(_CENTS.match(question, mentions[i].end) for i in idx)
         out.append(Variable(f"n{k}", value, tuple(idx), percent,
                             max(mentions[i].places for i in idx),
-                            Fraction(min(limits)) if limits else None))
+                            Fraction(min(limits)) if limits else None, cents=cents))
     return tuple(out)
 
 
