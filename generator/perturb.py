@@ -23,6 +23,10 @@ from .constraints import infer
 from .symbolic import SymbolicProblem, build
 
 DEFAULT_TRIES = 500
+_PLAIN_DRAWS = 30  # plain draws before near misses are mended
+_MENDS = 12  # mending attempts per variant
+_MEND_STEPS = 4  # numbers moved in one mending attempt
+_MEND_REACH = 25  # units a number may move when a step is not linear in it
 _EVAL_ERRORS = (ZeroDivisionError, ValueError, OverflowError, TypeError)
 
 
@@ -128,10 +132,6 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
                      f"no draw in {tries} kept every constraint; most often: {common}")
 
 
-_PLAIN_DRAWS = 30
-_MENDS = 12
-_MEND_STEPS = 4
-_MEND_REACH = 25
 
 
 def _mend(compiled, limits, labels, free, drawn, broken, depends, rng, admissible):
@@ -254,10 +254,16 @@ def _work(options: dict, item):
 def perturb_all(items: Iterable[Problem | Rejection], *, strategy: str = "similar", n: int = 1,
                 seed: int = 0, constrained: bool = True, tries: int = DEFAULT_TRIES,
                 workers: int = 1) -> Iterator[list[Variant] | Rejection]:
-    """Perturb every problem, in input order; Rejections from loading pass through."""
-    strategies.get(strategy)  # fail fast on a bad name, before any worker starts
+    """Perturb every problem, in input order; Rejections from loading pass through.
+
+    A bad strategy name raises here, before any problem is read or any worker starts.
+    """
+    strategies.get(strategy)
     options = dict(strategy=strategy, n=n, seed=seed, constrained=constrained, tries=tries)
-    work = partial(_work, options)
+    return _results(partial(_work, options), items, workers)
+
+
+def _results(work, items, workers: int):
     if workers <= 1:
         yield from map(work, items)
         return
