@@ -32,6 +32,9 @@ from mathgen.records import Rejection
 
 MODELS = ("tora-code-34b", "tora-70b")
 MIN_AGREEMENT = 0.99
+# The issue's own, looser rule (every changed number is a literal of the program) also counts
+# programs whose literal swap means something else; measured 98.76% on 2026-11-21. A floor.
+MIN_LOOSE_AGREEMENT = 0.985
 
 
 @pytest.mark.parametrize("program, mapping, expected", [
@@ -159,3 +162,4 @@ def test_variant_labels_agree_with_tora_programs():
     print(report)
     assert len(check.pairs) >= 500, report
     assert agreement >= MIN_AGREEMENT, report
+    assert check.loose_agreement >= MIN_LOOSE_AGREEMENT, report
