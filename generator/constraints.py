@@ -84,12 +84,11 @@ class Constraints:
 
 def infer(symbolic) -> Constraints:
     """Constraints of a symbolic problem, from its original values."""
-    from mathgen.expressions import RUNTIME, to_python
+    from mathgen.expressions import evaluate
 
     variables = tuple(kind_of(v.value, v.upper, quantity=True) for v in symbolic.variables)
     steps = tuple(Kind(k.sign, k.integer, k.places, exact=s.value) if s.name in symbolic.pinned
                   else k for s, k in ((s, kind_of(s.value)) for s in symbolic.steps))
     env = {v.name: v.value for v in symbolic.variables} | {s.name: s.value for s in symbolic.steps}
-    env.update(RUNTIME)
-    final = Fraction(eval(to_python(symbolic.final), env))  # noqa: S307 - our own tree
+    final = evaluate(symbolic.final, env)
     return Constraints(variables, steps, kind_of(final))
