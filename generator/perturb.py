@@ -88,6 +88,8 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
         mends = 0
         for attempt in range(tries):
             drawn = drawer.draw(free, rng, admissible)
+            if attempt >= tries // 2 and len(free) > 1:
+                drawn = _hold_some(free, drawn, rng)
             try:
                 var_values, step_values, final = compiled.values(*drawn)
             except _EVAL_ERRORS:
@@ -132,6 +134,18 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
                      f"no draw in {tries} kept every constraint; most often: {common}")
 
 
+
+
+def _hold_some(free, drawn, rng) -> list:
+    """The draw with a random part of the numbers (never all) back at their original values.
+
+    Used once half the tries failed: a problem whose numbers cannot all move together and
+    stay sensible (x - 8y with both shifted by 1,000) still gets a variant in which some move.
+    """
+    held = [rng.random() < 0.5 for _ in free]
+    if all(held):
+        held[rng.randrange(len(free))] = False
+    return [var.value if hold else value for var, hold, value in zip(free, held, drawn)]
 
 
 def _mend(compiled, limits, labels, free, drawn, broken, depends, rng, admissible):

@@ -140,6 +140,22 @@ def test_mmos_large_draws_each_number_independently():
     assert len(shifts) > 5  # one shared shift per variant would give at most 5
 
 
+def test_numbers_that_cannot_all_move_keep_some_values():
+    # 5 boxes of 8 cups from 100 cups: shifting both by ~1000 leaves 1100 - 8 * 1005 < 0, so
+    # a variant of mmos-large shifts one number and keeps the other
+    p = problem("A shop has 100 cups. It packs 5 boxes with 8 cups each. How many cups are left?",
+                "It packs 5 * 8 = <<5*8=40>>40 cups.\nIt has 100 - 40 = <<100-40=60>>60 left.\n#### 60")
+    assert len(build(p).variables) == 3
+    variants = perturb_problem(p, "mmos-large", n=3, seed=0)
+    assert not isinstance(variants, Rejection), variants
+    for variant in variants:
+        record = variant.to_json()
+        assert check_variant(record) == []
+        assert Fraction(record["final_answer"]) >= 0
+        changed = {s["old"] for s in record["substitutions"]}
+        assert changed and changed != {"100", "5", "8"}
+
+
 def test_digits_strategy_gives_k_digit_numbers():
     for variant in perturb_problem(JANET, "digits:5", n=3, seed=0, constrained=False):
         assert all(len(new) == 5 for _, new in variant.substitutions)
