@@ -47,8 +47,14 @@ def main() -> None:
               help="Turn the sensibility constraints off (reproduces GSM-HARD-style flaws).")
 @click.option("--tries", default=500, show_default=True, type=click.IntRange(1, 1000000),
               help="Draws per variant before a problem is rejected.")
+@click.option("--verify-with", "verify_with", multiple=True, metavar="FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Programs that solved the inputs (ToRA outputs, GSM-HARD, or "
+                   "{source_line, program} lines); variants they contradict are rejected.")
+@click.option("--verify-timeout", default=5.0, show_default=True, type=click.FloatRange(0.1, 600),
+              help="Seconds each program may run in the sandbox.")
 def perturb(inputs, output, strategy, n, seed, fmt, rejects, skip_invalid, workers,
-            unconstrained, tries):
+            unconstrained, tries, verify_with, verify_timeout):
     """Write variants of GSM-style problems with new numbers and exact answers.
 
     INPUTS are JSONL files (GSM8K, SVAMP, ASDiv, GSM-HARD or ToRA outputs); with none, the
@@ -63,12 +69,51 @@ def perturb(inputs, output, strategy, n, seed, fmt, rejects, skip_invalid, worke
             summary = perturb_files(inputs, output, rejects=rejects, format=fmt,
                                     skip_invalid=skip_invalid, strategy=strategy, n=n,
                                     seed=seed, constrained=not unconstrained, tries=tries,
-                                    workers=workers, progress=bar.update)
+                                    workers=workers, verify_with=verify_with,
+                                    verify_timeout=verify_timeout, progress=bar.update)
     except MathgenError as err:
         _fail(err)
     for line in summary.lines():
         click.echo(line)
     click.echo(f"variants: {output}" + (f"; rejections: {rejects}" if rejects else ""))
+
+
+@main.group()
+def audit() -> None:
+    """Audit published data sets."""
+
+
+@audit.command("gsm-hard")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--gsm8k", "gsm8k", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="GSM8K test.jsonl, the questions GSM-HARD was made from.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="JSONL file with the classes of every item.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+@click.option("--timeout", default=5.0, show_default=True, type=click.FloatRange(0.1, 600),
+              help="Seconds each program may run in the sandbox.")
+@click.option("--workers", type=click.IntRange(1, 512), help="Programs run at once (default: CPUs).")
+def audit_gsm_hard(path, gsm8k, output, as_json, timeout, workers):
+    """Class GSM-HARD items: negative or fractional labels, questions left unchanged, numbers
+    the text and program disagree on, and labels its own programs do not reproduce."""
+    import json
+
+    from mathgen.robustness.audit import audit_gsm_hard as run_audit
+    from mathgen.robustness.audit import table, write_items
+
+    try:
+        result = run_audit(path, gsm8k, timeout=timeout, workers=workers)
+        if output:
+            write_items(result, output)
+    except MathgenError as err:
+        _fail(err)
+    if as_json:
+        click.echo(json.dumps(result.summary()))
+    else:
+        for line in table(result):
+            click.echo(line)
+        if output:
+            click.echo(f"items: {output}")
 
 
 def _count_rows(path: Path) -> int:

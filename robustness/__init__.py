@@ -1,0 +1,1 @@
+"""Measuring models on original and perturbed problems, and auditing published sets."""
