@@ -3,28 +3,23 @@ solved the original problem, run it in a separate process, and read the number i
 
     program = "x = 16 - 3 - 4\\nprint(x * 2)"
     new = substitute_literals(program, {Fraction(16): "21"})   # "x = 21 - 3 - 4\\n..."
-    [run] = run_programs([new])                                # ProgramRun(stdout="28\\n", ...)
+    [run] = run_programs([new])                                # ExecResult(stdout="28\\n", ...)
     agrees(run.stdout, "28")                                   # True
 
-Model-written programs never run in the calling process: ``run_programs`` starts one
-``python -c RUNNER`` per batch, which gives every program fresh globals, captures its stdout
-and stops it after a per-program alarm. ``plan`` decides whether a literal substitution means
-what the variant means; ``cross_check`` does the whole check for ToRA outputs on GSM8K.
+Model-written programs never run in the calling process: ``run_programs`` runs each in
+``mathgen.sandbox`` (a fresh, locked-down process per program). ``plan`` decides whether a
+literal substitution means what the variant means; ``cross_check`` does the whole check for
+ToRA outputs on GSM8K. ``mathgen.generator.verify`` does the same check in the product, with
+its own code (``ast`` where this uses ``tokenize``), so each checks the other.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import math
-import os
 import re
-import subprocess
-import sys
-import tempfile
 import tokenize
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -35,44 +30,6 @@ _PYTHON_BLOCK = re.compile(r"```python[ \t]*\n(.*?)```", re.DOTALL)
 # a number as programs print it: 1,250.5  -3  .5  2e-05  15/2
 _PRINTED_NUMBER = re.compile(
     r"-?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][-+]?\d+)?(?:/\d+)?")
-
-RUNNER = r"""
-import contextlib, io, json, signal, sys
-try:
-    import resource
-    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
-except (ImportError, ValueError, OSError):
-    pass
-
-def _stop(signum, frame):
-    raise TimeoutError("no result within the time limit")
-
-signal.signal(signal.SIGALRM, _stop)
-job = json.load(sys.stdin)
-results = []
-for source in job["programs"]:
-    out, error = io.StringIO(), None
-    signal.alarm(job["timeout"])
-    try:
-        with contextlib.redirect_stdout(out):
-            exec(compile(source, "<program>", "exec"), {"__name__": "__main__"})
-    except BaseException as err:  # SystemExit, TimeoutError, whatever the program raises
-        error = f"{type(err).__name__}: {err}"[:300]
-    finally:
-        signal.alarm(0)
-    results.append({"stdout": out.getvalue()[-4000:], "error": error})
-sys.__stdout__.write("\n" + job["marker"] + json.dumps(results) + "\n")
-"""
-_MARKER = "@@crosscheck-results@@"
-
-
-@dataclass(frozen=True)
-class ProgramRun:
-    """What one program printed, and the error that stopped it (None when it finished)."""
-
-    stdout: str
-    error: str | None
-
 
 def extract_program(output: str) -> str | None:
     """The last ```python block of a model output (as ToRA runs it); None when there is none."""
@@ -200,32 +157,11 @@ def agrees(stdout: str, expected: str, rel_tol: float = 1e-6) -> bool:
     return math.isclose(float(got), float(want), rel_tol=rel_tol, abs_tol=1e-9)
 
 
-def run_programs(programs: list[str], timeout: int = 2, batch_size: int = 200,
-                 workers: int | None = None) -> list[ProgramRun]:
-    """Run each program in a fresh namespace of a child Python; results in input order.
+def run_programs(programs: list[str], timeout: float = 2) -> list:
+    """Run each program in ``mathgen.sandbox``; ExecResults in input order."""
+    from mathgen import sandbox
 
-    Args:
-        timeout: seconds each program may run (``signal.alarm``, so a whole number).
-        batch_size: programs per child process.
-        workers: child processes at a time (default: the CPU count, at most 4).
-    """
-    batches = [programs[i:i + batch_size] for i in range(0, len(programs), batch_size)]
-    workers = workers or min(4, os.cpu_count() or 1)
-    with tempfile.TemporaryDirectory(prefix="crosscheck-") as cwd, \
-            ThreadPoolExecutor(max(1, workers)) as pool:
-        done = pool.map(lambda batch: _run_batch(batch, timeout, cwd), batches)
-        return [run for runs in done for run in runs]
-
-
-def _run_batch(programs: list[str], timeout: int, cwd: str) -> list[ProgramRun]:
-    job = json.dumps({"programs": programs, "timeout": int(timeout), "marker": _MARKER})
-    proc = subprocess.run([sys.executable, "-c", RUNNER], input=job, capture_output=True,
-                          text=True, cwd=cwd, timeout=30 + len(programs) * (timeout + 1))
-    _, marker, results = proc.stdout.rpartition(_MARKER)
-    if not marker:
-        raise RuntimeError(f"the program runner exited with {proc.returncode} and no results: "
-                           f"{proc.stderr[-2000:]}")
-    return [ProgramRun(r["stdout"], r["error"]) for r in json.loads(results)]
+    return sandbox.run_many(programs, timeout=timeout)
 
 
 @dataclass(frozen=True)
@@ -236,7 +172,7 @@ class Pair:
     model: str
     program: str
     substituted: str
-    run: ProgramRun
+    run: object  # mathgen.sandbox.ExecResult
     strict: bool  # checkable under plan(strict=True), not only under the loose rule
 
     @property

@@ -21,7 +21,6 @@ from crosscheck import (
     extract_program,
     last_number,
     plan,
-    run_programs,
     substitute_literals,
 )
 from mathgen.generator import perturb_problem
@@ -108,18 +107,6 @@ def test_plan(subs, question, program, reason):
     assert plan(subs, question, program)[1] == reason
 
 
-def test_runner_isolates_programs():
-    runs = run_programs(["x = 5\nprint(x)", "print(x)", "import sys\nsys.exit(3)",
-                         "while True:\n    pass", "print(1/0)", "print('7'); print(8)"],
-                        timeout=1, batch_size=3)
-    assert runs[0].stdout == "5\n" and runs[0].error is None
-    assert runs[1].error.startswith("NameError")  # fresh globals for every program
-    assert runs[2].error.startswith("SystemExit")
-    assert runs[3].error.startswith("TimeoutError")
-    assert runs[4].error.startswith("ZeroDivisionError")
-    assert runs[5].stdout == "7\n8\n"
-
-
 def test_variant_labels_agree_with_tora_programs():
     gsm8k = require_data("gsm8k/test.jsonl")
     tora = {name: require_data(f"tora/gsm8k-test.{name}.jsonl") for name in MODELS}
@@ -152,7 +139,7 @@ def test_variant_labels_agree_with_tora_programs():
             continue
         shown.add(pair.variant.id)
         models = [p.model for p in disagreeing if p.variant.id == pair.variant.id]
-        printed = pair.run.error or pair.run.stdout.strip()[-60:]
+        printed = pair.run.stdout.strip()[-60:] if pair.run.status == "ok" else pair.run.status
         subs = ", ".join(f"{o}->{n}" for o, n in pair.variant.substitutions)
         lines += [f"--- {pair.variant.source_id}: label {pair.variant.final_answer}, "
                   f"{' and '.join(models)} printed {printed!r}; {subs}",
