@@ -250,26 +250,32 @@ class Sandbox:
         waiting, failures = deque(range(len(codes))), 0
         with self._lock:
             while waiting or any(server.running for server in self._servers.values()):
-                while waiting and sum(len(s.running) for s in self._servers.values()) < workers:
+                # each server runs up to `workers` and holds as many more queued, so that it
+                # starts the next program the moment one ends
+                while waiting and sum(len(s.running) for s in self._servers.values()) < 2 * workers:
                     index = waiting.popleft()
                     server = self._server(_kind(codes[index]))
                     self._next_job += 1
                     server.running[self._next_job] = index
                     server.send((self._next_job, codes[index], float(timeout), int(memory_mb),
-                                 audit_hook))
+                                 audit_hook, workers))
                 reply = self._receive(timeout + _GRACE)
                 if isinstance(reply, tuple):
                     server, message = reply
                     if not isinstance(message, Isolation):
-                        job, result = message
-                        results[server.running.pop(job)] = result
+                        job, *fields = message
+                        results[server.running.pop(job)] = ExecResult(*fields)
                     continue
                 failures += 1  # a server died, or none answered in time
                 for server in [reply] if reply else list(self._servers.values()):
-                    for index in server.running.values():
+                    # it starts jobs in the order sent, `workers` at a time: only the oldest
+                    # `workers` can have started; the others go to its successor
+                    lost = list(server.running.values())
+                    for index in lost[:workers]:
                         results[index] = ExecResult("killed", "", "mathgen.sandbox: the "
                                                     "sandbox server stopped before this "
                                                     "program ended\n", 0.0, None)
+                    waiting.extendleft(reversed(lost[workers:]))
                     del self._servers[server.kind]
                     server.close(kill=True)
                 if failures > 3:
@@ -470,6 +476,7 @@ class _Server:
         self.free: list[int] = []  # slots, lowest first
         self.slots = 0
         self.inbox = bytearray()
+        self.queue: deque = deque()  # jobs received, not started
         root_user = os.geteuid() == 0 and not userns
         self.own_uids = root_user and _mapped(UID_BASE, UID_BASE + MAX_WORKERS)
         if root_user and not self.own_uids:
@@ -485,9 +492,10 @@ class _Server:
                 pass
         sys.path[:] = [entry for entry in sys.path if entry]  # '' is the program's folder
         os.environ.clear()  # the caller's secrets stay out of the programs' reach
-        os.environ.update(PATH="/usr/bin:/bin", LANG="C.UTF-8", HOME=root, TMPDIR=root)
+        os.environ.update(PATH="/usr/bin:/bin", LANG="C.UTF-8", HOME="/nonexistent")
         self.page = os.sysconf("SC_PAGE_SIZE")
         self.statm = os.open("/proc/self/statm", os.O_RDONLY)
+        atexit._clear()  # the server never exits normally; a child runs its program's handlers
         gc.collect()
         gc.freeze()  # children then leave the preloaded objects' pages shared
 
@@ -526,17 +534,23 @@ class _Server:
             size = int.from_bytes(self.inbox[:4], "big")
             if len(self.inbox) < 4 + size:
                 break
-            message = pickle.loads(self.inbox[4:4 + size])
+            self.queue.append(pickle.loads(self.inbox[4:4 + size]))
             del self.inbox[:4 + size]
-            self.start(*message)
+        self.launch()
         return True
 
-    def start(self, job_id: int, code: str, timeout: float, memory_mb: int, audit: bool) -> None:
+    def launch(self) -> None:
+        """Start queued jobs while fewer than their ``limit`` run."""
+        while self.queue and len(self.jobs) < self.queue[0][-1]:
+            self.start(*self.queue.popleft())
+
+    def start(self, job_id: int, code: str, timeout: float, memory_mb: int, audit: bool,
+              limit: int) -> None:
         if self.free:
             slot = heapq.heappop(self.free)
         else:
             slot, self.slots = self.slots, self.slots + 1
-        folder = os.path.join(self.root, str(job_id))
+        folder = f"{self.root}/{job_id}"
         mapped = int(os.pread(self.statm, 64, 0).split()[0]) * self.page  # the child starts so
         address_space = mapped + (memory_mb << 20)
         started = time.monotonic()
@@ -553,17 +567,18 @@ class _Server:
         self.poller.unregister(fd)
         _kill_group(job.pid)  # whatever else is left in its process group
         _, status, _ = os.wait4(job.pid, 0)
-        os.close(fd)
         seconds = time.monotonic() - job.started
-        stdout, stderr = (_tail(os.path.join(job.folder, name)) for name in ("stdout", "stderr"))
-        _remove_tree(job.folder)
+        os.close(fd)
         heapq.heappush(self.free, job.slot)
+        self.launch()  # the next program starts before this one's paperwork
+        stdout, stderr = (_tail(f"{job.folder}/{name}") for name in ("stdout", "stderr"))
+        _remove_tree(job.folder)
         returncode = os.waitstatus_to_exitcode(status)
         kind, note = _classify(returncode, job)
         if note:
             stderr += ("\n" if stderr and not stderr.endswith("\n") else "") + \
                 f"mathgen.sandbox: {note}\n"
-        self.send((job.job, ExecResult(kind, stdout, stderr, round(seconds, 6), returncode)))
+        self.send((job.job, kind, stdout, stderr, round(seconds, 6), returncode))
 
     def send(self, message) -> None:
         blob = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
@@ -753,15 +768,13 @@ def _lock_down(folder: str, uid: int | None, timeout: float, address_space: int,
     """
     os.setsid()
     os.mkdir(folder, 0o711)
-    work = os.path.join(folder, "work")
+    work = folder + "/work"
     os.mkdir(work, 0o700)
     if uid is not None:
         os.chown(work, uid, uid)
-    files = [os.open(os.devnull, os.O_RDONLY)] + [
-        os.open(os.path.join(folder, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        for name in ("stdout", "stderr")]
-    for target, fd in enumerate(files):
-        os.dup2(fd, target)
+    os.dup2(os.open("/dev/null", os.O_RDONLY), 0)
+    os.dup2(os.open(folder + "/stdout", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 1)
+    os.dup2(os.open(folder + "/stderr", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 2)
     os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     os.chdir(work)
     cpu = math.ceil(timeout) + 1
@@ -770,7 +783,7 @@ def _lock_down(folder: str, uid: int | None, timeout: float, address_space: int,
             (resource.RLIMIT_FSIZE, FILE_LIMIT, FILE_LIMIT), (resource.RLIMIT_NPROC, 1, 1),
             (resource.RLIMIT_CORE, 0, 0), (resource.RLIMIT_NOFILE, 256, 256)):
         resource.setrlimit(which, (soft, hard))
-    os.environ["HOME"] = os.environ["TMPDIR"] = tempfile.tempdir = work
+    tempfile.tempdir = work
     if uid is not None:
         os.setgroups([])
         os.setresgid(uid, uid, uid)
@@ -790,9 +803,8 @@ def _execute(code: str, scratch: str | None) -> int:
     """Run code as the __main__ module of a fresh namespace; the exit code for the server."""
     main = types.ModuleType("__main__")
     sys.modules["__main__"] = main
-    linecache.cache["<program>"] = (len(code), None, code.splitlines(True), "<program>")
     if scratch is not None:
-        sys.addaudithook(_audit_hook(os.path.realpath(scratch)))
+        sys.addaudithook(_audit_hook(scratch))
     status = 0
     try:
         exec(compile(code, "<program>", "exec"), main.__dict__)
@@ -805,13 +817,15 @@ def _execute(code: str, scratch: str | None) -> int:
     except BaseException as err:  # the traceback without this function's frame
         status = _EXIT_MEMORY if isinstance(err, MemoryError) else 1
         try:
+            linecache.cache["<program>"] = (len(code), None, code.splitlines(True), "<program>")
             traceback.print_exception(type(err), err, err.__traceback__.tb_next)
         except BaseException:
             pass
-    try:
-        atexit._run_exitfuncs()
-    except BaseException:
-        pass
+    if atexit._ncallbacks():  # the program registered some
+        try:
+            atexit._run_exitfuncs()
+        except BaseException:
+            pass
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
