@@ -51,7 +51,6 @@ from __future__ import annotations
 import atexit
 import ctypes
 import gc
-import heapq
 import linecache
 import math
 import os
@@ -67,6 +66,7 @@ import threading
 import time
 import traceback
 import types
+import weakref
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,23 +144,9 @@ class _Connection:
             bufsize=0, start_new_session=True)
         self.rfd, self.wfd = self.proc.stdout.fileno(), self.proc.stdin.fileno()
         os.set_blocking(self.wfd, False)
-        self.inbox, self.outbox = bytearray(), bytearray()
+        self.inbox, self.outbox, self.messages = bytearray(), bytearray(), deque()
         self.isolation: Isolation | None = None  # set by the server's first message
         self.running: dict[int, int] = {}  # job id -> index in the batch
-
-    def send(self, message) -> None:
-        blob = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        self.outbox += len(blob).to_bytes(4, "big") + blob
-
-    def message(self):
-        """The next whole message received, if any."""
-        if len(self.inbox) >= 4:
-            size = int.from_bytes(self.inbox[:4], "big")
-            if len(self.inbox) >= 4 + size:
-                message = pickle.loads(self.inbox[4:4 + size])
-                del self.inbox[:4 + size]
-                return message
-        return None
 
     def pump(self, fd: int) -> bool:
         """Move bytes on ``fd``, which poll found ready; False when the server is gone."""
@@ -174,6 +160,7 @@ class _Connection:
         except OSError:
             return False
         self.inbox += chunk
+        self.messages += _unpack(self.inbox)
         return bool(chunk)
 
     def close(self, kill: bool = False) -> None:
@@ -199,8 +186,10 @@ class Sandbox:
     def __init__(self):
         self._lock = threading.RLock()
         self._servers: dict[str, _Connection] = {}
-        self._owner = os.getpid()
         self._next_job = 0
+        if not _boxes:
+            os.register_at_fork(after_in_child=_forget_servers)
+        _boxes.add(self)
 
     def __enter__(self) -> "Sandbox":
         return self
@@ -257,8 +246,8 @@ class Sandbox:
                     server = self._server(_kind(codes[index]))
                     self._next_job += 1
                     server.running[self._next_job] = index
-                    server.send((self._next_job, codes[index], float(timeout), int(memory_mb),
-                                 audit_hook, workers))
+                    server.outbox += _pack((self._next_job, codes[index], float(timeout),
+                                            memory_mb, audit_hook, workers))
                 reply = self._receive(timeout + _GRACE)
                 if isinstance(reply, tuple):
                     server, message = reply
@@ -291,13 +280,10 @@ class Sandbox:
         """
         with self._lock:
             servers, self._servers = self._servers, {}
-            if self._owner == os.getpid():  # not a forked copy of the caller
-                for server in servers.values():
-                    server.close(kill)
+            for server in servers.values():
+                server.close(kill)
 
     def _server(self, kind: str) -> _Connection:
-        if self._owner != os.getpid():  # a forked copy of the caller: leave its servers be
-            self._servers, self._owner = {}, os.getpid()
         if kind not in self._servers:
             self._servers[kind] = _Connection(kind)
         return self._servers[kind]
@@ -308,10 +294,10 @@ class Sandbox:
         deadline = time.monotonic() + wait
         while True:
             for server in self._servers.values():
-                message = server.message()
-                if isinstance(message, Isolation):  # a server's first message
-                    server.isolation = message
-                if message is not None:
+                if server.messages:
+                    message = server.messages.popleft()
+                    if isinstance(message, Isolation):  # a server's first message
+                        server.isolation = message
                     return server, message
             left = deadline - time.monotonic()
             if left <= 0:
@@ -326,6 +312,21 @@ class Sandbox:
             for fd, _ in poller.poll(math.ceil(left * 1000)):
                 if not owners[fd].pump(fd):
                     return owners[fd]
+
+
+def _pack(message) -> bytes:
+    blob = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return len(blob).to_bytes(4, "big") + blob
+
+
+def _unpack(buffer: bytearray) -> list:
+    """The whole messages at the front of ``buffer``, which loses them."""
+    messages = []
+    while len(buffer) >= 4 and len(buffer) >= 4 + int.from_bytes(buffer[:4], "big"):
+        size = int.from_bytes(buffer[:4], "big")
+        messages.append(pickle.loads(buffer[4:4 + size]))
+        del buffer[:4 + size]
+    return messages
 
 
 def _kind(code: str) -> str:
@@ -355,6 +356,20 @@ def _check_options(codes: list, timeout, memory_mb, workers) -> int:
 
 _shared: Sandbox | None = None
 _shared_lock = threading.Lock()
+_boxes: weakref.WeakSet[Sandbox] = weakref.WeakSet()
+
+
+def _forget_servers() -> None:
+    """In a forked copy of the caller: drop the parent's servers and their pipes, which would
+    keep a server from seeing its caller go; new ones start when needed."""
+    global _shared_lock
+    _shared_lock = threading.Lock()
+    for box in _boxes:
+        box._lock = threading.RLock()
+        for server in box._servers.values():
+            server.proc.stdin.close()
+            server.proc.stdout.close()
+        box._servers = {}
 
 
 def _default() -> Sandbox:
@@ -473,8 +488,6 @@ class _Server:
         self.root, self.rfd, self.wfd, self.userns = root, rfd, wfd, userns
         self.pid = os.getpid()
         self.jobs: dict[int, _Job] = {}  # by pidfd
-        self.free: list[int] = []  # slots, lowest first
-        self.slots = 0
         self.inbox = bytearray()
         self.queue: deque = deque()  # jobs received, not started
         root_user = os.geteuid() == 0 and not userns
@@ -530,12 +543,7 @@ class _Server:
         if not chunk:
             return False
         self.inbox += chunk
-        while len(self.inbox) >= 4:
-            size = int.from_bytes(self.inbox[:4], "big")
-            if len(self.inbox) < 4 + size:
-                break
-            self.queue.append(pickle.loads(self.inbox[4:4 + size]))
-            del self.inbox[:4 + size]
+        self.queue += _unpack(self.inbox)
         self.launch()
         return True
 
@@ -546,10 +554,7 @@ class _Server:
 
     def start(self, job_id: int, code: str, timeout: float, memory_mb: int, audit: bool,
               limit: int) -> None:
-        if self.free:
-            slot = heapq.heappop(self.free)
-        else:
-            slot, self.slots = self.slots, self.slots + 1
+        slot = min(set(range(len(self.jobs) + 1)) - {job.slot for job in self.jobs.values()})
         folder = f"{self.root}/{job_id}"
         mapped = int(os.pread(self.statm, 64, 0).split()[0]) * self.page  # the child starts so
         address_space = mapped + (memory_mb << 20)
@@ -569,7 +574,6 @@ class _Server:
         _, status, _ = os.wait4(job.pid, 0)
         seconds = time.monotonic() - job.started
         os.close(fd)
-        heapq.heappush(self.free, job.slot)
         self.launch()  # the next program starts before this one's paperwork
         stdout, stderr = (_tail(f"{job.folder}/{name}") for name in ("stdout", "stderr"))
         _remove_tree(job.folder)
@@ -581,8 +585,7 @@ class _Server:
         self.send((job.job, kind, stdout, stderr, round(seconds, 6), returncode))
 
     def send(self, message) -> None:
-        blob = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        view = memoryview(len(blob).to_bytes(4, "big") + blob)
+        view = memoryview(_pack(message))
         try:
             while view:
                 view = view[os.write(self.wfd, view):]
@@ -641,26 +644,24 @@ def _tail(path: str) -> str:
 def _remove_tree(path: str) -> None:
     try:  # the usual job folder, in four calls
         for name in ("stdout", "stderr"):
-            os.unlink(os.path.join(path, name))
-        os.rmdir(os.path.join(path, "work"))
+            os.unlink(f"{path}/{name}")
+        os.rmdir(f"{path}/work")
         os.rmdir(path)
         return
-    except FileNotFoundError:
-        if not os.path.exists(path):
-            return
     except OSError:
         pass
     try:
-        shutil.rmtree(path)
+        shutil.rmtree(path)  # never follows the program's symlinks
+        return
+    except FileNotFoundError:
         return
     except OSError:  # not root, and the program locked some of its folders
         pass
     for folder, subfolders, _ in os.walk(path):
         for name in subfolders:
-            try:
-                os.chmod(os.path.join(folder, name), 0o700)
-            except OSError:
-                pass
+            inner = os.path.join(folder, name)
+            if not os.path.islink(inner):  # chmod would follow a link out of the folder
+                os.chmod(inner, 0o700)
     shutil.rmtree(path, ignore_errors=True)
 
 
