@@ -33,17 +33,22 @@ them read-only on a tmpfs, so imports still work while the rest of /root stays h
 
 The server watches each child through a pidfd and SIGKILLs its process group at the
 wall-clock timeout, whatever it is doing (a C call such as pow(10, 10**9) included), reaps it,
-reads the output tails and removes the job folder. The caller's side never blocks on a
-server: one that dies or stops answering is killed and restarted, and the programs it was
-running come back as ``killed``. Servers end when their Sandbox is closed or the caller exits
-(EOF on their stdin). Output is deterministic (PYTHONHASHSEED=0), except that ``random``
-is seeded afresh in every child, as in a new interpreter.
+reads the output tails and removes the job folder. It holds up to ``workers`` programs queued
+besides the ``workers`` running, and starts the next one the moment one ends. The caller's
+side never blocks on a server: one that dies or stops answering is killed and replaced; the
+programs it may have started come back as ``killed``, the ones still queued run again.
+Servers end when their Sandbox is closed or the caller exits (EOF on their stdin). Output is
+deterministic (PYTHONHASHSEED=0), except that ``random`` is seeded afresh in every child, as
+in a new interpreter.
 
-Weaker without root: programs run as the caller's user, so the process limit (enforced for
-users anyway) counts the user's processes, and where no PID namespace could be made, ctypes
-code could signal the user's other processes. Without user namespaces (some distributions
-turn them off), network use and writes outside the scratch folder meet the audit hook only.
-``Sandbox.isolation`` says what a server got. Linux only.
+Weaker without root (tried as uid 1000): programs run as the caller's uid inside a user
+namespace, with their capabilities dropped; the process limit holds (it counts the user's
+processes) and the PID, network and mount namespaces work as for root, but the programs of
+one server share a uid, so code that gets past the audit hook could signal another running
+program (not the server, nor the caller). Where user namespaces are turned off (some
+distributions do), network use, writes outside the scratch folder and signals to the user's
+other processes meet the audit hook only. ``Sandbox.isolation`` says what a server got.
+Linux only.
 """
 
 from __future__ import annotations
@@ -230,46 +235,56 @@ class Sandbox:
         Args:
             timeout: wall-clock seconds per program.
             memory_mb: MiB of address space a program may add to the preloaded modules.
-            workers: programs at a time (default: the CPUs this process may use).
+            workers: programs at a time (default: the CPUs this process may use); programs
+                that name sympy or numpy have a server of their own, so a batch that mixes
+                both kinds may briefly run up to twice as many.
             audit_hook: False leaves only the OS limits (for tests of that first line).
         """
         codes = list(codes)
         workers = _check_options(codes, timeout, memory_mb, workers)
+        with self._lock:
+            try:
+                return self._run_batch(codes, timeout, memory_mb, workers, audit_hook)
+            except BaseException:  # such as KeyboardInterrupt: stop what runs, start afresh
+                self.close(kill=True)
+                raise
+
+    def _run_batch(self, codes: list[str], timeout: float, memory_mb: int, workers: int,
+                   audit_hook: bool) -> list[ExecResult]:
         results: list[ExecResult | None] = [None] * len(codes)
         waiting, failures = deque(range(len(codes))), 0
-        with self._lock:
-            while waiting or any(server.running for server in self._servers.values()):
-                # each server runs up to `workers` and holds as many more queued, so that it
-                # starts the next program the moment one ends
-                while waiting and sum(len(s.running) for s in self._servers.values()) < 2 * workers:
-                    index = waiting.popleft()
-                    server = self._server(_kind(codes[index]))
-                    self._next_job += 1
-                    server.running[self._next_job] = index
-                    server.outbox += _pack((self._next_job, codes[index], float(timeout),
-                                            memory_mb, audit_hook, workers))
-                reply = self._receive(timeout + _GRACE)
-                if isinstance(reply, tuple):
-                    server, message = reply
-                    if not isinstance(message, Isolation):
-                        job, *fields = message
-                        results[server.running.pop(job)] = ExecResult(*fields)
-                    continue
-                failures += 1  # a server died, or none answered in time
-                for server in [reply] if reply else list(self._servers.values()):
-                    # it starts jobs in the order sent, `workers` at a time: only the oldest
-                    # `workers` can have started; the others go to its successor
-                    lost = list(server.running.values())
-                    for index in lost[:workers]:
-                        results[index] = ExecResult("killed", "", "mathgen.sandbox: the "
-                                                    "sandbox server stopped before this "
-                                                    "program ended\n", 0.0, None)
-                    waiting.extendleft(reversed(lost[workers:]))
-                    del self._servers[server.kind]
-                    server.close(kill=True)
-                if failures > 3:
-                    raise SandboxError("sandbox servers stopped 4 times in one batch; see "
-                                       "their messages on stderr")
+        while waiting or any(server.running for server in self._servers.values()):
+            # each server runs up to `workers` and holds as many more queued, so that it
+            # starts the next program the moment one ends
+            while waiting and sum(len(s.running) for s in self._servers.values()) < 2 * workers:
+                index = waiting.popleft()
+                server = self._server(_kind(codes[index]))
+                self._next_job += 1
+                server.running[self._next_job] = index
+                server.outbox += _pack((self._next_job, codes[index], float(timeout),
+                                        memory_mb, audit_hook, workers))
+            reply = self._receive(timeout + _GRACE)
+            if isinstance(reply, tuple):
+                server, message = reply
+                if not isinstance(message, Isolation):
+                    job, *fields = message
+                    results[server.running.pop(job)] = ExecResult(*fields)
+                continue
+            failures += 1  # a server died, or none answered in time
+            for server in [reply] if reply else list(self._servers.values()):
+                # it starts jobs in the order sent, `workers` at a time: only the oldest
+                # `workers` can have started; the others go to its successor
+                lost = list(server.running.values())
+                for index in lost[:workers]:
+                    results[index] = ExecResult("killed", "", "mathgen.sandbox: the "
+                                                "sandbox server stopped before this "
+                                                "program ended\n", 0.0, None)
+                waiting.extendleft(reversed(lost[workers:]))
+                del self._servers[server.kind]
+                server.close(kill=True)
+            if failures > 3:
+                raise SandboxError("sandbox servers stopped 4 times in one batch; see "
+                                   "their messages on stderr")
         return results
 
     def close(self, kill: bool = False) -> None:

@@ -339,6 +339,28 @@ def test_servers_end_with_their_caller(ending):
     assert strays == []
 
 
+def test_an_interrupted_batch_stops_its_programs_and_leaves_the_sandbox_usable():
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        with Sandbox() as sandbox:
+            sandbox.isolation
+            roots = sandbox.roots
+            signal.setitimer(signal.ITIMER_REAL, 0.5)
+            with pytest.raises(KeyboardInterrupt):
+                sandbox.run_many(["import time\ntime.sleep(5)"] * 4, workers=2)
+            assert not any(os.path.exists(root) for root in roots)
+            assert sandbox.run("print('again')").stdout == "again\n"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    strays = [pid for pid in os.listdir("/proc") if pid.isdigit()
+              and any(root.encode() in _cmdline(pid) for root in roots)]
+    assert strays == []
+
+
 def test_a_forked_caller_leaves_the_parents_servers_alone():
     with Sandbox() as sandbox:
         assert sandbox.run("print(1)").stdout == "1\n"
