@@ -84,6 +84,7 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
             results = _checked(results, programs, summary.verification, verify_timeout)
         for result in results:
             summary.problems += 1
+            contradicted = []
             if isinstance(result, tuple):  # checked: kept variants, contradicted ones
                 result, contradicted = result
                 for rejection in contradicted:
@@ -98,9 +99,10 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
             else:
                 summary.perturbed += 1
                 summary.variants += len(result)
-                if len(result) < n:
+                drawn = len(result) + len(contradicted)  # programs rejected the others
+                if drawn < n:
                     summary.short += 1
-                    summary.missing += n - len(result)
+                    summary.missing += n - drawn
                 for variant in result:
                     out.write(variant.to_json())
             if progress is not None:

@@ -4,7 +4,7 @@ A program that solved the original ("eggs = 16 - 3 - 4; print(eggs * 2)") should
 variant's answer once the variant's numbers are put into its literals (16 -> 21). Programs
 come from ToRA output files (the last ```python block of a path whose prediction was right),
 GSM-HARD rows (``code`` with its ``solution()``) or ``{"source_line": .., "program": ..}``
-lines. Every program runs in ``mathgen.sandbox``, never in this process.
+lines (with several input files, use ``"source_id": "test:3"``, the variants' id, instead). Every program runs in ``mathgen.sandbox``, never in this process.
 
 A (variant, program) pair is checkable only when putting numbers into literals means what the
 variant means: every changed number is a literal of the program, written as often as the
@@ -41,6 +41,7 @@ class Program:
     origin: str  # 'FILE:LINE', for messages
     question: str | None = None
     source_line: int | None = None
+    source_id: str | None = None
 
 
 @dataclass
@@ -63,12 +64,17 @@ def load_programs(paths) -> list[Program]:
             if "program" in row:
                 if not isinstance(row["program"], str):
                     raise InputError("must be a string", path=path, line=line, field="program")
-                source = row.get("source_line")
-                if not isinstance(source, int) or isinstance(source, bool) or source < 1:
+                source_id, source = row.get("source_id"), row.get("source_line")
+                if source_id is not None and not isinstance(source_id, str):
+                    raise InputError("must be a string such as 'test:3'", path=path, line=line,
+                                     field="source_id")
+                if source_id is None and (not isinstance(source, int) or isinstance(source, bool)
+                                          or source < 1):
                     raise InputError("must be the 1-based line of the input row", path=path,
                                      line=line, field="source_line",
                                      hint='lines look like {"source_line": 3, "program": "..."}')
-                out.append(Program(row["program"], origin, source_line=source))
+                out.append(Program(row["program"], origin, source_line=source,
+                                   source_id=source_id))
             elif "code" in row and "input" in row:  # GSM-HARD: the label is solution()'s value
                 if not isinstance(row["code"], str):
                     raise InputError("must be a string", path=path, line=line, field="code")
@@ -112,9 +118,12 @@ def verify(results: list, programs: list[Program], *, timeout: float = TIMEOUT,
     tally = tally if tally is not None else Verification()
     by_question: dict[str, list[Program]] = {}
     by_line: dict[int, list[Program]] = {}
+    by_id: dict[str, list[Program]] = {}
     for prog in programs:
         if prog.question is not None:
             by_question.setdefault(_norm(prog.question), []).append(prog)
+        elif prog.source_id is not None:
+            by_id.setdefault(prog.source_id, []).append(prog)
         else:
             by_line.setdefault(prog.source_line, []).append(prog)
     # (result index, variant index, program) for the original and for each checkable swap
@@ -124,7 +133,7 @@ def verify(results: list, programs: list[Program], *, timeout: float = TIMEOUT,
             continue
         first = result[0]
         candidates = by_question.get(_norm(first.original_question), []) \
-            + by_line.get(first.source_line, [])
+            + by_id.get(first.source_id, []) + by_line.get(first.source_line, [])
         for prog in candidates:
             originals.append((r, prog))
             for v, variant in enumerate(result):
@@ -137,11 +146,12 @@ def verify(results: list, programs: list[Program], *, timeout: float = TIMEOUT,
               if run.status == "ok" and printed_equals(run.stdout, results[r][0].original_final_answer)}
     verdicts: dict[tuple[int, int], list[tuple[bool, str]]] = {}
     for (r, v, prog, _), run in zip(swaps, runs[len(originals):]):
-        if (r, prog.origin) in solved:
+        # a program that did not finish with the new numbers (timeout, memory) checks nothing
+        if (r, prog.origin) in solved and run.status == "ok":
             answer = results[r][v].final_answer
             verdicts.setdefault((r, v), []).append(
                 (run.status == "ok" and printed_equals(run.stdout, answer),
-                 f"{prog.origin} printed {_tail(run)!r}, the label is {answer}"))
+                 f"{prog.origin} printed {run.stdout.strip()[-60:]!r}, the label is {answer}"))
     out = []
     for r, result in enumerate(results):
         if isinstance(result, Rejection):
@@ -205,38 +215,39 @@ def _int_or_fraction(value: Fraction):
     return int(value) if value.denominator == 1 else float(value)
 
 
-def printed_equals(stdout: str, label: str, rel_tol: float = 1e-6) -> bool:
-    """Whether the last number printed equals the label (exactly, or within float rounding)."""
-    numbers = _NUMBER.findall(stdout)
+def printed_equals(stdout: str, label: str, rel_tol: float = 1e-9) -> bool:
+    """Whether the last number printed equals the label: exactly for whole numbers and p/q,
+    within float rounding for a printed float (0.30000000000000004 is 0.3, 1000001 is not
+    1000000). Printed text is untrusted: long or huge numbers are read without big arithmetic.
+    """
+    numbers = _NUMBER.findall(stdout[-4096:])
     if not numbers:
         return False
-    got = _value(numbers[-1])
+    text = numbers[-1].replace(",", "")
     want = Fraction(label)
-    if got is None:
-        return False
-    return got == want or math.isclose(float(got), float(want), rel_tol=rel_tol, abs_tol=1e-9)
+    if "." in text or "e" in text.lower():
+        try:
+            got, target = float(text), float(want)
+        except (ValueError, OverflowError):
+            return False
+        return math.isfinite(got) and math.isclose(got, target, rel_tol=rel_tol, abs_tol=1e-9)
+    return _value(text) == want
 
 
 def _value(text: str) -> Fraction | None:
     text = text.strip().strip("[]'\"").replace(",", "")
+    if not text or len(text) > 100:
+        return None
     try:
+        if "e" in text.lower() or text.lower() in ("inf", "nan"):
+            value = float(text)
+            return Fraction(value) if math.isfinite(value) else None
         if "/" in text:
             num, den = text.split("/")
             return Fraction(num) / Fraction(den)
         return Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        try:
-            value = float(text)
-        except ValueError:
-            return None
-        return Fraction(value) if math.isfinite(value) else None
-
-
-def _tail(run) -> str:
-    if run.status != "ok":
-        return run.status
-    text = run.stdout.strip()
-    return text[-60:] if text else ""
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return None
 
 
 def _norm(text: str) -> str:

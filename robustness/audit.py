@@ -139,10 +139,13 @@ def _gsm_hard_rows(path: Path):
                 raise InputError("missing or not a string", path=path, line=line, field=field,
                                  hint="GSM-HARD rows have 'input', 'code' and 'target'")
         target = row.get("target")
-        if not isinstance(target, (int, float)) or isinstance(target, bool) \
-                or not math.isfinite(target):
-            raise InputError("must be a number", path=path, line=line, field="target",
-                             hint="GSM-HARD rows carry the program's output as 'target'")
+        try:
+            if isinstance(target, bool) or not isinstance(target, (int, float)) \
+                    or not math.isfinite(float(target)):
+                raise ValueError
+        except (TypeError, ValueError, OverflowError):
+            raise InputError("must be a finite number", path=path, line=line, field="target",
+                             hint="GSM-HARD rows carry the program's output as 'target'") from None
         yield line, row["input"], row["code"], float(target)
 
 

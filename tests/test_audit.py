@@ -92,6 +92,7 @@ def test_cli_prints_json_and_writes_items(tmp_path):
     ({"input": "x", "code": "def solution():\n    return 1\n"}, "target"),
     ({"input": "x", "target": 1.0}, "code"),
     ({"input": "x", "code": "def solution():\n    return 1\n", "target": "1"}, "target"),
+    ({"input": "x", "code": "def solution():\n    return 1\n", "target": 10 ** 400}, "target"),
 ])
 def test_bad_rows_name_line_and_field(tmp_path, row, field):
     hard = write_rows(tmp_path / "hard.jsonl", [ROWS[1], row])

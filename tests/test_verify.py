@@ -53,6 +53,10 @@ def test_swap_leaves_an_unchanged_mention_alone():
     ("18\n", "18", True), ("The answer is 1,250.5\n", "1250.5", True), ("18.0\n", "18", True),
     ("0.30000000000000004\n", "0.3", True), ("7/2\n", "3.5", True), ("17\n", "18", False),
     ("", "18", False), ("[18, 19]\n", "18", False),
+    # whole numbers compare exactly; untrusted huge output is read without big arithmetic
+    ("1000001\n", "1000000", False), ("1000000.0\n", "1000000", True),
+    (str(2 ** 2000) + "\n", "18", False), ("1e9999999\n", "18", False),
+    ("1" * 5000 + "\n", "18", False),
 ])
 def test_printed_equals(stdout, label, equal):
     assert printed_equals(stdout, label) is equal
@@ -100,11 +104,17 @@ def test_cli_counts_verified_disagreed_uncheckable(tmp_path):
          "program": "eggs = 16 - 3 - 4\nprice = 2\nprint(18 if eggs == 9 else eggs * price + 1)"},
     ])
     none = write_rows(tmp_path / "none.jsonl", [{"source_line": 1, "program": "print(18)"}])
+    # it solved the original, but never finishes with other numbers: that contradicts nothing
+    slow = write_rows(tmp_path / "slow.jsonl", [{
+        "source_id": "in:1",
+        "program": "eggs = 16 - 3 - 4\nprice = 2\nwhile eggs != 9:\n    pass\nprint(eggs * price)"}])
     out, rej = tmp_path / "out.jsonl", tmp_path / "rej.jsonl"
     for files, verified, disagreed, uncheckable in [([programs], 4, 0, 0),
                                                     ([programs, wrong], 0, 4, 0),
-                                                    ([none], 0, 0, 4)]:
-        args = ["perturb", str(problems), "-o", str(out), "--rejects", str(rej), "-n", "4"]
+                                                    ([none], 0, 0, 4),
+                                                    ([slow], 0, 0, 4)]:
+        args = ["perturb", str(problems), "-o", str(out), "--rejects", str(rej), "-n", "4",
+                "--verify-timeout", "0.5"]
         for f in files:
             args += ["--verify-with", str(f)]
         result = CliRunner().invoke(main, args)
@@ -119,6 +129,7 @@ def test_cli_counts_verified_disagreed_uncheckable(tmp_path):
                    for r in rejected)
         if disagreed == 4:
             assert "program-disagrees" in result.output  # the problem counts as rejected
+            assert "fewer than asked" not in result.output  # not 'no more distinct draws'
 
 
 def test_verify_with_tora_on_gsm8k(tmp_path):
