@@ -27,16 +27,21 @@ a second line only: ctypes or C extensions get around audit hooks, the OS limits
 Around the children, as far as the OS allows (root, or a user with user namespaces), each
 server is PID 1 of its own PID namespace (children cannot see or signal the caller, and the
 kernel kills them all when the server ends), in a network namespace without interfaces, a
-private IPC namespace, and a mount namespace where everything but the scratch root is
-read-only. There each slot keeps its job folders on a tmpfs of its own (48 MiB, 4096 files):
-no disk to fill, a clean-up that stays quick, and nothing left once the namespace is gone.
+private IPC namespace with System V IPC turned off, and a mount namespace where everything
+but the scratch root is read-only: /proc there is the PID namespace's own (hidepid=2), and
+/tmp, /run and /dev/shm are empty read-only tmpfs mounts (no host UNIX socket file or shared
+memory in reach; the scratch root is bound back in). There each slot keeps its job
+folders on a tmpfs of its own (48 MiB, 4096 files): no disk to fill, a clean-up that stays
+quick, and nothing left once the namespace is gone.
 Folders the sandbox uids may not enter (a pyenv Python under /root) are shown to them
 read-only on a tmpfs, so imports still work while the rest of /root stays hidden.
 
-The server watches each child through a pidfd and SIGKILLs its process group at the
-wall-clock timeout, whatever it is doing (a C call such as pow(10, 10**9) included), reaps it,
-reads the output tails and removes the job folder. It holds up to ``workers`` programs queued
-besides the ``workers`` running, and starts the next one the moment one ends. The caller's
+The server watches each child through a pidfd and SIGKILLs it (through the pidfd, which
+works before the child's setsid) and its process group at the wall-clock timeout, again every
+0.1 s until it ends, whatever it is doing (a C call such as pow(10, 10**9) included), reaps
+it, reads the output tails, removes the job folder and sends the result before it starts the
+next program. It holds up to ``workers`` programs queued besides the ``workers`` running, and
+starts the next one the moment one ends. The caller's
 side never blocks on a server: one that dies or stops answering is killed and replaced; the
 programs it may have started come back as ``killed``, the ones still queued run again.
 Servers end when their Sandbox is closed or the caller exits (EOF on their stdin). Output is
@@ -415,7 +420,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _CLONE_NEWNS, _CLONE_NEWIPC, _CLONE_NEWUSER = 0x00020000, 0x08000000, 0x10000000
 _CLONE_NEWPID, _CLONE_NEWNET = 0x20000000, 0x40000000
 _MS_RDONLY, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
-_MS_NOSUID, _MS_NODEV = 2, 4
+_MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 2, 4, 8
 _MOUNT_OPTIONS = {"nosuid": 2, "nodev": 4, "noexec": 8, "noatime": 1024, "nodiratime": 2048,
                   "relatime": 1 << 21}  # per-mount flags a read-only remount must keep
 _PR_SET_PDEATHSIG, _PR_SET_NO_NEW_PRIVS = 1, 38
@@ -492,6 +497,7 @@ class _Job:
     memory_mb: int
     started: float
     killed: bool = False
+    retry: float = 0.0  # when to send SIGKILL again if it has not ended by then
 
     @property
     def deadline(self) -> float:
@@ -514,7 +520,7 @@ class _Server:
             notes.append(f"uids {UID_BASE}+ do not exist here: every program runs as nobody")
         if not root_user:
             notes.append("not root: programs run as the caller's user")
-        network, read_only = _isolate(root, self.own_uids, notes)
+        network, read_only = _isolate(root, self.own_uids, pid_namespace, notes)
         self.isolation = Isolation(self.own_uids, pid_namespace, network, read_only, tuple(notes))
         self.slots: set[int] = set()  # slots with a folder
         self.tmpfs = network  # in a mount namespace of our own
@@ -542,7 +548,8 @@ class _Server:
         self.poller = select.poll()
         self.poller.register(self.rfd, select.POLLIN)
         while True:
-            deadlines = [job.deadline for job in self.jobs.values() if not job.killed]
+            deadlines = [job.retry if job.killed else job.deadline
+                         for job in self.jobs.values()]
             wait = None
             if deadlines:
                 wait = max(0, math.ceil((min(deadlines) - time.monotonic()) * 1000))
@@ -553,10 +560,12 @@ class _Server:
                 elif fd in self.jobs:
                     self.finish(fd)
             now = time.monotonic()
-            for job in self.jobs.values():
-                if not job.killed and now >= job.deadline:
-                    job.killed = True
-                    _kill_group(job.pid)
+            for fd, job in self.jobs.items():
+                if now >= (job.retry if job.killed else job.deadline):
+                    # through the pidfd too: the group exists only once the child calls
+                    # setsid(), and the deadline may come first
+                    job.killed, job.retry = True, now + 0.1
+                    _kill_job(fd, job.pid)
 
     def read(self) -> bool:
         chunk = os.read(self.rfd, 1 << 20)
@@ -605,7 +614,6 @@ class _Server:
         _, status, _ = os.wait4(job.pid, 0)
         seconds = time.monotonic() - job.started
         os.close(fd)
-        self.launch()  # the next program starts before this one's paperwork
         stdout, stderr = (_tail(f"{job.folder}/{name}") for name in ("stdout", "stderr"))
         _remove_tree(job.folder)
         returncode = os.waitstatus_to_exitcode(status)
@@ -613,7 +621,10 @@ class _Server:
         if note:
             stderr += ("\n" if stderr and not stderr.endswith("\n") else "") + \
                 f"mathgen.sandbox: {note}\n"
+        # sent before the next job starts: the caller counts a job as maybe started only
+        # among the oldest `workers` it has no result for
         self.send((job.job, kind, stdout, stderr, round(seconds, 6), returncode))
+        self.launch()
 
     def send(self, message) -> None:
         view = memoryview(_pack(message))
@@ -624,8 +635,8 @@ class _Server:
             self.shutdown()
 
     def shutdown(self) -> None:
-        for job in self.jobs.values():
-            _kill_group(job.pid)
+        for fd, job in self.jobs.items():
+            _kill_job(fd, job.pid)
             os.wait4(job.pid, 0)
             _remove_tree(job.folder)
         shutil.rmtree(self.root, ignore_errors=True)  # inside a mount namespace: the contents
@@ -651,6 +662,14 @@ def _classify(returncode: int, job: _Job) -> tuple[str, str | None]:
     if returncode == _EXIT_SETUP:
         return "error", "the sandbox could not set up this program"
     return ("ok", None) if returncode == 0 else ("error", None)
+
+
+def _kill_job(pidfd: int, pid: int) -> None:
+    try:
+        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+    except OSError:  # it has ended already
+        pass
+    _kill_group(pid)
 
 
 def _kill_group(pid: int) -> None:
@@ -706,10 +725,16 @@ def _mapped(first: int, stop: int) -> bool:
     return True
 
 
-def _isolate(root: str, expose: bool, notes: list[str]) -> tuple[bool, bool]:
+def _isolate(root: str, expose: bool, pid_namespace: bool,
+             notes: list[str]) -> tuple[bool, bool]:
     """Enter mount, network and IPC namespaces; make all but the scratch root read-only.
 
-    Returns (network isolated, file system read-only); ``notes`` gets what failed.
+    Then, in the new PID namespace, a /proc of its own (programs see only the sandbox's
+    processes); System V IPC turned off in the IPC namespace (shared memory would escape the
+    address-space limit and outlive a program); and empty read-only tmpfs mounts over /tmp,
+    /run and /dev/shm, so that no host UNIX socket file is reachable (the scratch root comes
+    back through a bind mount). Returns (network isolated, file system read-only); ``notes``
+    gets what failed.
     """
     try:
         _libc_call("unshare", _CLONE_NEWNS | _CLONE_NEWNET | _CLONE_NEWIPC)
@@ -737,11 +762,75 @@ def _isolate(root: str, expose: bool, notes: list[str]) -> tuple[bool, bool]:
             failed.append(point)
     if failed:
         notes.append("mounts left writable: " + ", ".join(failed))
+    _new_proc(pid_namespace, notes)
+    _cover_shared_folders(root, notes)
     writable = ("/", "/tmp", "/var/tmp", "/dev/shm", os.path.dirname(root),
                 os.path.expanduser("~"))
     read_only = all(not os.path.exists(p) or os.statvfs(p).f_flag & os.ST_RDONLY
                     for p in writable)
     return True, read_only
+
+
+_PROC_FLAGS = _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
+
+
+def _new_proc(pid_namespace: bool, notes: list[str]) -> None:
+    """A /proc of the new PID namespace (hidepid=2 where accepted), System V IPC off."""
+    mounted = False
+    if pid_namespace:
+        for data in ("hidepid=2", None):
+            try:
+                _mount("proc", "/proc", "proc", _PROC_FLAGS, data)
+                mounted = True
+                break
+            except OSError:
+                continue
+        if not mounted:
+            notes.append("no /proc of its own: programs may see the host's processes")
+    failed = []
+    for name, value in (("shmmni", "0"), ("shmall", "0"), ("msgmni", "0"), ("sem", "0 0 0 0")):
+        try:  # these belong to our IPC namespace alone
+            Path("/proc/sys/kernel", name).write_text(value)
+        except OSError:
+            failed.append(name)
+    if failed:
+        notes.append("System V IPC limits left as they were: " + ", ".join(failed))
+    if mounted:
+        try:
+            _mount(None, "/proc", None, _MS_BIND | _MS_REMOUNT | _MS_RDONLY | _PROC_FLAGS)
+        except OSError:
+            notes.append("the new /proc stays writable")
+
+
+def _cover_shared_folders(root: str, notes: list[str]) -> None:
+    """Empty read-only tmpfs mounts over /tmp, /run and /dev/shm (host sockets, POSIX shared
+    memory); the scratch root, if inside one, is bound back in."""
+    needed = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                             *filter(None, sys.path)) if os.path.exists(p)}
+    for folder in sorted({os.path.realpath(p) for p in ("/tmp", "/run", "/var/run",
+                                                         "/dev/shm") if os.path.isdir(p)}):
+        if any(p == folder or p.startswith(folder + "/") for p in needed):
+            notes.append(f"{folder} left visible: Python is installed there")
+            continue
+        inside = root.startswith(folder + "/")
+        fd = os.open(root, os.O_PATH) if inside else None
+        covered = False
+        try:
+            _mount("tmpfs", folder, "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC,
+                   "mode=0755,size=1m,nr_inodes=64")
+            covered = True
+            if inside:
+                os.makedirs(root, 0o711)
+                _mount(f"/proc/self/fd/{fd}", root, None, _MS_BIND | _MS_REC)
+            _mount(None, folder, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV
+                   | _MS_NOEXEC)
+        except OSError as err:
+            if covered:  # undo it, so that the scratch root stays in reach
+                _libc_call("umount2", os.fsencode(folder), 2)  # MNT_DETACH
+            notes.append(f"{folder} left visible ({err.strerror})")
+        finally:
+            if fd is not None:
+                os.close(fd)
 
 
 def _unescape(field: str) -> str:

@@ -48,8 +48,25 @@ def listener():
         yield server
 
 
-def hostile_cases(escapes: list[Path], port: int) -> dict[str, tuple[str, str]]:
-    """name -> (program, status with the audit hook). ``escapes``: paths it must not write."""
+@pytest.fixture()
+def unix_listener():
+    """A UNIX socket file in /tmp that anyone may connect to, yet no sandboxed program may."""
+    path = f"/tmp/mathgen-sandbox-socket-{uuid.uuid4().hex[:12]}"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(path)
+        os.chmod(path, 0o777)
+        server.listen()
+        server.setblocking(False)
+        try:
+            yield server
+        finally:
+            os.unlink(path)
+
+
+def hostile_cases(escapes: list[Path], port: int,
+                  unix_socket: str) -> dict[str, tuple[str, str]]:
+    """name -> (program, status with the audit hook). ``escapes``: paths it must not write;
+    ``port`` and ``unix_socket``: listeners it must not reach."""
     cases = {
         "infinite loop": ("while True:\n    pass", "timeout"),
         "pow(10, 10**9)": ("pow(10, 10**9)", "timeout"),
@@ -82,6 +99,30 @@ def hostile_cases(escapes: list[Path], port: int) -> dict[str, tuple[str, str]]:
             import socket
             with socket.create_connection(('127.0.0.1', {port}), timeout=1) as s:
                 s.sendall(b'escaped')""", "error"),
+        "UNIX socket file": (f"""
+            import socket
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect({unix_socket!r})
+                s.sendall(b'escaped')""", "error"),
+        "see the caller": (f"""
+            import os
+            print(sorted(int(name) for name in os.listdir('/proc') if name.isdigit()))
+            print(open('/proc/{os.getpid()}/cmdline', 'rb').read())""", "error"),
+        "System V shared memory": ("""
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            segment = libc.shmget(0, 1 << 30, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600
+            if segment < 0:
+                raise OSError(ctypes.get_errno(), 'shmget failed')
+            print('created', segment)""", "error"),
+        "POSIX shared memory": ("""
+            from multiprocessing import shared_memory
+            shared_memory.SharedMemory(create=True, size=1 << 30)""", "error"),
+        "many files": ("""
+            i = 0
+            while True:
+                open(f'f{i}', 'w').close()
+                i += 1""", "error"),
         "kill the server": ("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)", "error"),
         "killpg the server": ("import os, signal\n"
                               "os.killpg(os.getpgid(os.getppid()), signal.SIGKILL)", "error"),
@@ -160,18 +201,22 @@ def server_process_count(box: Sandbox) -> int:
     return len(box.pids) * (2 if box.isolation.pid_namespace else 1)
 
 
-def check_hostile_suite(box: Sandbox, tmp_path: Path, listener, audit_hook: bool) -> None:
+def check_hostile_suite(box: Sandbox, tmp_path: Path, listener, unix_listener,
+                        audit_hook: bool) -> None:
     tag = uuid.uuid4().hex[:12]
     escapes = [Path("/tmp") / f"mathgen-sandbox-escape-{tag}",
                Path.cwd() / f"mathgen-sandbox-escape-{tag}",  # the caller's folder
                Path(__file__).resolve().parents[2] / f"mathgen-sandbox-escape-{tag}",
                tmp_path / f"escape-{tag}"]
-    cases = hostile_cases(escapes, listener.getsockname()[1])
+    cases = hostile_cases(escapes, listener.getsockname()[1], unix_listener.getsockname())
     expected = {name: status for name, (_, status) in cases.items()}
     if not audit_hook:
         expected.update(OS_ONLY)
     if not box.isolation.network_namespace:  # no mount namespace either: no tmpfs per slot
         expected["many files"] = "timeout"
+        expected["UNIX socket file"] = {"ok", "error"} if not audit_hook else "error"
+    if not box.isolation.pid_namespace:
+        expected["see the caller"] = {"ok", "error"}
     box.isolation  # started, so that a restart would show
     servers = box.pids
 
@@ -200,8 +245,13 @@ def check_hostile_suite(box: Sandbox, tmp_path: Path, listener, audit_hook: bool
 
     # contained: nothing written or reached outside, servers alive, no strays, no leftovers
     assert [path for path in escapes if path.exists()] == []
-    with pytest.raises(BlockingIOError):
-        listener.accept()
+    for server in (listener, unix_listener):
+        with pytest.raises(BlockingIOError):
+            server.accept()
+    if box.isolation.pid_namespace:  # a /proc of its own, with only the sandbox's processes
+        seen = by_name["see the caller"]
+        assert os.getpid() not in json.loads(seen.stdout.splitlines()[0])
+        assert "FileNotFoundError" in seen.stderr
     assert box.pids == servers, "a server was lost and restarted"
     for pid in servers:
         os.kill(pid, 0)
@@ -210,16 +260,16 @@ def check_hostile_suite(box: Sandbox, tmp_path: Path, listener, audit_hook: bool
     assert box.run("print(6 * 7)").stdout == "42\n"
 
 
-def test_hostile_programs_are_contained(box, tmp_path, listener):
-    check_hostile_suite(box, tmp_path, listener, audit_hook=True)
+def test_hostile_programs_are_contained(box, tmp_path, listener, unix_listener):
+    check_hostile_suite(box, tmp_path, listener, unix_listener, audit_hook=True)
 
 
-def test_os_limits_alone_contain_hostile_programs(box, tmp_path, listener):
+def test_os_limits_alone_contain_hostile_programs(box, tmp_path, listener, unix_listener):
     isolation = box.isolation
     if not (isolation.own_uid and isolation.pid_namespace and isolation.network_namespace
             and isolation.read_only):
         pytest.skip(f"this machine gives the sandbox only part of its OS isolation: {isolation}")
-    check_hostile_suite(box, tmp_path, listener, audit_hook=False)
+    check_hostile_suite(box, tmp_path, listener, unix_listener, audit_hook=False)
 
 
 def test_isolation_as_root():
@@ -281,6 +331,20 @@ def test_errors_and_exits():
     assert "sandbox.py" not in results[0].stderr
     assert "SyntaxError" in results[1].stderr
     assert results[2].stderr == "bye\n" and results[2].returncode == 1
+
+
+@pytest.mark.parametrize("timeout", [0.001, 0.0001])
+def test_a_timeout_that_comes_before_the_program_starts_still_stops_it(timeout):
+    # the deadline may pass before the child has its own process group: the pidfd kills it
+    with Sandbox() as sandbox:
+        start = time.monotonic()
+        results = sandbox.run_many(["import time\ntime.sleep(20)"] * 8, timeout=timeout,
+                                   workers=8)
+        assert [r.status for r in results] == ["timeout"] * 8, results
+        assert all(r.seconds < timeout + 1 for r in results), results
+        assert time.monotonic() - start < 5
+        servers = sandbox.pids
+        assert sandbox.run("print(1)").stdout == "1\n" and sandbox.pids == servers
 
 
 def test_timeout_and_memory_limits():
