@@ -804,32 +804,41 @@ def _new_proc(pid_namespace: bool, notes: list[str]) -> None:
 
 def _cover_shared_folders(root: str, notes: list[str]) -> None:
     """Empty read-only tmpfs mounts over /tmp, /run and /dev/shm (host sockets, POSIX shared
-    memory); the scratch root, if inside one, is bound back in."""
+    memory); the scratch root and Python's own folders, if inside one, are bound back in."""
     needed = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
                                              *filter(None, sys.path)) if os.path.exists(p)}
     for folder in sorted({os.path.realpath(p) for p in ("/tmp", "/run", "/var/run",
                                                          "/dev/shm") if os.path.isdir(p)}):
-        if any(p == folder or p.startswith(folder + "/") for p in needed):
+        if folder in needed:
             notes.append(f"{folder} left visible: Python is installed there")
             continue
-        inside = root.startswith(folder + "/")
-        fd = os.open(root, os.O_PATH) if inside else None
+        inside = sorted(p for p in needed if p.startswith(folder + "/"))
+        inside = [p for p in inside if not any(p.startswith(q + "/") for q in inside)]
+        keep = [(p, True) for p in inside] + ([(root, False)] if root.startswith(folder + "/")
+                                              else [])
+        fds = [os.open(p, os.O_PATH) for p, _ in keep]
         covered = False
         try:
             _mount("tmpfs", folder, "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC,
-                   "mode=0755,size=1m,nr_inodes=64")
+                   "mode=0755,size=1m,nr_inodes=256")
             covered = True
-            if inside:
-                os.makedirs(root, 0o711)
-                _mount(f"/proc/self/fd/{fd}", root, None, _MS_BIND | _MS_REC)
+            for (path, read_only), fd in zip(keep, fds):
+                if os.path.isdir(f"/proc/self/fd/{fd}"):
+                    os.makedirs(path, 0o755)
+                else:
+                    os.makedirs(os.path.dirname(path), 0o755, exist_ok=True)
+                    open(path, "x").close()
+                _mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
+                if read_only:
+                    _mount(None, path, None, _MS_BIND | _MS_REMOUNT | _MS_RDONLY)
             _mount(None, folder, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV
                    | _MS_NOEXEC)
         except OSError as err:
-            if covered:  # undo it, so that the scratch root stays in reach
+            if covered:  # undo it, so that the scratch root and Python stay in reach
                 _libc_call("umount2", os.fsencode(folder), 2)  # MNT_DETACH
             notes.append(f"{folder} left visible ({err.strerror})")
         finally:
-            if fd is not None:
+            for fd in fds:
                 os.close(fd)
 
 
