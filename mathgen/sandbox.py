@@ -470,7 +470,11 @@ def _serve() -> None:
     try:
         _libc_call("unshare", _CLONE_NEWPID | (_CLONE_NEWUSER if userns else 0))
     except OSError as err:
-        _Server(root, rfd, wfd, preload, [f"no PID namespace ({err.strerror})"], False).serve()
+        note = f"no PID namespace ({err.strerror})"
+    else:
+        note = None
+    if note is not None:  # served outside the except block: programs' tracebacks stay clean
+        _Server(root, rfd, wfd, preload, [note], False).serve()
         return
     if userns:  # map our own ids, so that what the server creates stays the user's
         Path("/proc/self/setgroups").write_text("deny")
@@ -485,6 +489,25 @@ def _serve() -> None:
         os._exit(0)
     _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     _Server(root, rfd, wfd, preload, [], True, userns).serve()
+
+
+def _warm_sympy() -> None:
+    """Run SymPy's common entry points once, so that the modules they import lazily are
+    loaded before any fork: children then need not read them (where the sandbox uid cannot
+    read the Python installation, with no mount namespace to show it, they could not)."""
+    import sympy
+
+    try:
+        x, y = sympy.symbols("x y")
+        sympy.solve(sympy.Eq(2 * x + 3, 7), x)
+        sympy.solve([x + y - 3, x - y - 1], [x, y])
+        sympy.simplify((x ** 2 - 1) / (x - 1))
+        sympy.factor(x ** 2 - 1)
+        sympy.nsimplify(0.5)
+        sympy.N(sympy.pi, 5)
+        sympy.Symbol("z", positive=True, integer=True)
+    except Exception:  # a SymPy version without one of these: programs import it lazily
+        pass
 
 
 @dataclass
@@ -529,6 +552,8 @@ class _Server:
                 __import__(name)
             except Exception:  # not installed here (numpy is optional)
                 pass
+        if "sympy" in sys.modules:
+            _warm_sympy()
         sys.path[:] = [entry for entry in sys.path if entry]  # '' is the program's folder
         os.environ.clear()  # the caller's secrets stay out of the programs' reach
         os.environ.update(PATH="/usr/bin:/bin", LANG="C.UTF-8", HOME="/nonexistent")
