@@ -1,0 +1,413 @@
+"""Running untrusted Python: every program in a fresh, locked-down process; results as records.
+
+    from mathgen.sandbox import run, run_many
+    run("print(6 * 7)")    # ExecResult(status='ok', stdout='42\\n', stderr='', seconds=0.002, ...)
+    run_many(programs, timeout=2, workers=4)   # one ExecResult per program, in input order
+
+Why it is built this way. Model-written code never runs in the caller. A server process,
+started with ``python -c`` (never a fork of the caller, which may hold threads and locks),
+imports once what model programs use and then forks a fresh child per program: fresh globals
+and no state shared between programs come free, and a fork with its clean-up costs about 3 ms
+of CPU where a new interpreter costs 40 ms, and half a second more to import sympy. Untrusted
+code only ever runs in those children, so reusing the server is safe. There are two servers,
+started when first needed: a light one (standard library) and a heavy one (sympy and numpy
+too) for programs whose text names those; forking the smaller process is cheaper, and a
+program that imports sympy anyway still works in the light one, only slower.
+
+Each child, before it runs its program: starts a new session (a process group to kill);
+points fds 0-2 at /dev/null and two files of its job folder, whose last 64 KiB the server
+keeps; chdirs into a fresh scratch folder; sets rlimits (address space ``memory_mb`` above
+the preloaded modules, CPU seconds, 16 MiB per file, one process, no core files, 256 fds); as
+root, drops to an unprivileged uid of its own (``UID_BASE`` + slot), which makes the kernel
+enforce the process limit (no fork bomb, no threads) and forbids signalling the server or the
+caller; sets no_new_privs and a parent-death signal; installs an audit hook. The hook
+(denying subprocesses, fork, kill, sockets, ctypes, and writes outside the scratch folder) is
+a second line only: ctypes or C extensions get around audit hooks, the OS limits hold.
+
+Around the children, as far as the OS allows (root, or a user with user namespaces), each
+server is PID 1 of its own PID namespace (children cannot see or signal the caller, and the
+kernel kills them all when the server ends), in a network namespace without interfaces, a
+private IPC namespace with System V IPC turned off, and a mount namespace where everything
+but the scratch root is read-only: /proc there is the PID namespace's own (hidepid=2), and
+/tmp, /run and /dev/shm are empty read-only tmpfs mounts (no host UNIX socket file or shared
+memory in reach; the scratch root is bound back in). There each slot keeps its job
+folders on a tmpfs of its own (48 MiB, 4096 files): no disk to fill, a clean-up that stays
+quick, and nothing left once the namespace is gone.
+Folders the sandbox uids may not enter (a pyenv Python under /root) are shown to them
+read-only on a tmpfs, so imports still work while the rest of /root stays hidden.
+
+The server watches each child through a pidfd and SIGKILLs it (through the pidfd, which
+works before the child's setsid) and its process group at the wall-clock timeout, again every
+0.1 s until it ends, whatever it is doing (a C call such as pow(10, 10**9) included), reaps
+it, reads the output tails, removes the job folder and sends the result before it starts the
+next program. It holds up to ``workers`` programs queued besides the ``workers`` running, and
+starts the next one the moment one ends. The caller's
+side never blocks on a server: one that dies or stops answering is killed and replaced; the
+programs it may have started come back as ``killed``, the ones still queued run again.
+Servers end when their Sandbox is closed or the caller exits (EOF on their stdin). Output is
+deterministic (PYTHONHASHSEED=0), except that ``random`` is seeded afresh in every child, as
+in a new interpreter.
+
+Weaker without root (tried as uid 1000): programs run as the caller's uid inside a user
+namespace, with their capabilities dropped; the process limit holds (it counts the user's
+processes) and the PID, network and mount namespaces work as for root, but the programs of
+one server share a uid, so code that gets past the audit hook could signal another running
+program (not the server, nor the caller). Where user namespaces are turned off (some
+distributions do), network use, writes outside the scratch folder and signals to the user's
+other processes meet the audit hook only. ``Sandbox.isolation`` says what a server got.
+Linux only.
+
+The code: this module is the caller's side (``Sandbox``, ``run``, ``run_many``, the records);
+``server`` is the server process and its isolation, ``child`` what a forked child does before
+and while it runs a program, ``linux`` the few system calls the standard library lacks.
+"""
+
+from __future__ import annotations
+
+import atexit
+import math
+import os
+import pickle
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import weakref
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from mathgen.errors import MathgenError
+
+
+TAIL = 64 * 1024  # bytes of stdout and stderr kept, from the end
+FILE_LIMIT = 16 << 20  # RLIMIT_FSIZE: bytes per file, stdout included; then writes fail
+UID_BASE = 2_000_000_000  # as root, slot k runs as uid/gid UID_BASE + k
+MAX_WORKERS = 256
+_STDLIB = ("math", "cmath", "fractions", "decimal", "itertools", "functools", "collections",
+           "datetime", "re", "statistics", "random", "string", "heapq", "bisect", "operator",
+           "numbers", "json")
+PRELOAD = {"light": _STDLIB, "heavy": _STDLIB + ("sympy", "numpy")}  # what servers import
+_HEAVY_ONLY = tuple(name for name in PRELOAD["heavy"] if name not in PRELOAD["light"])
+_EXIT_MEMORY = 86  # the child's exit code after a MemoryError (a program's exit(86) reads so)
+_EXIT_SETUP = 87  # the child could not set itself up
+_GRACE = 10.0  # seconds past the timeout before a silent server counts as hung
+_START_WAIT = 120.0
+
+
+class SandboxError(MathgenError):
+    """Bad options for the sandbox, or a sandbox server that cannot start."""
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """How one program ended.
+
+    ``status``: ``ok`` (it finished, or called sys.exit() / sys.exit(0), as a shell would
+    see it); ``error`` (an exception, traceback in stderr, or a non-zero exit; also a write
+    past the 16 MiB file limit, "File too large"); ``timeout`` (killed at the wall-clock
+    limit, or out of CPU seconds); ``memory`` (MemoryError at its address-space limit);
+    ``killed`` (a signal, such as a segfault, or its server was lost). ``stdout`` and
+    ``stderr`` are the last 64 KiB of what the program wrote to fds 1 and 2 (of at most
+    16 MiB), decoded as UTF-8 with bad bytes replaced; when the sandbox stopped a program it
+    adds a ``mathgen.sandbox:`` line to stderr saying why. ``seconds`` is wall time from fork
+    to reap; ``returncode`` the exit code, or minus the signal number.
+    """
+
+    status: str
+    stdout: str
+    stderr: str
+    seconds: float
+    returncode: int | None
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """Which OS-level protections a sandbox server got; ``notes`` says why any is missing."""
+
+    own_uid: bool  # programs run as an unprivileged uid per slot (needs root)
+    pid_namespace: bool
+    network_namespace: bool
+    read_only: bool  # the file system is read-only outside the scratch root
+    notes: tuple[str, ...]
+
+
+# --- the caller's side --------------------------------------------------------------------
+
+class _Connection:
+    """One server process (``kind`` names its preload) and the bytes queued to and from it."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.root = tempfile.mkdtemp(prefix=f"mathgen-sandbox-{kind}-")
+        os.chmod(self.root, 0o711)  # sandbox uids pass through to their own folders
+        env = {"PATH": os.environ.get("PATH", os.defpath), "PYTHONHASHSEED": "0",
+               "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "LC_ALL": "C.UTF-8",
+               "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1",
+               "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "from mathgen.sandbox.server import serve; serve()", self.root,
+             kind], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd="/",
+            bufsize=0, start_new_session=True)
+        self.rfd, self.wfd = self.proc.stdout.fileno(), self.proc.stdin.fileno()
+        os.set_blocking(self.wfd, False)
+        self.inbox, self.outbox, self.messages = bytearray(), bytearray(), deque()
+        self.isolation: Isolation | None = None  # set by the server's first message
+        self.running: dict[int, int] = {}  # job id -> index in the batch
+
+    def pump(self, fd: int) -> bool:
+        """Move bytes on ``fd``, which poll found ready; False when the server is gone."""
+        try:
+            if fd == self.wfd:
+                del self.outbox[:os.write(fd, self.outbox)]
+                return True
+            chunk = os.read(fd, 1 << 20)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        self.inbox += chunk
+        self.messages += _unpack(self.inbox)
+        return bool(chunk)
+
+    def close(self, kill: bool = False) -> None:
+        self.proc.stdin.close()  # EOF: the server kills its children, cleans up and exits
+        try:
+            self.proc.wait(0 if kill else 5)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.proc.stdout.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class Sandbox:
+    """Sandbox servers of our own, started on first use: ``with Sandbox() as box: ...``.
+
+    Two servers at most: a light one (the standard library preloaded) and one that has
+    sympy and numpy too, for programs that name them; forking the smaller one is cheaper.
+    Batches on one Sandbox run one at a time (a lock); the module-level ``run`` and
+    ``run_many`` share one that is closed when the interpreter exits.
+    """
+
+    def __init__(self):
+        self._lock = threading.RLock()
+        self._servers: dict[str, _Connection] = {}
+        self._next_job = 0
+        if not _boxes:
+            os.register_at_fork(after_in_child=_forget_servers)
+        _boxes.add(self)
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def isolation(self) -> Isolation:
+        """What the OS gave the (light) server; starts it if need be."""
+        with self._lock:
+            server = self._server("light")
+            while server.isolation is None:
+                if not isinstance(self._receive(_START_WAIT), tuple):
+                    self.close(kill=True)
+                    raise SandboxError("the sandbox server did not start; see its messages "
+                                       "on stderr")
+            return server.isolation
+
+    @property
+    def pids(self) -> list[int]:
+        """Top process of each running server; killing its process group stops that server."""
+        return [server.proc.pid for server in self._servers.values()]
+
+    @property
+    def roots(self) -> list[str]:
+        """Scratch roots of the running servers (job folders live there while jobs run)."""
+        return [server.root for server in self._servers.values()]
+
+    def run(self, code: str, **options) -> ExecResult:
+        """Run one program; options as for ``run_many``."""
+        return self.run_many([code], workers=1, **options)[0]
+
+    def run_many(self, codes, *, timeout: float = 5.0, memory_mb: int = 512,
+                 workers: int | None = None, audit_hook: bool = True) -> list[ExecResult]:
+        """Run programs, ``workers`` at a time; one ExecResult per program, in input order.
+
+        Args:
+            timeout: wall-clock seconds per program.
+            memory_mb: MiB of address space a program may add to the preloaded modules.
+            workers: programs at a time (default: the CPUs this process may use); programs
+                that name sympy or numpy have a server of their own, so a batch that mixes
+                both kinds may briefly run up to twice as many.
+            audit_hook: False leaves only the OS limits (for tests of that first line).
+        """
+        codes = list(codes)
+        workers = _check_options(codes, timeout, memory_mb, workers)
+        with self._lock:
+            try:
+                return self._run_batch(codes, timeout, memory_mb, workers, audit_hook)
+            except BaseException:  # such as KeyboardInterrupt: stop what runs, start afresh
+                self.close(kill=True)
+                raise
+
+    def _run_batch(self, codes: list[str], timeout: float, memory_mb: int, workers: int,
+                   audit_hook: bool) -> list[ExecResult]:
+        results: list[ExecResult | None] = [None] * len(codes)
+        waiting, failures = deque(range(len(codes))), 0
+        while waiting or any(server.running for server in self._servers.values()):
+            # each server runs up to `workers` and holds as many more queued, so that it
+            # starts the next program the moment one ends
+            while waiting and sum(len(s.running) for s in self._servers.values()) < 2 * workers:
+                index = waiting.popleft()
+                server = self._server(_kind(codes[index]))
+                self._next_job += 1
+                server.running[self._next_job] = index
+                server.outbox += _pack((self._next_job, codes[index], float(timeout),
+                                        memory_mb, audit_hook, workers))
+            reply = self._receive(timeout + _GRACE)
+            if isinstance(reply, tuple):
+                server, message = reply
+                if not isinstance(message, Isolation):
+                    job, *fields = message
+                    results[server.running.pop(job)] = ExecResult(*fields)
+                continue
+            failures += 1  # a server died, or none answered in time
+            for server in [reply] if reply else list(self._servers.values()):
+                # it starts jobs in the order sent, `workers` at a time: only the oldest
+                # `workers` can have started; the others go to its successor
+                lost = list(server.running.values())
+                for index in lost[:workers]:
+                    results[index] = ExecResult("killed", "", "mathgen.sandbox: the "
+                                                "sandbox server stopped before this "
+                                                "program ended\n", 0.0, None)
+                waiting.extendleft(reversed(lost[workers:]))
+                del self._servers[server.kind]
+                server.close(kill=True)
+            if failures > 3:
+                raise SandboxError("sandbox servers stopped 4 times in one batch; see "
+                                   "their messages on stderr")
+        return results
+
+    def close(self, kill: bool = False) -> None:
+        """Stop the servers (their children die with them) and remove their scratch roots.
+
+        A server is asked to stop (EOF) and killed if it has not within 5 s, or at once with
+        ``kill=True``.
+        """
+        with self._lock:
+            servers, self._servers = self._servers, {}
+            for server in servers.values():
+                server.close(kill)
+
+    def _server(self, kind: str) -> _Connection:
+        if kind not in self._servers:
+            self._servers[kind] = _Connection(kind)
+        return self._servers[kind]
+
+    def _receive(self, wait: float):
+        """Send queued jobs until a message comes: ``(server, message)``; the server that
+        hung up; or None when no server said anything within ``wait`` seconds."""
+        deadline = time.monotonic() + wait
+        while True:
+            for server in self._servers.values():
+                if server.messages:
+                    message = server.messages.popleft()
+                    if isinstance(message, Isolation):  # a server's first message
+                        server.isolation = message
+                    return server, message
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            poller, owners = select.poll(), {}
+            for server in self._servers.values():
+                poller.register(server.rfd, select.POLLIN)
+                owners[server.rfd] = server
+                if server.outbox:
+                    poller.register(server.wfd, select.POLLOUT)
+                    owners[server.wfd] = server
+            for fd, _ in poller.poll(math.ceil(left * 1000)):
+                if not owners[fd].pump(fd):
+                    return owners[fd]
+
+
+def _pack(message) -> bytes:
+    blob = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return len(blob).to_bytes(4, "big") + blob
+
+
+def _unpack(buffer: bytearray) -> list:
+    """The whole messages at the front of ``buffer``, which loses them."""
+    messages = []
+    while len(buffer) >= 4 and len(buffer) >= 4 + int.from_bytes(buffer[:4], "big"):
+        size = int.from_bytes(buffer[:4], "big")
+        messages.append(pickle.loads(buffer[4:4 + size]))
+        del buffer[:4 + size]
+    return messages
+
+
+def _kind(code: str) -> str:
+    """The server for a program: the heavy one only when it names a module only that preloads."""
+    return "heavy" if any(name in code for name in _HEAVY_ONLY) else "light"
+
+
+def _check_options(codes: list, timeout, memory_mb, workers) -> int:
+    """The worker count to use; raises SandboxError on options a caller got wrong."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+            or not 0 < timeout <= 86400:
+        raise SandboxError(f"timeout must be a number of seconds in (0, 86400], got {timeout!r}")
+    if isinstance(memory_mb, bool) or not isinstance(memory_mb, int) \
+            or not 16 <= memory_mb <= 1 << 20:
+        raise SandboxError(f"memory_mb must be a whole number of MiB from 16, got {memory_mb!r}")
+    if workers is None:
+        workers = len(os.sched_getaffinity(0))
+    if isinstance(workers, bool) or not isinstance(workers, int) \
+            or not 1 <= workers <= MAX_WORKERS:
+        raise SandboxError(f"workers must be a whole number from 1 to {MAX_WORKERS}, "
+                           f"got {workers!r}")
+    for number, code in enumerate(codes):
+        if not isinstance(code, str):
+            raise SandboxError(f"program {number} is a {type(code).__name__}, not source text")
+    return min(workers, max(1, len(codes)))
+
+
+_shared: Sandbox | None = None
+_shared_lock = threading.Lock()
+_boxes: weakref.WeakSet[Sandbox] = weakref.WeakSet()
+
+
+def _forget_servers() -> None:
+    """In a forked copy of the caller: drop the parent's servers and their pipes, which would
+    keep a server from seeing its caller go; new ones start when needed."""
+    global _shared_lock
+    _shared_lock = threading.Lock()
+    for box in _boxes:
+        box._lock = threading.RLock()
+        for server in box._servers.values():
+            server.proc.stdin.close()
+            server.proc.stdout.close()
+        box._servers = {}
+
+
+def _default() -> Sandbox:
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Sandbox()
+            atexit.register(_shared.close)
+        return _shared
+
+
+def run(code: str, *, timeout: float = 5.0, memory_mb: int = 512) -> ExecResult:
+    """Run one program in the shared sandbox (see ``run_many``)."""
+    return _default().run(code, timeout=timeout, memory_mb=memory_mb)
+
+
+def run_many(codes, *, timeout: float = 5.0, memory_mb: int = 512,
+             workers: int | None = None) -> list[ExecResult]:
+    """Run programs in the shared sandbox; one ExecResult per program, in input order."""
+    return _default().run_many(codes, timeout=timeout, memory_mb=memory_mb, workers=workers)

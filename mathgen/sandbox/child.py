@@ -1,0 +1,146 @@
+"""Inside a forked sandbox child: lock the process down (rlimits, own uid, no new privileges,
+audit hook), then run the program as ``__main__`` in fresh globals."""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import linecache
+import math
+import os
+import resource
+import signal
+import sys
+import tempfile
+import traceback
+import types
+
+from mathgen.sandbox import FILE_LIMIT, _EXIT_MEMORY, _EXIT_SETUP
+from mathgen.sandbox.linux import PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, libc_call, prctl
+
+# Audit events a program may not raise at all, and events that write to a path (arg indices).
+_DENIED = ("socket.", "ctypes.", "subprocess.", "os.system", "os.exec", "os.spawn",
+           "os.posix_spawn", "os.fork", "os.kill", "signal.pthread_kill", "resource.prlimit",
+           "gc.get_", "pty.", "webbrowser.", "urllib.", "os.chroot")
+_PATH_WRITES = {"os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1),
+                "os.symlink": (1,), "os.link": (0, 1), "os.chmod": (0,), "os.chown": (0,),
+                "os.truncate": (0,), "os.utime": (0,), "os.setxattr": (0,),
+                "os.removexattr": (0,), "shutil.rmtree": (0,)}
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+
+
+def run_child(code: str, folder: str, uid: int | None, timeout: float, address_space: int,
+              audit: bool, userns: bool, server: int) -> None:
+    """Lock this fresh child down, run the program, exit with its status. Never returns."""
+    status = _EXIT_SETUP
+    try:
+        work = _lock_down(folder, uid, timeout, address_space, userns, server)
+        status = _execute(code, work if audit else None)
+    except BaseException:
+        try:
+            traceback.print_exc()
+        except BaseException:
+            pass
+    finally:
+        os._exit(status)
+
+
+def _lock_down(folder: str, uid: int | None, timeout: float, address_space: int,
+               userns: bool, server: int) -> str:
+    """Session, output files, scratch folder, rlimits, privileges; returns the folder.
+
+    Kept to a few calls: every page a child touches is a copy-on-write fault, and those
+    faults are most of what a program costs.
+    """
+    os.setsid()
+    os.mkdir(folder, 0o711)
+    work = folder + "/work"
+    os.mkdir(work, 0o700)
+    if uid is not None:
+        os.chown(work, uid, uid)
+    os.dup2(os.open("/dev/null", os.O_RDONLY), 0)
+    os.dup2(os.open(folder + "/stdout", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 1)
+    os.dup2(os.open(folder + "/stderr", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 2)
+    os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    os.chdir(work)
+    cpu = math.ceil(timeout) + 1
+    for which, soft, hard in (
+            (resource.RLIMIT_AS, address_space, address_space), (resource.RLIMIT_CPU, cpu, cpu + 1),
+            (resource.RLIMIT_FSIZE, FILE_LIMIT, FILE_LIMIT), (resource.RLIMIT_NPROC, 1, 1),
+            (resource.RLIMIT_CORE, 0, 0), (resource.RLIMIT_NOFILE, 256, 256)):
+        resource.setrlimit(which, (soft, hard))
+    tempfile.tempdir = work
+    if uid is not None:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)  # from root: every capability is gone too
+    elif userns:  # capabilities inside our user namespace could undo the read-only mounts
+        libc_call("capset", (ctypes.c_uint32 * 2)(0x20080522, 0), (ctypes.c_uint32 * 6)())
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != server:  # the server died before the line above
+        os._exit(_EXIT_SETUP)
+    sys.argv = ["<program>"]
+    sys.dont_write_bytecode = True
+    return work
+
+
+def _execute(code: str, scratch: str | None) -> int:
+    """Run code as the __main__ module of a fresh namespace; the exit code for the server."""
+    main = types.ModuleType("__main__")
+    sys.modules["__main__"] = main
+    if scratch is not None:
+        sys.addaudithook(_audit_hook(scratch))
+    status = 0
+    try:
+        exec(compile(code, "<program>", "exec"), main.__dict__)
+    except SystemExit as stop:  # exit() and exit(0) are a normal end, as for `python file`
+        if stop.code is None or isinstance(stop.code, int):
+            status = (stop.code or 0) & 0xFF
+        else:
+            print(stop.code, file=sys.stderr)
+            status = 1
+    except BaseException as err:  # the traceback without this function's frame
+        status = _EXIT_MEMORY if isinstance(err, MemoryError) else 1
+        try:
+            linecache.cache["<program>"] = (len(code), None, code.splitlines(True), "<program>")
+            traceback.print_exception(type(err), err, err.__traceback__.tb_next)
+        except BaseException:
+            pass
+    if atexit._ncallbacks():  # the program registered some
+        try:
+            atexit._run_exitfuncs()
+        except BaseException:
+            pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+    return status
+
+
+def _audit_hook(scratch: str):
+    """An audit hook that denies what a math program has no business doing."""
+    def hook(event: str, args: tuple) -> None:
+        if event == "open":
+            flags = args[2] if len(args) > 2 and isinstance(args[2], int) else _WRITE_FLAGS
+            paths = (args[0],) if flags & _WRITE_FLAGS else ()
+        elif event.startswith(_DENIED):
+            raise PermissionError(f"{event} is not allowed in the mathgen sandbox")
+        else:
+            paths = [args[i] for i in _PATH_WRITES.get(event, ())]
+        for path in paths:
+            if not _inside(path, scratch):
+                raise PermissionError(f"{event}: {path!r} is outside the scratch folder")
+    return hook
+
+
+def _inside(path, folder: str) -> bool:
+    if isinstance(path, int):  # an open descriptor, checked when it was opened
+        return True
+    try:
+        real = os.path.realpath(os.fsdecode(path))
+    except (TypeError, ValueError):
+        return False
+    return real == folder or real.startswith(folder + os.sep)

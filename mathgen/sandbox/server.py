@@ -1,0 +1,469 @@
+"""The sandbox server: isolates itself (namespaces, read-only mounts, a /proc of its own),
+then forks a locked-down child per program, kills it at its deadline and sends back the
+result. Runs in its own process, started by ``mathgen.sandbox.Sandbox``."""
+
+from __future__ import annotations
+
+import atexit
+import gc
+import math
+import os
+import select
+import shutil
+import signal
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from mathgen.sandbox import (
+    FILE_LIMIT, Isolation, MAX_WORKERS, PRELOAD, TAIL, UID_BASE, _EXIT_MEMORY, _EXIT_SETUP,
+    _pack, _unpack)
+from mathgen.sandbox.child import run_child
+from mathgen.sandbox.linux import (
+    CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, MOUNT_OPTIONS,
+    MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT,
+    PR_SET_PDEATHSIG, libc_call, mount, prctl)
+
+_NOBODY = 65534
+_SLOT_INODES = 4096  # files and folders a program may leave in its scratch folder
+
+
+def serve() -> None:
+    """Entry point of the server process: talks with its Sandbox over fds 0 and 1."""
+    root, preload = os.path.realpath(sys.argv[1]), PRELOAD[sys.argv[2]]
+    os.umask(0o022)
+    rfd, wfd = os.dup(0), os.dup(1)  # the protocol; fds 0 and 1 become /dev/null
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.close(null)
+    uid, gid, userns = os.getuid(), os.getgid(), os.geteuid() != 0
+    try:
+        libc_call("unshare", CLONE_NEWPID | (CLONE_NEWUSER if userns else 0))
+    except OSError as err:
+        note = f"no PID namespace ({err.strerror})"
+    else:
+        note = None
+    if note is not None:  # served outside the except block: programs' tracebacks stay clean
+        _Server(root, rfd, wfd, preload, [note], False).serve()
+        return
+    if userns:  # map our own ids, so that what the server creates stays the user's
+        Path("/proc/self/setgroups").write_text("deny")
+        Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
+        Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
+    pid = os.fork()  # the child is PID 1 of the new namespace: the server proper
+    if pid:  # this one stays outside and removes the scratch root after the server ends
+        os.close(rfd)
+        os.close(wfd)
+        os.waitpid(pid, 0)
+        shutil.rmtree(root, ignore_errors=True)
+        os._exit(0)
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _Server(root, rfd, wfd, preload, [], True, userns).serve()
+
+
+def _warm_sympy() -> None:
+    """Run SymPy's common entry points once, so that the modules they import lazily are
+    loaded before any fork: children then need not read them (where the sandbox uid cannot
+    read the Python installation, with no mount namespace to show it, they could not)."""
+    import sympy
+
+    try:
+        x, y = sympy.symbols("x y")
+        sympy.solve(sympy.Eq(2 * x + 3, 7), x)
+        sympy.solve([x + y - 3, x - y - 1], [x, y])
+        sympy.simplify((x ** 2 - 1) / (x - 1))
+        sympy.factor(x ** 2 - 1)
+        sympy.nsimplify(0.5)
+        sympy.N(sympy.pi, 5)
+        sympy.Symbol("z", positive=True, integer=True)
+    except Exception:  # a SymPy version without one of these: programs import it lazily
+        pass
+
+
+@dataclass
+class _Job:
+    job: int
+    pid: int
+    slot: int
+    folder: str
+    timeout: float
+    memory_mb: int
+    started: float
+    killed: bool = False
+    retry: float = 0.0  # when to send SIGKILL again if it has not ended by then
+
+    @property
+    def deadline(self) -> float:
+        return self.started + self.timeout
+
+
+class _Server:
+    """Forks a child per job, kills it at its deadline, reaps it and sends back its result."""
+
+    def __init__(self, root: str, rfd: int, wfd: int, preload: tuple[str, ...],
+                 notes: list[str], pid_namespace: bool, userns: bool = False):
+        self.root, self.rfd, self.wfd, self.userns = root, rfd, wfd, userns
+        self.pid = os.getpid()
+        self.jobs: dict[int, _Job] = {}  # by pidfd
+        self.inbox = bytearray()
+        self.queue: deque = deque()  # jobs received, not started
+        root_user = os.geteuid() == 0 and not userns
+        self.own_uids = root_user and _mapped(UID_BASE, UID_BASE + MAX_WORKERS)
+        if root_user and not self.own_uids:
+            notes.append(f"uids {UID_BASE}+ do not exist here: every program runs as nobody")
+        if not root_user:
+            notes.append("not root: programs run as the caller's user")
+        network, read_only = _isolate(root, self.own_uids, pid_namespace, notes)
+        self.isolation = Isolation(self.own_uids, pid_namespace, network, read_only, tuple(notes))
+        self.slots: set[int] = set()  # slots with a folder
+        self.tmpfs = network  # in a mount namespace of our own
+        for name in preload:
+            try:
+                __import__(name)
+            except Exception:  # not installed here (numpy is optional)
+                pass
+        if "sympy" in sys.modules:
+            _warm_sympy()
+        sys.path[:] = [entry for entry in sys.path if entry]  # '' is the program's folder
+        os.environ.clear()  # the caller's secrets stay out of the programs' reach
+        os.environ.update(PATH="/usr/bin:/bin", LANG="C.UTF-8", HOME="/nonexistent")
+        self.page = os.sysconf("SC_PAGE_SIZE")
+        self.statm = os.open("/proc/self/statm", os.O_RDONLY)
+        atexit._clear()  # the server never exits normally; a child runs its program's handlers
+        gc.collect()
+        gc.freeze()  # children then leave the preloaded objects' pages shared
+
+    def uid(self, slot: int) -> int | None:
+        if self.own_uids:
+            return UID_BASE + slot
+        return _NOBODY if os.geteuid() == 0 and not self.userns else None
+
+    def serve(self) -> None:
+        self.send(self.isolation)
+        self.poller = select.poll()
+        self.poller.register(self.rfd, select.POLLIN)
+        while True:
+            deadlines = [job.retry if job.killed else job.deadline
+                         for job in self.jobs.values()]
+            wait = None
+            if deadlines:
+                wait = max(0, math.ceil((min(deadlines) - time.monotonic()) * 1000))
+            for fd, _ in self.poller.poll(wait):
+                if fd == self.rfd:
+                    if not self.read():
+                        return self.shutdown()
+                elif fd in self.jobs:
+                    self.finish(fd)
+            now = time.monotonic()
+            for fd, job in self.jobs.items():
+                if now >= (job.retry if job.killed else job.deadline):
+                    # through the pidfd too: the group exists only once the child calls
+                    # setsid(), and the deadline may come first
+                    job.killed, job.retry = True, now + 0.1
+                    _kill_job(fd, job.pid)
+
+    def read(self) -> bool:
+        chunk = os.read(self.rfd, 1 << 20)
+        if not chunk:
+            return False
+        self.inbox += chunk
+        self.queue += _unpack(self.inbox)
+        self.launch()
+        return True
+
+    def launch(self) -> None:
+        """Start queued jobs while fewer than their ``limit`` run."""
+        while self.queue and len(self.jobs) < self.queue[0][-1]:
+            self.start(*self.queue.popleft())
+
+    def start(self, job_id: int, code: str, timeout: float, memory_mb: int, audit: bool,
+              limit: int) -> None:
+        slot = min(set(range(len(self.jobs) + 1)) - {job.slot for job in self.jobs.values()})
+        folder = f"{self.root}/{slot}/{job_id}"
+        if slot not in self.slots:
+            self.mount_slot(slot)
+        mapped = int(os.pread(self.statm, 64, 0).split()[0]) * self.page  # the child starts so
+        address_space = mapped + (memory_mb << 20)
+        started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            run_child(code, folder, self.uid(slot), timeout, address_space, audit, self.userns,
+                      self.pid)
+        fd = os.pidfd_open(pid)
+        self.jobs[fd] = _Job(job_id, pid, slot, folder, timeout, memory_mb, started)
+        self.poller.register(fd, select.POLLIN)
+
+    def mount_slot(self, slot: int) -> None:
+        """A folder per slot for its job folders: where we can, a small tmpfs, so that a
+        program can neither fill the disk nor leave more files than are quick to remove."""
+        os.mkdir(f"{self.root}/{slot}", 0o711)
+        if self.tmpfs:
+            mount("tmpfs", f"{self.root}/{slot}", "tmpfs", MS_NOSUID | MS_NODEV,
+                   f"mode=0711,size={3 * FILE_LIMIT},nr_inodes={_SLOT_INODES}")
+        self.slots.add(slot)
+
+    def finish(self, fd: int) -> None:
+        job = self.jobs.pop(fd)
+        self.poller.unregister(fd)
+        _kill_group(job.pid)  # whatever else is left in its process group
+        _, status, _ = os.wait4(job.pid, 0)
+        seconds = time.monotonic() - job.started
+        os.close(fd)
+        stdout, stderr = (_tail(f"{job.folder}/{name}") for name in ("stdout", "stderr"))
+        _remove_tree(job.folder)
+        returncode = os.waitstatus_to_exitcode(status)
+        kind, note = _classify(returncode, job)
+        if note:
+            stderr += ("\n" if stderr and not stderr.endswith("\n") else "") + \
+                f"mathgen.sandbox: {note}\n"
+        # sent before the next job starts: the caller counts a job as maybe started only
+        # among the oldest `workers` it has no result for
+        self.send((job.job, kind, stdout, stderr, round(seconds, 6), returncode))
+        self.launch()
+
+    def send(self, message) -> None:
+        view = memoryview(_pack(message))
+        try:
+            while view:
+                view = view[os.write(self.wfd, view):]
+        except BrokenPipeError:  # the caller is gone
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        for fd, job in self.jobs.items():
+            _kill_job(fd, job.pid)
+            os.wait4(job.pid, 0)
+            _remove_tree(job.folder)
+        shutil.rmtree(self.root, ignore_errors=True)  # inside a mount namespace: the contents
+        os._exit(0)
+
+
+def _classify(returncode: int, job: _Job) -> tuple[str, str | None]:
+    """Status of a finished job, and the note the sandbox adds to its stderr."""
+    if job.killed:
+        return "timeout", f"stopped at the time limit of {job.timeout:g} s"
+    if returncode == -signal.SIGXCPU:
+        return "timeout", "stopped when it ran out of CPU seconds"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        if returncode == -signal.SIGXFSZ:
+            name += f" (a file or its output passed {FILE_LIMIT >> 20} MiB)"
+        return "killed", f"killed by {name}"
+    if returncode == _EXIT_MEMORY:
+        return "memory", f"ran out of memory (limit {job.memory_mb} MiB)"
+    if returncode == _EXIT_SETUP:
+        return "error", "the sandbox could not set up this program"
+    return ("ok", None) if returncode == 0 else ("error", None)
+
+
+def _kill_job(pidfd: int, pid: int) -> None:
+    try:
+        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+    except OSError:  # it has ended already
+        pass
+    _kill_group(pid)
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _tail(path: str) -> str:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return ""
+    try:
+        size = os.fstat(fd).st_size
+        return os.pread(fd, TAIL, max(0, size - TAIL)).decode("utf-8", "replace")
+    finally:
+        os.close(fd)
+
+
+def _remove_tree(path: str) -> None:
+    try:  # the usual job folder, in four calls
+        for name in ("stdout", "stderr"):
+            os.unlink(f"{path}/{name}")
+        os.rmdir(f"{path}/work")
+        os.rmdir(path)
+        return
+    except OSError:
+        pass
+    try:
+        shutil.rmtree(path)  # never follows the program's symlinks
+        return
+    except FileNotFoundError:
+        return
+    except OSError:  # not root, and the program locked some of its folders
+        pass
+    for folder, subfolders, _ in os.walk(path):
+        for name in subfolders:
+            inner = os.path.join(folder, name)
+            if not os.path.islink(inner):  # chmod would follow a link out of the folder
+                os.chmod(inner, 0o700)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _mapped(first: int, stop: int) -> bool:
+    """Whether the uids and gids first..stop-1 exist in this user namespace."""
+    for name in ("uid_map", "gid_map"):
+        rows = [tuple(map(int, line.split()))
+                for line in Path("/proc/self", name).read_text().splitlines()]
+        if not any(inside <= first and stop <= inside + count for inside, _, count in rows):
+            return False
+    return True
+
+
+def _isolate(root: str, expose: bool, pid_namespace: bool,
+             notes: list[str]) -> tuple[bool, bool]:
+    """Enter mount, network and IPC namespaces; make all but the scratch root read-only.
+
+    Then, in the new PID namespace, a /proc of its own (programs see only the sandbox's
+    processes); System V IPC turned off in the IPC namespace (shared memory would escape the
+    address-space limit and outlive a program); and empty read-only tmpfs mounts over /tmp,
+    /run and /dev/shm, so that no host UNIX socket file is reachable (the scratch root comes
+    back through a bind mount). Returns (network isolated, file system read-only); ``notes``
+    gets what failed.
+    """
+    try:
+        libc_call("unshare", CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC)
+    except OSError as err:
+        notes.append(f"no mount or network namespace ({err.strerror}): only the audit hook "
+                     "stops network use and writes outside the scratch folder")
+        return False, False
+    mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we do here leaks out
+    if expose:
+        paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, root, *filter(None, sys.path)}
+        _expose(sorted({os.path.realpath(p) for p in paths if os.path.exists(p)}))
+    mount(root, root, None, MS_BIND)  # a mount of its own, which stays writable
+    failed = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split()
+        point = _unescape(fields[4])
+        if point == root or fields[fields.index("-") + 1] == "autofs":
+            continue
+        flags = MS_BIND | MS_REMOUNT | MS_RDONLY
+        for option in fields[5].split(","):
+            flags |= MOUNT_OPTIONS.get(option, 0)
+        try:
+            mount(None, point, None, flags)
+        except OSError:
+            failed.append(point)
+    if failed:
+        notes.append("mounts left writable: " + ", ".join(failed))
+    _new_proc(pid_namespace, notes)
+    _cover_shared_folders(root, notes)
+    writable = ("/", "/tmp", "/var/tmp", "/dev/shm", os.path.dirname(root),
+                os.path.expanduser("~"))
+    read_only = all(not os.path.exists(p) or os.statvfs(p).f_flag & os.ST_RDONLY
+                    for p in writable)
+    return True, read_only
+
+
+_PROC_FLAGS = MS_NOSUID | MS_NODEV | MS_NOEXEC
+
+
+def _new_proc(pid_namespace: bool, notes: list[str]) -> None:
+    """A /proc of the new PID namespace (hidepid=2 where accepted), System V IPC off."""
+    mounted = False
+    if pid_namespace:
+        for data in ("hidepid=2", None):
+            try:
+                mount("proc", "/proc", "proc", _PROC_FLAGS, data)
+                mounted = True
+                break
+            except OSError:
+                continue
+        if not mounted:
+            notes.append("no /proc of its own: programs may see the host's processes")
+    failed = []
+    for name, value in (("shmmni", "0"), ("shmall", "0"), ("msgmni", "0"), ("sem", "0 0 0 0")):
+        try:  # these belong to our IPC namespace alone
+            Path("/proc/sys/kernel", name).write_text(value)
+        except OSError:
+            failed.append(name)
+    if failed:
+        notes.append("System V IPC limits left as they were: " + ", ".join(failed))
+    if mounted:
+        try:
+            mount(None, "/proc", None, MS_BIND | MS_REMOUNT | MS_RDONLY | _PROC_FLAGS)
+        except OSError:
+            notes.append("the new /proc stays writable")
+
+
+def _cover_shared_folders(root: str, notes: list[str]) -> None:
+    """Empty read-only tmpfs mounts over /tmp, /run and /dev/shm (host sockets, POSIX shared
+    memory); the scratch root and Python's own folders, if inside one, are bound back in."""
+    needed = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                             *filter(None, sys.path)) if os.path.exists(p)}
+    for folder in sorted({os.path.realpath(p) for p in ("/tmp", "/run", "/var/run",
+                                                         "/dev/shm") if os.path.isdir(p)}):
+        if folder in needed:
+            notes.append(f"{folder} left visible: Python is installed there")
+            continue
+        inside = sorted(p for p in needed if p.startswith(folder + "/"))
+        inside = [p for p in inside if not any(p.startswith(q + "/") for q in inside)]
+        keep = [(p, True) for p in inside] + ([(root, False)] if root.startswith(folder + "/")
+                                              else [])
+        fds = [os.open(p, os.O_PATH) for p, _ in keep]
+        covered = False
+        try:
+            mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                   "mode=0755,size=1m,nr_inodes=256")
+            covered = True
+            for (path, read_only), fd in zip(keep, fds):
+                if os.path.isdir(f"/proc/self/fd/{fd}"):
+                    os.makedirs(path, 0o755)
+                else:
+                    os.makedirs(os.path.dirname(path), 0o755, exist_ok=True)
+                    open(path, "x").close()
+                mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+                if read_only:
+                    mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
+            mount(None, folder, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV
+                   | MS_NOEXEC)
+        except OSError as err:
+            if covered:  # undo it, so that the scratch root and Python stay in reach
+                libc_call("umount2", os.fsencode(folder), 2)  # MNT_DETACH
+            notes.append(f"{folder} left visible ({err.strerror})")
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+
+def _unescape(field: str) -> str:
+    """A path of /proc/self/mountinfo, where space, tab, newline and \\ are octal escapes."""
+    parts = field.split("\\")
+    return parts[0] + "".join(chr(int(part[:3], 8)) + part[3:] for part in parts[1:])
+
+
+def _expose(paths: list[str]) -> None:
+    """Show paths (the Python installation) to the sandbox uids where a parent hides them.
+
+    A folder others may not enter (/root) gets a read-only tmpfs over it that holds only
+    bind mounts of the paths beneath it, so the rest of it stays hidden.
+    """
+    hidden: dict[str, list[str]] = {}
+    for path in paths:  # sorted: a folder comes before the folders inside it
+        parts = Path(path).parts
+        closed = next((os.path.join(*parts[:i]) for i in range(2, len(parts))
+                       if not os.stat(os.path.join(*parts[:i])).st_mode & 0o001), None)
+        inside = hidden.setdefault(closed, []) if closed else []
+        if closed and not any(path.startswith(shown + "/") for shown in inside):
+            inside.append(path)
+    for folder, inside in hidden.items():
+        fds = [os.open(path, os.O_PATH) for path in inside]
+        mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
+        for path, fd in zip(inside, fds):
+            os.makedirs(path, exist_ok=True)
+            mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+            os.close(fd)
