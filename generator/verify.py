@@ -198,7 +198,7 @@ def swap(program: str, variant: Variant) -> str | None:
     for node in literals:
         new = mapping.get(Fraction(str(node.value)))
         if new is not None:
-            node.value = float(new) if isinstance(node.value, float) else _int_or_fraction(new)
+            node.value = float(new) if isinstance(node.value, float) else _as_literal(new)
     try:
         return ast.unparse(tree)
     except (ValueError, RecursionError):
@@ -210,7 +210,7 @@ def _is_number(node) -> bool:
         and math.isfinite(node.value)
 
 
-def _int_or_fraction(value: Fraction):
+def _as_literal(value: Fraction):
     """An int where the new number is whole; otherwise a float, as the program would write it."""
     return int(value) if value.denominator == 1 else float(value)
 
