@@ -34,8 +34,11 @@ class Literal:
     value: Fraction
 
 
-def parse(text: str) -> tuple[tuple, list[Literal]]:
-    """Parse an arithmetic expression; raises UnsupportedProblem on anything else."""
+def parse(text: str, unknowns: frozenset = frozenset()) -> tuple[tuple, list[Literal]]:
+    """Parse an arithmetic expression; raises UnsupportedProblem on anything else.
+
+    Names in ``unknowns`` (the x of an equation) become ``("sym", name)`` leaves.
+    """
     tokens: list[tuple[str, str, int, int]] = []
     pos = 0
     stripped = text.rstrip()
@@ -49,7 +52,7 @@ def parse(text: str) -> tuple[tuple, list[Literal]]:
         tokens.append((kind, m.group(kind), m.start(kind), m.end(kind)))
         pos = m.end()
     literals: list[Literal] = []
-    parser = _Parser(tokens, literals, text)
+    parser = _Parser(tokens, literals, text, unknowns)
     tree = parser.expr(0)
     if len(literals) > _MAX_LITERALS:
         raise UnsupportedProblem("unsupported-expression", f"more than {_MAX_LITERALS} numbers")
@@ -59,8 +62,9 @@ def parse(text: str) -> tuple[tuple, list[Literal]]:
 
 
 class _Parser:
-    def __init__(self, tokens, literals, text):
+    def __init__(self, tokens, literals, text, unknowns=frozenset()):
         self.tokens, self.literals, self.text, self.i = tokens, literals, text, 0
+        self.unknowns = unknowns
 
     def _peek(self):
         return self.tokens[self.i] if self.i < len(self.tokens) else (None, None, 0, 0)
@@ -118,6 +122,9 @@ class _Parser:
                 self._fail("unbalanced parentheses")
             self.i += 1
             return node
+        if kind == "name" and tok in self.unknowns:
+            self.i += 1
+            return ("sym", tok)
         if kind == "name" and tok.lower() in FUNCTIONS:
             self.i += 1
             if self._peek()[1] != "(":

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from mathgen.errors import InputError, UnsupportedProblem
-from mathgen.expressions import evaluate, parse, substitute
+from mathgen import algebra
+from mathgen.expressions import const, evaluate, parse, substitute
 from mathgen.io import read_jsonl
 from mathgen.numbers import parse_answer, plain
 from mathgen.records import Problem, Rejection
@@ -160,8 +161,8 @@ def _asdiv(row, path, line):
         answer = None
     if answer is None:
         raise UnsupportedProblem("non-numeric-answer", f"the answer {answer_text!r} is not a number")
-    steps = []
-    parts = formula.split(";")
+    steps = _asdiv_algebra(formula, answer)
+    parts = [] if steps else formula.split(";")
     for k, part in enumerate(parts):
         part = _ASDIV_UNIT.sub("", part).strip()
         ratio = _ASDIV_RATIO.match(part)
@@ -197,6 +198,41 @@ def _asdiv(row, path, line):
             steps.append(expr)
     final = _check(steps, answer)
     return _join(body, question), _solution(steps, final), final
+
+
+_ASDIV_UNKNOWN = re.compile(r"^\s*([A-Za-z])\s*:")
+_LETTER = re.compile(r"(?<![A-Za-z])[A-Za-z](?![A-Za-z])")
+
+
+def _asdiv_algebra(formula: str, answer: Fraction) -> list[str]:
+    """'x:The number; (1/3)*x-7=8' -> ['(8 + 7) / (1 / 3)']; [] when the formula has no unknown.
+
+    The unknowns are the declared letters ('x:...'), or the single letters of an equation
+    ('11H=132'). With two unknowns the answer is one of them, or their ratio ('7/9').
+    """
+    parts = [_ASDIV_UNIT.sub("", p).strip() for p in formula.split(";")]
+    unknowns = [m.group(1) for p in parts for m in [_ASDIV_UNKNOWN.match(p)] if m]
+    equations = [p for p in parts if not _ASDIV_UNKNOWN.match(p)]
+    if not unknowns:
+        if len(equations) != 1 or "=" not in equations[0]:
+            return []
+        # the r of '47/6=7 r5' is a remainder, not an unknown
+        unknowns = sorted(set(_LETTER.findall(re.sub(r"\br\s*\d+\s*$", "", equations[0]))))
+        if not unknowns:
+            return []
+    eqs = [algebra.equation(p, unknowns) for p in equations]
+    solved = algebra.solve(eqs, unknowns)
+    texts = [x.text for eq in eqs for x in eq.literals]
+    values = [x.value for eq in eqs for x in eq.literals]
+    found = {u: evaluate(substitute(t, [const(v) for v in values])) for u, t in solved.items()}
+    options = [solved[u] for u in unknowns if found[u] == answer]
+    if not options and len(unknowns) == 2:
+        x, y = unknowns
+        options = [("div", solved[a], solved[b]) for a, b in ((x, y), (y, x))
+                   if found[b] and found[a] / found[b] == answer]
+    if not options:
+        raise UnsupportedProblem("label-mismatch", f"{formula!r} does not give {plain(answer)}")
+    return [algebra.to_text(options[0], texts)]
 
 
 def _gsm_hard(row, path, line):

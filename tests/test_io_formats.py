@@ -344,7 +344,8 @@ def test_every_reference_row_loads_or_is_rejected(relative, rows, fmt):
 def test_asdiv_reference_rejections_have_known_reasons():
     reasons = Counter(r.reason for r in load_reference("asdiv/test.jsonl")
                       if isinstance(r, Rejection))
-    assert set(reasons) <= {"non-numeric-answer", "unsupported-formula", "label-mismatch"}
+    assert set(reasons) <= {"non-numeric-answer", "unsupported-formula", "label-mismatch",
+                            "unsupported-equation"}
     assert reasons["non-numeric-answer"] > 0
 
 
