@@ -81,9 +81,9 @@ def choose(options: list[list[Candidate]], steps: list[tuple], capacity: dict[st
         elif abs(cost - best_cost) <= 1e-9:
             best.append(chosen)
     if len(best) > 1:
-        reference = _fingerprint(best[0], steps, pinned or {})
+        reference = fingerprint(best[0], steps, pinned or {})
         for other in best[1:]:
-            if _fingerprint(other, steps, pinned or {}) != reference:
+            if fingerprint(other, steps, pinned or {}) != reference:
                 k = next(k for k in open_slots if other[k] != best[0][k])
                 raise Ambiguity(describe[k], best[0][k], other[k])
     return best[0]
@@ -102,7 +102,7 @@ def _cost(chosen: list[Candidate], capacity: dict[str, int], must_use: dict[str,
     return cost
 
 
-def _fingerprint(chosen: list[Candidate], steps: list[tuple], pinned: dict) -> tuple:
+def fingerprint(chosen: list[Candidate], steps: list[tuple], pinned: dict) -> tuple:
     """Step results at two fixed random points (callers add the final answer as a step)."""
     names = {n for c in chosen for n in c.uses if n.startswith("n")}
     out = []

@@ -29,9 +29,11 @@ class Calculation:
     literals: tuple
     spans: tuple  # of each literal, in solution coordinates
     value: Fraction
-    result_span: tuple[int, int]
+    result_span: tuple[int, int] | None  # None: an equation's solution is not written here
     result_style: Mention | None  # how a prose result is written ($, commas)
     restatements: tuple = ()  # spans that repeat the result: the 240 of <<240=240>>
+    unknown: str | None = None  # the x an equation solves for
+    of: Calculation | None = None  # a hidden step over the numbers of this equation
 
 
 _NUM = r"\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?|\$?\.\d+%?"
@@ -100,6 +102,11 @@ def read(solution: str, body_end: int, annotations) -> list[Calculation]:
             style = find_mentions(solution[r_span[0]:r_span[1]])
             out.append(Calculation(m.start(), m.end(), calc[0], calc[1], calc[2], calc[4], written,
                                r_span, style[0] if style else None))
+    from .equations import read as read_equations
+
+    taken = {span for src in out for span in src.spans}
+    results = {src.result_span for src in out}
+    out += read_equations(solution[:body_end], taken, results)
     return sorted(out, key=lambda src: src.start)
 
 

@@ -30,7 +30,8 @@ def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, 
             env[name] = None
     lit_trees = {span: chosen[k].tree for k, span in enumerate(lit_spans)}
     units = {v.name: word_after(question, mentions[v.mentions[0]].end) for v in variables}
-    units.update({f"s{i}": word_after(body, src.result_span[1]) for i, src in enumerate(sources)})
+    units.update({f"s{i}": word_after(body, src.result_span[1]) for i, src in enumerate(sources)
+                  if src.result_span})
     line_of = [body.count("\n", 0, src.start) for src in sources]
     given = {m.text for m in mentions if m.kind == "fraction"}
     slots, seg_start = [], 0
@@ -98,7 +99,10 @@ def word_after(text: str, end: int) -> str | None:
 def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, steps, fixed, env,
                 mentions, units):
     value, line = mention.value, body.count("\n", 0, pos)
-    here = [i for i, ln in enumerate(line_of) if ln == line]
+    # an equation's solution (and what a solver derives from it) is not written where the
+    # equation is: '9x = 90' does not show x, so a 10 beside it is not x
+    written = [src.result_span is not None for src in sources]
+    here = [i for i, ln in enumerate(line_of) if ln == line and written[i]]
     for i in here:  # "<<9*2=18>>18" and "= $18": the result written right after its step
         if sources[i].end <= pos and not body[sources[i].end:pos].strip(" $") \
                 and steps[i].value == value:
@@ -111,7 +115,8 @@ def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, step
         tiers.append([Candidate(sym(v.name), 0, (), "") for v in variables
                       if v.value == value and word and units.get(v.name) == word])
     else:
-        earlier = [i for i, src in enumerate(sources) if src.end <= pos and i not in here]
+        earlier = [i for i, src in enumerate(sources) if src.end <= pos and i not in here
+                   and written[i]]
         tier2 = [Candidate(sym(f"s{i}"), 0, (), "") for i in reversed(earlier)
                  if steps[i].value == value]
         tier2 += [c for c in candidates(value, 0, variables, [], {}) if c.cost == 0]

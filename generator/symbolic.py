@@ -23,7 +23,7 @@ from mathgen.expressions import const, sym
 from mathgen.numbers import Mention, find_mentions, parse_answer
 from mathgen.records import Problem
 
-from . import calculations
+from . import calculations, equations
 from .binding import Ambiguity, Candidate, Retie, candidates, choose
 from .prose import prose_slots
 from .units import licensed_constants, unit_bound
@@ -126,8 +126,14 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
         raise UnsupportedProblem("no-steps", "the solution has no <<expr=result>> or 'a + b = c' steps")
     constants = _constants(question, solution[:body_end], mentions, variables)
     lit_options, lit_spans, describe, raw_steps, step_values = [], [], [], [], []
+    bases: dict[int, int] = {}
+    result_of = {src.result_span: i for i, src in enumerate(sources) if src.result_span}
     for i, src in enumerate(sources):
-        base = len(lit_options)
+        if src.of is not None:  # a hidden step over the numbers of an equation
+            raw_steps.append(_shift(src.tree, bases[id(src.of)]))
+            step_values.append(src.value)
+            continue
+        base = bases[id(src)] = len(lit_options)
         divisors = expressions.divisor_literals(src.tree)
         # '<<8=8>>' after other calculations states a value found in the prose (often by
         # algebra): only an earlier result can explain it, not an equal question number.
@@ -138,6 +144,8 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
                                  divisor=k in divisors)
             if statement:
                 options = [c for c in options if c.tree[0] == "sym" and c.tree[1][0] == "s"]
+            if src.unknown and span in result_of:  # '2L = 22 - 8 = 14': the 14 is that result
+                options = [c for c in options if c.tree == sym(f"s{result_of[span]}")]
             lit_options.append(options)
             lit_spans.append(span)
             describe.append(f"{lit.text} in step {i + 1} ({src.text})")
@@ -159,7 +167,8 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
     final_k = len(lit_options) - 1
 
     capacity = {v.name: len(v.mentions) for v in variables}
-    must_use = {v.name: 1.0 for v in variables} | {f"s{i}": 1.0 for i in range(len(step_values))}
+    must_use = {v.name: 1.0 for v in variables} | {f"s{i}": 1.0 for i, src in enumerate(sources)
+                                                   if not (src.unknown or src.of)}
     fixed_keys = {e[2] for entries in constants.values() for e in entries}
     variable_mentions = {i for v in variables for i in v.mentions}
     for i, m in enumerate(mentions):
@@ -174,6 +183,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
     chosen, ties = _choose(lit_options, raw_steps + [("lit", final_k)], capacity, must_use,
                            describe, {v.name: v.value for v in variables}, step_values, pins)
 
+    equations.check(sources, chosen, raw_steps)
     steps = []
     leaves = [c.tree for c in chosen]
     for i, (tree, src) in enumerate(zip(raw_steps, sources)):
@@ -187,9 +197,10 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
         if len(v.mentions) > 1 and sum(v.name in c.uses for c in chosen) < len(v.mentions):
             raise Retie(v.value, underused=True)
     variables = tuple(v for v in variables if v.name in used)
-    slots = [Slot(s, e, chosen[k].tree, "literal") for k, (s, e) in enumerate(lit_spans)]
+    slots = [Slot(*lit_spans[k], chosen[k].tree, "literal")
+             for k in equations.written_literals(lit_spans, chosen, raw_steps, result_of)]
     slots += [Slot(*src.result_span, sym(f"s{i}"), "result", src.result_style)
-              for i, src in enumerate(sources)]
+              for i, src in enumerate(sources) if src.result_span]
     slots += [Slot(*span, sym(f"s{i}"), "result") for i, src in enumerate(sources)
               for span in src.restatements]
     slots.append(Slot(final_match.start(1), final_match.end(1), chosen[final_k].tree, "final"))

@@ -29,6 +29,8 @@ def exact(expr: str) -> Fraction:
             return Fraction(_OPS[type(node.op)](walk(node.left), walk(node.right)))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             return -walk(node.operand)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):  # '<<+20=20>>'
+            return walk(node.operand)
         if isinstance(node, ast.Call) and node.func.id in ("gcd", "lcm", "ceil", "floor"):
             import math
 

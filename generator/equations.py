@@ -1,0 +1,179 @@
+"""Equations a worked solution solves: 'Let x be ...  x + x + 30 = 110 ... 2x = 80 ... x = 40'.
+
+Each equation in a declared unknown becomes a calculation whose tree is its solution over
+its own numbers: ``x + x + 30 = 110`` computes ``(110 - 30) / (1 + 1)``. The quantities a
+solver writes down next (the 2 and the 80 of '2x = 80': the coefficient and the constant
+once like terms are gathered) become hidden steps over the same numbers, so the next line's
+numbers are explained as results, like any other. Every equation in one unknown must then
+give the same solution in every variant (``symbolic`` checks it), or the problem is rejected.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mathgen import algebra
+from mathgen.errors import UnsupportedProblem
+from mathgen.expressions import evaluate, substitute, const, symbols
+
+from .binding import fingerprint
+from .calculations import Calculation
+
+# 'Let x be', 'Let B = the number', 'Let the amount ... be y', 'x represent', 'where r is'
+_DECLARED = [
+    re.compile(r"\b(?:[Ll]et|[Ii]f we let|[Ss]uppose|[Aa]ssume)\s+([A-Za-z])\s*"
+               r"(?:be\b|=|represents?\b|equals?\b|stands? for\b|is\b|:)"),
+    re.compile(r"\b[Ll]et\s+(?:the|his|her|their)\b[^.\n=]{0,80}?\bbe\s+([A-Za-z])\b"),
+    re.compile(r"\b(?:where|and)\s+([A-Za-z])\s+(?:is|represents|stands for)\b"),
+    re.compile(r"(?:^|\n)\s*([A-Za-z])\s+(?:be|represents?)\s+the\b"),
+]
+_NOT_UNKNOWN = {"a", "A", "I"}
+
+
+def unknowns(body: str) -> list[str]:
+    found = []
+    for pattern in _DECLARED:
+        for m in pattern.finditer(body):
+            if m.group(1) not in _NOT_UNKNOWN and m.group(1) not in found:
+                found.append(m.group(1))
+    return found
+
+
+def read(body: str, taken: list[tuple[int, int]], results: set) -> list[Calculation]:
+    """Calculations for the equations of ``body`` in its declared unknowns.
+
+    ``taken``: spans of the numbers other calculations already read (left alone);
+    ``results``: spans where other calculations write their results (may be shared).
+    """
+    names = unknowns(body)
+    if not names:
+        return []
+    letters = "".join(re.escape(n) for n in names)
+    num = r"\d[\d,]*(?:\.\d+)?|\.\d+"
+    token = rf"(?:{num}|(?<![A-Za-z])[{letters}](?![A-Za-z])|[-+*/\u00d7\u00f7\u2013\u2212()=])"
+    chain = re.compile(rf"{token}(?:[ \t]*\$?{token})*")
+    out = []
+    for m in chain.finditer(body):
+        text = m.group().rstrip("(=+-*/\u00d7\u00f7\u2013\u2212 \t")  # 'x = 24/3 = <<..'
+        if "=" not in text or not _has(text, names):
+            continue
+        found = _chain(body, m.start(), text, names, taken, results)
+        covered = set(taken) | {span for calc in found for span in calc.spans}
+        pos = 0
+        for part in text.split("="):
+            if _has(part, names):  # '3r + 5w = 42' unread: its 3 and 5 could not change
+                for number in re.finditer(num, part):
+                    span = (m.start() + pos + number.start(), m.start() + pos + number.end())
+                    if span not in covered:
+                        raise UnsupportedProblem("unsupported-equation",
+                                                 f"cannot solve '{text.strip()}'")
+            pos += len(part) + 1
+        out += found
+    return out
+
+
+def _chain(body, start, text, names, taken, results) -> list[Calculation]:
+    """'2L + 8 = 22' or 'x = 105(2/7) = 30': one calculation per equation that can be solved."""
+    cuts = [-1] + [i for i, ch in enumerate(text) if ch == "="] + [len(text)]
+    parts = [(a + 1, b) for a, b in zip(cuts, cuts[1:])]
+    out = []
+    pairs = list(zip(parts, parts[1:]))
+    if len(parts) > 2 and not _has(text[slice(*parts[-1])], names):
+        # '(L+8) + L = 2L + 8 = 22': each side with the unknown equals the value at the end
+        pairs = [(p, parts[-1]) for p in parts[:-1] if _has(text[slice(*p)], names)]
+    for (a, b), (c, d) in pairs:
+        left, right = text[a:b], text[c:d]
+        if not left.strip() or not right.strip():
+            continue
+        has = _has(left + " " + right, names)
+        if len(has) != 1:
+            continue
+        eq_text = left + "=" + right
+        if "," in eq_text:
+            continue
+        try:
+            eq = algebra.equation(eq_text.replace("$", " "), has)
+            solution = algebra.solve([eq], has)[has[0]]
+        except UnsupportedProblem:
+            continue
+        cut = len(left) + 1  # right-side numbers lie after the '=' at ``c`` in the chain
+        spans = tuple((start + a + x.start, start + a + x.end) if x.start < cut else
+                      (start + c + x.start - cut, start + c + x.end - cut) for x in eq.literals)
+        if any(s in taken and s not in results for s in spans):
+            continue  # numbers another calculation reads
+        values = [const(x.value) for x in eq.literals]
+        try:
+            value = evaluate(substitute(solution, values))
+        except (ZeroDivisionError, ValueError, UnsupportedProblem):
+            continue
+        calc = Calculation(start + a, start + d, eq_text.strip(), solution, eq.literals, spans,
+                           value, None, None, unknown=has[0])
+        out.append(calc)
+        out += _derived(calc, eq, has[0], values)
+    return out
+
+
+def _has(text: str, names) -> list[str]:
+    """The unknowns written in ``text``."""
+    return [u for u in names if re.search(rf"(?<![A-Za-z]){re.escape(u)}(?![A-Za-z])", text)]
+
+
+def _derived(calc: Calculation, eq, unknown: str, values) -> list[Calculation]:
+    """Hidden steps for what a solver writes next: each side's coefficient and constant once
+    like terms are gathered, the coefficient and constant after moving them, and both
+    negated."""
+    left, right = algebra.linear(eq.left, {unknown}), algebra.linear(eq.right, {unknown})
+    if not set(left) & {unknown}:
+        left, right = right, left
+    trees = [left.get(unknown), left.get(None), right.get(unknown), right.get(None),
+             algebra._minus(left.get(unknown), right.get(unknown)),
+             algebra._minus(right.get(None), left.get(None)),
+             algebra._minus(left.get(None), right.get(None))]
+    out, seen = [], set()
+    for tree in trees:
+        if tree is None or tree[0] in ("lit", "const") or tree in seen or symbols(tree):
+            continue
+        seen.add(tree)
+        try:
+            value = evaluate(substitute(tree, values))
+        except (ZeroDivisionError, ValueError, UnsupportedProblem):
+            continue
+        out.append(Calculation(calc.start, calc.end, calc.text, tree, calc.literals, calc.spans,
+                               value, None, None, of=calc))
+    return out
+
+
+def written_literals(lit_spans, chosen, raw_steps, result_of) -> list[int]:
+    """The literals to write back, by index. Two equations may read one number ('a = b = 62'
+    pairs each side with 62): it is written once, and both readings must agree in every
+    variant."""
+    out, first = [], {}
+    points = None
+    for k, span in enumerate(lit_spans):
+        if span in result_of:
+            continue  # written as that calculation's result
+        if span in first:
+            if points is None:
+                points = fingerprint(chosen, raw_steps + [("lit", i) for i in range(len(chosen))],
+                                      {})
+            j = first[span]
+            n = len(raw_steps)
+            if any(values[n + k] != values[n + j] for values in points):
+                raise UnsupportedProblem("unsupported-equation",
+                                         "one number is read two ways by two equations")
+            continue
+        first[span] = k
+        out.append(k)
+    return out
+
+
+def check(sources, chosen, raw_steps) -> None:
+    """Every equation in one unknown must give the same solution in any variant."""
+    points = fingerprint(chosen, raw_steps, {})
+    first: dict[str, int] = {}
+    for i, src in enumerate(sources):
+        if src.unknown and src.of is None:
+            j = first.setdefault(src.unknown, i)
+            if any(values[i] != values[j] for values in points):
+                raise UnsupportedProblem("unsupported-equation", f"'{src.text}' does not follow "
+                                         f"from '{sources[j].text}' once the numbers change")
