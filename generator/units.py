@@ -16,12 +16,15 @@ from fractions import Fraction
 _LICENSED = {
     2: r"both|pair|couple|round[- ]trip|each way|back|twin|average"
        r"|every other|every second|biweekly|pint|quart|cup|weekend|rectangle|perimeter"
-       r"|diameter|radius",
-    3: r"yard|feet|foot|teaspoon|tablespoon",
-    4: r"week|month|gallon|quart|season|square",
-    5: r"nickel|weekday|cent|coin|\bfives\b",
+       r"|diameter|radius|rectang|triang|consecutive|\beyes\b|\bears\b|\bhands\b|\barms\b"
+       r"|\bwings\b|bicycle|\bbikes?\b",
+    3: r"yard|feet|foot|teaspoon|tablespoon|triang",
+    4: r"week|month|gallon|quart|season|square|rectang|consecutive|\blegs\b|\bpaws\b"
+       r"|\bwheels\b|\bcars?\b",
+    5: r"nickel|weekday|cent|coin|\bfives\b|pentagon",
+    6: r"hexagon|\bcubes?\b",
     7: r"week|day",
-    8: r"pint|gallon|ounce|cup",
+    8: r"pint|gallon|ounce|cup|octagon",
     10: r"dime|decade|percent|%|mm|millimet|cent|coin|\btens\b",
     12: r"month|year|inch|feet|foot|hour|clock",
     16: r"ounce|pound|cup",
@@ -35,6 +38,8 @@ _LICENSED = {
     60: r"minute|hour|second|mph|miles per|speed|\d:\d\d",
     100: r"percent|%|cent|century|hundred|meter|metre|dollar|\$|penn",
     365: r"year|day",
+    180: r"triang|angle|straight line",
+    360: r"circle|angle|full turn",
     1000: r"thousand|kilo|milli|gram|meter|metre|liter|litre|ml|\bkg\b|\bkm\b",
     2000: r"ton|pound",
     3600: r"hour|second",
@@ -68,6 +73,8 @@ _DEFINITION_RES = [(re.compile(rf"\s*{small}{_LINK}{big}\b", re.IGNORECASE), fac
 
 
 _LIST = re.compile(r"\b\d[\d,.]*(?:, \d[\d,.]*)+,? and (?:a )?\d[\d,.]*")
+# 'Carlos, Jim and Carrey', 'breakfast, lunch and dinner': a list of one-word items
+_WORD_LIST = re.compile(r"\b[A-Za-z]+(?:, [A-Za-z]+)+,? and [A-Za-z]+\b")
 
 
 def licensed_constants(text: str) -> dict[Fraction, str]:
@@ -76,6 +83,8 @@ def licensed_constants(text: str) -> dict[Fraction, str]:
     out: dict[Fraction, str] = {Fraction(0): "zero", Fraction(1): "one"}
     for m in _LIST.finditer(text):  # '30, 14, 21 and 25' licenses 4, the count (for a mean)
         out.setdefault(Fraction(len(re.findall(r"\d[\d,.]*", m.group()))), "a list's length")
+    for m in _WORD_LIST.finditer(text):  # three people share equally: 60 / 3
+        out.setdefault(Fraction(len(re.findall(r"[A-Za-z]+", m.group())) - 1), "a list's length")
     for table in (_LICENSED, _DECIMAL_LICENSED):
         for value, words in table.items():
             m = re.search(words, lowered)
