@@ -69,6 +69,11 @@ def read(body: str, taken: list[tuple[int, int]], results: set) -> list[Calculat
                                                  f"cannot solve '{text.strip()}'")
             pos += len(part) + 1
         out += found
+    covered = set(taken) | {span for calc in out for span in calc.spans}
+    for m in re.finditer(rf"(?<![\w.])(?:{num})(?=[{letters}](?![A-Za-z]))", body):
+        if m.span() not in covered:  # 'the pieces are 4x and x' would keep its 4
+            raise UnsupportedProblem("unsupported-equation", f"cannot follow '{m.group()}"
+                                     f"{body[m.end()]}' outside an equation")
     return out
 
 

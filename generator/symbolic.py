@@ -306,7 +306,8 @@ def _variables(question: str, mentions: tuple[Mention, ...], tied: frozenset,
         bound = unit_bound(question, m.end)
         if bound is not None and m.value == bound:
             continue  # "60 minutes in an hour" is a definition, not a quantity
-        key = ("value", m.value) if m.value in tied else ("mention", i)
+        # 'three angles' and '3 times' are not one quantity: a word ties only with words
+        key = ("value", m.value, m.kind == "word") if m.value in tied else ("mention", i)
         groups.setdefault(key, []).append(i)
         if bound is not None and m.value < bound:
             bounds.setdefault(key, []).append(bound)

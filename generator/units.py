@@ -16,11 +16,9 @@ from fractions import Fraction
 _LICENSED = {
     2: r"both|pair|couple|round[- ]trip|each way|back|twin|average"
        r"|every other|every second|biweekly|pint|quart|cup|weekend|rectangle|perimeter"
-       r"|diameter|radius|rectang|triang|consecutive|\beyes\b|\bears\b|\bhands\b|\barms\b"
-       r"|\bwings\b|bicycle|\bbikes?\b",
+       r"|diameter|radius|rectang|triang|consecutive",
     3: r"yard|feet|foot|teaspoon|tablespoon|triang",
-    4: r"week|month|gallon|quart|season|square|rectang|consecutive|\blegs\b|\bpaws\b"
-       r"|\bwheels\b|\bcars?\b",
+    4: r"week|month|gallon|quart|season|square|rectang|consecutive",
     5: r"nickel|weekday|cent|coin|\bfives\b|pentagon",
     6: r"hexagon|\bcubes?\b",
     7: r"week|day",
@@ -66,6 +64,9 @@ _DEFINITIONS = [
     ("quarts?", "gallons?", 4), ("pints?", "quarts?", 2), ("years?", "decades?", 10),
     ("years?", "centur(?:y|ies)", 100), ("eggs?", "dozens?", 12), ("hours?", "weeks?", 168),
     ("days?", "months?", 31), ("weeks?", "months?", 5),
+    ("(?:angles?|sides?|corners?)", "triangles?", 3), ("(?:angles?|sides?|corners?)", "squares?", 4),
+    ("(?:angles?|sides?|corners?)", "rectangles?", 4), ("sides?", "pentagons?", 5),
+    ("sides?", "hexagons?", 6), ("sides?", "octagons?", 8),
 ]
 _LINK = r"(?:\s+(?:a|an|per|each|every|in|in a|in an|in one|of the|of a|of every|make up a|make a))\s+"
 _DEFINITION_RES = [(re.compile(rf"\s*{small}{_LINK}{big}\b", re.IGNORECASE), factor)
@@ -73,8 +74,8 @@ _DEFINITION_RES = [(re.compile(rf"\s*{small}{_LINK}{big}\b", re.IGNORECASE), fac
 
 
 _LIST = re.compile(r"\b\d[\d,.]*(?:, \d[\d,.]*)+,? and (?:a )?\d[\d,.]*")
-# 'Carlos, Jim and Carrey', 'breakfast, lunch and dinner': a list of one-word items
-_WORD_LIST = re.compile(r"\b[A-Za-z]+(?:, [A-Za-z]+)+,? and [A-Za-z]+\b")
+# 'Carlos, Jim and Carrey': a list of names (the people who share)
+_WORD_LIST = re.compile(r"\b[A-Z][a-z]+(?:, [A-Z][a-z]+)+,? and [A-Z][a-z]+\b")
 
 
 def licensed_constants(text: str) -> dict[Fraction, str]:
