@@ -14,7 +14,6 @@ from fractions import Fraction
 
 from mathgen import expressions
 from mathgen.errors import UnsupportedProblem
-from mathgen.expressions import const
 from mathgen.numbers import Mention, find_mentions, parse_decimal
 
 
@@ -112,7 +111,7 @@ def read(solution: str, body_end: int, annotations) -> list[Calculation]:
 
 def _value(tree, literals) -> Fraction | None:
     try:
-        return expressions.evaluate(expressions.substitute(tree, [const(x.value) for x in literals]))
+        return expressions.evaluate_literals(tree, [x.value for x in literals])
     except (ZeroDivisionError, ValueError, OverflowError):
         return None
 

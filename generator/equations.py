@@ -14,7 +14,7 @@ import re
 
 from mathgen import algebra
 from mathgen.errors import UnsupportedProblem
-from mathgen.expressions import evaluate, substitute, const, symbols
+from mathgen.expressions import evaluate_literals, symbols
 
 from .binding import fingerprint
 from .calculations import Calculation
@@ -106,9 +106,9 @@ def _chain(body, start, text, names, taken, results) -> list[Calculation]:
                       (start + c + x.start - cut, start + c + x.end - cut) for x in eq.literals)
         if any(s in taken and s not in results for s in spans):
             continue  # numbers another calculation reads
-        values = [const(x.value) for x in eq.literals]
+        values = [x.value for x in eq.literals]
         try:
-            value = evaluate(substitute(solution, values))
+            value = evaluate_literals(solution, values)
         except (ZeroDivisionError, ValueError, UnsupportedProblem):
             continue
         calc = Calculation(start + a, start + d, eq_text.strip(), solution, eq.literals, spans,
@@ -127,20 +127,18 @@ def _derived(calc: Calculation, eq, unknown: str, values) -> list[Calculation]:
     """Hidden steps for what a solver writes next: each side's coefficient and constant once
     like terms are gathered, the coefficient and constant after moving them, and both
     negated."""
-    left, right = algebra.linear(eq.left, {unknown}), algebra.linear(eq.right, {unknown})
-    if not set(left) & {unknown}:
-        left, right = right, left
+    left, right = algebra.sides(eq, {unknown})
     trees = [left.get(unknown), left.get(None), right.get(unknown), right.get(None),
-             algebra._minus(left.get(unknown), right.get(unknown)),
-             algebra._minus(right.get(None), left.get(None)),
-             algebra._minus(left.get(None), right.get(None))]
+             algebra.difference(left.get(unknown), right.get(unknown)),
+             algebra.difference(right.get(None), left.get(None)),
+             algebra.difference(left.get(None), right.get(None))]
     out, seen = [], set()
     for tree in trees:
         if tree is None or tree[0] in ("lit", "const") or tree in seen or symbols(tree):
             continue
         seen.add(tree)
         try:
-            value = evaluate(substitute(tree, values))
+            value = evaluate_literals(tree, values)
         except (ZeroDivisionError, ValueError, UnsupportedProblem):
             continue
         out.append(Calculation(calc.start, calc.end, calc.text, tree, calc.literals, calc.spans,

@@ -129,7 +129,8 @@ def _times(a, b):
     return ("mul", a, b)
 
 
-def _minus(a, b):
+def difference(a, b):
+    """a - b as a tree; None stands for zero."""
     if b is None:
         return a
     if a is None:
@@ -137,6 +138,14 @@ def _minus(a, b):
     if b[0] == "neg":
         return ("add", a, b[1])
     return ("sub", a, b)
+
+
+def sides(eq: Equation, unknowns, shift: int = 0) -> tuple[dict, dict]:
+    """Both sides as linear forms, the side with an unknown first ('20 * 2 = x + 3' reads as
+    'x + 3 = 20 * 2'); ``shift`` renumbers the literals."""
+    left = linear(_renumber(eq.left, shift), unknowns)
+    right = linear(_renumber(eq.right, shift), unknowns)
+    return (right, left) if not set(left) & set(unknowns) else (left, right)
 
 
 def solve(equations: list[Equation], unknowns: list[str]) -> dict[str, tuple]:
@@ -147,19 +156,15 @@ def solve(equations: list[Equation], unknowns: list[str]) -> dict[str, tuple]:
                                  f"{len(unknowns)} unknown(s)")
     rows, shift, values = [], 0, []
     for eq in equations:
-        left = linear(_renumber(eq.left, shift), unknowns)
-        right = linear(_renumber(eq.right, shift), unknowns)
-        if not set(left) & set(unknowns):  # '20 * 2 = x + 3' reads as 'x + 3 = 20 * 2'
-            left, right = right, left
-        row = {u: _minus(left.get(u), right.get(u)) for u in unknowns}
-        row[None] = _minus(right.get(None), left.get(None))
+        left, right = sides(eq, unknowns, shift)
+        row = {u: difference(left.get(u), right.get(u)) for u in unknowns}
+        row[None] = difference(right.get(None), left.get(None))
         rows.append(row)
         values += [x.value for x in eq.literals]
         shift += len(eq.literals)
 
     def value(t):
-        return 0 if t is None else expressions.evaluate(
-            expressions.substitute(t, [const(v) for v in values]))
+        return 0 if t is None else expressions.evaluate_literals(t, values)
 
     if len(unknowns) == 1:
         (u,) = unknowns
@@ -168,11 +173,11 @@ def solve(equations: list[Equation], unknowns: list[str]) -> dict[str, tuple]:
             raise UnsupportedProblem("unsupported-equation", f"{u} cannot be solved for")
         return {u: _over(b, a)}
     (x, y), (r1, r2) = unknowns, rows
-    det = _minus(_product(r1[x], r2[y]), _product(r1[y], r2[x]))
+    det = difference(_product(r1[x], r2[y]), _product(r1[y], r2[x]))
     if det is None or value(det) == 0:
         raise UnsupportedProblem("unsupported-equation", "the equations do not fix the unknowns")
-    return {x: _over(_minus(_product(r1[None], r2[y]), _product(r1[y], r2[None])), det),
-            y: _over(_minus(_product(r1[x], r2[None]), _product(r1[None], r2[x])), det)}
+    return {x: _over(difference(_product(r1[None], r2[y]), _product(r1[y], r2[None])), det),
+            y: _over(difference(_product(r1[x], r2[None]), _product(r1[None], r2[x])), det)}
 
 
 def _product(a, b):

@@ -293,6 +293,11 @@ def evaluate(tree: tuple, values: dict[str, Fraction] | None = None) -> Fraction
     return Fraction(eval(code, dict(RUNTIME), dict(values or {})))  # noqa: S307 - our own tree
 
 
+def evaluate_literals(tree: tuple, values) -> Fraction:
+    """Exact value of a tree whose literal leaves take ``values`` (by index)."""
+    return evaluate(substitute(tree, [const(v) for v in values]))
+
+
 def to_sympy(tree: tuple):
     """The tree as a SymPy expression (symbols by name, constants as Rationals)."""
     import sympy

@@ -26,7 +26,7 @@ from typing import Callable, Iterator
 
 from mathgen.errors import InputError, UnsupportedProblem
 from mathgen import algebra
-from mathgen.expressions import const, evaluate, parse, substitute
+from mathgen.expressions import evaluate, evaluate_literals, parse, substitute
 from mathgen.io import read_jsonl
 from mathgen.numbers import parse_answer, plain
 from mathgen.records import Problem, Rejection
@@ -224,7 +224,7 @@ def _asdiv_algebra(formula: str, answer: Fraction) -> list[str]:
     solved = algebra.solve(eqs, unknowns)
     texts = [x.text for eq in eqs for x in eq.literals]
     values = [x.value for eq in eqs for x in eq.literals]
-    found = {u: evaluate(substitute(t, [const(v) for v in values])) for u, t in solved.items()}
+    found = {u: evaluate_literals(t, values) for u, t in solved.items()}
     options = [solved[u] for u in unknowns if found[u] == answer]
     if not options and len(unknowns) == 2:
         x, y = unknowns
