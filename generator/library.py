@@ -31,7 +31,8 @@ The skills and the number of steps (``steps:N``) are the tags ``--tag`` selects 
 
 The question and solution are rendered in a sandboxed jinja2 environment with strict
 undefined variables. ``calc("formula")`` writes a calculator annotation (``<<16*12=192>>192``)
-from the current values; filters: ``money`` (12, 2.50, 1,250), ``commas``, ``word`` (7 ->
+from the current values (``calc("n * price", money=true)`` writes the result as money:
+``<<11*4.5=49.5>>49.50``); filters: ``money`` (12, 2.50, 1,250), ``commas``, ``word`` (7 ->
 seven), ``num`` (a word as its number: 'a week' -> 7), ``cap`` (first letter upper case).
 """
 
@@ -70,22 +71,23 @@ def load(path: Path, source_id: str | None = None) -> Template:
     template_id = str(meta.get("id") or source_id or path.stem)
     draws, defaults = _variables(meta.get("variables"), where)
     names = {n for d in draws for n in d.names}
-    conditions = tuple(_formula(c, where, f"constraints[{i}]", "constraints", names)
-                       for i, c in enumerate(_list(meta.get("constraints", []), where,
-                                                   "constraints")))
     steps = []
     raw_steps = meta.get("steps") or {}
     if not isinstance(raw_steps, dict):
         raise where.error("steps", "must map step names to formulas",
                           "steps: {eggs: dozens * 12}")
     for name, formula in raw_steps.items():
-        if not _NAME.match(str(name)) or name in names or name == "answer":
+        if not isinstance(name, str) or not _NAME.match(str(name)) or name in names or name == "answer":
             raise where.error("steps", f"step name {name!r} must be a new identifier")
         steps.append((str(name), _formula(formula, where, f"steps.{name}", "steps", names)))
         names = names | {str(name)}
     if "answer" not in meta:
         raise where.error("answer", "missing", "answer: the step or formula that is the answer")
     answer = _formula(meta["answer"], where, "answer", "answer", names)
+    # constraints may name steps too ('total % shelf > 0')
+    conditions = tuple(_formula(c, where, f"constraints[{i}]", "constraints", names)
+                       for i, c in enumerate(_list(meta.get("constraints", []), where,
+                                                   "constraints")))
     for part, body in (("question", question), ("solution", solution)):
         _check_jinja(body, part, names | {"answer"}, path, text)
     skills = tuple(str(s) for s in _list(meta.get("skills", []), where, "skills"))
@@ -116,9 +118,11 @@ class _Where:
         return 1
 
     def error(self, field: str, message: str, hint: str | None = None,
-              key: str | None = None) -> TemplateError:
-        text = f"{self.path}:{self.line(key or field.split('.')[-1].split('[')[0])}: " \
-               f"field '{field}': {message}"
+              key: str | None = None, needle: str | None = None) -> TemplateError:
+        line = self.line(key or field.split(".")[-1].split("[")[0])
+        if needle:  # the line holding the bad formula itself
+            line = next((i + 2 for i, row in enumerate(self.lines) if needle in row), line)
+        text = f"{self.path}:{line}: field '{field}': {message}"
         return TemplateError(text + (f" (hint: {hint})" if hint else ""))
 
 
@@ -150,11 +154,12 @@ def _formula(text, where, field, key, names):
     try:
         formula = parse(str(text))
     except FormulaError as err:
-        raise where.error(field, str(err), key=key) from None
+        raise where.error(field, str(err), key=key, needle=str(text).strip()) from None
     unknown = sorted(formula.names - names)
     if unknown:
         raise where.error(field, f"unknown variable {unknown[0]!r} in {formula.text!r}",
-                          "declare it under variables: or as an earlier step", key=key)
+                          "declare it under variables: or as an earlier step", key=key,
+                          needle=formula.text)
     return formula
 
 
@@ -175,6 +180,9 @@ def _variables(spec, where) -> tuple[tuple[Draw, ...], dict]:
         raise where.error("variables", "missing or empty", "variables: {n: {range: [2, 9]}}")
     draws, defaults = [], {}
     for key, domain in spec.items():
+        if not isinstance(key, str):  # YAML 1.1 reads on/off/yes/no as booleans
+            raise where.error(f"variables.{key}", f"the name reads as {key!r} in YAML",
+                              "quote it ('off': ...) or choose another name", key=str(key))
         names = tuple(n.strip() for n in str(key).split(","))
         field = f"variables.{key}"
         for n in names:
@@ -295,8 +303,8 @@ def _environment():
                        num=lambda x: show(x, words=False))
 
     @pass_context
-    def calc(context, text):
-        return annotation(str(text), context.get_all())
+    def calc(context, text, money=False):
+        return annotation(str(text), context.get_all(), money)
 
     env.globals["calc"] = calc
     return env
@@ -307,9 +315,10 @@ def _parsed(text: str):
     return parse(text)
 
 
-def annotation(text: str, env: dict) -> str:
+def annotation(text: str, env: dict, money: bool = False) -> str:
     """``<<16*12=192>>192`` for ``calc("dozens * 12")``: the formula with the current values
-    written in, and its exact result."""
+    written in, and its exact result (``money``: written 49.50 and 1,250 after the
+    annotation)."""
     try:
         formula = _parsed(text)
         value = formula(env)
@@ -324,7 +333,7 @@ def annotation(text: str, env: dict) -> str:
 
     expr = pattern.sub(written, formula.text) if pattern else formula.text
     result = show(value, words=False)
-    return f"<<{expr.replace(' ', '')}={result}>>{result}"
+    return f"<<{expr.replace(' ', '')}={result}>>{_money(value) if money else result}"
 
 
 class _Renderer:

@@ -9,11 +9,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterable
 
-from mathgen.errors import MathgenError
+from mathgen.errors import MathgenError, UnsupportedProblem
 from mathgen.formats import load_problems
 from mathgen.io import AtomicJsonl
 from mathgen.records import Rejection
 
+from . import strategies
 from .perturb import DEFAULT_TRIES, perturb_all
 from .verify import Verification, load_programs, verify
 
@@ -45,9 +46,57 @@ class Summary:
         return out
 
 
-def default_input() -> Path:
-    """The problems shipped with mathgen, used when no input is given."""
+def example_problems() -> Path:
+    """A dozen GSM8K-format problems shipped with mathgen, written for it."""
     return Path(str(resources.files("mathgen.templates") / "defaults.jsonl"))
+
+
+def library() -> Path:
+    """The folder of mathgen's own templates, used when no input is given."""
+    return Path(str(resources.files("mathgen.templates") / "library"))
+
+
+TEMPLATE_FORMATS = ("template", "gsm-symbolic")
+
+
+def is_template(path: Path, format: str | None = None) -> bool:
+    """Whether an input is read as templates: a folder, a '.jinja' file, or a GSM-Symbolic
+    '.json' file (one JSON object with 'question_annotated')."""
+    path = Path(path)
+    if format in TEMPLATE_FORMATS or path.is_dir() or path.suffix == ".jinja":
+        return True
+    if path.suffix != ".json" or format is not None:
+        return False
+    try:
+        with open(path, "rb") as handle:
+            return b"question_annotated" in handle.read(1 << 16)
+    except OSError:
+        return False
+
+
+def template_files(paths: Iterable[Path]) -> list[Path]:
+    """Template files of the given files and folders (folders: every '.jinja' and '.json'
+    file below them, sorted)."""
+    out = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            out += sorted(p for p in path.rglob("*") if p.suffix in (".jinja", ".json"))
+        elif not path.exists():
+            raise MathgenError(f"{path}: no such file or folder")
+        else:
+            out.append(path)
+    return out
+
+
+def load_template(path: Path, source_id: str, format: str | None = None):
+    """A Template from a file of either template format."""
+    if path.suffix == ".jinja" or format == "template":
+        from .library import load
+
+        return load(path, source_id)
+    from .gsm_symbolic import load
+
+    return load(path, source_id)
 
 
 def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None = None,
@@ -55,6 +104,7 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
                   strategy: str = "similar", n: int = 1, seed: int = 0, constrained: bool = True,
                   tries: int = DEFAULT_TRIES, workers: int = 1,
                   verify_with: Iterable[Path] = (), verify_timeout: float = 5.0,
+                  templates: Iterable[Path] = (), tags: Iterable[str] = (),
                   progress: Callable[[int], None] | None = None) -> Summary:
     """Perturb every problem of every input file; write variants (and rejections) as JSONL.
 
@@ -62,11 +112,20 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
     in the summary (and written to ``rejects`` when given). With ``verify_with`` (program
     files), each variant is checked with the programs that solved its original
     (``generator.verify``); a contradicted variant becomes a ``program-disagrees`` rejection.
+
+    Templates (folders, '.jinja' files, GSM-Symbolic '.json' files, and ``templates``) give
+    ``n`` instances each; with no input at all, mathgen's own library is used. ``tags``
+    keeps the templates with any of these skills (or ``steps:N``).
     """
-    inputs = [Path(p) for p in inputs] or [default_input()]
+    inputs = [Path(p) for p in inputs]
+    templates = [Path(p) for p in templates] + [p for p in inputs if is_template(p, format)]
+    inputs = [p for p in inputs if not is_template(p, format)]
+    if not inputs and not templates:
+        templates = [library()]
     if rejects is not None and Path(rejects).resolve() == Path(output).resolve():
         raise MathgenError(f"{rejects}: the rejections file must differ from the output")
-    summary = Summary(files=len(inputs))
+    template_paths = template_files(templates)
+    summary = Summary(files=len(inputs) + len(template_paths))
     names = source_names(inputs)
     programs = load_programs(verify_with) if verify_with else None
     if programs is not None:
@@ -78,6 +137,12 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
 
     with AtomicJsonl(output) as out, \
             (AtomicJsonl(rejects) if rejects is not None else nullcontext()) as rej:
+        for result in _from_templates(template_paths, format, skip_invalid, set(tags),
+                                      strategy, n, seed, tries, summary):
+            summary.problems += 1
+            _count(summary, result, n, out, rej)
+            if progress is not None:
+                progress(1)
         results = perturb_all(problems(), strategy=strategy, n=n, seed=seed,
                               constrained=constrained, tries=tries, workers=workers)
         if programs is not None:
@@ -92,22 +157,52 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
                         rej.write(rejection.to_json())
                 if not result:
                     result = contradicted[0]
-            if isinstance(result, Rejection):
-                summary.rejected[result.reason] += 1
-                if rej is not None and result.reason != "program-disagrees":
-                    rej.write(result.to_json())
-            else:
-                summary.perturbed += 1
-                summary.variants += len(result)
-                drawn = len(result) + len(contradicted)  # programs rejected the others
-                if drawn < n:
-                    summary.short += 1
-                    summary.missing += n - drawn
-                for variant in result:
-                    out.write(variant.to_json())
+            _count(summary, result, n, out, rej, drawn=len(contradicted))
             if progress is not None:
                 progress(1)
     return summary
+
+
+def _count(summary, result, n, out, rej, drawn=0):
+    if isinstance(result, Rejection):
+        summary.rejected[result.reason] += 1
+        if rej is not None and result.reason != "program-disagrees":
+            rej.write(result.to_json())
+        return
+    summary.perturbed += 1
+    summary.variants += len(result)
+    drawn += len(result)  # programs may have rejected the others
+    if drawn < n:
+        summary.short += 1
+        summary.missing += n - drawn
+    for variant in result:
+        out.write(variant.to_json())
+
+
+def _from_templates(paths, format, skip_invalid, tags, strategy, n, seed, tries, summary):
+    """Variants (or a Rejection) for each template file, in order; templates without one of
+    ``tags`` are skipped and not counted."""
+    from .template import TemplateError, variants
+
+    strategies.get(strategy)
+    for path, name in zip(paths, source_names(paths)):
+        try:
+            template = load_template(path, name, format)
+        except TemplateError as err:
+            if not skip_invalid:
+                raise
+            yield Rejection(name, 1, "invalid-template", str(err))
+            continue
+        except UnsupportedProblem as err:
+            yield Rejection(name, 1, err.reason, err.detail)
+            continue
+        if tags and not tags & set(template.skills):
+            summary.files -= 1
+            continue
+        try:
+            yield variants(template, n, seed, strategy, tries)
+        except UnsupportedProblem as err:
+            yield Rejection(name, 1, err.reason, err.detail)
 
 
 def _checked(results, programs, tally, timeout):

@@ -39,6 +39,7 @@ from . import strategies
 from .constraints import kind_of
 
 ENUMERATE_LIMIT = 200_000
+_TINY = 2_000
 
 
 class TemplateError(MathgenError):
@@ -167,16 +168,23 @@ class _Seed:
 
 def instances(template: Template, n: int, seed: int, strategy: str = "similar",
               tries: int = 500) -> tuple[list[dict], str]:
-    """Up to ``n`` distinct evaluated instances, and why there are fewer when there are."""
+    """Up to ``n`` distinct evaluated instances, and why there are fewer when there are.
+
+    Tiny spaces are enumerated at once; others are sampled, and enumerated only when sampling
+    falls short (a rare constraint) and the space is at most ``ENUMERATE_LIMIT``.
+    """
     if strategy != "similar":
         return _sampled(template, n, seed, tries * 10, strategies.get(strategy))
     fixed = {d.name for d in template.derived}
     involved = [d for d in template.draws
                 if set(d.names) & _read_names(template) and not set(d.names) & fixed]
     size = math.prod(d.size() for d in involved)
-    if size <= ENUMERATE_LIMIT:
+    if size <= _TINY:
         return _enumerated(template, n, seed, involved, size)
-    return _sampled(template, n, seed, tries * 10, None)
+    out, why = _sampled(template, n, seed, tries if size <= ENUMERATE_LIMIT else tries * 10, None)
+    if len(out) < n and size <= ENUMERATE_LIMIT:
+        return _enumerated(template, n, seed, involved, size)
+    return out, why
 
 
 def _read_names(template: Template) -> set[str]:
@@ -230,7 +238,7 @@ def _enumerated(template, n, seed, involved, size):
     rng.shuffle(solutions)
     fixed = {d.name for d in template.derived}
     others = [d for d in template.draws if d not in involved and not set(d.names) & fixed]
-    out, seen = [], set()
+    out, seen = [], {_key(template.defaults)}  # the template's own problem is no variant
     # fewer solutions than instances asked for: go round again with other words and names
     rounds = 1 if not others else 4
     for k in range(len(solutions) * rounds):
@@ -257,7 +265,7 @@ def _enumerated(template, n, seed, involved, size):
 
 
 def _sampled(template, n, seed, tries, drawer):
-    out, seen, failures = [], set(), Counter()
+    out, seen, failures = [], {_key(template.defaults)}, Counter()
     fixed = {d.name for d in template.derived}
     draws = [d for d in template.draws if not set(d.names) & fixed]
     for k in range(n):
@@ -322,11 +330,12 @@ def find_derived(draws, conditions, functions=None) -> tuple[Derived, ...]:
 
     single = {d.names[0]: d for d in draws if len(d.names) == 1 and d.mode == "one"
               and len(d.domain) and _is_number(d.domain[0])}
+    drawn = {name for d in draws for name in d.names}
     order = {d.names[0]: i for i, d in enumerate(draws)}
     out, taken = [], set()
     for cond in conditions:
         node = cond.tree
-        if not (isinstance(node, ast.Compare) and len(node.ops) == 1
+        if not cond.names <= drawn or not (isinstance(node, ast.Compare) and len(node.ops) == 1
                 and isinstance(node.ops[0], ast.Eq)):
             continue
         try:

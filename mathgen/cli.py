@@ -27,7 +27,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("inputs", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="JSONL file for the variants.")
 @click.option("--strategy", default="similar", show_default=True, metavar="NAME",
@@ -35,8 +35,14 @@ def main() -> None:
 @click.option("-n", "n", default=1, show_default=True, type=click.IntRange(1, 100000),
               help="Variants per problem.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Same seed, same bytes.")
-@click.option("--format", "fmt", type=click.Choice(list(FORMATS)),
-              help="Input format (detected from the fields when not given).")
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS) + ["template", "gsm-symbolic"]),
+              help="Input format (detected from the fields or the file name when not given).")
+@click.option("--templates", "templates", multiple=True, metavar="PATH",
+              type=click.Path(path_type=Path),
+              help="Template files or folders to draw from (mathgen's '.jinja' files or "
+                   "GSM-Symbolic '.json' files); repeatable.")
+@click.option("--tag", "tags", multiple=True, metavar="SKILL",
+              help="Only templates tagged with this skill (or steps:N); repeatable.")
 @click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
               help="JSONL file for the problems that gave no variant, with reasons.")
 @click.option("--skip-invalid", is_flag=True,
@@ -53,24 +59,26 @@ def main() -> None:
                    "{source_line, program} lines); variants they contradict are rejected.")
 @click.option("--verify-timeout", default=5.0, show_default=True, type=click.FloatRange(0.1, 600),
               help="Seconds each program may run in the sandbox.")
-def perturb(inputs, output, strategy, n, seed, fmt, rejects, skip_invalid, workers,
-            unconstrained, tries, verify_with, verify_timeout):
+def perturb(inputs, output, strategy, n, seed, fmt, templates, tags, rejects, skip_invalid,
+            workers, unconstrained, tries, verify_with, verify_timeout):
     """Write variants of GSM-style problems with new numbers and exact answers.
 
-    INPUTS are JSONL files (GSM8K, SVAMP, ASDiv, GSM-HARD or ToRA outputs); with none, the
-    problems shipped with mathgen are used.
+    INPUTS are JSONL files (GSM8K, SVAMP, ASDiv, GSM-HARD or ToRA outputs) or templates
+    (folders, '.jinja' files, GSM-Symbolic '.json' files), which give N instances each. With
+    no input, mathgen's own template library is used.
     """
-    from mathgen.generator.run import default_input, perturb_files
+    from mathgen.generator.run import perturb_files
 
     try:
-        total = sum(_count_rows(p) for p in (inputs or [default_input()]))
+        total = sum(_count_rows(p) for p in inputs)
         with click.progressbar(length=total, label="perturbing", file=sys.stderr,
                                hidden=total < 200 or not sys.stderr.isatty()) as bar:
             summary = perturb_files(inputs, output, rejects=rejects, format=fmt,
                                     skip_invalid=skip_invalid, strategy=strategy, n=n,
                                     seed=seed, constrained=not unconstrained, tries=tries,
                                     workers=workers, verify_with=verify_with,
-                                    verify_timeout=verify_timeout, progress=bar.update)
+                                    verify_timeout=verify_timeout, templates=templates,
+                                    tags=tags, progress=bar.update)
     except MathgenError as err:
         _fail(err)
     for line in summary.lines():
@@ -117,6 +125,8 @@ def audit_gsm_hard(path, gsm8k, output, as_json, timeout, workers):
 
 
 def _count_rows(path: Path) -> int:
+    if path.is_dir() or path.suffix in (".jinja", ".json"):
+        return 1
     try:
         with open(path, "rb") as handle:
             return sum(1 for line in handle if line.strip())

@@ -17,7 +17,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 def require_data(relative: str) -> Path:
     """The reference file ``DATA / relative``; skips the calling test when it is absent."""
     path = DATA / relative
-    if not path.is_file():
+    if not path.exists():
         pytest.skip(f"reference data {relative} not found under {DATA} "
                     "(the ../shared/data folder is only present in CI and the dev checkout)")
     return path

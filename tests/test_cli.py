@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from conftest import BAD_INPUTS, GSM8K_ROW, require_data, write_bad_input, write_rows
-from mathgen.generator.run import default_input
+from mathgen.generator.run import example_problems, library, template_files
 
 from mathgen.cli import main
 
@@ -53,7 +53,8 @@ def assert_one_error_line(result, *fragments: str) -> str:
 
 
 def default_rows() -> int:
-    return sum(1 for line in default_input().read_text().splitlines() if line.strip())
+    """Templates in mathgen's own library, which a run without input draws from."""
+    return len(template_files([library()]))
 
 
 @pytest.fixture
@@ -112,8 +113,8 @@ def test_perturb_defaults_writes_n_variants_per_problem(tmp_path):
     assert len(per_problem) == default_rows()
     assert set(per_problem.values()) == {2}
     counts = summary(result.stdout)
-    assert counts == {"read": default_rows(), "files": 1, "variants": 2 * default_rows(),
-                      "perturbed": default_rows(), "rejected": 0}
+    assert counts == {"read": default_rows(), "files": default_rows(),
+                      "variants": 2 * default_rows(), "perturbed": default_rows(), "rejected": 0}
 
 
 def test_variant_records_are_consistent(tmp_path):
@@ -195,7 +196,7 @@ def test_unreadable_annotation_is_a_rejection_not_a_crash(tmp_path):
 # --- --skip-invalid and --rejects -------------------------------------------------------
 
 def test_skip_invalid_counts_add_up_and_rejects_are_written(tmp_path):
-    good = [json.loads(line) for line in default_input().read_text().splitlines()][:4]
+    good = [json.loads(line) for line in example_problems().read_text().splitlines()][:4]
     rows = [good[0], "{broken", good[1], {"question": "no answer here"}, "[1, 2]", good[2],
             {"question": "x", "answer": "1 + 1 = 2\n#### abc"}, good[3]]
     path = write_rows(tmp_path / "mixed.jsonl", rows)

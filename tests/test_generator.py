@@ -12,14 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mathgen.generator import build, perturb_problem, sample
 from mathgen.generator.constraints import infer
-from mathgen.generator.run import default_input
+from mathgen.generator.run import example_problems
 
 from mathgen.errors import MathgenError
 from mathgen.formats import load_problems
 from mathgen.numbers import plain
 from mathgen.records import Problem, Rejection
 
-DEFAULTS = [p for p in load_problems(default_input()) if isinstance(p, Problem)]
+DEFAULTS = [p for p in load_problems(example_problems()) if isinstance(p, Problem)]
 
 JANET = Problem(
     "t:1", 1,
