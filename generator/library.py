@@ -67,6 +67,10 @@ def load(path: Path, source_id: str | None = None) -> Template:
                             "starting with a line '---' (hint: see 'mathgen perturb --help')")
     front, question, solution = m.group(1), m.group(2).strip(), m.group(3).strip()
     meta = _yaml(front, path)
+    if meta.get("form") == "symbolic":  # written by 'mathgen templatize'
+        from . import templatize
+
+        return templatize.load(path, meta, m.group(2), m.group(3))
     where = _Where(path, front)
     template_id = str(meta.get("id") or source_id or path.stem)
     draws, defaults = _variables(meta.get("variables"), where)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -15,7 +16,8 @@ from mathgen.io import AtomicJsonl
 from mathgen.records import Rejection
 
 from . import strategies
-from .perturb import DEFAULT_TRIES, perturb_all
+from .perturb import DEFAULT_TRIES, perturb_all, sample
+from .symbolic import SymbolicProblem
 from .verify import Verification, load_programs, verify
 
 _VERIFY_CHUNK = 256  # problems whose programs run in one sandbox batch
@@ -138,7 +140,7 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
     with AtomicJsonl(output) as out, \
             (AtomicJsonl(rejects) if rejects is not None else nullcontext()) as rej:
         for result in _from_templates(template_paths, format, skip_invalid, set(tags),
-                                      strategy, n, seed, tries, summary):
+                                      strategy, n, seed, tries, constrained, summary):
             summary.problems += 1
             _count(summary, result, n, out, rej)
             if progress is not None:
@@ -179,7 +181,8 @@ def _count(summary, result, n, out, rej, drawn=0):
         out.write(variant.to_json())
 
 
-def _from_templates(paths, format, skip_invalid, tags, strategy, n, seed, tries, summary):
+def _from_templates(paths, format, skip_invalid, tags, strategy, n, seed, tries, constrained,
+                    summary):
     """Variants (or a Rejection) for each template file, in order; templates without one of
     ``tags`` are skipped and not counted."""
     from .template import TemplateError, variants
@@ -195,6 +198,12 @@ def _from_templates(paths, format, skip_invalid, tags, strategy, n, seed, tries,
             continue
         except UnsupportedProblem as err:
             yield Rejection(name, 1, err.reason, err.detail)
+            continue
+        if isinstance(template, SymbolicProblem):  # written by templatize: drawn as its source
+            if tags:
+                summary.files -= 1
+                continue
+            yield sample(template, strategy, n, seed, constrained, tries)
             continue
         if tags and not tags & set(template.skills):
             summary.files -= 1
@@ -226,3 +235,39 @@ def source_names(inputs: list[Path]) -> list[str]:
         raise MathgenError("two inputs would give the same source ids: "
                            + ", ".join(str(p) for p in inputs))
     return names
+
+
+def templatize_files(inputs: Iterable[Path], folder: Path, *, format: str | None = None,
+                     skip_invalid: bool = False, rejects: Path | None = None) -> Summary:
+    """Write the symbolic form of every problem that ``perturb`` accepts as a template file
+    in ``folder`` (named after its source id); the others are counted as rejections."""
+    from mathgen.errors import UnsupportedProblem as Unsupported
+
+    from . import templatize
+    from .symbolic import build
+
+    inputs = [Path(p) for p in inputs]
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = Summary(files=len(inputs))
+    with (AtomicJsonl(rejects) if rejects is not None else nullcontext()) as rej:
+        for path, name in zip(inputs, source_names(inputs)):
+            for item in load_problems(path, format=format, skip_invalid=skip_invalid, name=name):
+                summary.problems += 1
+                if not isinstance(item, Rejection):
+                    try:
+                        text = templatize.write(build(item))
+                    except (Unsupported, MathgenError) as err:
+                        item = Rejection(item.source_id, item.source_line,
+                                         getattr(err, "reason", "cannot-write"),
+                                         getattr(err, "detail", str(err)))
+                if isinstance(item, Rejection):
+                    summary.rejected[item.reason] += 1
+                    if rej is not None:
+                        rej.write(item.to_json())
+                    continue
+                target = folder / (re.sub(r"[^\w.-]+", "-", item.source_id) + ".jinja")
+                target.write_text(text, encoding="utf-8")
+                summary.perturbed += 1
+                summary.variants += 1
+    return summary

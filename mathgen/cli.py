@@ -86,6 +86,35 @@ def perturb(inputs, output, strategy, n, seed, fmt, templates, tags, rejects, sk
     click.echo(f"variants: {output}" + (f"; rejections: {rejects}" if rejects else ""))
 
 
+@main.command()
+@click.argument("inputs", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the template files (one per problem, named after its id).")
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)),
+              help="Input format (detected from the fields when not given).")
+@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
+              help="JSONL file for the problems that give no template, with reasons.")
+@click.option("--skip-invalid", is_flag=True,
+              help="Record malformed rows as rejections instead of stopping.")
+def templatize(inputs, output, fmt, rejects, skip_invalid):
+    """Write the symbolic form of each problem as a template file to read and edit.
+
+    Perturbing the folder gives the same variants as perturbing INPUTS with the same seed.
+    """
+    from mathgen.generator.run import templatize_files
+
+    try:
+        summary = templatize_files(inputs, output, format=fmt, skip_invalid=skip_invalid,
+                                   rejects=rejects)
+    except MathgenError as err:
+        _fail(err)
+    lines = summary.lines()
+    lines[1] = f"wrote {summary.variants} templates to {output}"
+    for line in lines:
+        click.echo(line)
+
+
 @main.group()
 def audit() -> None:
     """Audit published data sets."""
