@@ -56,6 +56,10 @@ class Compiled:
 def perturb_problem(problem: Problem, strategy: str = "similar", n: int = 1, seed: int = 0,
                     constrained: bool = True, tries: int = DEFAULT_TRIES) -> list[Variant] | Rejection:
     """Up to ``n`` distinct variants of one problem, or a Rejection saying why none."""
+    if strategy == strategies.DISTRACTOR:
+        from .distractors import add
+
+        return add(problem, n, seed)
     try:
         symbolic = build(problem)
     except UnsupportedProblem as err:
@@ -272,7 +276,7 @@ def perturb_all(items: Iterable[Problem | Rejection], *, strategy: str = "simila
 
     A bad strategy name raises here, before any problem is read or any worker starts.
     """
-    strategies.get(strategy)
+    strategies.check(strategy)
     options = dict(strategy=strategy, n=n, seed=seed, constrained=constrained, tries=tries)
     return _results(partial(_work, options), items, workers)
 

@@ -187,7 +187,7 @@ def _from_templates(paths, format, skip_invalid, tags, strategy, n, seed, tries,
     ``tags`` are skipped and not counted."""
     from .template import TemplateError, variants
 
-    strategies.get(strategy)
+    strategies.check(strategy)
     for path, name in zip(paths, source_names(paths)):
         try:
             template = load_template(path, name, format)
@@ -199,14 +199,17 @@ def _from_templates(paths, format, skip_invalid, tags, strategy, n, seed, tries,
         except UnsupportedProblem as err:
             yield Rejection(name, 1, err.reason, err.detail)
             continue
-        if isinstance(template, SymbolicProblem):  # written by templatize: drawn as its source
-            if tags:
-                summary.files -= 1
-                continue
-            yield sample(template, strategy, n, seed, constrained, tries)
-            continue
-        if tags and not tags & set(template.skills):
+        symbolic = isinstance(template, SymbolicProblem)  # written by templatize
+        if tags and (symbolic or not tags & set(template.skills)):
             summary.files -= 1
+            continue
+        if strategy == strategies.DISTRACTOR:
+            from .distractors import add
+
+            yield add(template.problem if symbolic else template.problem(), n, seed)
+            continue
+        if symbolic:  # drawn exactly as its source is
+            yield sample(template, strategy, n, seed, constrained, tries)
             continue
         try:
             yield variants(template, n, seed, strategy, tries)

@@ -13,6 +13,9 @@ mmos-large      Each number + round(N(1000, 300)), drawn independently per numbe
 gsm-hard        One number becomes a random 7-digit integer, as GSM-HARD (Gao et al., PAL,
                 2023) built its items.
 digits:K        Every number rescaled to K digits (a random K-digit number, decimals kept).
+distractor      Numbers kept; one sentence with a number that changes nothing is added
+                (GSM-IC, Shi et al. 2023; GSM-NoOp, Mirzadeh et al. 2024). See
+                ``generator.distractors``.
 ==============  ============================================================================
 """
 
@@ -159,11 +162,19 @@ _REGISTRY: dict[str, Callable[[], Strategy]] = {
     "mmos-large": lambda: Shift("mmos-large", 1000, 300),
     "gsm-hard": GsmHard,
 }
-NAMES = tuple(_REGISTRY) + ("digits:K",)
+NAMES = tuple(_REGISTRY) + ("digits:K", "distractor")
+DISTRACTOR = "distractor"
+
+
+def check(name: str) -> None:
+    """Raise the MathgenError of ``get`` for a name that is no strategy at all."""
+    if name != DISTRACTOR:
+        get(name)
 
 
 def get(name: str) -> Strategy:
-    """The strategy called ``name``; a MathgenError that suggests names otherwise."""
+    """The number-drawing strategy called ``name``; a MathgenError that suggests names
+    otherwise."""
     if name in _REGISTRY:
         return _REGISTRY[name]()
     if name.startswith("digits:"):
@@ -172,6 +183,6 @@ def get(name: str) -> Strategy:
             return Digits(int(k))
         raise MathgenError(f"strategy {name!r}: K must be a whole number from 1 to 15 "
                            "(for example digits:4)")
-    close = difflib.get_close_matches(name, list(_REGISTRY) + ["digits:4"], n=1)
+    close = difflib.get_close_matches(name, list(_REGISTRY) + ["digits:4", DISTRACTOR], n=1)
     hint = f"; did you mean {close[0]!r}" if close else ""
     raise MathgenError(f"unknown strategy {name!r}{hint}; available: {', '.join(NAMES)}")

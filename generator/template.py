@@ -33,7 +33,7 @@ from typing import Any, Sequence
 from mathgen.errors import MathgenError, UnsupportedProblem
 from mathgen.formulas import Dec, EvalError, Formula, Worded
 from mathgen.numbers import decimal_places, plain
-from mathgen.records import Variant
+from mathgen.records import Problem, Variant
 
 from . import strategies
 from .constraints import kind_of
@@ -114,6 +114,12 @@ class Template:
             return None, str(err)
         broken = self.broken(env)
         return (None, broken) if broken else (env, None)
+
+    def problem(self) -> Problem:
+        """The template's own problem (its defaults), as an input problem."""
+        env = self.evaluate(self.defaults)
+        return Problem(self.id, 1, self.renderer.question(env), self.renderer.solution(env),
+                       Fraction(env["answer"]), "template")
 
     def evaluate(self, values: dict) -> dict:
         """Values plus every step and ``answer``; raises EvalError."""

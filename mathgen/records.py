@@ -44,9 +44,10 @@ class Variant:
     substitutions: tuple[tuple[str, str], ...]
     original_question: str
     original_final_answer: str
+    distractor: tuple[str, int] | None = None  # the added sentence and where it starts
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "id": self.id,
             "source_id": self.source_id,
             "source_line": self.source_line,
@@ -59,6 +60,9 @@ class Variant:
             "original_question": self.original_question,
             "original_final_answer": self.original_final_answer,
         }
+        if self.distractor is not None:
+            out["distractor"] = {"sentence": self.distractor[0], "start": self.distractor[1]}
+        return out
 
 
 @dataclass(frozen=True)
