@@ -185,7 +185,8 @@ def _from_templates(paths, format, skip_invalid, tags, strategy, n, seed, tries,
                     summary):
     """Variants (or a Rejection) for each template file, in order; templates without one of
     ``tags`` are skipped and not counted."""
-    from .template import TemplateError, variants
+    from .instances import variants
+    from .template import TemplateError
 
     strategies.check(strategy)
     for path, name in zip(paths, source_names(paths)):

@@ -7,14 +7,7 @@ Both template formats load into a ``Template``: mathgen's own files (jinja2 and 
              conditions=(parse("cups * price > cost"),), steps=(("revenue", parse(...)), ...),
              answer=parse("revenue - cost"), defaults={"cups": 24, ...}, ...)
 
-Instances are drawn two ways, chosen by the size of the space, never by chance:
-
-- small spaces (at most ``ENUMERATE_LIMIT`` combinations of the numbers the constraints
-  read) are enumerated, pruning a branch as soon as a constraint over its numbers fails;
-  the solutions are shuffled with the seed, so draws are uniform and distinct, and
-  constraints that nothing satisfies are known for certain;
-- larger ones are sampled: each instance draws until every constraint holds, a bounded
-  number of times.
+Instances are drawn by ``generator.instances``.
 
 Every step and the answer keep the kind they have at the defaults (positive stays positive,
 whole stays whole, at most cents stays at most cents), as perturbed problems do.
@@ -24,22 +17,16 @@ from __future__ import annotations
 
 import itertools
 import math
-import random
-from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Sequence
 
-from mathgen.errors import MathgenError, UnsupportedProblem
+from mathgen.errors import MathgenError
 from mathgen.formulas import Dec, EvalError, Formula, Worded
-from mathgen.numbers import decimal_places, plain
-from mathgen.records import Problem, Variant
+from mathgen.numbers import plain
+from mathgen.records import Problem
 
-from . import strategies
 from .constraints import kind_of
-
-ENUMERATE_LIMIT = 200_000
-_TINY = 2_000
 
 
 class TemplateError(MathgenError):
@@ -139,7 +126,7 @@ class Template:
                 return formula.text
         for name, kind in self.kinds.items():
             value = env.get(name)
-            if not _is_number(value):
+            if not is_number(value):
                 continue
             why = kind.admits(Fraction(value))
             if why:
@@ -147,7 +134,7 @@ class Template:
         return None
 
 
-def _is_number(value) -> bool:
+def is_number(value) -> bool:
     return isinstance(value, (int, Fraction)) and not isinstance(value, bool)
 
 
@@ -159,149 +146,9 @@ def infer_kinds(template: Template) -> dict:
         raise TemplateError(f"{template.path}: the defaults cannot be evaluated: {err}") from None
     kinds = {}
     for name in [n for n, _ in template.steps] + ["answer"]:
-        if _is_number(env[name]):
+        if is_number(env[name]):
             kinds[name] = kind_of(Fraction(env[name]))
     return kinds
-
-
-@dataclass(frozen=True)
-class _Seed:
-    """What a strategy needs of a variable: its value at the defaults, and decimal places."""
-
-    value: Fraction
-    places: int
-
-
-def instances(template: Template, n: int, seed: int, strategy: str = "similar",
-              tries: int = 500) -> tuple[list[dict], str]:
-    """Up to ``n`` distinct evaluated instances, and why there are fewer when there are.
-
-    Tiny spaces are enumerated at once; others are sampled, and enumerated only when sampling
-    falls short (a rare constraint) and the space is at most ``ENUMERATE_LIMIT``.
-    """
-    if strategy != "similar":
-        return _sampled(template, n, seed, tries * 10, strategies.get(strategy))
-    fixed = {d.name for d in template.derived}
-    involved = [d for d in template.draws
-                if set(d.names) & _read_names(template) and not set(d.names) & fixed]
-    size = math.prod(d.size() for d in involved)
-    if size <= _TINY:
-        return _enumerated(template, n, seed, involved, size)
-    out, why = _sampled(template, n, seed, tries if size <= ENUMERATE_LIMIT else tries * 10, None)
-    if len(out) < n and size <= ENUMERATE_LIMIT:
-        return _enumerated(template, n, seed, involved, size)
-    return out, why
-
-
-def _read_names(template: Template) -> set[str]:
-    names = set().union(*(f.names for f in template.conditions)) if template.conditions else set()
-    names |= set().union(*(f.names for _, f in template.steps)) if template.steps else set()
-    return names | template.answer.names
-
-
-def _values(draws, picks) -> dict:
-    out = {}
-    for draw, pick in zip(draws, picks):
-        out.update(zip(draw.names, pick))
-    return out
-
-
-def _key(values: dict) -> tuple:
-    return tuple(sorted((k, str(v), type(v).__name__) for k, v in values.items()))
-
-
-def _finish(template, values):
-    return template.complete(values)
-
-
-def _enumerated(template, n, seed, involved, size):
-    step_names = {name for name, _ in template.steps} | {"answer"}
-    early = [(f, f.names) for f in template.conditions if not f.names & step_names]
-    solutions = []
-    failures: Counter = Counter()
-
-    def walk(i, bound):
-        if i == len(involved):
-            solutions.append(dict(bound))
-            return
-        for pick in involved[i].each():
-            trial = {**bound, **dict(zip(involved[i].names, pick))}
-            ok = True
-            for formula, names in early:
-                if names <= trial.keys() and not names <= bound.keys():
-                    try:
-                        ok = bool(formula(trial))
-                    except EvalError:
-                        ok = False
-                    if not ok:
-                        failures[formula.text] += 1
-                        break
-            if ok:
-                walk(i + 1, trial)
-
-    walk(0, {})
-    rng = random.Random(f"{seed}/{template.id}")
-    rng.shuffle(solutions)
-    fixed = {d.name for d in template.derived}
-    others = [d for d in template.draws if d not in involved and not set(d.names) & fixed]
-    out, seen = [], {_key(template.defaults)}  # the template's own problem is no variant
-    # fewer solutions than instances asked for: go round again with other words and names
-    rounds = 1 if not others else 4
-    for k in range(len(solutions) * rounds):
-        if len(out) == n:
-            break
-        numbers = solutions[k % len(solutions)]
-        picks = random.Random(f"{seed}/{template.id}/{k}")
-        values = {**_values(others, [d.random(picks) for d in others]), **numbers}
-        env, why = _finish(template, values)
-        if env is None:
-            failures[why] += 1
-            continue
-        if _key(values) not in seen:
-            seen.add(_key(values))
-            out.append(env)
-    if len(out) < n:
-        if not out:
-            common = "; ".join(f"{w} ({c}x)" for w, c in failures.most_common(2))
-            return out, (f"no values satisfy every constraint: all {size} combinations of "
-                         f"{', '.join(n for d in involved for n in d.names)} were tried; "
-                         f"most often broken: {common or 'none'}")
-        return out, f"only {len(out)} distinct instances satisfy every constraint"
-    return out, ""
-
-
-def _sampled(template, n, seed, tries, drawer):
-    out, seen, failures = [], {_key(template.defaults)}, Counter()
-    fixed = {d.name for d in template.derived}
-    draws = [d for d in template.draws if not set(d.names) & fixed]
-    for k in range(n):
-        rng = random.Random(f"{seed}/{template.id}/{k}")
-        for _ in range(tries):
-            picks = []
-            for draw in draws:
-                if drawer is not None and draw.scalable:
-                    picks.append(tuple(_propose(drawer, template.defaults[name], rng)
-                                       for name in draw.names))
-                else:
-                    picks.append(draw.random(rng))
-            values = _values(draws, picks)
-            key = _key(values)
-            if key in seen:
-                failures["same values as an earlier instance"] += 1
-                continue
-            env, why = _finish(template, values)
-            if env is None:
-                failures[why] += 1
-                continue
-            seen.add(key)
-            out.append(env)
-            break
-        else:
-            break
-    if len(out) < n:
-        common = "; ".join(f"{w} ({c}x)" for w, c in failures.most_common(2))
-        return out, f"no draw in {tries} met every constraint; most often broken: {common}"
-    return out, ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -335,7 +182,7 @@ def find_derived(draws, conditions, functions=None) -> tuple[Derived, ...]:
     from mathgen.formulas import parse
 
     single = {d.names[0]: d for d in draws if len(d.names) == 1 and d.mode == "one"
-              and len(d.domain) and _is_number(d.domain[0])}
+              and len(d.domain) and is_number(d.domain[0])}
     drawn = {name for d in draws for name in d.names}
     order = {d.names[0]: i for i, d in enumerate(draws)}
     out, taken = [], set()
@@ -371,45 +218,7 @@ def _member(domain, x: Fraction):
         return int(x) if x.denominator == 1 and int(x) in domain else None
     if hasattr(domain, "index_of"):
         return domain.index_of(x)
-    return next((v for v in domain if _is_number(v) and v == x), None)
-
-
-def _propose(drawer, default, rng):
-    value = Fraction(default)
-    places = decimal_places(value) or 0
-    new = drawer.propose(_Seed(value, places), rng)
-    return Dec(new) if isinstance(default, Dec) or Fraction(new).denominator != 1 else int(new)
-
-
-def variants(template: Template, n: int = 1, seed: int = 0, strategy: str = "similar",
-             tries: int = 500) -> list[Variant]:
-    """Up to ``n`` variants; raises UnsupportedProblem when no instance can be drawn."""
-    envs, why = instances(template, n, seed, strategy, tries)
-    if not envs:
-        raise UnsupportedProblem("constraints-unsatisfied", why)
-    original = template.evaluate(template.defaults)
-    question0 = template.renderer.question(original)
-    out = []
-    for k, env in enumerate(envs):
-        final = Fraction(env["answer"])
-        out.append(Variant(
-            id=f"{template.id}/{strategy}/{seed}/{k}",
-            source_id=template.id,
-            source_line=1,
-            strategy=strategy,
-            seed=seed,
-            question=template.renderer.question(env),
-            answer=template.renderer.solution(env),
-            final_answer=plain(final),
-            substitutions=tuple((plain(Fraction(template.defaults[name])), plain(Fraction(env[name])))
-                                for d in template.draws for name in d.names
-                                if _is_number(env[name]) and _is_number(template.defaults.get(name))
-                                and env[name] != template.defaults[name]),
-            original_question=question0,
-            original_final_answer=plain(Fraction(original["answer"])),
-        ))
-    return out
-
+    return next((v for v in domain if is_number(v) and v == x), None)
 
 
 def _list_item(item):

@@ -19,7 +19,8 @@ from mathgen.formulas import Worded
 from mathgen.generator import gsm_symbolic, library
 from mathgen.generator.run import library as library_folder
 from mathgen.generator.run import template_files
-from mathgen.generator.template import TemplateError, instances, variants
+from mathgen.generator.instances import instances, variants
+from mathgen.generator.template import TemplateError
 
 LIBRARY = template_files([library_folder()])
 GOOD = """---
