@@ -33,7 +33,7 @@ The question and solution are rendered in a sandboxed jinja2 environment with st
 undefined variables. ``calc("formula")`` writes a calculator annotation (``<<16*12=192>>192``)
 from the current values (``calc("n * price", money=true)`` writes the result as money:
 ``<<11*4.5=49.5>>49.50``); filters: ``money`` (12, 2.50, 1,250), ``commas``, ``word`` (7 ->
-seven), ``num`` (a word as its number: 'a week' -> 7), ``cap`` (first letter upper case).
+seven), ``num`` (a word as its number: 'a week' -> 7), ``cap`` (first letter upper case), ``plural`` (``{{ "box" | plural(n) }}``: box, boxes).
 """
 
 from __future__ import annotations
@@ -288,6 +288,14 @@ def _money(x) -> str:
     return format_like(value, commas=True, places=0 if value.denominator == 1 else 2)
 
 
+def _plural(word: str, count, form: str | None = None) -> str:
+    """``{{ "hour" | plural(n) }}``: 'hour' for one, else 'hours' (or ``form``)."""
+    if Fraction(count) == 1:
+        return str(word)
+    return form if form is not None else (str(word) + ("es" if str(word).endswith(
+        ("s", "x", "ch", "sh")) else "s"))
+
+
 def _word(x) -> str:
     value = Fraction(x)
     if value.denominator == 1 and 0 <= value < 100:
@@ -304,7 +312,7 @@ def _environment():
                                keep_trailing_newline=False)
     env.filters.update(money=_money, commas=lambda x: format_like(Fraction(x), commas=True),
                        word=_word, cap=lambda s: str(s)[:1].upper() + str(s)[1:],
-                       num=lambda x: show(x, words=False))
+                       num=lambda x: show(x, words=False), plural=_plural)
 
     @pass_context
     def calc(context, text, money=False):

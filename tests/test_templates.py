@@ -192,6 +192,18 @@ def test_every_instance_of_the_library_is_true(path, seed):
         assert "{{" not in v.question + v.answer and "None" not in v.question
 
 
+@pytest.mark.parametrize("path", LIBRARY, ids=lambda p: p.stem)
+def test_twenty_instances_of_each_library_template(path):
+    template = _load(path)
+    envs, why = instances(template, 20, seed=0)
+    assert len(envs) == 20, why
+    for env in envs:
+        assert all(c(env) for c in template.conditions), path
+        assert Fraction(env["answer"]) >= 0
+    for v in variants(template, 20, seed=0):
+        assert not annotation_errors(v.answer) and final_line(v.answer) == v.final_answer
+
+
 def test_perturb_without_input_samples_the_library(tmp_path):
     out = tmp_path / "out.jsonl"
     result = mathgen("perturb", "-o", out, "-n", 5)
@@ -199,6 +211,9 @@ def test_perturb_without_input_samples_the_library(tmp_path):
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) >= 300
     assert len({r["question"] for r in rows}) == len(rows)
+    for row in rows:
+        assert not annotation_errors(row["answer"])
+        assert final_line(row["answer"]) == row["final_answer"]
 
 
 def test_tag_selects_templates(tmp_path):
