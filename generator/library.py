@@ -33,7 +33,8 @@ The question and solution are rendered in a sandboxed jinja2 environment with st
 undefined variables. ``calc("formula")`` writes a calculator annotation (``<<16*12=192>>192``)
 from the current values (``calc("n * price", money=true)`` writes the result as money:
 ``<<11*4.5=49.5>>49.50``); filters: ``money`` (12, 2.50, 1,250), ``commas``, ``word`` (7 ->
-seven), ``num`` (a word as its number: 'a week' -> 7), ``cap`` (first letter upper case), ``plural`` (``{{ "box" | plural(n) }}``: box, boxes).
+seven), ``num`` (a word as its number: 'a week' -> 7), ``cap`` (first letter upper case),
+``plural`` (``{{ "box" | plural(n) }}``: box, boxes).
 """
 
 from __future__ import annotations
