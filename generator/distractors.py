@@ -25,7 +25,9 @@ seconds dollars cents percent miles inches feet yards meters centimeters kilomet
 ounces grams kilograms tons liters gallons quarts pints cups watts calories degrees acres
 points steps laps students people children kids friends workers employees members players
 guests teachers adults boys girls men women babies customers visitors families sisters
-brothers parents""".split())
+brothers parents less plus this thus makes takes gives gets has was regardless always
+sometimes minus its yes colors portions""".split())
+_PRONOUN = re.compile(r"\b(he|she|his|her|him|they|them|their)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
@@ -38,13 +40,16 @@ def patterns() -> dict:
                           .read_text("utf-8"))
 
 
-def _things(question: str) -> list[tuple[str, int]]:
-    """Plural nouns written after a number ('16 eggs' -> ('eggs', 16)), first ones first."""
+def _things(question: str, solution: str) -> list[tuple[str, int]]:
+    """Plural nouns written after a number ('16 eggs' -> ('eggs', 16)) that the solution
+    names too (so they are things of the story, not 'regardless' or 'less')."""
     out = []
     for m in _THING.finditer(question):
         words = m.group(2).split()
         noun = words[-1]
-        if noun in _NOT_THINGS or words[0] in _NOT_THINGS:
+        if noun in _NOT_THINGS or words[0] in _NOT_THINGS or noun.endswith(("ss", "us", "is")):
+            continue
+        if not re.search(rf"\b{re.escape(noun[:-1])}", solution, re.IGNORECASE):
             continue
         out.append((noun, int(m.group(1).replace(",", ""))))
     return out
@@ -62,22 +67,24 @@ def add(problem: Problem, n: int, seed: int) -> list[Variant] | Rejection:
     taken = {m.value for m in find_mentions(question)} | {m.value for m in
                                                            find_mentions(problem.solution)}
     names = [x for x in word_lists()["names"] if x not in question]
-    things = _things(question)
+    things = _things(question, problem.solution)
     table = patterns()
+    # a new name before 'how many does she ...' could be read as the one meant
+    named_ok = not _PRONOUN.search(sentences[-1])
     out, seen = [], set()
     for k in range(n):
         rng = random.Random(f"{seed}/{problem.source_id}/distractor/{k}")
         for _ in range(50):
             kind = "noop" if things and rng.random() < 0.4 else "irrelevant"
-            choices = [p for p in table[kind] if things or p.get("needs") != "thing"]
-            pattern = rng.choice(choices)["text"]
-            thing, count = rng.choice(things) if things else ("", 0)
-            if kind == "noop":
-                if count < 3:
-                    continue
-                number = rng.randint(2, min(count - 1, 9))
-            else:
-                number = rng.randint(2, 60)
+            choices = [p for p in table[kind] if (things or p.get("needs") != "thing")
+                       and (named_ok or "{other}" not in p["text"])]
+            if not choices:
+                continue
+            chosen = rng.choice(choices)
+            pattern = chosen["text"]
+            thing, _ = rng.choice(things) if things else ("", 0)
+            low, high = chosen.get("range", (2, 60))
+            number = rng.randint(low, high)
             if number in taken:
                 continue
             sentence = pattern.format(other=rng.choice(names), relative=rng.choice(

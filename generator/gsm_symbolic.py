@@ -33,6 +33,7 @@ from mathgen.errors import UnsupportedProblem
 from mathgen.formulas import FUNCTIONS, Dec, EvalError, FormulaError, Worded, parse
 from mathgen.numbers import find_mentions, number_word, parse_answer, plain
 
+from .library import tidy
 from .template import Draw, Template, find_derived, infer_kinds, show, word_lists
 
 _SECTION = re.compile(r"^[ \t]*#[ \t]*(init|conditions|answer)[ \t]*[:=]", re.MULTILINE)
@@ -295,11 +296,11 @@ class _Renderer:
         self._question, self._solution = question, solution
 
     def question(self, env: dict) -> str:
-        return _render(self._question, env, words=True)
+        return tidy(_render(self._question, env, words=True))
 
     def solution(self, env: dict) -> str:
         # a solution computes with numbers: 'twice * 1/5' is written '2 * 1/5'
-        return _render(self._solution, env, words=False).rstrip()
+        return tidy(_render(self._solution, env, words=False).rstrip())
 
 
 def _render(pieces: list, env: dict, words: bool) -> str:
@@ -310,7 +311,16 @@ def _render(pieces: list, env: dict, words: bool) -> str:
             continue
         formula, default = piece
         text = show(formula(env), words)
-        if default and default[:1].isupper() and text[:1].islower():
-            text = text[0].upper() + text[1:]
+        before = "".join(out)
+        starts = not before.strip() or re.search(r"[.!?]\s+$|\n\s*$", before)
+        if text[:1].islower() and ((default and default[:1].isupper()) or starts):
+            text = text[0].upper() + text[1:]  # 'Oats are ...' stays capitalised
+        article = re.search(r"\b([Aa]n?) $", before)
+        if article and text[:1].isalpha():  # 'a apartment' -> 'an apartment'
+            right = "an" if text[0].lower() in "aeiou" else "a"
+            if article.group(1).lower() != right:
+                right = right.capitalize() if article.group(1)[0].isupper() else right
+                out[-1] = out[-1][:len(out[-1]) - len(article.group(0))] + right + " " \
+                    if out[-1].endswith(article.group(0)) else out[-1]
         out.append(text)
     return "".join(out)

@@ -50,6 +50,9 @@ def instances(template: Template, n: int, seed: int, strategy: str = "similar",
     falls short (a rare constraint) and the space is at most ``ENUMERATE_LIMIT``.
     """
     if strategy != "similar":
+        if not any(d.scalable for d in template.draws):
+            raise UnsupportedProblem("nothing-to-perturb", f"no variable may change scale under "
+                                     f"{strategy} (a range marked 'scale: true')")
         return _sampled(template, n, seed, tries * 10, strategies.get(strategy))
     fixed = {d.name for d in template.derived}
     involved = [d for d in template.draws

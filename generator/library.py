@@ -22,7 +22,9 @@
     ...
     #### {{ answer }}
 
-Domains: ``range: [low, high]`` (both included, ``step`` 1 unless given), ``choice: [...]``
+Domains: ``range: [low, high]`` (both included, ``step`` 1 unless given; ``scale: true``
+lets strategies such as ``digits:4`` or ``mmos-large`` move the number outside the range, for
+quantities that can sensibly be any size), ``choice: [...]``
 (numbers, words, or ``[text, value]`` pairs such as ``[twice, 2]``), ``list: NAME`` (a word
 list of ``templates/lists.yaml``). A key naming several variables (``"a, b"``) draws distinct
 values. Constraints, steps and the answer are formulas (``mathgen.formulas``). ``default`` is
@@ -32,8 +34,8 @@ The skills and the number of steps (``steps:N``) are the tags ``--tag`` selects 
 The question and solution are rendered in a sandboxed jinja2 environment with strict
 undefined variables. ``calc("formula")`` writes a calculator annotation (``<<16*12=192>>192``)
 from the current values (``calc("n * price", money=true)`` writes the result as money:
-``<<11*4.5=49.5>>49.50``); filters: ``money`` (12, 2.50, 1,250), ``commas``, ``word`` (7 ->
-seven), ``num`` (a word as its number: 'a week' -> 7), ``cap`` (first letter upper case),
+``<<11*4.5=49.5>>49.50``; '$24.5' after a currency sign always becomes '$24.50'); filters:
+``money`` (12, 2.50, 1250), ``commas`` (1,250), ``word`` (7 -> seven), ``num`` (a word as its number: 'a week' -> 7), ``cap`` (first letter upper case),
 ``plural`` (``{{ "box" | plural(n) }}``: box, boxes).
 """
 
@@ -195,7 +197,12 @@ def _variables(spec, where) -> tuple[tuple[Draw, ...], dict]:
                 raise where.error(field, f"{n!r} is not a valid variable name", key=str(key))
         if not isinstance(domain, dict):
             raise where.error(field, "must be a mapping such as {range: [1, 9]}", key=str(key))
-        values, scalable = _domain(domain, where, field, str(key))
+        values, ranged = _domain(domain, where, field, str(key))
+        scale = domain.get("scale", False)
+        if not isinstance(scale, bool) or (scale and not ranged):
+            raise where.error(field, "scale: takes true or false, and only with range:",
+                              key=str(key))
+        scalable = ranged and scale
         if len(values) < len(names):
             raise where.error(field, "the domain is empty" if not len(values)
                               else f"{len(names)} distinct values wanted from {len(values)}",
@@ -286,7 +293,7 @@ def _line_of(text: str, body: str) -> int:
 
 def _money(x) -> str:
     value = Fraction(x)
-    return format_like(value, commas=True, places=0 if value.denominator == 1 else 2)
+    return format_like(value, commas=False, places=0 if value.denominator == 1 else 2)
 
 
 def _plural(word: str, count, form: str | None = None) -> str:
@@ -330,8 +337,7 @@ def _parsed(text: str):
 
 def annotation(text: str, env: dict, money: bool = False) -> str:
     """``<<16*12=192>>192`` for ``calc("dozens * 12")``: the formula with the current values
-    written in, and its exact result (``money``: written 49.50 and 1,250 after the
-    annotation)."""
+    written in, and its exact result (``money``: written 49.50 after the annotation)."""
     try:
         formula = _parsed(text)
         value = formula(env)
@@ -357,10 +363,10 @@ class _Renderer:
         self.path = path
 
     def question(self, env: dict) -> str:
-        return _articles(self._render(self._question, env))
+        return tidy(self._render(self._question, env))
 
     def solution(self, env: dict) -> str:
-        return _articles(self._render(self._solution, env))
+        return tidy(self._render(self._solution, env))
 
     def _render(self, tpl, env):
         from jinja2 import TemplateError as JinjaError
@@ -369,6 +375,15 @@ class _Renderer:
             return tpl.render(**env).strip()
         except JinjaError as err:
             raise TemplateError(f"{self.path}: rendering failed: {err}") from None
+
+
+_CENTS = re.compile(r"([$€£](?:<<[^<>]*>>)?\d[\d,]*\.\d)(?!\d)")
+
+
+def tidy(text: str) -> str:
+    """What rendering with new values can spoil: 'a 8-hour shift' -> 'an 8-hour shift', and
+    money with one decimal ('$24.5') gets its cents ('$24.50')."""
+    return _articles(_CENTS.sub(r"\g<1>0", text))
 
 
 def _articles(text: str) -> str:

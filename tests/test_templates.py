@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mathgen.cli import main
+from mathgen.errors import UnsupportedProblem
 from mathgen.formulas import Worded
 from mathgen.generator import gsm_symbolic, library
 from mathgen.generator.run import library as library_folder
@@ -27,7 +28,7 @@ GOOD = """---
 skills: [money]
 variables:
   name: {list: names}
-  cups: {range: [12, 80], default: 24}
+  cups: {range: [12, 80], default: 24, scale: true}
   price: {range: [0.25, 2], step: 0.25, default: 0.75}
   cost: {choice: [5, 8, 10], default: 8}
 constraints:
@@ -236,11 +237,15 @@ def test_templates_option_takes_files_and_folders(tmp_path):
         {"a", library.load(LIBRARY[0]).id}
 
 
-def test_other_strategies_rescale_template_numbers(tmp_path):
+def test_other_strategies_rescale_only_numbers_marked_scale(tmp_path):
     template = library.load(write(tmp_path, GOOD))
     for v in variants(template, 5, seed=0, strategy="digits:3"):
         assert Fraction(v.final_answer) > 0 and not annotation_errors(v.answer)
-        assert any(len(s[1].split(".")[0]) == 3 for s in v.substitutions)
+        assert 100 <= Fraction(dict(v.substitutions).get("24", 0)) <= 999
+        assert all(Fraction(new) <= 20 for old, new in v.substitutions if old != "24")
+    fixed = library.load(write(tmp_path, GOOD.replace(", scale: true", ""), "fixed.jinja"))
+    with pytest.raises(UnsupportedProblem, match="scale: true"):
+        variants(fixed, 5, seed=0, strategy="digits:3")
 
 
 # --- GSM-Symbolic -------------------------------------------------------------------------
