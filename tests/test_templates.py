@@ -351,3 +351,58 @@ def test_gsm_symbolic_unsupported_constructs_are_named(tmp_path):
     rejection = json.loads(rejects.read_text())
     assert rejection["reason"] == "unsupported-construct"
     assert "weird_sampler" in rejection["detail"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(st.integers(0, len(GOOD)), st.integers(0, 40), st.text(max_size=12))
+def test_any_broken_template_gives_only_mathgen_errors(tmp_path, start, length, insert):
+    """Cut a piece out of a good template and put some text in: loading and drawing either
+    work or raise the package's own error, never anything else."""
+    from mathgen.errors import MathgenError
+
+    text = GOOD[:start] + insert + GOOD[start + length:]
+    path = write(tmp_path, text, "fuzz.jinja")
+    try:
+        template = library.load(path)
+        variants(template, 2, seed=0)
+    except MathgenError:
+        pass
+
+
+_SYMBOLIC = {
+    "question": "q", "answer": "... #### 10",
+    "question_annotated": "{name,Ben} saw a {x,10}-foot {fish,shark} with {k,2} {y,6}-inch "
+                          "remoras. What percent of its length are they?\n\n#init:\n"
+                          "- name = sample(names)\n- fish = sample([\"whale\", \"shark\"])\n"
+                          "- $x = range(10, 500, 10)\n- $k = range(2, 10)\n- $y = range(2, 100)\n"
+                          "\n#conditions:\n- divides(k*y, 12)\n- divides(x * 12, k*y)\n"
+                          "- divides(100, x * 12 / (k*y))\n\n#answer: int((k * y) / (x * 12) * 100)",
+    "answer_annotated": "{y} * {k} = <<{y}*{k}={k*y}>>{k*y} inches.\n#### {int(k*y/(12*x)*100)}",
+}
+
+
+def test_a_written_gsm_symbolic_file_imports(tmp_path):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(_SYMBOLIC))
+    out = variants(gsm_symbolic.load(path, "s"), 20, seed=0)
+    assert len(out) == 20
+    for v in out:
+        assert int(v.final_answer) == int(final_line(v.answer))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(st.integers(0, len(_SYMBOLIC["question_annotated"])), st.integers(0, 30),
+       st.text(max_size=10))
+def test_any_broken_gsm_symbolic_file_gives_only_mathgen_errors(tmp_path, start, length, insert):
+    from mathgen.errors import MathgenError
+
+    text = _SYMBOLIC["question_annotated"]
+    row = dict(_SYMBOLIC, question_annotated=text[:start] + insert + text[start + length:])
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(row))
+    try:
+        variants(gsm_symbolic.load(path, "s"), 2, seed=0)
+    except MathgenError:
+        pass
