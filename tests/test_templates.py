@@ -406,3 +406,16 @@ def test_any_broken_gsm_symbolic_file_gives_only_mathgen_errors(tmp_path, start,
         variants(gsm_symbolic.load(path, "s"), 2, seed=0)
     except MathgenError:
         pass
+
+
+def test_large_numbers_from_the_library_keep_every_constraint(tmp_path):
+    """digits:4 moves only numbers marked scale: true; half the library has such numbers."""
+    out = tmp_path / "out.jsonl"
+    result = mathgen("perturb", "-o", out, "--strategy", "digits:4", "-n", 2)
+    assert result.exit_code == 0, result.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len({r["source_id"] for r in rows}) >= 30
+    for row in rows:
+        assert not annotation_errors(row["answer"])
+        assert final_line(row["answer"]) == row["final_answer"]
+        assert any(len(s["new"].split(".")[0]) == 4 for s in row["substitutions"])
