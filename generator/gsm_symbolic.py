@@ -33,8 +33,9 @@ from mathgen.errors import UnsupportedProblem
 from mathgen.formulas import FUNCTIONS, Dec, EvalError, FormulaError, Worded, parse
 from mathgen.numbers import find_mentions, number_word, parse_answer, plain
 
-from .library import tidy
-from .template import Draw, Template, find_derived, infer_kinds, show, word_lists
+from .render import tidy
+from .template import (DecimalRange, Draw, Template, find_derived, infer_kinds, show,
+                       word_lists)
 
 _SECTION = re.compile(r"^[ \t]*#[ \t]*(init|conditions|answer)[ \t]*[:=]", re.MULTILINE)
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
@@ -44,29 +45,6 @@ _INIT_LINE = re.compile(r"^-?\s*(?P<targets>[$\w\s,]+?)\s*=(?!=)\s*(?P<expr>.+)$
 class _Spec:
     def __init__(self, mode: str, seq, k: int = 1):
         self.mode, self.seq, self.k = mode, seq, k
-
-
-class DecimalRange:
-    """start, start + step, ... below stop, exactly (``np.arange(0.25, 2.5, 0.25)``)."""
-
-    def __init__(self, start, stop, step):
-        self.start, self.step = Fraction(start), Fraction(step)
-        if self.step <= 0:
-            raise EvalError("a range needs a positive step")
-        count = (Fraction(stop) - self.start) / self.step
-        self.count = max(int(count) + (count.denominator != 1), 0)
-
-    def __len__(self):
-        return self.count
-
-    def index_of(self, x):
-        i = (Fraction(x) - self.start) / self.step
-        return self[int(i)] if i.denominator == 1 and 0 <= i < self.count else None
-
-    def __getitem__(self, i):
-        if not -self.count <= i < self.count:
-            raise IndexError(i)
-        return Dec(self.start + (i % self.count) * self.step)
 
 
 def _range(*args):

@@ -83,10 +83,6 @@ def _key(values: dict) -> tuple:
     return tuple(sorted((k, str(v), type(v).__name__) for k, v in values.items()))
 
 
-def _finish(template, values):
-    return template.complete(values)
-
-
 def _enumerated(template, n, seed, involved, size):
     step_names = {name for name, _ in template.steps} | {"answer"}
     early = [(f, f.names) for f in template.conditions if not f.names & step_names]
@@ -126,7 +122,7 @@ def _enumerated(template, n, seed, involved, size):
         numbers = solutions[k % len(solutions)]
         picks = random.Random(f"{seed}/{template.id}/{k}")
         values = {**_values(others, [d.random(picks) for d in others]), **numbers}
-        env, why = _finish(template, values)
+        env, why = template.complete(values)
         if env is None:
             failures[why] += 1
             continue
@@ -162,7 +158,7 @@ def _sampled(template, n, seed, tries, drawer):
             if key in seen:
                 failures["same values as an earlier instance"] += 1
                 continue
-            env, why = _finish(template, values)
+            env, why = template.complete(values)
             if env is None:
                 failures[why] += 1
                 continue

@@ -47,12 +47,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from mathgen.formulas import Dec, EvalError, FormulaError, Worded, parse
-from mathgen.numbers import format_like, number_word, starts_with_vowel_sound
+from mathgen.numbers import format_like, number_word
 
-from .template import Draw, Template, TemplateError, find_derived, infer_kinds, show, word_lists
+from .render import tidy
+from .template import (DecimalRange, Draw, Template, TemplateError, find_derived, infer_kinds,
+                       show, word_lists)
 
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n(.*?)\n---[ \t]*\n(.*)\Z", re.DOTALL)
-_ARTICLE = re.compile(r"\b([Aa]n?) (\$?\d[\d,]*(?:\.\d+)?)")
 _NAME = re.compile(r"[A-Za-z_]\w*\Z")
 SUFFIX = ".jinja"
 
@@ -230,8 +231,6 @@ def _domain(domain: dict, where, field, key):
             raise where.error(field, "step must be positive", key=key)
         if all(isinstance(v, int) for v in (low, high, step)):
             return range(low, high + 1, step), True
-        from .gsm_symbolic import DecimalRange
-
         return DecimalRange(low, Fraction(high) + Fraction(step) / 2, step), True
     if "choice" in domain:
         items = domain["choice"]
@@ -375,23 +374,4 @@ class _Renderer:
             return tpl.render(**env).strip()
         except JinjaError as err:
             raise TemplateError(f"{self.path}: rendering failed: {err}") from None
-
-
-_CENTS = re.compile(r"([$€£](?:<<[^<>]*>>)?\d[\d,]*\.\d)(?!\d)")
-
-
-def tidy(text: str) -> str:
-    """What rendering with new values can spoil: 'a 8-hour shift' -> 'an 8-hour shift', and
-    money with one decimal ('$24.5') gets its cents ('$24.50')."""
-    return _articles(_CENTS.sub(r"\g<1>0", text))
-
-
-def _articles(text: str) -> str:
-    """'a 8-hour shift' -> 'an 8-hour shift', 'an 5' -> 'a 5'."""
-    def fix(m):
-        article = "an" if starts_with_vowel_sound(m.group(2)) else "a"
-        if m.group(1)[0].isupper():
-            article = article.capitalize()
-        return f"{article} {m.group(2)}"
-    return _ARTICLE.sub(fix, text)
 

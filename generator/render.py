@@ -64,3 +64,23 @@ def _written(value: Fraction, original: str, style: Mention | None, role: str) -
     text = format_like(value, commas="," in original, places=places)
     # only without constraints can a number be 10/3; in a calculation it needs parentheses
     return f"({text})" if "/" in text and role == "literal" else text
+
+
+_DIGIT_ARTICLE = re.compile(r"\b([Aa]n?) (\$?\d[\d,]*(?:\.\d+)?)")
+_CENTS = re.compile(r"([$€£](?:<<[^<>]*>>)?\d[\d,]*\.\d)(?!\d)")
+
+
+def tidy(text: str) -> str:
+    """What rendering with new values can spoil: 'a 8-hour shift' -> 'an 8-hour shift', and
+    money with one decimal ('$24.5') gets its cents ('$24.50')."""
+    return _digit_articles(_CENTS.sub(r"\g<1>0", text))
+
+
+def _digit_articles(text: str) -> str:
+    """'a 8-hour shift' -> 'an 8-hour shift', 'an 5' -> 'a 5'."""
+    def fix(m):
+        article = "an" if starts_with_vowel_sound(m.group(2)) else "a"
+        if m.group(1)[0].isupper():
+            article = article.capitalize()
+        return f"{article} {m.group(2)}"
+    return _DIGIT_ARTICLE.sub(fix, text)

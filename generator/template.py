@@ -33,6 +33,29 @@ class TemplateError(MathgenError):
     """A template file that cannot be used: says which file, where, and how to fix it."""
 
 
+class DecimalRange:
+    """start, start + step, ... below stop, exactly (``np.arange(0.25, 2.5, 0.25)``)."""
+
+    def __init__(self, start, stop, step):
+        self.start, self.step = Fraction(start), Fraction(step)
+        if self.step <= 0:
+            raise EvalError("a range needs a positive step")
+        count = (Fraction(stop) - self.start) / self.step
+        self.count = max(int(count) + (count.denominator != 1), 0)
+
+    def __len__(self):
+        return self.count
+
+    def index_of(self, x):
+        i = (Fraction(x) - self.start) / self.step
+        return self[int(i)] if i.denominator == 1 and 0 <= i < self.count else None
+
+    def __getitem__(self, i):
+        if not -self.count <= i < self.count:
+            raise IndexError(i)
+        return Dec(self.start + (i % self.count) * self.step)
+
+
 @dataclass(frozen=True, eq=False)
 class Draw:
     """Variables drawn together: one value, k distinct values, or k consecutive values."""
@@ -216,7 +239,7 @@ def _member(domain, x: Fraction):
     """The value of ``domain`` equal to ``x``, or None."""
     if isinstance(domain, range):
         return int(x) if x.denominator == 1 and int(x) in domain else None
-    if hasattr(domain, "index_of"):
+    if isinstance(domain, DecimalRange):
         return domain.index_of(x)
     return next((v for v in domain if is_number(v) and v == x), None)
 
