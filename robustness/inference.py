@@ -1,0 +1,130 @@
+"""The inference loop: ask a backend about every item, run its programs, keep every answer.
+
+    outputs = run_inference(items, backend, style, cache)   # {(set, id): Outcome}
+
+Items are asked in chunks. A tora transcript goes round by round: the backend writes until it
+stops at a tool call, the programs of the whole chunk run in ``mathgen.sandbox`` at once, their
+outputs are spliced in, and the unfinished transcripts go back to the backend. Each transcript
+is stored in the cache the moment it is complete, so a killed run loses only what was in
+flight, and items already in the cache (from any earlier run with the same model, style and
+settings) cost nothing. A generation the backend could not make (a request that failed after
+its retries) is not stored, so the next run asks again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from mathgen.robustness.cache import GenerationCache
+from mathgen.robustness.prompts import Style, tool_output
+
+
+@dataclass(frozen=True)
+class Outcome:
+    output: str | None  # the transcript; None when generation failed
+    error: str | None = None
+    cached: bool = False
+
+
+@dataclass
+class InferenceStats:
+    cached: int = 0
+    generated: int = 0
+    failed: int = 0
+    programs: int = 0
+    failures: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Transcript:
+    key: str
+    item_id: str
+    prompt: object
+    text: str = ""
+    rounds: int = 0
+
+
+def _continued(prompt, text: str):
+    if not text:
+        return prompt
+    if isinstance(prompt, str):
+        return prompt + text
+    return list(prompt) + [{"role": "assistant", "content": text}]
+
+
+def run_inference(items, backend, style: Style, cache: GenerationCache, *,
+                  chunk: int | None = None, timeout: float = 5.0, memory_mb: int = 512,
+                  workers: int | None = None, progress: Callable[[int], None] | None = None
+                  ) -> tuple[dict, InferenceStats]:
+    """Outcomes for all items, keyed by (set, item id); generated ones are cached as they end."""
+    from mathgen.sandbox import Sandbox
+
+    settings = backend.sampling.as_dict()
+    keys = {(it.set, it.id): cache.key(model=backend.name, style=style.key, settings=settings,
+                                       item_id=it.id, question=it.question) for it in items}
+    stored = cache.get_many(keys.values())
+    counts: dict[str, int] = {}
+    for key in keys.values():
+        counts[key] = counts.get(key, 0) + 1
+    stats = InferenceStats()
+    todo: dict[str, _Transcript] = {}
+    for it in items:
+        key = keys[(it.set, it.id)]
+        if key not in stored and key not in todo:
+            todo[key] = _Transcript(key, it.id, style.prompt(it.question))
+    stats.cached = len(items) - sum(1 for it in items if keys[(it.set, it.id)] in todo)
+    if progress and stats.cached:
+        progress(stats.cached)
+    results: dict[str, Outcome] = {k: Outcome(v, cached=True) for k, v in stored.items()}
+    chunk = chunk or getattr(backend, "chunk", None) or 256
+    pending = list(todo.values())
+    with Sandbox() as box:
+        for start in range(0, len(pending), chunk):
+            active = pending[start:start + chunk]
+            while active:
+                calls: list[tuple[_Transcript, str]] = []
+                prompts = [_continued(t.prompt, t.text) for t in active]
+                for index, text, error in backend.generate(prompts, style.stop):
+                    t = active[index]
+                    if text is None:
+                        results[t.key] = Outcome(None, error)
+                        stats.failed += 1
+                        kind = error.split(":")[0]
+                        stats.failures[kind] = stats.failures.get(kind, 0) + 1
+                        _done(counts, t, progress)
+                        continue
+                    code = style.program(text, t.rounds)
+                    if code is not None:
+                        t.text += text
+                        calls.append((t, code))
+                        continue
+                    t.text += text
+                    _finish(cache, results, stats, t)
+                    _done(counts, t, progress)
+                if not calls:
+                    break
+                runs = box.run_many([code for _, code in calls], timeout=timeout,
+                                    memory_mb=memory_mb, workers=workers)
+                stats.programs += len(calls)
+                active = []
+                for (t, _), run in zip(calls, runs):
+                    t.text = style.splice(t.text, tool_output(run))
+                    t.rounds += 1
+                    if style.continues:
+                        active.append(t)
+                    else:
+                        _finish(cache, results, stats, t)
+                        _done(counts, t, progress)
+    return {k: results[v] for k, v in keys.items()}, stats
+
+
+def _finish(cache: GenerationCache, results: dict, stats: InferenceStats, t: _Transcript):
+    cache.put(t.key, t.item_id, t.text, {"programs": t.rounds})
+    results[t.key] = Outcome(t.text)
+    stats.generated += 1
+
+
+def _done(counts: dict, t: _Transcript, progress) -> None:
+    if progress:
+        progress(counts[t.key])  # items of several sets may share one generation

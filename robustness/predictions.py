@@ -1,0 +1,83 @@
+"""The ``predictions`` backend: model outputs read from files instead of generated.
+
+A file is bound to one set (``NAME=FILE``) or, given bare, to every set. Its rows are either
+``{"id": ..., "output": "..."}`` (``prediction``, ``completion``, ``response``, ``generation``
+or ``text`` also name the output), matched by item id, or ToRA output files (``idx``, ``code``:
+a list whose first entry is the full model output), matched by position: ``idx`` 0 is the set
+file's first line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mathgen.errors import InputError, MathgenError
+from mathgen.io import read_jsonl
+
+OUTPUT_FIELDS = ("output", "prediction", "completion", "response", "generation", "text")
+
+
+@dataclass(frozen=True)
+class Predictions:
+    outputs: dict[tuple[str, str], str]  # (set, item id) -> model output
+    unmatched: int  # rows that matched no item
+
+
+def _output(row: dict, path: Path, line: int) -> str:
+    if "idx" in row and "code" in row:
+        code = row["code"]
+        value = code[0] if isinstance(code, list) and code else code
+        field = "code"
+    else:
+        field = next((f for f in OUTPUT_FIELDS if f in row), None)
+        if field is None:
+            raise InputError("no output field", path=path, line=line,
+                             hint=f"name the model output one of: {', '.join(OUTPUT_FIELDS)}")
+        value = row[field]
+    if not isinstance(value, str):
+        raise InputError("the model output must be text", path=path, line=line, field=field)
+    return value
+
+
+def read_predictions(files, sets: dict) -> Predictions:
+    """Outputs for the items of ``sets`` (name -> items) from ``files``: (set or None, path)."""
+    outputs: dict[tuple[str, str], str] = {}
+    unmatched = 0
+    for bound, path in files:
+        path = Path(path)
+        if bound is not None and bound not in sets:
+            raise MathgenError(f"--predictions {bound}={path}: no set named {bound!r} "
+                               f"(sets: {', '.join(sets)})")
+        targets = [bound] if bound is not None else list(sets)
+        by_id = {name: {item.id: item for item in sets[name]} for name in targets}
+        by_line = {name: {item.source_line: item for item in sets[name]} for name in targets}
+        seen: set = set()
+        for line, row in read_jsonl(path):
+            output = _output(row, path, line)
+            if "idx" in row and "code" in row:
+                if len(targets) != 1:
+                    raise InputError("a ToRA file is matched by position, so it needs a set",
+                                     path=path, line=line, field="idx",
+                                     hint="bind it to one set: --predictions NAME=FILE")
+                idx = row["idx"]
+                if isinstance(idx, bool) or not isinstance(idx, int) or idx < 0:
+                    raise InputError("must be a whole number from 0", path=path, line=line,
+                                     field="idx")
+                key, matches = idx, [by_line[targets[0]].get(idx + 1)]
+            else:
+                key = row.get("id")
+                if not isinstance(key, str):
+                    raise InputError("missing or not text", path=path, line=line, field="id",
+                                     hint="each prediction names the item id it answers")
+                matches = [by_id[name].get(key) for name in targets]
+            if key in seen:
+                raise InputError(f"{key!r} appears twice", path=path, line=line,
+                                 field="idx" if isinstance(key, int) else "id",
+                                 hint="give one output per item")
+            seen.add(key)
+            matches = [m for m in matches if m is not None]
+            unmatched += not matches
+            for item in matches:
+                outputs[(item.set, item.id)] = output
+    return Predictions(outputs, unmatched)

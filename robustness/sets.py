@@ -1,0 +1,144 @@
+"""Evaluation sets: the items a model is asked, each with its gold answer and its source.
+
+    items = read_set("hard", "variants.jsonl")   # [Item(set='hard', id='test:1/similar/0/0', ...)]
+
+A set file is either ``mathgen perturb`` output (``id``, ``source_id``, ``question``,
+``final_answer``) or any input format mathgen reads (GSM8K, SVAMP, ASDiv, GSM-HARD, ToRA
+outputs), whose rows are items ``STEM:LINE`` (their own source). Only the question and the
+gold answer are read, so a problem ``mathgen perturb`` would reject is still asked. Items of
+different sets that come from the same problem share a ``source_id``: that is what the paired
+comparison pairs.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from mathgen.errors import InputError
+from mathgen.formats import detect
+from mathgen.io import read_jsonl
+from mathgen.numbers import parse_answer, plain
+
+_DIGITS = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+@dataclass(frozen=True)
+class Item:
+    set: str
+    id: str
+    source_id: str
+    source_line: int  # line of the item in its set file
+    question: str
+    gold: str  # exact, as a plain decimal string (or p/q)
+    format: str  # variant, gsm8k, gsm-hard, ...
+    size: int  # digits in the integer part of the largest number in the question
+    label: float | None = None  # GSM-HARD's raw float label, which the audit classes
+
+
+def number_size(question: str) -> int:
+    """Digits in the integer part of the question's largest number (0 when it has none)."""
+    best = 0
+    for m in _DIGITS.finditer(question):
+        head = m.group().split(".")[0].replace(",", "").lstrip("0")
+        best = max(best, len(head) or 1)
+    return best
+
+
+def _need(row, field, path, line, hint):
+    value = row.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise InputError("missing or not text", path=path, line=line, field=field, hint=hint)
+    return value
+
+
+def _gold(text, path, line, field) -> Fraction:
+    try:
+        return parse_answer(text)
+    except (ValueError, ZeroDivisionError):
+        raise InputError(f"{str(text)[:40]!r} is not a number", path=path, line=line,
+                         field=field, hint="the gold answer must be one number") from None
+
+
+def _gsm8k(row, path, line):
+    answer = _need(row, "answer", path, line, "GSM8K answers end with '#### N'")
+    final = re.findall(r"^####[ \t]*(.*?)[ \t]*$", answer, re.MULTILINE)
+    if not final:
+        raise InputError("has no final '#### N' line", path=path, line=line, field="answer",
+                         hint="GSM8K answers end with a line such as '#### 18'")
+    return _need(row, "question", path, line, "a GSM8K row has 'question'"), \
+        _gold(final[-1], path, line, "answer")
+
+
+def _joined(body_field, question_field):
+    def read(row, path, line):
+        body = _need(row, body_field, path, line, f"rows have {body_field!r} and "
+                                                  f"{question_field!r}").strip()
+        question = _need(row, question_field, path, line, "").strip()
+        answer = row.get("Answer", row.get("answer"))
+        head = str(answer).split(" (")[0].strip()
+        field = "Answer" if "Answer" in row else "answer"
+        return f"{body} {question}" if body.endswith((".", "!", "?")) else f"{body}. {question}", \
+            _gold(head, path, line, field)
+    return read
+
+
+def _gsm_hard(row, path, line):
+    target = row.get("target")
+    if isinstance(target, bool) or not isinstance(target, (int, float)) \
+            or not math.isfinite(target):
+        raise InputError("must be a finite number", path=path, line=line, field="target",
+                         hint="GSM-HARD rows carry the program's output as 'target'")
+    return _need(row, "input", path, line, "GSM-HARD rows have 'input'"), \
+        Fraction(repr(float(target)))
+
+
+def _tora(row, path, line):
+    return _need(row, "question", path, line, "ToRA rows have 'question'"), \
+        _gold(str(row.get("gt")), path, line, "gt")
+
+
+_READERS = {"gsm8k": _gsm8k, "svamp": _joined("Body", "Question"),
+            "asdiv": _joined("body", "question"), "gsm-hard": _gsm_hard, "tora": _tora}
+_VARIANT_FIELDS = ("id", "source_id", "question", "final_answer")
+
+
+def read_set(name: str, path, limit: int | None = None) -> list[Item]:
+    """The items of one set file, in file order (the first ``limit`` when given)."""
+    path = Path(path)
+    items: list[Item] = []
+    kind = None
+    for line, row in read_jsonl(path):
+        if limit is not None and len(items) >= limit:
+            break
+        if kind is None:
+            kind = "variant" if all(f in row for f in _VARIANT_FIELDS) else detect(row, path, line)
+            if kind not in _READERS and kind != "variant":
+                raise InputError(f"a {kind} file cannot be a set", path=path, line=line,
+                                 hint=f"use one of: variant, {', '.join(_READERS)}")
+        if kind == "variant":
+            question = _need(row, "question", path, line, "a variant has 'question'")
+            gold = _gold(str(row.get("final_answer")), path, line, "final_answer")
+            ident = _need(row, "id", path, line, "a variant has 'id'")
+            source = _need(row, "source_id", path, line, "a variant has 'source_id'")
+            label = None
+        else:
+            question, gold = _READERS[kind](row, path, line)
+            ident = source = f"{path.stem}:{line}"
+            label = float(row["target"]) if kind == "gsm-hard" else None
+        items.append(Item(name, ident, source, line, question, plain(gold), kind,
+                          number_size(question), label))
+    if not items:
+        raise InputError("no items", path=path, hint="a set is a non-empty JSONL file")
+    seen: set[str] = set()
+    for item in items:
+        if item.id in seen:
+            raise InputError(f"item id {item.id!r} appears twice", path=path,
+                             line=item.source_line, field="id",
+                             hint="ids must be unique within a set")
+        seen.add(item.id)
+    return items
+
