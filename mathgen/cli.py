@@ -153,6 +153,98 @@ def audit_gsm_hard(path, gsm8k, output, as_json, timeout, workers):
             click.echo(f"items: {output}")
 
 
+
+def _pair(value: str, option: str, need_name: bool) -> tuple[str | None, Path]:
+    name, sep, path = value.partition("=")
+    if not sep:
+        if need_name:
+            raise click.BadParameter(f"{value!r}: write NAME=FILE", param_hint=option)
+        return None, Path(value)
+    if not name or not path:
+        raise click.BadParameter(f"{value!r}: write NAME=FILE", param_hint=option)
+    return name, Path(path)
+
+
+@main.command("robustness-report")
+@click.option("--set", "sets", multiple=True, required=True, metavar="NAME=FILE",
+              help="An evaluation set: mathgen perturb output, or GSM8K, GSM-HARD, SVAMP, "
+                   "ASDiv or ToRA rows; repeatable. The first is the baseline unless given.")
+@click.option("--baseline", metavar="NAME", help="The set the others are paired with.")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for report.html, report.md, metrics.json, items.jsonl, plots/ and "
+                   "the generation cache.")
+@click.option("--backend", default="predictions", show_default=True,
+              type=click.Choice(["predictions", "vllm", "hf", "openai"]))
+@click.option("--model", help="Model path or name (vllm, hf, openai).")
+@click.option("--predictions", "predictions", multiple=True, metavar="[NAME=]FILE",
+              help="Model outputs by item id, or a ToRA output file (bound to one set with "
+                   "NAME=FILE); repeatable.")
+@click.option("--prompt", default="tora", show_default=True,
+              type=click.Choice(["tora", "pal", "cot"]), help="Prompt style.")
+@click.option("--chat-template", "chat", is_flag=True,
+              help="Ask through the model's own chat template (pal, cot).")
+@click.option("--few-shot", type=click.Path(dir_okay=False, path_type=Path),
+              help="GSM8K-format worked examples for cot prompts.")
+@click.option("--max-rounds", default=4, show_default=True, type=click.IntRange(1, 32),
+              help="Programs a tora transcript may run.")
+@click.option("--temperature", default=0.0, show_default=True, type=click.FloatRange(0, 5))
+@click.option("--top-p", default=1.0, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--max-tokens", default=1024, show_default=True, type=click.IntRange(1))
+@click.option("--seed", default=0, show_default=True, type=int,
+              help="Sampling and bootstrap seed.")
+@click.option("--limit", type=click.IntRange(1), help="Only the first N items of each set.")
+@click.option("--rel-tol", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+              help="Relative tolerance when grading.")
+@click.option("--program-timeout", default=5.0, show_default=True,
+              type=click.FloatRange(0.1, 600), help="Seconds each program may run.")
+@click.option("--batch-size", type=click.IntRange(1), help="hf: prompts per batch.")
+@click.option("--device", help="hf: cpu, cuda, cuda:1 ... (default: cuda when present).")
+@click.option("--dtype", help="hf, vllm: float32, bfloat16, float16 or auto.")
+@click.option("--tensor-parallel-size", type=click.IntRange(1), help="vllm: GPUs per model.")
+@click.option("--gpu-memory-utilization", type=click.FloatRange(0.05, 1.0), help="vllm.")
+@click.option("--max-model-len", type=click.IntRange(16), help="vllm: context length.")
+@click.option("--enforce-eager", is_flag=True, default=None,
+              help="vllm: no CUDA graphs or compilation (starts faster).")
+@click.option("--base-url", help="openai: the server, e.g. http://localhost:8000/v1.")
+@click.option("--api-key-env", help="openai: environment variable holding the key "
+                                    "(default OPENAI_API_KEY).")
+@click.option("--concurrency", type=click.IntRange(1, 1024), help="openai: requests in flight.")
+@click.option("--request-timeout", type=click.FloatRange(1), help="openai: seconds per request.")
+@click.option("--retries", type=click.IntRange(0, 100), help="openai: retries per request.")
+def robustness_report(sets, baseline, out, backend, model, predictions, prompt, chat, few_shot,
+                      max_rounds, temperature, top_p, max_tokens, seed, limit, rel_tol,
+                      program_timeout, **backend_options):
+    """Run a model (or read its outputs) on original and perturbed sets, and report accuracy
+    with intervals, paired drops with McNemar tests, accuracy by number size, consistency
+    across instances, and GSM-HARD's sensible vs broken items."""
+    from mathgen.robustness.backends import Sampling
+    from mathgen.robustness.report import robustness_report as run_report
+
+    pairs = [_pair(v, "--set", True) for v in sets]
+    bound = [_pair(v, "--predictions", False) for v in predictions]
+    renamed = {"request_timeout": "timeout"}
+    options = {renamed.get(k, k): v for k, v in backend_options.items() if v is not None}
+    if backend == "predictions" and options:
+        flag = "--" + next(k for k, v in backend_options.items() if v is not None)
+        _fail(MathgenError(f"{flag.replace('_', '-')} needs --backend vllm, hf or openai"))
+    try:
+        with click.progressbar(length=1, label="asking the model", file=sys.stderr,
+                               hidden=not sys.stderr.isatty()) as bar:
+            def progress(n, total, bar=bar):
+                bar.length = total
+                bar.update(n)
+            summary = run_report(pairs, out, baseline=baseline, backend=backend, model=model,
+                                 predictions=bound, prompt=prompt, chat=chat, few_shot=few_shot,
+                                 rounds=max_rounds,
+                                 sampling=Sampling(temperature, top_p, max_tokens, seed),
+                                 backend_options=options, limit=limit, rel_tol=rel_tol,
+                                 timeout=program_timeout, seed=seed, progress=progress)
+    except MathgenError as err:
+        _fail(err)
+    for line in summary.lines():
+        click.echo(line)
+
+
 def _count_rows(path: Path) -> int:
     if path.is_dir() or path.suffix in (".jinja", ".json"):
         return 1
@@ -161,3 +253,7 @@ def _count_rows(path: Path) -> int:
             return sum(1 for line in handle if line.strip())
     except OSError:
         return 0  # reading it later raises the error with its reason
+
+
+if __name__ == "__main__":
+    main()

@@ -47,7 +47,9 @@ def wilson(correct: int, n: int) -> tuple[float, float]:
     p = correct / n
     centre = (p + Z95 ** 2 / (2 * n)) / (1 + Z95 ** 2 / n)
     half = Z95 * math.sqrt(p * (1 - p) / n + Z95 ** 2 / (4 * n * n)) / (1 + Z95 ** 2 / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # the bounds hold the estimate even where rounding would leave 1.0 a hair outside
+    return (0.0 if correct == 0 else max(0.0, min(p, centre - half)),
+            1.0 if correct == n else min(1.0, max(p, centre + half)))
 
 
 def accuracy(verdicts: Sequence[bool]) -> Accuracy:

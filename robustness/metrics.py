@@ -1,0 +1,167 @@
+"""Graded items and the numbers of a robustness report (what ``metrics.json`` holds).
+
+    graded = grade_items(items, outputs, style)
+    metrics = compute_metrics(graded, baseline="gsm8k", seed=0)
+    metrics["sets"]["large"]       # {"n": 1319, "correct": 1003, "accuracy": 0.76, "ci95": [...]}
+    metrics["paired"]["large"]     # {"baseline": "gsm8k", "n_pairs": ..., "drop": 0.04, ...}
+
+Sections: ``sets`` (accuracy with Wilson intervals), ``paired`` (each set against the baseline
+over their shared sources: the drop with a bootstrap interval that resamples sources, the exact
+McNemar p-value, fixed and broken counts), ``by_size`` (accuracy by the digits of the largest
+number in the question), ``spread`` (sets holding several items per source: how much the
+verdict varies across a source's instances, and the share of sources solved in all of them),
+and ``gsm_hard`` (accuracy per audit class, when a set is GSM-HARD).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+
+from mathgen.answers import grade
+from mathgen.robustness import stats
+from mathgen.robustness.sets import Item
+
+SIZE_BINS = ("1", "2", "3", "4", "5", "6", "7+")
+
+
+@dataclass(frozen=True)
+class Graded:
+    item: Item
+    output: str | None
+    extracted: str | None
+    method: str
+    correct: bool
+    reason: str
+    classes: tuple[str, ...] = ()  # GSM-HARD audit classes of the item
+
+    def to_json(self) -> dict:
+        it = self.item
+        row = {"set": it.set, "id": it.id, "source_id": it.source_id, "question": it.question,
+               "output": self.output, "extracted": self.extracted, "method": self.method,
+               "gold": it.gold, "correct": self.correct, "reason": self.reason,
+               "size": size_bin(it.size)}
+        if it.format == "gsm-hard":
+            row["classes"] = list(self.classes)
+        return row
+
+
+def size_bin(digits: int) -> str:
+    return "7+" if digits >= 7 else str(max(digits, 1))
+
+
+def grade_items(items, outcomes: dict, extract, rel_tol: float = 0.0) -> list[Graded]:
+    """Grade every item; ``outcomes`` maps (set, id) to an object with ``output``/``error``
+    (or to a plain output text), ``extract`` is the prompt style's answer extraction."""
+    out = []
+    for it in items:
+        outcome = outcomes.get((it.set, it.id))
+        text = getattr(outcome, "output", outcome)
+        if text is None:
+            error = getattr(outcome, "error", None)
+            out.append(Graded(it, None, None, "none", False,
+                              f"generation failed: {error}" if error else "no prediction"))
+            continue
+        found = extract(text)
+        # a float label (GSM-HARD) is graded up to float noise, never more
+        tol = max(rel_tol, 1e-9) if it.label is not None else rel_tol
+        verdict = grade(found.text, it.gold, rel_tol=tol)
+        out.append(Graded(it, text, found.text, found.method, verdict.correct, verdict.reason))
+    return out
+
+
+def _acc(verdicts) -> dict:
+    a = stats.accuracy(verdicts)
+    return {"n": a.n, "correct": a.correct, "accuracy": a.value, "ci95": list(a.ci95)}
+
+
+def _by_source(rows) -> dict[str, list[bool]]:
+    out: dict[str, list[bool]] = defaultdict(list)
+    for g in rows:
+        out[g.item.source_id].append(g.correct)
+    return out
+
+
+def compute_metrics(graded: list[Graded], baseline: str | None, seed: int = 0,
+                    flips: int = 6) -> dict:
+    """Every number of the report, as plain JSON-ready data."""
+    by_set: dict[str, list[Graded]] = defaultdict(list)
+    for g in graded:
+        by_set[g.item.set].append(g)
+    metrics: dict = {"baseline": baseline, "sets": {}, "paired": {}, "by_size": {},
+                     "spread": {}, "gsm_hard": {}, "flips": {}}
+    for name, rows in by_set.items():
+        entry = _acc([g.correct for g in rows])
+        entry["no_answer"] = sum(g.output is not None and g.extracted is None for g in rows)
+        entry["failed"] = sum(g.output is None for g in rows)
+        entry["format"] = rows[0].item.format
+        metrics["sets"][name] = entry
+        bins: dict[str, list[bool]] = defaultdict(list)
+        for g in rows:
+            bins[size_bin(g.item.size)].append(g.correct)
+        metrics["by_size"][name] = {b: _acc(bins[b]) for b in SIZE_BINS if b in bins}
+        groups = _by_source(rows)
+        several = {s: v for s, v in groups.items() if len(v) > 1}
+        if several:
+            metrics["spread"][name] = _spread(several)
+        if rows[0].item.format == "gsm-hard":
+            metrics["gsm_hard"][name] = _gsm_hard(rows)
+    if baseline is not None:
+        base = _by_source(by_set[baseline])
+        for name, rows in by_set.items():
+            if name == baseline:
+                continue
+            p = stats.paired(base, _by_source(rows), seed=seed)
+            metrics["paired"][name] = {
+                "baseline": baseline, "n_pairs": p.n_pairs, "n_sources": p.n_sources,
+                "baseline_accuracy": p.baseline, "accuracy": p.accuracy, "drop": p.drop,
+                "drop_ci95": list(p.drop_ci95), "mcnemar_p": p.mcnemar_p, "fixed": p.fixed,
+                "broken": p.broken}
+            metrics["flips"][name] = _flips(by_set[baseline], rows, seed, flips)
+    return metrics
+
+
+def _spread(groups: dict[str, list[bool]]) -> dict:
+    shares = sorted(sum(v) / len(v) for v in groups.values())
+    sds = [(s * (1 - s)) ** 0.5 for s in shares]
+    n = len(shares)
+    return {"sources": n, "items": sum(len(v) for v in groups.values()),
+            "all_correct": sum(s == 1 for s in shares) / n,
+            "all_wrong": sum(s == 0 for s in shares) / n,
+            "mixed": sum(0 < s < 1 for s in shares) / n,
+            "consistency": stats.consistency(groups),
+            "mean_within_sd": sum(sds) / n,
+            "histogram": [sum(1 for s in shares if lo <= s < lo + 0.2 or (lo == 0.8 and s == 1))
+                          for lo in (0.0, 0.2, 0.4, 0.6, 0.8)]}
+
+
+def _gsm_hard(rows: list[Graded]) -> dict:
+    groups: dict[str, list[bool]] = defaultdict(list)
+    for g in rows:
+        broken = "negative" in g.classes or "non_integer" in g.classes
+        groups["broken (negative or non-integer)" if broken else "sensible"].append(g.correct)
+        for cls in g.classes:
+            groups[cls].append(g.correct)
+    order = ["sensible", "broken (negative or non-integer)", "negative", "non_integer",
+             "unchanged", "text_program_mismatch", "label_mismatch"]
+    return {c: _acc(groups[c]) for c in order if c in groups}
+
+
+def _flips(base_rows, rows, seed: int, k: int) -> list[dict]:
+    """A few variants whose verdict differs from their source's original, broken first."""
+    originals = {g.item.source_id: g for g in base_rows}
+    broken, fixed = [], []
+    for g in rows:
+        o = originals.get(g.item.source_id)
+        if o is not None and o.correct != g.correct:
+            (broken if o.correct else fixed).append((o, g))
+    rng = random.Random(seed)
+    picks = rng.sample(broken, min(len(broken), k - min(len(fixed), k // 3)))
+    picks += rng.sample(fixed, min(len(fixed), k - len(picks)))
+    return [{"kind": "broken" if o.correct else "fixed", "source_id": o.item.source_id,
+             "original": {"id": o.item.id, "question": o.item.question, "gold": o.item.gold,
+                          "extracted": o.extracted, "output": o.output},
+             "variant": {"id": g.item.id, "question": g.item.question, "gold": g.item.gold,
+                         "extracted": g.extracted, "output": g.output}}
+            for o, g in picks]

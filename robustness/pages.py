@@ -1,0 +1,231 @@
+"""The report's pages: plots (matplotlib), ``report.md`` and a self-contained ``report.html``.
+
+Everything here reads the metrics dict of ``robustness.metrics``; nothing is computed twice.
+The HTML page embeds its plots as data URIs and its style inline: it opens from disk, with no
+server and no network, and runs no script.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from mathgen.robustness.metrics import SIZE_BINS
+
+_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+            "#7f7f7f"]
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def _ci(ci) -> str:
+    return f"[{_pct(ci[0])}, {_pct(ci[1])}]"
+
+
+def _p(p: float) -> str:
+    return f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"
+
+
+def _err(values, intervals):
+    """matplotlib's asymmetric error bars (points below, points above), never negative."""
+    return [[max(0.0, v - 100 * lo) for v, (lo, _) in zip(values, intervals)],
+            [max(0.0, 100 * hi - v) for v, (_, hi) in zip(values, intervals)]]
+
+
+def write_plots(metrics: dict, folder: Path) -> list[Path]:
+    """The report's figures as PNG files in ``folder``; returns their paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    names = list(metrics["sets"])
+    colour = {n: _COLOURS[i % len(_COLOURS)] for i, n in enumerate(names)}
+    paths = []
+
+    def save(fig, name):
+        fig.tight_layout()
+        path = folder / f"{name}.png"
+        fig.savefig(path, dpi=110, metadata={"Software": None})
+        plt.close(fig)
+        paths.append(path)
+
+    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(names)))
+    accs = [100 * metrics["sets"][n]["accuracy"] for n in names]
+    ax.barh(range(len(names)), accs, xerr=_err(accs, [metrics["sets"][n]["ci95"] for n in names]), color=[colour[n] for n in names],
+            capsize=3)
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("accuracy (%), 95% interval")
+    ax.set_title("Accuracy per set", loc="left", fontsize="medium")
+    save(fig, "accuracy")
+
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for n in names:
+        bins = metrics["by_size"][n]
+        xs = [i for i, b in enumerate(SIZE_BINS) if b in bins]
+        ys = [100 * bins[SIZE_BINS[i]]["accuracy"] for i in xs]
+        ax.errorbar(xs, ys, yerr=_err(ys, [bins[SIZE_BINS[i]]["ci95"] for i in xs]), marker="o", capsize=3, label=n, color=colour[n])
+    ax.set_xticks(range(len(SIZE_BINS)), SIZE_BINS)
+    ax.set_xlabel("digits of the largest number in the question")
+    ax.set_title("Accuracy by the size of the numbers", loc="left", fontsize="medium")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize="small")
+    save(fig, "size")
+
+    if metrics["paired"]:
+        paired = list(metrics["paired"])
+        fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(paired)))
+        drops = [100 * metrics["paired"][n]["drop"] for n in paired]
+        ax.errorbar(drops, range(len(paired)),
+                    xerr=_err(drops, [metrics["paired"][n]["drop_ci95"] for n in paired]), fmt="o", capsize=3,
+                    color="#333333")
+        ax.axvline(0, color="#999999", linewidth=1)
+        ax.set_yticks(range(len(paired)), paired)
+        ax.invert_yaxis()
+        ax.set_xlabel(f"accuracy drop vs {metrics['baseline']} (points), 95% bootstrap interval")
+        ax.set_title("Paired accuracy drop", loc="left", fontsize="medium")
+        save(fig, "paired")
+
+    if metrics["spread"]:
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        spread = list(metrics["spread"])
+        width = 0.8 / len(spread)
+        for i, n in enumerate(spread):
+            hist = metrics["spread"][n]["histogram"]
+            total = sum(hist) or 1
+            ax.bar([j + i * width for j in range(5)], [100 * h / total for h in hist], width,
+                   label=n, color=colour[n])
+        ax.set_xticks([j + 0.4 - width / 2 for j in range(5)],
+                      ["0-20", "20-40", "40-60", "60-80", "80-100"])
+        ax.set_xlabel("accuracy over a source's instances (%)")
+        ax.set_title("Spread across the instances of a source", loc="left", fontsize="medium")
+        ax.set_ylabel("sources (%)")
+        ax.legend(fontsize="small")
+        save(fig, "spread")
+
+    for n, classes in metrics["gsm_hard"].items():
+        fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(classes)))
+        labels = list(classes)
+        accs = [100 * classes[c]["accuracy"] for c in labels]
+        ax.barh(range(len(labels)), accs,
+                xerr=_err(accs, [classes[c]["ci95"] for c in labels]), capsize=3,
+                color=["#2ca02c" if c == "sensible" else "#d62728" for c in labels])
+        ax.set_yticks(range(len(labels)), [f"{c} (n={classes[c]['n']})" for c in labels])
+        ax.invert_yaxis()
+        ax.set_xlim(0, 100)
+        ax.set_xlabel(f"accuracy on {n} (%), by audit class")
+        ax.set_title("GSM-HARD: sensible vs broken items", loc="left", fontsize="medium")
+        save(fig, f"gsm_hard_{_slug(n)}")
+    return paths
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+
+
+def _tables(metrics: dict) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(title, header, rows) of every table, shared by the Markdown and the HTML page."""
+    out = []
+    rows = [[n, str(s["n"]), str(s["correct"]), _pct(s["accuracy"]), _ci(s["ci95"]),
+             str(s["no_answer"]), str(s["failed"])] for n, s in metrics["sets"].items()]
+    out.append(("Accuracy", ["set", "items", "correct", "accuracy %", "95% interval",
+                             "no answer", "failed"], rows))
+    if metrics["paired"]:
+        rows = [[n, p["baseline"], str(p["n_sources"]), str(p["n_pairs"]),
+                 _pct(p["baseline_accuracy"]), _pct(p["accuracy"]), _pct(p["drop"]),
+                 _ci(p["drop_ci95"]), _p(p["mcnemar_p"]), str(p["broken"]), str(p["fixed"])]
+                for n, p in metrics["paired"].items()]
+        out.append(("Paired comparison with the baseline",
+                    ["set", "baseline", "sources", "pairs", "baseline %", "set %", "drop",
+                     "drop 95%", "McNemar p", "broken", "fixed"], rows))
+    rows = [[n] + [f"{_pct(b[k]['accuracy'])} ({b[k]['n']})" if k in b else "" for k in SIZE_BINS]
+            for n, b in metrics["by_size"].items()]
+    out.append(("Accuracy by number size (digits of the largest number; items in brackets)",
+                ["set"] + list(SIZE_BINS), rows))
+    if metrics["spread"]:
+        rows = [[n, str(s["sources"]), str(s["items"]), _pct(s["consistency"]),
+                 _pct(s["all_wrong"]), _pct(s["mixed"]), f"{100 * s['mean_within_sd']:.1f}"]
+                for n, s in metrics["spread"].items()]
+        out.append(("Consistency across the instances of a source",
+                    ["set", "sources", "items", "all solved %", "none solved %", "mixed %",
+                     "mean within-source sd"], rows))
+    for n, classes in metrics["gsm_hard"].items():
+        rows = [[c, str(a["n"]), _pct(a["accuracy"]), _ci(a["ci95"])] for c, a in classes.items()]
+        out.append((f"GSM-HARD audit classes: {n}", ["class", "items", "accuracy %",
+                                                     "95% interval"], rows))
+    return out
+
+
+_INTRO = ("Accuracy has Wilson 95% intervals. A paired comparison uses the sources a set shares "
+          "with the baseline, each source weighted once; its interval is a bootstrap over "
+          "sources, and the McNemar test is exact, on variants whose verdict differs from "
+          "their original's ('broken': original right, variant wrong).")
+
+
+def markdown(metrics: dict, plots: list[Path], title: str) -> str:
+    lines = [f"# {title}", "", _INTRO, ""]
+    for name, header, rows in _tables(metrics):
+        lines += [f"## {name}", "", "| " + " | ".join(header) + " |",
+                  "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+        lines.append("")
+    lines += ["## Plots", ""] + [f"![{p.stem}](plots/{p.name})" for p in plots] + [""]
+    for name, flips in metrics["flips"].items():
+        if flips:
+            lines += [f"## Flips: {name}", ""]
+            for f in flips:
+                o, v = f["original"], f["variant"]
+                lines += [f"**{f['kind']}** ({f['source_id']})", "",
+                          f"- original: {_one_line(o['question'])} (gold {o['gold']}, "
+                          f"answered {o['extracted']})",
+                          f"- variant: {_one_line(v['question'])} (gold {v['gold']}, "
+                          f"answered {v['extracted']})", ""]
+    return "\n".join(lines)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .6em}
+th{background:#f3f3f3}td{text-align:right}td:first-child{text-align:left}
+img{max-width:100%;display:block;margin:.5em 0 1.5em}
+details{margin:.3em 0}pre{white-space:pre-wrap;background:#f7f7f7;padding:.5em;font-size:85%}
+.broken{color:#b00}.fixed{color:#070}
+</style></head><body>
+<h1>{{ title }}</h1><p>{{ intro }}</p>
+{% for name, header, rows in tables %}<h2>{{ name }}</h2><table><tr>
+{% for h in header %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for row in rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}
+</table>{% endfor %}
+<h2>Plots</h2>{% for name, uri in images %}<img alt="{{ name }}" src="{{ uri }}">{% endfor %}
+{% for name, flips in flip_sets %}<h2>Flips: {{ name }}</h2>{% for f in flips %}
+<details><summary><span class="{{ f.kind }}">{{ f.kind }}</span> {{ f.source_id }}:
+gold {{ f.original.gold }} / {{ f.variant.gold }}, answered {{ f.original.extracted }} /
+{{ f.variant.extracted }}</summary>
+<p><b>Original</b>: {{ f.original.question }}</p><pre>{{ f.original.output }}</pre>
+<p><b>Variant</b>: {{ f.variant.question }}</p><pre>{{ f.variant.output }}</pre></details>
+{% endfor %}{% endfor %}
+</body></html>
+"""
+
+
+def html(metrics: dict, plots: list[Path], title: str) -> str:
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    images = [(p.stem, "data:image/png;base64," + base64.b64encode(p.read_bytes()).decode())
+              for p in plots]
+    flip_sets = [(n, f) for n, f in metrics["flips"].items() if f]
+    return env.from_string(_PAGE).render(title=title, intro=_INTRO, tables=_tables(metrics),
+                                         images=images, flip_sets=flip_sets)

@@ -1,0 +1,167 @@
+"""``mathgen robustness-report``: ask a model every item of several sets, grade, and report.
+
+    summary = robustness_report([("gsm8k", "test.jsonl"), ("large", "large.jsonl")], "out/",
+                                backend="hf", model="path/to/model", prompt="tora")
+
+The folder gets ``report.html`` (one page, plots embedded), ``report.md``, ``metrics.json``,
+``items.jsonl`` (every item: question, output, extracted answer, gold, verdict, set, source)
+and ``plots/*.png``; ``generations.sqlite`` caches the model's outputs, so a run that stops
+goes on where it stopped and a second report costs no model call.
+
+A GSM-HARD set is audited (``robustness.audit``) against a GSM8K set of the same report, when
+there is one: its items then take their GSM8K source ids (GSM-HARD dropped and reordered a few
+rows, so line numbers do not pair them) and the report shows accuracy per audit class.
+Without a GSM8K set the classes come from the labels alone (negative, non-integer).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from mathgen.errors import MathgenError
+from mathgen.io import write_jsonl
+from mathgen.robustness.metrics import Graded, compute_metrics, grade_items
+from mathgen.robustness.sets import Item, read_set
+
+
+@dataclass
+class ReportSummary:
+    out: Path
+    sets: dict = field(default_factory=dict)  # name -> items
+    cached: int = 0
+    generated: int = 0
+    failed: int = 0
+    programs: int = 0
+    unmatched_predictions: int = 0
+    metrics: dict = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        out = [f"read {sum(self.sets.values())} items in {len(self.sets)} set(s): "
+               + ", ".join(f"{n} {c}" for n, c in self.sets.items())]
+        if self.generated or self.cached or self.failed:
+            out.append(f"generated {self.generated}, from the cache {self.cached}, failed "
+                       f"{self.failed} (asked again on the next run); {self.programs} programs "
+                       "run in the sandbox")
+        if self.unmatched_predictions:
+            out.append(f"{self.unmatched_predictions} prediction rows matched no item")
+        for name, s in self.metrics.get("sets", {}).items():
+            line = (f"{name}: {100 * s['accuracy']:.1f}% of {s['n']} "
+                    f"[{100 * s['ci95'][0]:.1f}, {100 * s['ci95'][1]:.1f}]")
+            p = self.metrics["paired"].get(name)
+            if p:
+                line += (f"; drop vs {p['baseline']} {100 * p['drop']:.1f} points "
+                         f"[{100 * p['drop_ci95'][0]:.1f}, {100 * p['drop_ci95'][1]:.1f}], "
+                         f"McNemar p={p['mcnemar_p']:.2g}")
+            out.append(line)
+        out.append(f"report: {self.out / 'report.html'}")
+        return out
+
+
+def _audit(items: dict[str, list[Item]], paths: dict[str, Path]) -> dict[tuple, tuple]:
+    """GSM-HARD classes per (set, id), and re-keyed items paired with a GSM8K set's sources."""
+    from mathgen.robustness.audit import audit_gsm_hard, is_float_noise_integer
+
+    gsm8k = next((n for n, its in items.items() if its[0].format == "gsm8k"), None)
+    classes: dict[tuple, tuple] = {}
+    for name, its in items.items():
+        if its[0].format != "gsm-hard":
+            continue
+        if gsm8k is None:
+            for it in its:
+                cls = (("negative",) if it.label < 0 else ()) + \
+                    (() if is_float_noise_integer(it.label) else ("non_integer",))
+                classes[(name, it.id)] = cls
+            continue
+        audit = {a.line: a for a in audit_gsm_hard(paths[name], paths[gsm8k]).items}
+        stem = paths[gsm8k].stem
+        moved = []
+        for it in its:
+            a = audit[it.source_line]
+            row = a.to_json()
+            classes[(name, it.id)] = tuple(c for c in ("negative", "non_integer", "unchanged",
+                                                       "text_program_mismatch", "label_mismatch")
+                                           if row[c])
+            moved.append(replace(it, source_id=f"{stem}:{a.source_line}")
+                         if a.source_line is not None else it)
+        items[name] = moved
+    return classes
+
+
+def robustness_report(sets, out, *, baseline: str | None = None, backend: str = "predictions",
+                      model: str | None = None, predictions=(), prompt: str = "tora",
+                      chat: bool = False, few_shot=None, rounds: int = 4, sampling=None,
+                      backend_options: dict | None = None, limit: int | None = None,
+                      rel_tol: float = 0.0, timeout: float = 5.0, seed: int = 0,
+                      progress=None) -> ReportSummary:
+    """Run (or read) the model on every set and write the report folder; see the module doc."""
+    from mathgen.robustness.prompts import make_style
+
+    out = Path(out)
+    names = [n for n, _ in sets]
+    if not names:
+        raise MathgenError("no set given (hint: --set NAME=FILE, once per set)")
+    if len(set(names)) != len(names):
+        raise MathgenError(f"set names must differ: {', '.join(names)}")
+    baseline = baseline or names[0]
+    if baseline not in names:
+        raise MathgenError(f"--baseline {baseline!r} is not one of the sets ({', '.join(names)})")
+    style = make_style(prompt, chat=chat, rounds=rounds, few_shot=few_shot)
+    paths = {n: Path(p) for n, p in sets}
+    items = {n: read_set(n, paths[n], limit=limit) for n in names}
+    classes = _audit(items, paths)
+    every = [it for n in names for it in items[n]]
+    summary = ReportSummary(out, {n: len(items[n]) for n in names})
+    out.mkdir(parents=True, exist_ok=True)
+    if backend == "predictions":
+        from mathgen.robustness.predictions import read_predictions
+
+        if not predictions:
+            raise MathgenError("the predictions backend needs --predictions FILE "
+                               "(or NAME=FILE for one set)")
+        found = read_predictions(predictions, items)
+        outcomes, summary.unmatched_predictions = found.outputs, found.unmatched
+    else:
+        from mathgen.robustness.backends import Sampling, load_backend
+        from mathgen.robustness.cache import GenerationCache
+        from mathgen.robustness.inference import run_inference
+
+        if not model:
+            raise MathgenError(f"the {backend} backend needs --model")
+        engine = load_backend(backend, model, sampling or Sampling(),
+                              **(backend_options or {}))
+        try:
+            with GenerationCache(out / "generations.sqlite") as cache:
+                outcomes, stats = run_inference(
+                    every, engine, style, cache, timeout=timeout,
+                    progress=progress and (lambda n: progress(n, len(every))))
+        finally:
+            engine.close()
+        summary.cached, summary.generated = stats.cached, stats.generated
+        summary.failed, summary.programs = stats.failed, stats.programs
+    graded = grade_items(every, outcomes, style.extract, rel_tol=rel_tol)
+    graded = [replace(g, classes=classes.get((g.item.set, g.item.id), ())) for g in graded]
+    summary.metrics = write_report(graded, out, baseline=baseline, seed=seed)
+    return summary
+
+
+def write_report(graded: list[Graded], out, *, baseline: str | None, seed: int = 0,
+                 title: str = "mathgen robustness report") -> dict:
+    """Write every file of the report folder from graded items; returns the metrics."""
+    from mathgen.robustness import pages
+
+    out = Path(out)
+    metrics = compute_metrics(graded, baseline, seed=seed)
+    write_jsonl(out / "items.jsonl", (g.to_json() for g in graded))
+    plots = pages.write_plots(metrics, out / "plots")
+    _write_text(out / "metrics.json", json.dumps(metrics, indent=1, ensure_ascii=False) + "\n")
+    _write_text(out / "report.md", pages.markdown(metrics, plots, title))
+    _write_text(out / "report.html", pages.html(metrics, plots, title))
+    return metrics
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

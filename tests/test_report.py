@@ -1,0 +1,253 @@
+"""robustness-report without a model: sets, prompts, predictions, metrics, files and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import require_data, write_rows
+from mathgen.answers import grade
+from mathgen.cli import main
+from mathgen.errors import InputError, MathgenError
+from mathgen.robustness.metrics import Graded, compute_metrics
+from mathgen.robustness.predictions import read_predictions
+from mathgen.robustness.prompts import Style, make_style, read_examples, tool_output
+from mathgen.robustness.sets import Item, number_size, read_set
+from mathgen.sandbox import ExecResult
+
+pytest.importorskip("matplotlib", reason="the report's plots need matplotlib")
+
+VARIANT = {"id": "q:1/similar/0/0", "source_id": "q:1", "question": "Tom has 1,200 apples.",
+           "final_answer": "1200", "answer": "#### 1200"}
+
+
+@pytest.mark.parametrize("row, question, gold, fmt", [
+    ({"question": "A has 3 and 4.", "answer": "3+4=<<3+4=7>>7\n#### 7"}, "A has 3 and 4.", "7",
+     "gsm8k"),
+    (VARIANT, "Tom has 1,200 apples.", "1200", "variant"),
+    ({"input": "Eggs: 4933828.", "code": "def solution(): ...", "target": -9867630.0},
+     "Eggs: 4933828.", "-9867630", "gsm-hard"),
+    ({"Body": "Ann had 5 pens", "Question": "How many?", "Equation": "( 5.0 )",
+      "Answer": 5.0}, "Ann had 5 pens. How many?", "5", "svamp"),
+    ({"body": "Ann had 5 pens.", "question": "How many?", "formula": "5=5",
+      "answer": "5 (pens)"}, "Ann had 5 pens. How many?", "5", "asdiv"),
+])
+def test_a_set_reads_question_and_gold_of_every_format(tmp_path, row, question, gold, fmt):
+    items = read_set("s", write_rows(tmp_path / "test.jsonl", [row]))
+    assert [(i.question, i.gold, i.format) for i in items] == [(question, gold, fmt)]
+    assert items[0].source_id == (row["source_id"] if fmt == "variant" else "test:1")
+
+
+@pytest.mark.parametrize("rows, line, field", [
+    ([{"question": "x", "answer": "no final line"}], 1, "answer"),
+    ([VARIANT, VARIANT], 2, "id"),
+    ([{"input": "x", "code": "y", "target": "big"}], 1, "target"),
+    ([VARIANT, {**VARIANT, "id": "b", "final_answer": "lots"}], 2, "final_answer"),
+])
+def test_bad_set_rows_name_file_line_and_field(tmp_path, rows, line, field):
+    path = write_rows(tmp_path / "bad.jsonl", rows)
+    with pytest.raises(InputError) as err:
+        read_set("s", path)
+    assert (err.value.line, err.value.field) == (line, field)
+    assert str(path) in str(err.value)
+
+
+def test_number_size_counts_digits_of_the_largest_number():
+    assert [number_size(q) for q in ("no numbers", "3 and 12", "$1,250.75 or 9", "0.5 kg",
+                                     "4933828 eggs")] == [0, 2, 4, 1, 7]
+
+
+def test_tool_output_is_what_a_model_sees():
+    ok = ExecResult("ok", "42\n", "", 0.01, 0)
+    err = ExecResult("error", "", "Traceback ...\nNameError: name 'x' is not defined\n", 0.01, 1)
+    slow = ExecResult("timeout", "", "mathgen.sandbox: killed at 5 s\n", 5.0, -9)
+    assert [tool_output(r) for r in (ok, err, slow)] == [
+        "42", "NameError: name 'x' is not defined", "TimeoutError: the program ran too long"]
+
+
+def test_tora_runs_only_a_program_that_ends_the_generation():
+    tora = make_style("tora", rounds=2)
+    call = "Let me compute.\n```python\nprint(1)\n```\n"
+    assert tora.program(call, 0) == "print(1)\n"
+    assert tora.program(call, 2) is None  # out of rounds
+    assert tora.program("```python\nprint(1)\n```\nSo $\\boxed{1}$.", 0) is None
+    assert tora.program("```python\nprint(1", 0) is None  # cut off mid-program
+    assert tora.splice(call, "1").endswith("```\n```output\n1\n```\n")
+
+
+def test_pal_reads_the_printed_answer_and_nothing_from_a_failed_run():
+    pal = make_style("pal")
+    assert pal.extract(pal.splice("print(7 * 6)\n", "42")).text == "42"
+    failed = pal.splice("print(x2)\n", "NameError: name 'x2' is not defined")
+    assert pal.extract(failed).text is None
+    assert pal.prompt("Q?").endswith("Problem: Q?\n\n```python\n")
+
+
+def test_cot_few_shot_examples_come_from_gsm8k_rows(tmp_path):
+    shots = write_rows(tmp_path / "shots.jsonl", [
+        {"question": "1 + 1?", "answer": "One and one make 1+1=<<1+1=2>>2.\n#### 2"}])
+    style = make_style("cot", few_shot=shots)
+    assert style.examples == (("1 + 1?", "One and one make 1+1=2.\nThe answer is 2."),)
+    assert "Problem: 1 + 1?\nSolution: One and one" in style.prompt("2 + 2?")
+    assert style.key != make_style("cot").key  # other examples, other cache entries
+    with pytest.raises(InputError, match="'#### N'"):
+        read_examples(write_rows(tmp_path / "bad.jsonl", [{"question": "q", "answer": "a"}]))
+    with pytest.raises(MathgenError, match="chat"):
+        make_style("tora", chat=True)
+    assert Style("cot", chat=True).prompt("Q?")[-1]["role"] == "user"
+
+
+def _items(name: str, n: int) -> list[Item]:
+    return [Item(name, f"{name}:{i}", f"src:{i}", i + 1, f"Q{i} has {10 ** (i % 3)} eggs", "1",
+                 "gsm8k", i % 3 + 1) for i in range(n)]
+
+
+def test_predictions_match_by_id_or_by_tora_position(tmp_path):
+    sets = {"a": _items("a", 3), "b": _items("b", 3)}
+    by_id = write_rows(tmp_path / "p.jsonl", [{"id": "a:0", "output": "1"},
+                                              {"id": "b:2", "prediction": "2"},
+                                              {"id": "zzz", "output": "3"}])
+    tora = write_rows(tmp_path / "t.jsonl", [{"idx": 1, "code": ["\\boxed{1}"]}])
+    found = read_predictions([(None, by_id), ("b", tora)], sets)
+    assert found.outputs == {("a", "a:0"): "1", ("b", "b:2"): "2", ("b", "b:1"): "\\boxed{1}"}
+    assert found.unmatched == 1
+    with pytest.raises(InputError, match="needs a set"):
+        read_predictions([(None, tora)], sets)
+    twice = write_rows(tmp_path / "d.jsonl", [{"id": "a:0", "output": "1"}] * 2)
+    with pytest.raises(InputError, match="twice"):
+        read_predictions([(None, twice)], sets)
+
+
+def _graded(item: Item, correct: bool) -> Graded:
+    return Graded(item, "out", "1" if correct else "2", "last-number", correct, "")
+
+
+def test_metrics_pair_sets_by_source():
+    base = _items("base", 4)
+    # two variants per source: source 0 keeps both right, source 1 breaks one, source 3 is fixed
+    var = [Item("var", f"v{i}{k}", f"src:{i}", 1, f"V{i}{k} 1234567", "1", "variant", 7)
+           for i in range(4) for k in range(2)]
+    graded = [_graded(b, c) for b, c in zip(base, [True, True, True, False])]
+    graded += [_graded(v, c) for v, c in zip(var, [True, True, True, False, False, False,
+                                                   True, False])]
+    m = compute_metrics(graded, baseline="base", seed=0)
+    assert m["sets"]["base"] == {"n": 4, "correct": 3, "accuracy": 0.75, "no_answer": 0,
+                                 "failed": 0, "format": "gsm8k",
+                                 "ci95": m["sets"]["base"]["ci95"]}
+    p = m["paired"]["var"]
+    assert (p["n_pairs"], p["n_sources"], p["broken"], p["fixed"]) == (8, 4, 3, 1)
+    assert p["drop"] == pytest.approx(0.75 - (1 + 0.5 + 0 + 0.5) / 4)
+    assert p["mcnemar_p"] == pytest.approx(0.625)  # 1 vs 3 discordant: 2 * 5/16
+    assert p["drop_ci95"][0] <= p["drop"] <= p["drop_ci95"][1]
+    assert set(m["by_size"]["base"]) == {"1", "2", "3"} and set(m["by_size"]["var"]) == {"7+"}
+    s = m["spread"]["var"]
+    assert (s["sources"], s["consistency"], s["all_wrong"], s["mixed"]) == (4, 0.25, 0.25, 0.5)
+    assert [f["kind"] for f in m["flips"]["var"]].count("fixed") == 1
+    assert "spread" not in m["paired"] and "base" not in m["spread"]
+
+
+def _write_report(tmp_path: Path, *extra: str):
+    base = write_rows(tmp_path / "orig.jsonl", [
+        {"question": f"Sam has {n} pens and buys {n}. How many?", "answer": f"#### {2 * n}"}
+        for n in (3, 40, 500, 6000)])
+    variants = write_rows(tmp_path / "var.jsonl", [
+        {"id": f"orig:{line}/v/{k}", "source_id": f"orig:{line}", "question": f"Sam has {n} ...",
+         "final_answer": str(2 * n)}
+        for line, n0 in enumerate((3, 40, 500, 6000), 1) for k, n in enumerate((n0 * 7, n0 * 9))])
+    preds = write_rows(tmp_path / "preds.jsonl", [
+        {"id": "orig:1", "output": "The answer is 6."}, {"id": "orig:2", "output": "80"},
+        {"id": "orig:3", "output": "\\boxed{1000}"}, {"id": "orig:4", "output": "12,000"},
+        {"id": "orig:1/v/0", "output": "42"}, {"id": "orig:1/v/1", "output": "54"},
+        {"id": "orig:2/v/0", "output": "560"}, {"id": "orig:2/v/1", "output": "7"},
+        {"id": "orig:3/v/0", "output": "no idea"}])
+    out = tmp_path / "report"
+    result = CliRunner().invoke(main, ["robustness-report", "--set", f"orig={base}", "--set",
+                                       f"var={variants}", "--predictions", str(preds),
+                                       "--out", str(out), *extra])
+    return result, out
+
+
+def test_the_cli_writes_every_report_file(tmp_path):
+    result, out = _write_report(tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "orig: 100.0% of 4" in result.output and "var: 37.5% of 8" in result.output
+    for name in ("report.html", "report.md", "metrics.json", "items.jsonl", "plots/accuracy.png",
+                 "plots/size.png", "plots/paired.png", "plots/spread.png"):
+        assert (out / name).stat().st_size > 0, name
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["sets"]["var"]["correct"] == 3 and m["paired"]["var"]["baseline"] == "orig"
+    assert set(m["paired"]["var"]) >= {"baseline", "n_pairs", "drop", "drop_ci95", "mcnemar_p"}
+    items = [json.loads(x) for x in (out / "items.jsonl").read_text().splitlines()]
+    assert len(items) == 12
+    missing = [i for i in items if i["output"] is None]
+    assert {i["id"] for i in missing} == {"orig:3/v/1", "orig:4/v/0", "orig:4/v/1"}
+    assert all(i["reason"] == "no prediction" for i in missing)
+    assert set(items[0]) >= {"question", "output", "extracted", "gold", "correct", "set",
+                             "source_id"}
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 4 and "<script" not in page
+    # same inputs, same files
+    first = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    _write_report(tmp_path)
+    assert {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()} == first
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--baseline", "nope"], "--baseline 'nope' is not one of the sets"),
+    (["--batch-size", "2"], "--batch-size needs --backend"),
+    (["--prompt", "pal", "--few-shot", "x.jsonl"], "--few-shot works with --prompt cot only"),
+])
+def test_cli_mistakes_are_one_line_and_exit_2(tmp_path, args, message):
+    result, _ = _write_report(tmp_path, *args)
+    assert result.exit_code == 2 and message in result.output
+    assert result.output.count("\n") == 1
+
+
+def test_cli_bad_set_file_names_file_and_line(tmp_path):
+    bad = write_rows(tmp_path / "bad.jsonl", [{"question": "q", "answer": "#### 1"}, "{oops"])
+    result = CliRunner().invoke(main, ["robustness-report", "--set", f"b={bad}",
+                                       "--predictions", str(bad), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and f"{bad}:2" in result.output
+
+
+def test_gsm_hard_items_pair_with_gsm8k_and_are_classed_by_the_audit(tmp_path):
+    gsm8k, hard = require_data("gsm8k/test.jsonl"), require_data("gsm-hard/test.jsonl")
+    # a 'model' that always answers GSM8K's label: right on the originals, and on GSM-HARD
+    # only where the label did not change
+    gold = {f"test:{i}": row["answer"].rsplit("####", 1)[1].strip()
+            for i, row in enumerate(map(json.loads, gsm8k.read_text().splitlines()), 1)}
+    preds = write_rows(tmp_path / "p.jsonl", [{"id": k, "output": v} for k, v in gold.items()])
+    out = tmp_path / "r"
+    result = CliRunner().invoke(main, ["robustness-report", "--set", f"gsm8k={gsm8k}", "--set",
+                                       f"hard={hard}", "--predictions", f"gsm8k={preds}",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["sets"]["gsm8k"]["accuracy"] == 1.0
+    classes = m["gsm_hard"]["hard"]
+    assert classes["negative"]["n"] == 146 and classes["non_integer"]["n"] == 299
+    assert classes["sensible"]["n"] == 1319 - 415
+    assert m["paired"]["hard"]["n_sources"] == 1317  # two GSM-HARD rows match no question
+    assert (out / "plots" / "gsm_hard_hard.png").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, published", [("tora-code-34b", 80.7), ("tora-70b", 84.3)])
+def test_tora_outputs_grade_within_half_a_point_of_the_published(tmp_path, name, published):
+    gsm8k = require_data("gsm8k/test.jsonl")
+    tora = require_data(f"tora/gsm8k-test.{name}.jsonl")
+    out = tmp_path / name
+    result = CliRunner().invoke(main, ["robustness-report", "--set", f"gsm8k={gsm8k}",
+                                       "--predictions", f"gsm8k={tora}", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    accuracy = 100 * json.loads((out / "metrics.json").read_text())["sets"]["gsm8k"]["accuracy"]
+    assert abs(accuracy - published) <= 0.5, accuracy
+    # ToRA's own extracted answers ('pred') grade the same as ours on every item
+    ours = {r["id"]: r["correct"] for r in map(json.loads, (out / "items.jsonl").open())}
+    differ = [f"test:{r['idx'] + 1}" for r in map(json.loads, tora.open())
+              if grade(r["pred"][0], r["gt"]).correct != ours[f"test:{r['idx'] + 1}"]]
+    assert differ == []
+
