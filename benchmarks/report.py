@@ -48,7 +48,8 @@ def synthetic(items: int, sources: int, seed: int = 0):
                 gold = a // b * 3
                 ident = f"src:{s}" if name == "original" else f"src:{s}/{name}/{k}"
                 item = Item(name, ident, f"src:{s}", len(out) + 1, question, str(gold),
-                            "gsm8k" if name == "original" else "variant", number_size(question))
+                            "gsm8k" if name == "original" else "variant", number_size(question),
+                            source=f"src:{s}")
                 right = rng.random() < 0.9 - 0.05 * digits
                 answer = gold if right else gold + rng.randrange(1, 100)
                 outputs[(name, ident)] = (f"```python\nboxes = {a} // {b}\nprint(boxes * 3)\n```"

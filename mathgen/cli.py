@@ -155,14 +155,16 @@ def audit_gsm_hard(path, gsm8k, output, as_json, timeout, workers):
 
 
 def _pair(value: str, option: str, need_name: bool) -> tuple[str | None, Path]:
+    """NAME=FILE, or a bare FILE where allowed (a path such as 'lr=1/p.jsonl' stays a path)."""
+    import re
+
     name, sep, path = value.partition("=")
-    if not sep:
-        if need_name:
-            raise click.BadParameter(f"{value!r}: write NAME=FILE", param_hint=option)
-        return None, Path(value)
-    if not name or not path:
-        raise click.BadParameter(f"{value!r}: write NAME=FILE", param_hint=option)
-    return name, Path(path)
+    if sep and re.fullmatch(r"[\w.+-]+", name) and path:
+        return name, Path(path)
+    if need_name:
+        raise MathgenError(f"{option} {value!r}: write NAME=FILE (NAME: letters, digits, "
+                           "'.', '+', '-', '_')")
+    return None, Path(value)
 
 
 @main.command("robustness-report")
@@ -170,7 +172,7 @@ def _pair(value: str, option: str, need_name: bool) -> tuple[str | None, Path]:
               help="An evaluation set: mathgen perturb output, or GSM8K, GSM-HARD, SVAMP, "
                    "ASDiv or ToRA rows; repeatable. The first is the baseline unless given.")
 @click.option("--baseline", metavar="NAME", help="The set the others are paired with.")
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
               help="Folder for report.html, report.md, metrics.json, items.jsonl, plots/ and "
                    "the generation cache.")
 @click.option("--backend", default="predictions", show_default=True,
@@ -199,7 +201,8 @@ def _pair(value: str, option: str, need_name: bool) -> tuple[str | None, Path]:
               type=click.FloatRange(0.1, 600), help="Seconds each program may run.")
 @click.option("--batch-size", type=click.IntRange(1), help="hf: prompts per batch.")
 @click.option("--device", help="hf: cpu, cuda, cuda:1 ... (default: cuda when present).")
-@click.option("--dtype", help="hf, vllm: float32, bfloat16, float16 or auto.")
+@click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]),
+              help="hf, vllm: weights and activations (default auto).")
 @click.option("--tensor-parallel-size", type=click.IntRange(1), help="vllm: GPUs per model.")
 @click.option("--gpu-memory-utilization", type=click.FloatRange(0.05, 1.0), help="vllm.")
 @click.option("--max-model-len", type=click.IntRange(16), help="vllm: context length.")
@@ -220,13 +223,15 @@ def robustness_report(sets, baseline, out, backend, model, predictions, prompt, 
     from mathgen.robustness.backends import Sampling
     from mathgen.robustness.report import robustness_report as run_report
 
-    pairs = [_pair(v, "--set", True) for v in sets]
-    bound = [_pair(v, "--predictions", False) for v in predictions]
-    renamed = {"request_timeout": "timeout"}
-    options = {renamed.get(k, k): v for k, v in backend_options.items() if v is not None}
-    if backend == "predictions" and options:
-        flag = "--" + next(k for k, v in backend_options.items() if v is not None)
-        _fail(MathgenError(f"{flag.replace('_', '-')} needs --backend vllm, hf or openai"))
+    options = {k: v for k, v in backend_options.items() if v is not None}
+    try:
+        pairs = [_pair(v, "--set", True) for v in sets]
+        bound = [_pair(v, "--predictions", False) for v in predictions]
+        if backend == "predictions" and options:
+            flag = "--" + next(iter(options)).replace("_", "-")
+            raise MathgenError(f"{flag} needs --backend vllm, hf or openai")
+    except MathgenError as err:
+        _fail(err)
     try:
         with click.progressbar(length=1, label="asking the model", file=sys.stderr,
                                hidden=not sys.stderr.isatty()) as bar:

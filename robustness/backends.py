@@ -38,6 +38,9 @@ BACKENDS = {
 }
 
 
+DTYPES = ("float32", "bfloat16", "float16")
+
+
 @dataclass(frozen=True)
 class Sampling:
     temperature: float = 0.0
@@ -46,7 +49,11 @@ class Sampling:
     seed: int = 0
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """What keys a cached generation: greedy decoding ignores the seed."""
+        out = asdict(self)
+        if self.temperature == 0:
+            del out["seed"], out["top_p"]
+        return out
 
 
 def load_backend(name: str, model: str, sampling: Sampling, **options):
@@ -58,9 +65,9 @@ def load_backend(name: str, model: str, sampling: Sampling, **options):
     backend_class = getattr(importlib.import_module(module), cls)
     unknown = sorted(set(options) - set(backend_class.OPTIONS))
     if unknown:
-        flags = ", ".join("--" + o.replace("_", "-") for o in unknown)
-        raise MathgenError(f"{flags} does not apply to the {name} backend (its options: "
-                           f"{', '.join('--' + o.replace('_', '-') for o in backend_class.OPTIONS)})")
+        flag = lambda o: "--" + o.replace("_", "-")  # noqa: E731
+        raise MathgenError(f"{', '.join(map(flag, unknown))} does not apply to the {name} "
+                           f"backend (its options: {', '.join(map(flag, backend_class.OPTIONS))})")
     return backend_class(model, sampling, **options)
 
 
@@ -84,7 +91,8 @@ def _model_id(model: str) -> str:
 
 
 def _prompt_seed(seed: int, prompt) -> int:
-    """A sampling seed per prompt, so sampled outputs do not depend on batching."""
+    """A sampling seed per prompt (vllm, openai: sampled outputs then do not depend on
+    batching; hf seeds each batch from its first prompt, which is as close as it allows)."""
     digest = hashlib.sha256(f"{seed}\0{prompt}".encode()).digest()
     return int.from_bytes(digest[:4], "big")
 
@@ -104,12 +112,16 @@ class HFBackend:
         if dtype == "auto":
             dtype = "bfloat16" if self.device.startswith("cuda") and \
                 torch.cuda.is_bf16_supported() else "float32"
+        if dtype not in DTYPES:
+            raise MathgenError(f"--dtype {dtype!r}: choose one of auto, {', '.join(DTYPES)}")
         try:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(model)
             self.model = transformers.AutoModelForCausalLM.from_pretrained(
                 model, dtype=getattr(torch, dtype)).to(self.device).eval()
-        except (OSError, ValueError) as err:
-            raise MathgenError(f"cannot load the model {model!r}: {err}".split("\n")[0]) from None
+        except (OSError, ValueError, RuntimeError, AssertionError) as err:
+            raise MathgenError(f"cannot load the model {model!r} on {self.device}: "
+                               f"{err}".split("\n")[0]) from None
+        self.settings = {**sampling.as_dict(), "dtype": dtype}
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
@@ -161,6 +173,7 @@ class VLLMBackend:
                  max_model_len: int | None = None, enforce_eager: bool = False):
         vllm = _require("vllm", "vllm")
         self.sampling, self.name = sampling, f"vllm:{_model_id(model)}"
+        self.settings = {**sampling.as_dict(), "dtype": dtype, "max_model_len": max_model_len}
         self._params = vllm.SamplingParams
         self.llm = vllm.LLM(model=model, tensor_parallel_size=tensor_parallel_size, dtype=dtype,
                             gpu_memory_utilization=gpu_memory_utilization,
@@ -169,16 +182,14 @@ class VLLMBackend:
 
     def generate(self, prompts, stop):
         s = self.sampling
-        texts = []
-        for p in prompts:
-            if not isinstance(p, str):
-                p = self.llm.get_tokenizer().apply_chat_template(p, tokenize=False,
-                                                                 add_generation_prompt=True)
-            texts.append(p)
         params = [self._params(n=1, temperature=s.temperature, top_p=s.top_p,
                                max_tokens=s.max_tokens, stop=list(stop) or None,
-                               seed=_prompt_seed(s.seed, t)) for t in texts]
-        outputs = self.llm.generate(texts, params, use_tqdm=False)
+                               seed=_prompt_seed(s.seed, p)) for p in prompts]
+        if prompts and not isinstance(prompts[0], str):
+            # chat: vLLM applies the template itself, so no second BOS token creeps in
+            outputs = self.llm.chat(list(prompts), params, use_tqdm=False)
+        else:
+            outputs = self.llm.generate(list(prompts), params, use_tqdm=False)
         for i, out in enumerate(outputs):
             yield i, _cut(out.outputs[0].text, stop), None
 
@@ -189,11 +200,11 @@ class VLLMBackend:
 class OpenAIBackend:
     """An OpenAI-compatible server: completions for texts, chat completions for messages."""
 
-    OPTIONS = ("base_url", "api_key_env", "concurrency", "timeout", "retries")
+    OPTIONS = ("base_url", "api_key_env", "concurrency", "request_timeout", "retries")
 
     def __init__(self, model: str, sampling: Sampling, base_url: str | None = None,
                  api_key_env: str = "OPENAI_API_KEY", concurrency: int = 16,
-                 timeout: float = 600.0, retries: int = 5):
+                 request_timeout: float = 600.0, retries: int = 5):
         openai = _require("openai", "openai")
         self.sampling, self.concurrency, self.model = sampling, concurrency, model
         self.chunk = 8 * concurrency
@@ -202,7 +213,9 @@ class OpenAIBackend:
         # the served model's name is its identity: a server restarted elsewhere (another
         # port, another host) still finds its cached generations
         self.name = f"openai:{model}"
-        self.client = openai.OpenAI(base_url=self.base_url, timeout=timeout, max_retries=retries,
+        self.settings = sampling.as_dict()
+        self.client = openai.OpenAI(base_url=self.base_url, timeout=request_timeout,
+                                    max_retries=retries,
                                     api_key=os.environ.get(api_key_env) or "EMPTY")
         # a timeout is one slow item; a refused connection or a wrong model or key is fatal
         self._item_errors = (openai.APITimeoutError, openai.BadRequestError,

@@ -1,7 +1,8 @@
 """A store of model generations, so that a run can stop anywhere and go on where it stopped.
 
     cache = GenerationCache("out/generations.sqlite")
-    key = cache.key(model="llama-3-8b", style="tora", settings={"temperature": 0}, item=item)
+    key = cache.key(model="llama-3-8b", style="tora", settings={"temperature": 0},
+                    item_id=item.id, question=item.question)
     if (text := cache.get(key)) is None:
         text = backend.generate(...)
         cache.put(key, item_id, text)      # on disk at once

@@ -24,7 +24,6 @@ from mathgen.robustness.prompts import Style, tool_output
 class Outcome:
     output: str | None  # the transcript; None when generation failed
     error: str | None = None
-    cached: bool = False
 
 
 @dataclass
@@ -60,7 +59,9 @@ def run_inference(items, backend, style: Style, cache: GenerationCache, *,
     """Outcomes for all items, keyed by (set, item id); generated ones are cached as they end."""
     from mathgen.sandbox import Sandbox
 
-    settings = backend.sampling.as_dict()
+    settings = dict(backend.settings)
+    if style.name in ("tora", "pal"):  # what a program may do shapes the transcript
+        settings["programs"] = {"timeout": timeout, "memory_mb": memory_mb}
     keys = {(it.set, it.id): cache.key(model=backend.name, style=style.key, settings=settings,
                                        item_id=it.id, question=it.question) for it in items}
     stored = cache.get_many(keys.values())
@@ -76,7 +77,7 @@ def run_inference(items, backend, style: Style, cache: GenerationCache, *,
     stats.cached = len(items) - sum(1 for it in items if keys[(it.set, it.id)] in todo)
     if progress and stats.cached:
         progress(stats.cached)
-    results: dict[str, Outcome] = {k: Outcome(v, cached=True) for k, v in stored.items()}
+    results: dict[str, Outcome] = {k: Outcome(v) for k, v in stored.items()}
     chunk = chunk or getattr(backend, "chunk", None) or 256
     pending = list(todo.values())
     with Sandbox() as box:

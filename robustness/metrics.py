@@ -10,7 +10,10 @@ over their shared sources: the drop with a bootstrap interval that resamples sou
 McNemar p-value, fixed and broken counts), ``by_size`` (accuracy by the digits of the largest
 number in the question), ``spread`` (sets holding several items per source: how much the
 verdict varies across a source's instances, and the share of sources solved in all of them),
-and ``gsm_hard`` (accuracy per audit class, when a set is GSM-HARD).
+``consistency`` (sources asked in the baseline and another set: the share solved everywhere),
+and ``gsm_hard`` (accuracy per audit class, when a set is GSM-HARD). Items with no output (a
+failed request, a missing prediction) count as wrong in accuracy, but pair with nothing: a
+network error is not a model that broke.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from dataclasses import dataclass
+from fractions import Fraction
 
 from mathgen.answers import grade
 from mathgen.robustness import stats
 from mathgen.robustness.sets import Item
 
 SIZE_BINS = ("1", "2", "3", "4", "5", "6", "7+")
+FLOAT_NOISE = 4e-15  # about 16 units in the last place of a double, relative
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ def grade_items(items, outcomes: dict, extract, rel_tol: float = 0.0) -> list[Gr
             continue
         found = extract(text)
         # a float label (GSM-HARD) is graded up to float noise, never more
-        tol = max(rel_tol, 1e-9) if it.label is not None else rel_tol
+        tol = max(rel_tol, FLOAT_NOISE) if it.label is not None else rel_tol
         verdict = grade(found.text, it.gold, rel_tol=tol)
         out.append(Graded(it, text, found.text, found.method, verdict.correct, verdict.reason))
     return out
@@ -76,10 +81,11 @@ def _acc(verdicts) -> dict:
     return {"n": a.n, "correct": a.correct, "accuracy": a.value, "ci95": list(a.ci95)}
 
 
-def _by_source(rows) -> dict[str, list[bool]]:
+def _by_source(rows, answered_only: bool = False) -> dict[str, list[bool]]:
     out: dict[str, list[bool]] = defaultdict(list)
     for g in rows:
-        out[g.item.source_id].append(g.correct)
+        if g.output is not None or not answered_only:
+            out[g.item.source].append(g.correct)
     return out
 
 
@@ -90,7 +96,7 @@ def compute_metrics(graded: list[Graded], baseline: str | None, seed: int = 0,
     for g in graded:
         by_set[g.item.set].append(g)
     metrics: dict = {"baseline": baseline, "sets": {}, "paired": {}, "by_size": {},
-                     "spread": {}, "gsm_hard": {}, "flips": {}}
+                     "spread": {}, "consistency": None, "gsm_hard": {}, "flips": {}}
     for name, rows in by_set.items():
         entry = _acc([g.correct for g in rows])
         entry["no_answer"] = sum(g.output is not None and g.extracted is None for g in rows)
@@ -108,32 +114,53 @@ def compute_metrics(graded: list[Graded], baseline: str | None, seed: int = 0,
         if rows[0].item.format == "gsm-hard":
             metrics["gsm_hard"][name] = _gsm_hard(rows)
     if baseline is not None:
-        base = _by_source(by_set[baseline])
+        base = _by_source(by_set[baseline], answered_only=True)
         for name, rows in by_set.items():
             if name == baseline:
                 continue
-            p = stats.paired(base, _by_source(rows), seed=seed)
+            p = stats.paired(base, _by_source(rows, answered_only=True), seed=seed)
             metrics["paired"][name] = {
                 "baseline": baseline, "n_pairs": p.n_pairs, "n_sources": p.n_sources,
                 "baseline_accuracy": p.baseline, "accuracy": p.accuracy, "drop": p.drop,
-                "drop_ci95": list(p.drop_ci95), "mcnemar_p": p.mcnemar_p, "fixed": p.fixed,
-                "broken": p.broken}
+                "drop_ci95": list(p.drop_ci95) if p.drop_ci95 else None,
+                "mcnemar_p": p.mcnemar_p, "broken": p.broken, "fixed": p.fixed,
+                "broken_items": p.broken_items, "fixed_items": p.fixed_items}
             metrics["flips"][name] = _flips(by_set[baseline], rows, seed, flips)
+        metrics["consistency"] = _consistency(by_set, baseline)
     return metrics
 
 
+def _consistency(by_set: dict, baseline: str) -> dict | None:
+    """Sources asked in the baseline and in at least one other set: solved in all of them?"""
+    groups: dict[str, list[bool]] = defaultdict(list)
+    sets_of: dict[str, set] = defaultdict(set)
+    for name, rows in by_set.items():
+        for g in rows:
+            if g.output is not None:
+                groups[g.item.source].append(g.correct)
+                sets_of[g.item.source].add(name)
+    shared = [s for s, names in sets_of.items() if baseline in names and len(names) > 1]
+    if not shared:
+        return None
+    return {"sources": len(shared),
+            "solved_everywhere": sum(all(groups[s]) for s in shared) / len(shared),
+            "solved_nowhere": sum(not any(groups[s]) for s in shared) / len(shared)}
+
+
 def _spread(groups: dict[str, list[bool]]) -> dict:
-    shares = sorted(sum(v) / len(v) for v in groups.values())
-    sds = [(s * (1 - s)) ** 0.5 for s in shares]
+    shares = sorted(Fraction(sum(v), len(v)) for v in groups.values())
+    sds = [float(s * (1 - s)) ** 0.5 for s in shares]
     n = len(shares)
+    histogram = [0] * 5  # [0, 20%), [20, 40%), ... [80, 100%]
+    for share in shares:
+        histogram[min(int(share * 5), 4)] += 1
     return {"sources": n, "items": sum(len(v) for v in groups.values()),
             "all_correct": sum(s == 1 for s in shares) / n,
             "all_wrong": sum(s == 0 for s in shares) / n,
             "mixed": sum(0 < s < 1 for s in shares) / n,
             "consistency": stats.consistency(groups),
             "mean_within_sd": sum(sds) / n,
-            "histogram": [sum(1 for s in shares if lo <= s < lo + 0.2 or (lo == 0.8 and s == 1))
-                          for lo in (0.0, 0.2, 0.4, 0.6, 0.8)]}
+            "histogram": histogram}
 
 
 def _gsm_hard(rows: list[Graded]) -> dict:
@@ -150,16 +177,16 @@ def _gsm_hard(rows: list[Graded]) -> dict:
 
 def _flips(base_rows, rows, seed: int, k: int) -> list[dict]:
     """A few variants whose verdict differs from their source's original, broken first."""
-    originals = {g.item.source_id: g for g in base_rows}
+    originals = {g.item.source: g for g in base_rows if g.output is not None}
     broken, fixed = [], []
     for g in rows:
-        o = originals.get(g.item.source_id)
-        if o is not None and o.correct != g.correct:
+        o = originals.get(g.item.source)
+        if o is not None and g.output is not None and o.correct != g.correct:
             (broken if o.correct else fixed).append((o, g))
     rng = random.Random(seed)
     picks = rng.sample(broken, min(len(broken), k - min(len(fixed), k // 3)))
     picks += rng.sample(fixed, min(len(fixed), k - len(picks)))
-    return [{"kind": "broken" if o.correct else "fixed", "source_id": o.item.source_id,
+    return [{"kind": "broken" if o.correct else "fixed", "source_id": g.item.source_id,
              "original": {"id": o.item.id, "question": o.item.question, "gold": o.item.gold,
                           "extracted": o.extracted, "output": o.output},
              "variant": {"id": g.item.id, "question": g.item.question, "gold": g.item.gold,

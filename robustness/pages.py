@@ -28,6 +28,10 @@ def _p(p: float) -> str:
     return f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"
 
 
+def _height(bars: int) -> float:
+    return max(2.2, 0.8 + 0.45 * bars)  # inches: one bar still gets a readable axis
+
+
 def _err(values, intervals):
     """matplotlib's asymmetric error bars (points below, points above), never negative."""
     return [[max(0.0, v - 100 * lo) for v, (lo, _) in zip(values, intervals)],
@@ -53,10 +57,10 @@ def write_plots(metrics: dict, folder: Path) -> list[Path]:
         plt.close(fig)
         paths.append(path)
 
-    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(names)))
+    fig, ax = plt.subplots(figsize=(7, _height(len(names))))
     accs = [100 * metrics["sets"][n]["accuracy"] for n in names]
-    ax.barh(range(len(names)), accs, xerr=_err(accs, [metrics["sets"][n]["ci95"] for n in names]), color=[colour[n] for n in names],
-            capsize=3)
+    ax.barh(range(len(names)), accs, capsize=3, color=[colour[n] for n in names],
+            xerr=_err(accs, [metrics["sets"][n]["ci95"] for n in names]))
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
@@ -69,7 +73,8 @@ def write_plots(metrics: dict, folder: Path) -> list[Path]:
         bins = metrics["by_size"][n]
         xs = [i for i, b in enumerate(SIZE_BINS) if b in bins]
         ys = [100 * bins[SIZE_BINS[i]]["accuracy"] for i in xs]
-        ax.errorbar(xs, ys, yerr=_err(ys, [bins[SIZE_BINS[i]]["ci95"] for i in xs]), marker="o", capsize=3, label=n, color=colour[n])
+        ax.errorbar(xs, ys, yerr=_err(ys, [bins[SIZE_BINS[i]]["ci95"] for i in xs]),
+                    marker="o", capsize=3, label=n, color=colour[n])
     ax.set_xticks(range(len(SIZE_BINS)), SIZE_BINS)
     ax.set_xlabel("digits of the largest number in the question")
     ax.set_title("Accuracy by the size of the numbers", loc="left", fontsize="medium")
@@ -78,13 +83,13 @@ def write_plots(metrics: dict, folder: Path) -> list[Path]:
     ax.legend(fontsize="small")
     save(fig, "size")
 
-    if metrics["paired"]:
-        paired = list(metrics["paired"])
-        fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(paired)))
+    paired = [n for n, p in metrics["paired"].items() if p["drop"] is not None]
+    if paired:
+        fig, ax = plt.subplots(figsize=(7, _height(len(paired))))
         drops = [100 * metrics["paired"][n]["drop"] for n in paired]
         ax.errorbar(drops, range(len(paired)),
-                    xerr=_err(drops, [metrics["paired"][n]["drop_ci95"] for n in paired]), fmt="o", capsize=3,
-                    color="#333333")
+                    xerr=_err(drops, [metrics["paired"][n]["drop_ci95"] for n in paired]),
+                    fmt="o", capsize=3, color="#333333")
         ax.axvline(0, color="#999999", linewidth=1)
         ax.set_yticks(range(len(paired)), paired)
         ax.invert_yaxis()
@@ -110,7 +115,7 @@ def write_plots(metrics: dict, folder: Path) -> list[Path]:
         save(fig, "spread")
 
     for n, classes in metrics["gsm_hard"].items():
-        fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(classes)))
+        fig, ax = plt.subplots(figsize=(7, _height(len(classes))))
         labels = list(classes)
         accs = [100 * classes[c]["accuracy"] for c in labels]
         ax.barh(range(len(labels)), accs,
@@ -139,15 +144,25 @@ def _tables(metrics: dict) -> list[tuple[str, list[str], list[list[str]]]]:
     if metrics["paired"]:
         rows = [[n, p["baseline"], str(p["n_sources"]), str(p["n_pairs"]),
                  _pct(p["baseline_accuracy"]), _pct(p["accuracy"]), _pct(p["drop"]),
-                 _ci(p["drop_ci95"]), _p(p["mcnemar_p"]), str(p["broken"]), str(p["fixed"])]
+                 _ci(p["drop_ci95"]), _p(p["mcnemar_p"]),
+                 f"{p['broken']} ({p['broken_items']})", f"{p['fixed']} ({p['fixed_items']})"]
+                if p["drop"] is not None else
+                [n, p["baseline"], "0", "0"] + ["no shared source"] + [""] * 6
                 for n, p in metrics["paired"].items()]
         out.append(("Paired comparison with the baseline",
                     ["set", "baseline", "sources", "pairs", "baseline %", "set %", "drop",
-                     "drop 95%", "McNemar p", "broken", "fixed"], rows))
+                     "drop 95%", "McNemar p", "broken sources (items)",
+                     "fixed sources (items)"], rows))
     rows = [[n] + [f"{_pct(b[k]['accuracy'])} ({b[k]['n']})" if k in b else "" for k in SIZE_BINS]
             for n, b in metrics["by_size"].items()]
     out.append(("Accuracy by number size (digits of the largest number; items in brackets)",
                 ["set"] + list(SIZE_BINS), rows))
+    c = metrics.get("consistency")
+    if c:
+        out.append(("Consistency across sets", ["sources in the baseline and another set",
+                                                "solved in every set %", "solved in none %"],
+                    [[str(c["sources"]), _pct(c["solved_everywhere"]),
+                      _pct(c["solved_nowhere"])]]))
     if metrics["spread"]:
         rows = [[n, str(s["sources"]), str(s["items"]), _pct(s["consistency"]),
                  _pct(s["all_wrong"]), _pct(s["mixed"]), f"{100 * s['mean_within_sd']:.1f}"]
@@ -162,10 +177,11 @@ def _tables(metrics: dict) -> list[tuple[str, list[str], list[list[str]]]]:
     return out
 
 
-_INTRO = ("Accuracy has Wilson 95% intervals. A paired comparison uses the sources a set shares "
-          "with the baseline, each source weighted once; its interval is a bootstrap over "
-          "sources, and the McNemar test is exact, on variants whose verdict differs from "
-          "their original's ('broken': original right, variant wrong).")
+_INTRO = ("Accuracy has Wilson 95% intervals. A paired comparison uses the problems a set "
+          "shares with the baseline, each source weighted once; its interval is a bootstrap "
+          "over sources, and the exact McNemar test counts each source once: 'broken' when "
+          "the original is right and most of its variants wrong, 'fixed' the other way round. "
+          "Items with no output count as wrong but pair with nothing.")
 
 
 def markdown(metrics: dict, plots: list[Path], title: str) -> str:

@@ -4,7 +4,10 @@ A file is bound to one set (``NAME=FILE``) or, given bare, to every set. Its row
 ``{"id": ..., "output": "..."}`` (``prediction``, ``completion``, ``response``, ``generation``
 or ``text`` also name the output), matched by item id, or ToRA output files (``idx``, ``code``:
 a list whose first entry is the full model output), matched by position: ``idx`` 0 is the set
-file's first line.
+file's first row; a ToRA row's question must be that item's question.
+
+A bare file's id that names items of several sets with different questions is an error
+(bind the file to its set); a file that matches no item at all is an error too.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 
 from mathgen.errors import InputError, MathgenError
 from mathgen.io import read_jsonl
+from mathgen.robustness.sets import normalise
 
 OUTPUT_FIELDS = ("output", "prediction", "completion", "response", "generation", "text")
 
@@ -51,8 +55,9 @@ def read_predictions(files, sets: dict) -> Predictions:
                                f"(sets: {', '.join(sets)})")
         targets = [bound] if bound is not None else list(sets)
         by_id = {name: {item.id: item for item in sets[name]} for name in targets}
-        by_line = {name: {item.source_line: item for item in sets[name]} for name in targets}
+        by_row = {name: {item.row: item for item in sets[name]} for name in targets}
         seen: set = set()
+        matched = 0
         for line, row in read_jsonl(path):
             output = _output(row, path, line)
             if "idx" in row and "code" in row:
@@ -64,7 +69,13 @@ def read_predictions(files, sets: dict) -> Predictions:
                 if isinstance(idx, bool) or not isinstance(idx, int) or idx < 0:
                     raise InputError("must be a whole number from 0", path=path, line=line,
                                      field="idx")
-                key, matches = idx, [by_line[targets[0]].get(idx + 1)]
+                key, matches = idx, [by_row[targets[0]].get(idx)]
+                asked = row.get("question")
+                if matches[0] is not None and isinstance(asked, str) and \
+                        normalise(asked) != normalise(matches[0].question):
+                    raise InputError(f"idx {idx} asks another question than row {idx} of set "
+                                     f"{targets[0]!r}", path=path, line=line, field="question",
+                                     hint="bind the file to the set it was made from")
             else:
                 key = row.get("id")
                 if not isinstance(key, str):
@@ -77,7 +88,16 @@ def read_predictions(files, sets: dict) -> Predictions:
                                  hint="give one output per item")
             seen.add(key)
             matches = [m for m in matches if m is not None]
+            if len({m.question for m in matches}) > 1:
+                raise InputError(f"{key!r} names items of several sets with different questions",
+                                 path=path, line=line, field="id",
+                                 hint="bind the file to one set: --predictions NAME=FILE")
             unmatched += not matches
+            matched += bool(matches)
             for item in matches:
                 outputs[(item.set, item.id)] = output
+        if seen and not matched:
+            raise InputError("no row matches an item of " + ", ".join(targets), path=path,
+                             hint="ids of a set file's rows are NAME:LINE (a variant's own id); "
+                                  "bind a ToRA file to the set it was made from")
     return Predictions(outputs, unmatched)

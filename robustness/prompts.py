@@ -71,7 +71,10 @@ class Style:
 
     @property
     def key(self) -> str:
-        blob = json.dumps([self.name, self.chat, self.rounds, self.examples])
+        """Changes with anything that changes what the model sees: the wording (a prompt
+        rendered around a placeholder), examples, stop strings, rounds of tool calls."""
+        blob = json.dumps([self.name, self.chat, self.rounds if self.name == "tora" else None,
+                           self.prompt("\0"), self.stop])
         return f"{self.name}:{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
 
     @property
@@ -159,8 +162,8 @@ def read_examples(path) -> tuple[tuple[str, str], ...]:
             if not isinstance(value, str) or not value.strip():
                 raise InputError("missing or not text", path=path, line=line, field=name,
                                  hint="few-shot examples are GSM8K rows: question, answer")
-        steps, _, final = answer.rpartition("####")
-        if not _:
+        steps, hashes, final = answer.rpartition("####")
+        if not hashes:
             raise InputError("has no final '#### N' line", path=path, line=line, field="answer",
                              hint="end each worked example with a line such as '#### 18'")
         steps = _ANNOTATION.sub("", steps).strip()

@@ -9,9 +9,10 @@ and ``plots/*.png``; ``generations.sqlite`` caches the model's outputs, so a run
 goes on where it stopped and a second report costs no model call.
 
 A GSM-HARD set is audited (``robustness.audit``) against a GSM8K set of the same report, when
-there is one: its items then take their GSM8K source ids (GSM-HARD dropped and reordered a few
-rows, so line numbers do not pair them) and the report shows accuracy per audit class.
-Without a GSM8K set the classes come from the labels alone (negative, non-integer).
+there is one: its items then pair with the GSM8K problems they were made from (the audit finds
+them by question; GSM-HARD dropped and reordered a few rows) and the report shows accuracy per
+audit class. Without a GSM8K set the classes come from the labels alone (negative,
+non-integer).
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ from pathlib import Path
 from mathgen.errors import MathgenError
 from mathgen.io import write_jsonl
 from mathgen.robustness.metrics import Graded, compute_metrics, grade_items
-from mathgen.robustness.sets import Item, read_set
+from mathgen.robustness.sets import Item, normalise, read_set
+
+AUDIT_CLASSES = ("negative", "non_integer", "unchanged", "text_program_mismatch",
+                 "label_mismatch")
 
 
 @dataclass
@@ -35,32 +39,46 @@ class ReportSummary:
     failed: int = 0
     programs: int = 0
     unmatched_predictions: int = 0
+    failures: dict = field(default_factory=dict)  # why generations failed, with counts
+    skipped: dict = field(default_factory=dict)  # set -> rows skipped (gold not a number)
     metrics: dict = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         out = [f"read {sum(self.sets.values())} items in {len(self.sets)} set(s): "
                + ", ".join(f"{n} {c}" for n, c in self.sets.items())]
+        for name, rows in self.skipped.items():
+            out.append(f"skipped {len(rows)} rows of {name} whose gold answer is not a number "
+                       f"(lines {', '.join(str(r.line) for r in rows[:5])}"
+                       + (", ..." if len(rows) > 5 else "") + ")")
         if self.generated or self.cached or self.failed:
             out.append(f"generated {self.generated}, from the cache {self.cached}, failed "
-                       f"{self.failed} (asked again on the next run); {self.programs} programs "
-                       "run in the sandbox")
+                       f"{self.failed}; {self.programs} programs run in the sandbox")
+        if self.failed:
+            out.append("failed generations (asked again on the next run): " + ", ".join(
+                f"{k} {v}" for k, v in sorted(self.failures.items())))
         if self.unmatched_predictions:
             out.append(f"{self.unmatched_predictions} prediction rows matched no item")
+        missing = {n: s["failed"] for n, s in self.metrics.get("sets", {}).items() if s["failed"]}
+        if missing and not self.failed:
+            out.append("items with no output (wrong in accuracy, left out of pairs): " +
+                       ", ".join(f"{n} {c}" for n, c in missing.items()))
         for name, s in self.metrics.get("sets", {}).items():
             line = (f"{name}: {100 * s['accuracy']:.1f}% of {s['n']} "
                     f"[{100 * s['ci95'][0]:.1f}, {100 * s['ci95'][1]:.1f}]")
             p = self.metrics["paired"].get(name)
-            if p:
+            if p and p["drop"] is None:
+                line += f"; no source shared with {p['baseline']}"
+            elif p:
                 line += (f"; drop vs {p['baseline']} {100 * p['drop']:.1f} points "
-                         f"[{100 * p['drop_ci95'][0]:.1f}, {100 * p['drop_ci95'][1]:.1f}], "
-                         f"McNemar p={p['mcnemar_p']:.2g}")
+                         f"[{100 * p['drop_ci95'][0]:.1f}, {100 * p['drop_ci95'][1]:.1f}] "
+                         f"over {p['n_sources']} sources, McNemar p={p['mcnemar_p']:.2g}")
             out.append(line)
         out.append(f"report: {self.out / 'report.html'}")
         return out
 
 
 def _audit(items: dict[str, list[Item]], paths: dict[str, Path]) -> dict[tuple, tuple]:
-    """GSM-HARD classes per (set, id), and re-keyed items paired with a GSM8K set's sources."""
+    """GSM-HARD classes per (set, id); GSM-HARD items re-paired with a GSM8K set's problems."""
     from mathgen.robustness.audit import audit_gsm_hard, is_float_noise_integer
 
     gsm8k = next((n for n, its in items.items() if its[0].format == "gsm8k"), None)
@@ -70,23 +88,48 @@ def _audit(items: dict[str, list[Item]], paths: dict[str, Path]) -> dict[tuple, 
             continue
         if gsm8k is None:
             for it in its:
-                cls = (("negative",) if it.label < 0 else ()) + \
+                classes[(name, it.id)] = (("negative",) if it.label < 0 else ()) + \
                     (() if is_float_noise_integer(it.label) else ("non_integer",))
-                classes[(name, it.id)] = cls
             continue
         audit = {a.line: a for a in audit_gsm_hard(paths[name], paths[gsm8k]).items}
-        stem = paths[gsm8k].stem
+        originals = {line: normalise(q) for line, q in _questions(paths[gsm8k])}
         moved = []
         for it in its:
-            a = audit[it.source_line]
-            row = a.to_json()
-            classes[(name, it.id)] = tuple(c for c in ("negative", "non_integer", "unchanged",
-                                                       "text_program_mismatch", "label_mismatch")
-                                           if row[c])
-            moved.append(replace(it, source_id=f"{stem}:{a.source_line}")
-                         if a.source_line is not None else it)
+            row = audit[it.source_line].to_json()
+            classes[(name, it.id)] = tuple(c for c in AUDIT_CLASSES if row[c])
+            found = row["source_line"]
+            moved.append(replace(it, source_id=f"{paths[gsm8k].stem}:{found}",
+                                 source=originals[found]) if found is not None else it)
         items[name] = moved
     return classes
+
+
+def _questions(path: Path):
+    from mathgen.io import read_jsonl
+
+    for line, row in read_jsonl(path):
+        yield line, str(row.get("question", ""))
+
+
+def _check_options(backend: str, model, predictions) -> None:
+    if backend == "predictions":
+        if not predictions:
+            raise MathgenError("the predictions backend needs --predictions FILE "
+                               "(or NAME=FILE for one set)")
+        if model:
+            raise MathgenError("--model needs --backend vllm, hf or openai (the predictions "
+                               "backend reads outputs from --predictions)")
+    else:
+        if predictions:
+            raise MathgenError(f"--predictions needs --backend predictions (not {backend})")
+        if not model:
+            raise MathgenError(f"the {backend} backend needs --model")
+    for module in ("numpy", "matplotlib"):
+        try:
+            __import__(module)
+        except ImportError:
+            raise MathgenError(f"the report needs {module}: pip install 'mathgen[report]'") \
+                from None
 
 
 def robustness_report(sets, out, *, baseline: str | None = None, backend: str = "predictions",
@@ -107,19 +150,24 @@ def robustness_report(sets, out, *, baseline: str | None = None, backend: str = 
     baseline = baseline or names[0]
     if baseline not in names:
         raise MathgenError(f"--baseline {baseline!r} is not one of the sets ({', '.join(names)})")
+    _check_options(backend, model, predictions)
     style = make_style(prompt, chat=chat, rounds=rounds, few_shot=few_shot)
     paths = {n: Path(p) for n, p in sets}
-    items = {n: read_set(n, paths[n], limit=limit) for n in names}
+    items, skipped = {}, {}
+    for n in names:
+        items[n], rows = read_set(n, paths[n], limit=limit)
+        if rows:
+            skipped[n] = rows
     classes = _audit(items, paths)
     every = [it for n in names for it in items[n]]
-    summary = ReportSummary(out, {n: len(items[n]) for n in names})
-    out.mkdir(parents=True, exist_ok=True)
+    summary = ReportSummary(out, {n: len(items[n]) for n in names}, skipped=skipped)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise MathgenError(f"--out {out}: cannot make the folder ({err.strerror})") from None
     if backend == "predictions":
         from mathgen.robustness.predictions import read_predictions
 
-        if not predictions:
-            raise MathgenError("the predictions backend needs --predictions FILE "
-                               "(or NAME=FILE for one set)")
         found = read_predictions(predictions, items)
         outcomes, summary.unmatched_predictions = found.outputs, found.unmatched
     else:
@@ -127,8 +175,6 @@ def robustness_report(sets, out, *, baseline: str | None = None, backend: str = 
         from mathgen.robustness.cache import GenerationCache
         from mathgen.robustness.inference import run_inference
 
-        if not model:
-            raise MathgenError(f"the {backend} backend needs --model")
         engine = load_backend(backend, model, sampling or Sampling(),
                               **(backend_options or {}))
         try:
@@ -140,6 +186,7 @@ def robustness_report(sets, out, *, baseline: str | None = None, backend: str = 
             engine.close()
         summary.cached, summary.generated = stats.cached, stats.generated
         summary.failed, summary.programs = stats.failed, stats.programs
+        summary.failures = stats.failures
     graded = grade_items(every, outcomes, style.extract, rel_tol=rel_tol)
     graded = [replace(g, classes=classes.get((g.item.set, g.item.id), ())) for g in graded]
     summary.metrics = write_report(graded, out, baseline=baseline, seed=seed)
@@ -153,11 +200,15 @@ def write_report(graded: list[Graded], out, *, baseline: str | None, seed: int =
 
     out = Path(out)
     metrics = compute_metrics(graded, baseline, seed=seed)
-    write_jsonl(out / "items.jsonl", (g.to_json() for g in graded))
-    plots = pages.write_plots(metrics, out / "plots")
-    _write_text(out / "metrics.json", json.dumps(metrics, indent=1, ensure_ascii=False) + "\n")
-    _write_text(out / "report.md", pages.markdown(metrics, plots, title))
-    _write_text(out / "report.html", pages.html(metrics, plots, title))
+    try:
+        write_jsonl(out / "items.jsonl", (g.to_json() for g in graded))
+        plots = pages.write_plots(metrics, out / "plots")
+        _write_text(out / "metrics.json", json.dumps(metrics, indent=1, ensure_ascii=False)
+                    + "\n")
+        _write_text(out / "report.md", pages.markdown(metrics, plots, title))
+        _write_text(out / "report.html", pages.html(metrics, plots, title))
+    except OSError as err:
+        raise MathgenError(f"{out}: cannot write the report ({err.strerror or err})") from None
     return metrics
 
 

@@ -4,10 +4,15 @@
 
 A set file is either ``mathgen perturb`` output (``id``, ``source_id``, ``question``,
 ``final_answer``) or any input format mathgen reads (GSM8K, SVAMP, ASDiv, GSM-HARD, ToRA
-outputs), whose rows are items ``STEM:LINE`` (their own source). Only the question and the
-gold answer are read, so a problem ``mathgen perturb`` would reject is still asked. Items of
-different sets that come from the same problem share a ``source_id``: that is what the paired
-comparison pairs.
+outputs), whose rows are items ``NAME:LINE`` with source ``STEM:LINE`` (as ``mathgen
+perturb`` names the sources of that file). Only the question and the gold answer are read, so
+a problem ``mathgen perturb`` would reject is still asked; a row whose gold answer is not a
+number (ASDiv has 'Yes' and '3:30 p.m.') is skipped and counted.
+
+Items are paired across sets by the problem they were made from: ``Item.source`` is that
+problem's question (a variant's ``original_question``; a row's own question), whitespace
+normalised. File names and line numbers never pair anything: two files called
+``test.jsonl`` hold different problems.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from mathgen.errors import InputError
-from mathgen.formats import detect
+from mathgen.formats import FORMATS
 from mathgen.io import read_jsonl
 from mathgen.numbers import parse_answer, plain
 
@@ -36,7 +41,16 @@ class Item:
     gold: str  # exact, as a plain decimal string (or p/q)
     format: str  # variant, gsm8k, gsm-hard, ...
     size: int  # digits in the integer part of the largest number in the question
-    label: float | None = None  # GSM-HARD's raw float label, which the audit classes
+    source: str = ""  # the question of the problem it was made from, for pairing
+    label: float | None = None  # GSM-HARD's raw float label (the audit classes it)
+    row: int = 0  # position among the file's rows, from 0 (ToRA's 'idx')
+
+
+@dataclass(frozen=True)
+class Skipped:
+    set: str
+    line: int
+    reason: str
 
 
 def number_size(question: str) -> int:
@@ -104,33 +118,60 @@ def _tora(row, path, line):
 _READERS = {"gsm8k": _gsm8k, "svamp": _joined("Body", "Question"),
             "asdiv": _joined("body", "question"), "gsm-hard": _gsm_hard, "tora": _tora}
 _VARIANT_FIELDS = ("id", "source_id", "question", "final_answer")
+_GOLD_FIELDS = ("answer", "Answer", "gt")
 
 
-def read_set(name: str, path, limit: int | None = None) -> list[Item]:
-    """The items of one set file, in file order (the first ``limit`` when given)."""
+def normalise(question: str) -> str:
+    return " ".join(question.split())
+
+
+def _kind(row: dict, path: Path, line: int) -> str:
+    if all(f in row for f in _VARIANT_FIELDS):
+        return "variant"
+    for kind in ("gsm-hard", "svamp", "asdiv", "tora", "gsm8k"):
+        if all(f in row for f in FORMATS[kind].fields):
+            return kind
+    fields = ", ".join(sorted(str(k)[:30] for k in row)[:8]) or "none"
+    raise InputError(f"cannot tell the kind of set from the fields ({fields})", path=path,
+                     line=line, hint="a set is mathgen perturb output (id, source_id, question, "
+                                     "final_answer) or GSM8K, GSM-HARD, SVAMP, ASDiv or ToRA rows")
+
+
+def read_set(name: str, path, limit: int | None = None) -> tuple[list[Item], list[Skipped]]:
+    """The items of one set file in file order (the first ``limit`` when given), and the rows
+    skipped because their gold answer is not a number."""
     path = Path(path)
     items: list[Item] = []
+    skipped: list[Skipped] = []
     kind = None
-    for line, row in read_jsonl(path):
+    for position, (line, row) in enumerate(read_jsonl(path)):
         if limit is not None and len(items) >= limit:
             break
-        if kind is None:
-            kind = "variant" if all(f in row for f in _VARIANT_FIELDS) else detect(row, path, line)
-            if kind not in _READERS and kind != "variant":
-                raise InputError(f"a {kind} file cannot be a set", path=path, line=line,
-                                 hint=f"use one of: variant, {', '.join(_READERS)}")
-        if kind == "variant":
-            question = _need(row, "question", path, line, "a variant has 'question'")
-            gold = _gold(str(row.get("final_answer")), path, line, "final_answer")
-            ident = _need(row, "id", path, line, "a variant has 'id'")
-            source = _need(row, "source_id", path, line, "a variant has 'source_id'")
-            label = None
-        else:
-            question, gold = _READERS[kind](row, path, line)
-            ident = source = f"{path.stem}:{line}"
-            label = float(row["target"]) if kind == "gsm-hard" else None
-        items.append(Item(name, ident, source, line, question, plain(gold), kind,
-                          number_size(question), label))
+        kind = kind or _kind(row, path, line)
+        try:
+            if kind == "variant":
+                question = _need(row, "question", path, line, "a variant has 'question'")
+                ident = _need(row, "id", path, line, "a variant has 'id'")
+                source_id = _need(row, "source_id", path, line, "a variant has 'source_id'")
+                original = row.get("original_question")
+                source = normalise(original) if isinstance(original, str) and original.strip() \
+                    else f"source_id:{source_id}"
+                label = None
+                gold = _gold(str(row.get("final_answer")), path, line, "final_answer")
+            else:
+                ident, source_id = f"{name}:{line}", f"{path.stem}:{line}"
+                label = float(row["target"]) if kind == "gsm-hard" and \
+                    isinstance(row.get("target"), (int, float)) else None
+                question, gold = _READERS[kind](row, path, line)
+                source = normalise(question)
+        except InputError as err:
+            if kind == "variant" or err.field not in _GOLD_FIELDS or "is not a number" \
+                    not in err.reason:
+                raise
+            skipped.append(Skipped(name, line, f"the gold answer {err.reason}"))
+            continue
+        items.append(Item(name, ident, source_id, line, question, plain(gold), kind,
+                          number_size(question), source, label, position))
     if not items:
         raise InputError("no items", path=path, hint="a set is a non-empty JSONL file")
     seen: set[str] = set()
@@ -140,5 +181,5 @@ def read_set(name: str, path, limit: int | None = None) -> list[Item]:
                              line=item.source_line, field="id",
                              hint="ids must be unique within a set")
         seen.add(item.id)
-    return items
+    return items, skipped
 

@@ -63,10 +63,13 @@ def test_hf_backend_tora_runs_programs_in_the_sandbox_and_caches(tiny_model, tmp
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["sets"]["tiny"]["n"] == 5 and metrics["sets"]["tiny"]["correct"] >= 4
 
-    again = CliRunner().invoke(main, args)
+    again = CliRunner().invoke(main, args + ["--seed", "7"])  # greedy: the seed changes nothing
     assert again.exit_code == 0, again.output
     assert "generated 0, from the cache 5, failed 0" in again.output
     assert _items(out) == list(items.values())
+    # programs with another time limit may print other things: asked again
+    other = CliRunner().invoke(main, args + ["--program-timeout", "2"])
+    assert "generated 5, from the cache 0, failed 0" in other.output
 
 
 def test_hf_backend_pal_and_cot_styles(tiny_model, tmp_path):
@@ -76,7 +79,7 @@ def test_hf_backend_pal_and_cot_styles(tiny_model, tmp_path):
     from mathgen.robustness.prompts import make_style
     from mathgen.robustness.sets import read_set
 
-    items = read_set("tiny", _set_file(tmp_path / "t.jsonl", TRANSCRIPTS[:2]))
+    items, _ = read_set("tiny", _set_file(tmp_path / "t.jsonl", TRANSCRIPTS[:2]))
     backend = load_backend("hf", str(tiny_model), Sampling(max_tokens=40))
     with GenerationCache(tmp_path / "c.sqlite") as cache:
         pal = make_style("pal")

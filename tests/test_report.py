@@ -36,9 +36,19 @@ VARIANT = {"id": "q:1/similar/0/0", "source_id": "q:1", "question": "Tom has 1,2
       "answer": "5 (pens)"}, "Ann had 5 pens. How many?", "5", "asdiv"),
 ])
 def test_a_set_reads_question_and_gold_of_every_format(tmp_path, row, question, gold, fmt):
-    items = read_set("s", write_rows(tmp_path / "test.jsonl", [row]))
+    items, skipped = read_set("s", write_rows(tmp_path / "test.jsonl", [row]))
     assert [(i.question, i.gold, i.format) for i in items] == [(question, gold, fmt)]
+    assert skipped == []
     assert items[0].source_id == (row["source_id"] if fmt == "variant" else "test:1")
+    assert items[0].id == (row["id"] if fmt == "variant" else "s:1")
+
+
+def test_rows_whose_gold_is_not_a_number_are_skipped_and_counted(tmp_path):
+    rows = [{"body": "Ann is here.", "question": "Who?", "formula": "x", "answer": "Ann"},
+            {"body": "Ann had 5 pens.", "question": "How many?", "formula": "5=5",
+             "answer": "5 (pens)"}]
+    items, skipped = read_set("asdiv", write_rows(tmp_path / "a.jsonl", rows))
+    assert [i.gold for i in items] == ["5"] and [s.line for s in skipped] == [1]
 
 
 @pytest.mark.parametrize("rows, line, field", [
@@ -102,7 +112,7 @@ def test_cot_few_shot_examples_come_from_gsm8k_rows(tmp_path):
 
 def _items(name: str, n: int) -> list[Item]:
     return [Item(name, f"{name}:{i}", f"src:{i}", i + 1, f"Q{i} has {10 ** (i % 3)} eggs", "1",
-                 "gsm8k", i % 3 + 1) for i in range(n)]
+                 "gsm8k", i % 3 + 1, source=f"Q{i}", row=i) for i in range(n)]
 
 
 def test_predictions_match_by_id_or_by_tora_position(tmp_path):
@@ -110,7 +120,8 @@ def test_predictions_match_by_id_or_by_tora_position(tmp_path):
     by_id = write_rows(tmp_path / "p.jsonl", [{"id": "a:0", "output": "1"},
                                               {"id": "b:2", "prediction": "2"},
                                               {"id": "zzz", "output": "3"}])
-    tora = write_rows(tmp_path / "t.jsonl", [{"idx": 1, "code": ["\\boxed{1}"]}])
+    tora = write_rows(tmp_path / "t.jsonl", [{"idx": 1, "code": ["\\boxed{1}"],
+                                              "question": "Q1 has 10 eggs"}])
     found = read_predictions([(None, by_id), ("b", tora)], sets)
     assert found.outputs == {("a", "a:0"): "1", ("b", "b:2"): "2", ("b", "b:1"): "\\boxed{1}"}
     assert found.unmatched == 1
@@ -119,6 +130,12 @@ def test_predictions_match_by_id_or_by_tora_position(tmp_path):
     twice = write_rows(tmp_path / "d.jsonl", [{"id": "a:0", "output": "1"}] * 2)
     with pytest.raises(InputError, match="twice"):
         read_predictions([(None, twice)], sets)
+    other = write_rows(tmp_path / "o.jsonl", [{"idx": 1, "code": ["1"], "question": "Else?"}])
+    with pytest.raises(InputError, match="another question"):
+        read_predictions([("a", other)], sets)
+    nothing = write_rows(tmp_path / "n.jsonl", [{"id": "zzz", "output": "1"}])
+    with pytest.raises(InputError, match="no row matches"):
+        read_predictions([(None, nothing)], sets)
 
 
 def _graded(item: Item, correct: bool) -> Graded:
@@ -128,8 +145,8 @@ def _graded(item: Item, correct: bool) -> Graded:
 def test_metrics_pair_sets_by_source():
     base = _items("base", 4)
     # two variants per source: source 0 keeps both right, source 1 breaks one, source 3 is fixed
-    var = [Item("var", f"v{i}{k}", f"src:{i}", 1, f"V{i}{k} 1234567", "1", "variant", 7)
-           for i in range(4) for k in range(2)]
+    var = [Item("var", f"v{i}{k}", f"src:{i}", 1, f"V{i}{k} 1234567", "1", "variant", 7,
+                source=f"Q{i}") for i in range(4) for k in range(2)]
     graded = [_graded(b, c) for b, c in zip(base, [True, True, True, False])]
     graded += [_graded(v, c) for v, c in zip(var, [True, True, True, False, False, False,
                                                    True, False])]
@@ -138,13 +155,17 @@ def test_metrics_pair_sets_by_source():
                                  "failed": 0, "format": "gsm8k",
                                  "ci95": m["sets"]["base"]["ci95"]}
     p = m["paired"]["var"]
-    assert (p["n_pairs"], p["n_sources"], p["broken"], p["fixed"]) == (8, 4, 3, 1)
+    assert (p["n_pairs"], p["n_sources"], p["broken_items"], p["fixed_items"]) == (8, 4, 3, 1)
+    # by source: 0 right/right, 1 right/split (neither), 2 right/wrong (broken), 3 wrong/split
+    assert (p["broken"], p["fixed"]) == (1, 0)
     assert p["drop"] == pytest.approx(0.75 - (1 + 0.5 + 0 + 0.5) / 4)
-    assert p["mcnemar_p"] == pytest.approx(0.625)  # 1 vs 3 discordant: 2 * 5/16
+    assert p["mcnemar_p"] == 1.0  # one discordant source proves nothing
     assert p["drop_ci95"][0] <= p["drop"] <= p["drop_ci95"][1]
     assert set(m["by_size"]["base"]) == {"1", "2", "3"} and set(m["by_size"]["var"]) == {"7+"}
     s = m["spread"]["var"]
     assert (s["sources"], s["consistency"], s["all_wrong"], s["mixed"]) == (4, 0.25, 0.25, 0.5)
+    assert s["histogram"] == [1, 0, 2, 0, 1]  # 0, 50, 50, 100 %
+    assert m["consistency"] == {"sources": 4, "solved_everywhere": 0.25, "solved_nowhere": 0.0}
     assert [f["kind"] for f in m["flips"]["var"]].count("fixed") == 1
     assert "spread" not in m["paired"] and "base" not in m["spread"]
 
@@ -155,7 +176,8 @@ def _write_report(tmp_path: Path, *extra: str):
         for n in (3, 40, 500, 6000)])
     variants = write_rows(tmp_path / "var.jsonl", [
         {"id": f"orig:{line}/v/{k}", "source_id": f"orig:{line}", "question": f"Sam has {n} ...",
-         "final_answer": str(2 * n)}
+         "final_answer": str(2 * n),
+         "original_question": f"Sam has {n0} pens and buys {n0}. How many?"}
         for line, n0 in enumerate((3, 40, 500, 6000), 1) for k, n in enumerate((n0 * 7, n0 * 9))])
     preds = write_rows(tmp_path / "preds.jsonl", [
         {"id": "orig:1", "output": "The answer is 6."}, {"id": "orig:2", "output": "80"},
@@ -198,6 +220,9 @@ def test_the_cli_writes_every_report_file(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--baseline", "nope"], "--baseline 'nope' is not one of the sets"),
     (["--batch-size", "2"], "--batch-size needs --backend"),
+    (["--model", "m"], "--model needs --backend"),
+    (["--backend", "hf", "--model", "m"], "--predictions needs --backend predictions"),
+    (["--out", "/proc/nope"], "cannot make the folder"),
     (["--prompt", "pal", "--few-shot", "x.jsonl"], "--few-shot works with --prompt cot only"),
 ])
 def test_cli_mistakes_are_one_line_and_exit_2(tmp_path, args, message):
@@ -215,22 +240,28 @@ def test_cli_bad_set_file_names_file_and_line(tmp_path):
 
 def test_gsm_hard_items_pair_with_gsm8k_and_are_classed_by_the_audit(tmp_path):
     gsm8k, hard = require_data("gsm8k/test.jsonl"), require_data("gsm-hard/test.jsonl")
-    # a 'model' that always answers GSM8K's label: right on the originals, and on GSM-HARD
-    # only where the label did not change
-    gold = {f"test:{i}": row["answer"].rsplit("####", 1)[1].strip()
-            for i, row in enumerate(map(json.loads, gsm8k.read_text().splitlines()), 1)}
-    preds = write_rows(tmp_path / "p.jsonl", [{"id": k, "output": v} for k, v in gold.items()])
+    # a 'model' that answers GSM8K right, and GSM-HARD with its label rounded to a whole
+    # number: right wherever the label is whole, wrong on every fractional label
+    rows = [{"id": f"gsm8k:{i}", "output": row["answer"].rsplit("####", 1)[1].strip()}
+            for i, row in enumerate(map(json.loads, gsm8k.read_text().splitlines()), 1)]
+    rows += [{"id": f"hard:{i}", "output": str(round(row["target"]))}
+             for i, row in enumerate(map(json.loads, hard.read_text().splitlines()), 1)]
+    preds = write_rows(tmp_path / "p.jsonl", rows)
     out = tmp_path / "r"
     result = CliRunner().invoke(main, ["robustness-report", "--set", f"gsm8k={gsm8k}", "--set",
-                                       f"hard={hard}", "--predictions", f"gsm8k={preds}",
+                                       f"hard={hard}", "--predictions", str(preds),
                                        "--out", str(out)])
     assert result.exit_code == 0, result.output
     m = json.loads((out / "metrics.json").read_text())
     assert m["sets"]["gsm8k"]["accuracy"] == 1.0
     classes = m["gsm_hard"]["hard"]
     assert classes["negative"]["n"] == 146 and classes["non_integer"]["n"] == 299
-    assert classes["sensible"]["n"] == 1319 - 415
-    assert m["paired"]["hard"]["n_sources"] == 1317  # two GSM-HARD rows match no question
+    assert classes["sensible"]["n"] == 1319 - 415 and classes["sensible"]["accuracy"] == 1.0
+    assert classes["non_integer"]["accuracy"] == 0.0
+    # each GSM-HARD row pairs with the GSM8K problem the audit found for it, not its line
+    items = {r["id"]: r for r in map(json.loads, (out / "items.jsonl").open())}
+    assert items["hard:3"]["source_id"] == "test:4"
+    assert m["paired"]["hard"]["n_pairs"] == 1317  # two rows match no GSM8K question
     assert (out / "plots" / "gsm_hard_hard.png").exists()
 
 
@@ -247,7 +278,7 @@ def test_tora_outputs_grade_within_half_a_point_of_the_published(tmp_path, name,
     assert abs(accuracy - published) <= 0.5, accuracy
     # ToRA's own extracted answers ('pred') grade the same as ours on every item
     ours = {r["id"]: r["correct"] for r in map(json.loads, (out / "items.jsonl").open())}
-    differ = [f"test:{r['idx'] + 1}" for r in map(json.loads, tora.open())
-              if grade(r["pred"][0], r["gt"]).correct != ours[f"test:{r['idx'] + 1}"]]
+    differ = [f"gsm8k:{r['idx'] + 1}" for r in map(json.loads, tora.open())
+              if grade(r["pred"][0], r["gt"]).correct != ours[f"gsm8k:{r['idx'] + 1}"]]
     assert differ == []
 

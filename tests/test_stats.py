@@ -32,12 +32,13 @@ def test_accuracy_record():
     (0, 5, 0.0625),  # 2 * (1/2)^5
     (1, 9, 2 * (1 + 10) / 2 ** 10),
     (12, 30, None),
+    (2990, 3100, None),  # large counts: the log-space sum agrees with exact integers
 ])
 def test_mcnemar_exact(fixed, broken, p):
     got = mcnemar_exact(fixed, broken)
     if p is None:  # against the binomial distribution summed the long way
         n, k = fixed + broken, min(fixed, broken)
-        p = min(1.0, 2 * sum(math.comb(n, i) * 0.5 ** n for i in range(k + 1)))
+        p = min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n)
     assert got == pytest.approx(p)
 
 
@@ -47,9 +48,9 @@ def test_paired_drop_counts_and_interval():
     variants = {s: [v[0] and rng.random() < 0.9 for _ in range(3)] for s, v in baseline.items()}
     result = paired(baseline, variants, seed=1)
     assert result.n_sources == 400 and result.n_pairs == 1200
-    assert result.fixed == 0 and result.broken > 0
+    assert result.fixed == 0 and result.broken_items > result.broken > 0
     assert result.drop > 0 and result.drop_ci95[0] < result.drop < result.drop_ci95[1]
-    assert result.drop_ci95[0] > 0 and result.mcnemar_p < 1e-6
+    assert result.drop_ci95[0] > 0 and result.mcnemar_p == pytest.approx(2 / 2 ** 15)
     assert paired(baseline, variants, seed=1) == result  # same seed, same interval
 
 
@@ -64,6 +65,15 @@ def test_no_difference_gives_a_large_p_and_an_interval_around_zero():
 def test_only_shared_sources_are_paired():
     result = paired({"a": [True], "b": [False]}, {"b": [True], "c": [False]})
     assert result.n_sources == 1 and result.fixed == 1 and result.broken == 0
+    nothing = paired({"a": [True]}, {"c": [False]})
+    assert (nothing.n_sources, nothing.drop, nothing.mcnemar_p) == (0, None, None)
+
+
+def test_the_variants_of_one_source_are_one_discordant_pair():
+    one = paired({"s1": [True]}, {"s1": [False] * 10})
+    assert (one.broken, one.broken_items, one.mcnemar_p) == (1, 10, 1.0)
+    split = paired({"s1": [True]}, {"s1": [False, True]})
+    assert (split.broken, split.fixed) == (0, 0)  # an even split is neither
 
 
 def test_consistency():
