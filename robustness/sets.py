@@ -24,7 +24,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from mathgen.errors import InputError
-from mathgen.formats import FORMATS
+from mathgen.formats import FORMATS, _join
 from mathgen.io import read_jsonl
 from mathgen.numbers import parse_answer, plain
 
@@ -77,16 +77,6 @@ def _gold(text, path, line, field) -> Fraction:
                          field=field, hint="the gold answer must be one number") from None
 
 
-def _gsm8k(row, path, line):
-    answer = _need(row, "answer", path, line, "GSM8K answers end with '#### N'")
-    final = re.findall(r"^####[ \t]*(.*?)[ \t]*$", answer, re.MULTILINE)
-    if not final:
-        raise InputError("has no final '#### N' line", path=path, line=line, field="answer",
-                         hint="GSM8K answers end with a line such as '#### 18'")
-    return _need(row, "question", path, line, "a GSM8K row has 'question'"), \
-        _gold(final[-1], path, line, "answer")
-
-
 def _joined(body_field, question_field):
     def read(row, path, line):
         body = _need(row, body_field, path, line, f"rows have {body_field!r} and "
@@ -95,8 +85,8 @@ def _joined(body_field, question_field):
         answer = row.get("Answer", row.get("answer"))
         head = str(answer).split(" (")[0].strip()
         field = "Answer" if "Answer" in row else "answer"
-        return f"{body} {question}" if body.endswith((".", "!", "?")) else f"{body}. {question}", \
-            _gold(head, path, line, field)
+        # joined as mathgen perturb joins them, so variants pair with their originals
+        return _join(body, question), _gold(head, path, line, field)
     return read
 
 
@@ -110,13 +100,17 @@ def _gsm_hard(row, path, line):
         Fraction(repr(float(target)))
 
 
-def _tora(row, path, line):
-    return _need(row, "question", path, line, "ToRA rows have 'question'"), \
-        _gold(str(row.get("gt")), path, line, "gt")
+def _question_and_gold(fmt: str):
+    """The format's own reader (GSM8K, ToRA), keeping its question and gold answer."""
+    def read(row, path, line):
+        question, _solution, gold = FORMATS[fmt].convert(row, path, line)
+        return question, gold
+    return read
 
 
-_READERS = {"gsm8k": _gsm8k, "svamp": _joined("Body", "Question"),
-            "asdiv": _joined("body", "question"), "gsm-hard": _gsm_hard, "tora": _tora}
+_READERS = {"gsm8k": _question_and_gold("gsm8k"), "svamp": _joined("Body", "Question"),
+            "asdiv": _joined("body", "question"), "gsm-hard": _gsm_hard,
+            "tora": _question_and_gold("tora")}
 _VARIANT_FIELDS = ("id", "source_id", "question", "final_answer")
 _GOLD_FIELDS = ("answer", "Answer", "gt")
 

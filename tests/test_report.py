@@ -31,7 +31,7 @@ VARIANT = {"id": "q:1/similar/0/0", "source_id": "q:1", "question": "Tom has 1,2
     ({"input": "Eggs: 4933828.", "code": "def solution(): ...", "target": -9867630.0},
      "Eggs: 4933828.", "-9867630", "gsm-hard"),
     ({"Body": "Ann had 5 pens", "Question": "How many?", "Equation": "( 5.0 )",
-      "Answer": 5.0}, "Ann had 5 pens. How many?", "5", "svamp"),
+      "Answer": 5.0}, "Ann had 5 pens, how many?", "5", "svamp"),
     ({"body": "Ann had 5 pens.", "question": "How many?", "formula": "5=5",
       "answer": "5 (pens)"}, "Ann had 5 pens. How many?", "5", "asdiv"),
 ])
@@ -282,3 +282,15 @@ def test_tora_outputs_grade_within_half_a_point_of_the_published(tmp_path, name,
               if grade(r["pred"][0], r["gt"]).correct != ours[f"gsm8k:{r['idx'] + 1}"]]
     assert differ == []
 
+
+
+def test_svamp_originals_pair_with_their_perturbed_variants(tmp_path):
+    row = {"Body": "Ann had 5 pens and bought 7 more", "Question": "How many pens does she have?",
+           "Equation": "( 5.0 + 7.0 )", "Answer": 12.0}
+    original = write_rows(tmp_path / "svamp.jsonl", [row])
+    variants = tmp_path / "var.jsonl"
+    done = CliRunner().invoke(main, ["perturb", str(original), "-o", str(variants), "-n", "2"])
+    assert done.exit_code == 0, done.output
+    (orig,), _ = read_set("orig", original)
+    var, _ = read_set("var", variants)
+    assert len(var) == 2 and {v.source for v in var} == {orig.source}
