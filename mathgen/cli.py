@@ -129,7 +129,8 @@ def audit() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
 @click.option("--timeout", default=5.0, show_default=True, type=click.FloatRange(0.1, 600),
               help="Seconds each program may run in the sandbox.")
-@click.option("--workers", type=click.IntRange(1, 512), help="Programs run at once (default: CPUs).")
+@click.option("--workers", type=click.IntRange(1, 512),
+              help="Programs run at once (default: CPUs).")
 def audit_gsm_hard(path, gsm8k, output, as_json, timeout, workers):
     """Class GSM-HARD items: negative or fractional labels, questions left unchanged, numbers
     the text and program disagree on, and labels its own programs do not reproduce."""
@@ -167,6 +168,34 @@ def _pair(value: str, option: str, need_name: bool) -> tuple[str | None, Path]:
     return None, Path(value)
 
 
+_BACKEND_OPTIONS = [
+    click.option("--batch-size", type=click.IntRange(1), help="hf: prompts per batch."),
+    click.option("--device", help="hf: cpu, cuda, cuda:1 ... (default: cuda when present)."),
+    click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]),
+                 help="hf, vllm: weights and activations (default auto)."),
+    click.option("--tensor-parallel-size", type=click.IntRange(1), help="vllm: GPUs per model."),
+    click.option("--gpu-memory-utilization", type=click.FloatRange(0.05, 1.0), help="vllm."),
+    click.option("--max-model-len", type=click.IntRange(16), help="vllm: context length."),
+    click.option("--enforce-eager", is_flag=True, default=None,
+                 help="vllm: no CUDA graphs or compilation (starts faster)."),
+    click.option("--base-url", help="openai: the server, e.g. http://localhost:8000/v1."),
+    click.option("--api-key-env", help="openai: environment variable holding the key "
+                                       "(default OPENAI_API_KEY)."),
+    click.option("--concurrency", type=click.IntRange(1, 1024),
+                 help="openai: requests in flight."),
+    click.option("--request-timeout", type=click.FloatRange(1),
+                 help="openai: seconds per request."),
+    click.option("--retries", type=click.IntRange(0, 100), help="openai: retries per request."),
+]
+
+
+def _backend_options(command):
+    """The options of the vllm, hf and openai backends (robustness-report, sample)."""
+    for option in reversed(_BACKEND_OPTIONS):
+        command = option(command)
+    return command
+
+
 @main.command("robustness-report")
 @click.option("--set", "sets", multiple=True, required=True, metavar="NAME=FILE",
               help="An evaluation set: mathgen perturb output, or GSM8K, GSM-HARD, SVAMP, "
@@ -199,21 +228,7 @@ def _pair(value: str, option: str, need_name: bool) -> tuple[str | None, Path]:
               help="Relative tolerance when grading.")
 @click.option("--program-timeout", default=5.0, show_default=True,
               type=click.FloatRange(0.1, 600), help="Seconds each program may run.")
-@click.option("--batch-size", type=click.IntRange(1), help="hf: prompts per batch.")
-@click.option("--device", help="hf: cpu, cuda, cuda:1 ... (default: cuda when present).")
-@click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]),
-              help="hf, vllm: weights and activations (default auto).")
-@click.option("--tensor-parallel-size", type=click.IntRange(1), help="vllm: GPUs per model.")
-@click.option("--gpu-memory-utilization", type=click.FloatRange(0.05, 1.0), help="vllm.")
-@click.option("--max-model-len", type=click.IntRange(16), help="vllm: context length.")
-@click.option("--enforce-eager", is_flag=True, default=None,
-              help="vllm: no CUDA graphs or compilation (starts faster).")
-@click.option("--base-url", help="openai: the server, e.g. http://localhost:8000/v1.")
-@click.option("--api-key-env", help="openai: environment variable holding the key "
-                                    "(default OPENAI_API_KEY).")
-@click.option("--concurrency", type=click.IntRange(1, 1024), help="openai: requests in flight.")
-@click.option("--request-timeout", type=click.FloatRange(1), help="openai: seconds per request.")
-@click.option("--retries", type=click.IntRange(0, 100), help="openai: retries per request.")
+@_backend_options
 def robustness_report(sets, baseline, out, backend, model, predictions, prompt, chat, few_shot,
                       max_rounds, temperature, top_p, max_tokens, seed, limit, rel_tol,
                       program_timeout, **backend_options):
@@ -248,6 +263,112 @@ def robustness_report(sets, baseline, out, backend, model, predictions, prompt, 
         _fail(err)
     for line in summary.lines():
         click.echo(line)
+
+
+@main.command()
+@click.argument("input", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="JSONL file of sampled paths (ToRA format, what mathgen mmos build reads); "
+                   "the cache that makes runs resumable is OUTPUT.sqlite beside it.")
+@click.option("--backend", default="vllm", show_default=True,
+              type=click.Choice(["vllm", "hf", "openai"]))
+@click.option("--model", required=True, help="Model path or name.")
+@click.option("-n", "--n", "n", default=100, show_default=True, type=click.IntRange(1, 100000),
+              help="Paths per question.")
+@click.option("--prompt", default="tora", show_default=True,
+              type=click.Choice(["tora", "pal", "cot"]), help="Prompt style.")
+@click.option("--max-rounds", default=4, show_default=True, type=click.IntRange(1, 32),
+              help="Programs a tora path may run.")
+@click.option("--temperature", default=0.9, show_default=True, type=click.FloatRange(0, 5))
+@click.option("--top-p", default=0.95, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--max-tokens", default=1024, show_default=True, type=click.IntRange(1))
+@click.option("--seed", default=0, show_default=True, type=int, help="Sampling seed.")
+@click.option("--limit", type=click.IntRange(1), help="Only the first N questions.")
+@click.option("--program-timeout", default=5.0, show_default=True,
+              type=click.FloatRange(0.1, 600), help="Seconds each program may run.")
+@_backend_options
+def sample(input, output, backend, model, n, prompt, max_rounds, temperature, top_p,
+           max_tokens, seed, limit, program_timeout, **backend_options):
+    """Sample N reasoning paths per question of INPUT (GSM8K, SVAMP, ASDiv, GSM-HARD, ToRA
+    rows or mathgen perturb output), running their programs in the sandbox."""
+    from mathgen.robustness.backends import Sampling
+    from mathgen.training.sample import sample_paths
+
+    options = {k: v for k, v in backend_options.items() if v is not None}
+    try:
+        with click.progressbar(length=1, label="sampling", file=sys.stderr,
+                               hidden=not sys.stderr.isatty()) as bar:
+            def progress(k, total, bar=bar):
+                bar.length = total
+                bar.update(k)
+            summary = sample_paths(input, output, backend=backend, model=model, n=n,
+                                   sampling=Sampling(temperature, top_p, max_tokens, seed),
+                                   prompt=prompt, rounds=max_rounds, backend_options=options,
+                                   limit=limit, timeout=program_timeout, progress=progress)
+    except MathgenError as err:
+        _fail(err)
+    for line in summary.lines():
+        click.echo(line)
+
+
+@main.group()
+def mmos() -> None:
+    """The MMOS recipe: minimal optimal sets of reasoning paths for fine-tuning."""
+
+
+@mmos.command("build")
+@click.argument("samples", nargs=-1, required=True, metavar="[NAME=]FILE...")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="JSONL file of prompt/completion lines.")
+@click.option("--k", "k", default=3, show_default=True, type=click.IntRange(1, 100000),
+              help="Most diverse paths kept per question.")
+@click.option("--mix", multiple=True, metavar="NAME=RATIO",
+              help="Share of a source's questions in the set: 1, 0.5, 1/3, 2 (twice); "
+                   "repeatable; sources not named keep 1.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the mix.")
+@click.option("--stats", type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON file with the counts of every stage and the k vs N table.")
+@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
+              help="JSONL file with every path left out and why.")
+@click.option("--workers", type=click.IntRange(1, 512),
+              help="Processes that run programs and normalise paths (default: CPUs; the "
+                   "output does not depend on it).")
+@click.option("--timeout", default=5.0, show_default=True, type=click.FloatRange(0.1, 600),
+              help="Seconds each program may run in the sandbox.")
+def mmos_build(samples, output, k, mix, seed, stats, rejects, workers, timeout):
+    """Build a fine-tuning set from sampled paths (ToRA outputs, or rows with question,
+    answer, completions): keep the paths whose answer is right and whose programs reproduce
+    their outputs, drop duplicates, keep the K most diverse per question, and mix sources.
+    A source is NAME=FILE, or the file name up to its first dot; files of one source pool
+    their paths by question."""
+    from mathgen.training.mmos import build
+    from mathgen.training.select import parse_ratio
+
+    try:
+        specs = [(name, path) for name, path in (_pair(v, "FILE", False) for v in samples)]
+        ratios = {}
+        for value in mix:
+            name, sep, ratio = value.partition("=")
+            if not sep or not name:
+                raise MathgenError(f"--mix {value!r}: write NAME=RATIO, e.g. gsm8k=0.5")
+            if name in ratios:
+                raise MathgenError(f"--mix {name} is given twice")
+            try:
+                ratios[name] = parse_ratio(ratio)
+            except ValueError as err:
+                raise MathgenError(f"--mix {name}: {err}") from None
+        total = sum(_count_rows(p) for _, p in specs)
+        with click.progressbar(length=total, label="building", file=sys.stderr,
+                               hidden=total < 200 or not sys.stderr.isatty()) as bar:
+            summary = build(specs, output, k=k, mix=ratios, seed=seed, stats=stats,
+                            rejects=rejects, workers=workers, timeout=timeout,
+                            progress=bar.update)
+    except MathgenError as err:
+        _fail(err)
+    for line in summary.lines():
+        click.echo(line)
+    if stats:
+        click.echo(f"stats: {stats}")
 
 
 def _count_rows(path: Path) -> int:

@@ -15,8 +15,9 @@ openai    any OpenAI-compatible server (``vllm serve``, a hosted API): ``concurr
 
 ``generate`` takes prompts (texts, or chat messages that the model's chat template or the
 server's chat endpoint turns into its input) and yields ``(index, text, error)`` as each
-finishes, the text cut before the first stop string. Reading a file of outputs instead of
-generating is ``robustness.predictions``.
+finishes, the text cut before the first stop string. ``keys`` (one string per prompt, such as
+the item id) go into each prompt's sampling seed, so n samples of one prompt differ. Reading
+a file of outputs instead of generating is ``robustness.predictions``.
 """
 
 from __future__ import annotations
@@ -90,10 +91,10 @@ def _model_id(model: str) -> str:
     return str(path.resolve()) if path.exists() else model
 
 
-def _prompt_seed(seed: int, prompt) -> int:
-    """A sampling seed per prompt (vllm, openai: sampled outputs then do not depend on
-    batching; hf seeds each batch from its first prompt, which is as close as it allows)."""
-    digest = hashlib.sha256(f"{seed}\0{prompt}".encode()).digest()
+def _prompt_seed(seed: int, prompt, key: str = "") -> int:
+    """A sampling seed per prompt and key (vllm, openai: sampled outputs then do not depend
+    on batching; hf seeds each batch from its first prompt, which is as close as it allows)."""
+    digest = hashlib.sha256(f"{seed}\0{key}\0{prompt}".encode()).digest()
     return int.from_bytes(digest[:4], "big")
 
 
@@ -135,8 +136,9 @@ class HFBackend:
         return self.tokenizer.apply_chat_template(prompt, tokenize=False,
                                                   add_generation_prompt=True), False
 
-    def generate(self, prompts, stop) -> Iterator[tuple[int, str | None, str | None]]:
+    def generate(self, prompts, stop, keys=None) -> Iterator[tuple[int, str | None, str | None]]:
         texts = [self._text(p) for p in prompts]
+        keys = keys or [""] * len(prompts)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i][0]))
         s = self.sampling
         options = dict(max_new_tokens=s.max_tokens, do_sample=s.temperature > 0,
@@ -150,7 +152,7 @@ class HFBackend:
             special = texts[batch[0]][1]
             encoded = self.tokenizer([texts[i][0] for i in batch], return_tensors="pt",
                                      padding=True, add_special_tokens=special).to(self.device)
-            self._torch.manual_seed(_prompt_seed(s.seed, texts[batch[0]][0]))
+            self._torch.manual_seed(_prompt_seed(s.seed, texts[batch[0]][0], keys[batch[0]]))
             with self._torch.inference_mode():
                 out = self.model.generate(**encoded, **options)
             new = out[:, encoded["input_ids"].shape[1]:]
@@ -180,11 +182,12 @@ class VLLMBackend:
                             max_model_len=max_model_len, enforce_eager=enforce_eager,
                             seed=sampling.seed)
 
-    def generate(self, prompts, stop):
+    def generate(self, prompts, stop, keys=None):
         s = self.sampling
+        keys = keys or [""] * len(prompts)
         params = [self._params(n=1, temperature=s.temperature, top_p=s.top_p,
                                max_tokens=s.max_tokens, stop=list(stop) or None,
-                               seed=_prompt_seed(s.seed, p)) for p in prompts]
+                               seed=_prompt_seed(s.seed, p, key)) for p, key in zip(prompts, keys)]
         if prompts and not isinstance(prompts[0], str):
             # chat: vLLM applies the template itself, so no second BOS token creeps in
             outputs = self.llm.chat(list(prompts), params, use_tqdm=False)
@@ -224,10 +227,10 @@ class OpenAIBackend:
         self._fatal = (openai.APIConnectionError, openai.AuthenticationError,
                        openai.NotFoundError, openai.PermissionDeniedError)
 
-    def _one(self, prompt, stop) -> str:
+    def _one(self, prompt, stop, key: str = "") -> str:
         s = self.sampling
         common = dict(model=self.model, max_tokens=s.max_tokens, temperature=s.temperature,
-                      top_p=s.top_p, seed=_prompt_seed(s.seed, prompt))
+                      top_p=s.top_p, seed=_prompt_seed(s.seed, prompt, key))
         if stop:
             common["stop"] = list(stop)
         if isinstance(prompt, str):
@@ -236,9 +239,11 @@ class OpenAIBackend:
         reply = self.client.chat.completions.create(messages=prompt, **common)
         return reply.choices[0].message.content or ""
 
-    def generate(self, prompts, stop):
+    def generate(self, prompts, stop, keys=None):
+        keys = keys or [""] * len(prompts)
         with ThreadPoolExecutor(self.concurrency) as pool:
-            futures = {pool.submit(self._one, p, stop): i for i, p in enumerate(prompts)}
+            futures = {pool.submit(self._one, p, stop, keys[i]): i
+                       for i, p in enumerate(prompts)}
             try:
                 for future in as_completed(futures):
                     i = futures[future]

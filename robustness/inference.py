@@ -86,7 +86,8 @@ def run_inference(items, backend, style: Style, cache: GenerationCache, *,
             while active:
                 calls: list[tuple[_Transcript, str]] = []
                 prompts = [_continued(t.prompt, t.text) for t in active]
-                for index, text, error in backend.generate(prompts, style.stop):
+                for index, text, error in backend.generate(
+                        prompts, style.stop, keys=[t.item_id for t in active]):
                     t = active[index]
                     if text is None:
                         results[t.key] = Outcome(None, error)

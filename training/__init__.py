@@ -1,0 +1,1 @@
+"""The MMOS set builder, path sampling and supervised fine-tuning."""

@@ -1,0 +1,367 @@
+"""The MMOS recipe: from sampled reasoning paths to a minimal optimal fine-tuning set.
+
+    summary = build(["gsm8k=samples.jsonl"], "train.jsonl", k=3, mix={"gsm8k": Fraction(1)})
+
+Input rows are ToRA outputs (``question``, ``gt``, ``code``: a list of full model outputs) or
+``{question, answer, completions: [...]}`` (an ``answer`` ending in ``#### N`` gives N). A
+source is named ``NAME=FILE`` or after the file (its name up to the first dot), and files of
+one source pool their paths by question (the whitespace-normalised question text).
+
+Each path goes through these stages, and the first it fails is its rejection reason:
+
+=================  ==========================================================================
+no answer          no final answer found in the path (``mathgen.answers.extract``)
+wrong answer       the answer is not the gold one (exactly, as ``mathgen.answers.grade``)
+cut off            a ```` ```python ```` block was opened and never closed
+no output          a program has no ```` ```output ```` block after it
+not reproduced     running the program in ``mathgen.sandbox`` does not print the output the
+                   path shows (both failing counts as the same)
+duplicate          another path of the question has the same normal form
+                   (``training.normalise``)
+beyond k           not among the k most diverse paths of its question (``training.select``)
+left out           the question was not drawn for the mix (a ratio below 1)
+=================  ==========================================================================
+
+The set is written in source order (as given), questions in the order first seen, and each
+question's paths in the order they were chosen; ``mathgen train`` shuffles. Lines are
+``{"prompt": "<|user|>\\n{question}\\n<|assistant|>\\n", "completion", "source",
+"question_id"}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from mathgen.answers import extract, grade, number
+from mathgen.errors import InputError, MathgenError
+from mathgen.io import AtomicJsonl, read_jsonl
+
+from .select import Distinct, k_table, mix_copies, most_diverse
+
+STAGES = ("no answer", "wrong answer", "cut off", "no output", "not reproduced", "duplicate",
+          "beyond k", "left out")
+_HINT = ("rows are ToRA outputs (question, gt, code: [outputs]) or "
+         "{question, answer, completions: [outputs]}")
+
+
+@dataclass
+class _Question:
+    id: str
+    text: str
+    gold: str
+    file: str
+    line: int
+    paths: Distinct = field(default_factory=Distinct)
+    correct: int = 0
+
+
+@dataclass
+class _Path:
+    source: str
+    question: _Question
+    file: str
+    line: int
+    index: int  # position in the row's list of outputs
+    text: str
+    answer: str = ""  # the graded answer, exact, for the normal form
+
+
+@dataclass
+class BuildSummary:
+    output: Path
+    paths: int = 0
+    rows: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    sources: dict = field(default_factory=dict)  # name -> per-source counts
+    written: int = 0
+    programs: int = 0  # distinct programs run
+    table: list = field(default_factory=list)
+
+    def stats(self) -> dict:
+        kept = self.paths - sum(self.rejected.values())
+        return {"paths": self.paths, "rows": self.rows, "kept": kept, "written": self.written,
+                "rejected": {s: self.rejected.get(s, 0) for s in STAGES},
+                "programs_run": self.programs, "sources": self.sources, "k_vs_n": self.table}
+
+    def lines(self) -> list[str]:
+        kept = self.paths - sum(self.rejected.values())
+        out = [f"read {self.paths} paths of {sum(s['questions'] for s in self.sources.values())}"
+               f" questions from {self.rows} rows; ran {self.programs} distinct programs"]
+        out += [f"  {stage}: {self.rejected[stage]}" for stage in STAGES if self.rejected[stage]]
+        out.append(f"  kept: {kept}")
+        for name, s in self.sources.items():
+            out.append(f"source {name}: {s['questions']} questions, {s['with_correct']} with a "
+                       f"correct path, {s['kept']} paths kept, {s['written']} lines written "
+                       f"(ratio {s['ratio']})")
+        out.append(f"wrote {self.written} lines to {self.output}")
+        return out
+
+
+def _source(spec) -> tuple[str, Path]:
+    if isinstance(spec, tuple):
+        name, path = spec
+    else:
+        name, path = None, spec
+    path = Path(path)
+    return name or path.name.split(".")[0], path
+
+
+def _rows(path: Path):
+    """(line, question, gold, outputs, id) of each row of a samples file."""
+    for line, row in read_jsonl(path):
+        if "code" in row or "gt" in row:
+            outputs, gold_field = row.get("code"), "gt"
+        elif "completions" in row:
+            outputs, gold_field = row.get("completions"), "answer"
+        else:
+            fields = ", ".join(sorted(str(k)[:30] for k in row)[:8]) or "none"
+            raise InputError(f"cannot tell the format from the fields ({fields})", path=path,
+                             line=line, hint=_HINT)
+        question = row.get("question")
+        if not isinstance(question, str) or not question.strip():
+            raise InputError("missing or not text", path=path, line=line, field="question",
+                             hint=_HINT)
+        gold = row.get(gold_field)
+        if isinstance(gold, (int, float)) and not isinstance(gold, bool):
+            gold = str(gold)
+        if not isinstance(gold, str) or not gold.strip():
+            raise InputError("missing or not text", path=path, line=line, field=gold_field,
+                             hint="the gold answer, such as '18'")
+        gold = gold.rpartition("####")[2].strip()
+        if isinstance(outputs, str):
+            outputs = [outputs]
+        field_name = "code" if gold_field == "gt" else "completions"
+        if not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs):
+            raise InputError("expected a list of texts", path=path, line=line, field=field_name,
+                             hint="each entry is one sampled path, the model's whole output")
+        ident = row.get("idx", row.get("id"))
+        yield line, question, gold, outputs, None if ident is None else str(ident)
+
+
+def _text_form(text: str) -> str:
+    """An answer that is not a number, as compared: no spaces, LaTeX wrappers dropped."""
+    s = text.replace("\\left", "").replace("\\right", "").replace("\\!", "")
+    s = s.replace("dfrac", "frac").replace("tfrac", "frac").replace("^\\circ", "")
+    return "".join(s.split()).rstrip(".").strip("$")
+
+
+def _graded(text: str, gold: str) -> tuple[str | None, str]:
+    """(the exact answer, '') when the path is right, else (None, reason)."""
+    found = extract(text)
+    if found.text is None:
+        return None, "no answer"
+    if number(gold)[0] is None:  # a symbolic gold answer (MATH): compared as text
+        ok = _text_form(found.text) == _text_form(gold)
+        return (_text_form(gold), "") if ok else (None, "wrong answer")
+    verdict = grade(found.text, gold)
+    if not verdict.correct:
+        return None, "wrong answer"
+    from mathgen.numbers import plain
+
+    return plain(verdict.predicted), ""
+
+
+def _same_output(recorded: str, run) -> bool:
+    """Whether a run printed what the path shows (both failing counts as the same)."""
+    from mathgen.robustness.prompts import _FAILED, tool_output
+
+    if run.status != "ok":
+        last = recorded.strip().splitlines()[-1:] or [""]
+        return bool(_FAILED.match(last[0].strip()))
+    clean = lambda s: "\n".join(ln.rstrip() for ln in s.strip().splitlines())  # noqa: E731
+    return clean(tool_output(run)) == clean(recorded)
+
+
+def _form(args: tuple[str, str]) -> str:
+    from .normalise import normal_form
+
+    return normal_form(*args)
+
+
+class _Builder:
+    """The stages of one build; paths flow through in chunks, so memory holds the distinct
+    paths of each question and not every path read."""
+
+    def __init__(self, summary: BuildSummary, rejects, box, pool, *, timeout, memory_mb,
+                 workers, chunk):
+        self.summary, self.rejects, self.box, self.pool = summary, rejects, box, pool
+        self.timeout, self.memory_mb, self.workers, self.chunk = timeout, memory_mb, workers, chunk
+        self.pending: list[_Path] = []
+        self.runs: dict[str, object] = {}  # program text -> its ExecResult
+
+    def reject(self, p: _Path, reason: str, detail: str = "") -> None:
+        self.summary.rejected[reason] += 1
+        if self.rejects is not None:
+            self.rejects.write({"source": p.source, "question_id": p.question.id,
+                                "file": p.file, "line": p.line, "path": p.index,
+                                "reason": reason, "detail": detail})
+
+    def add(self, p: _Path) -> None:
+        from .normalise import steps
+
+        answer, reason = _graded(p.text, p.question.gold)
+        if reason:
+            return self.reject(p, reason, "" if reason == "no answer" else
+                               f"gold {p.question.gold}")
+        p.answer = answer
+        found, complete = steps(p.text)
+        if not complete:
+            return self.reject(p, "cut off", "a ```python block is never closed")
+        if any(s.output is None for s in found):
+            return self.reject(p, "no output", "a program has no ```output block after it")
+        self.pending.append(p)
+        if len(self.pending) >= self.chunk:
+            self.flush()
+
+    def flush(self) -> None:
+        from .normalise import steps
+
+        batch, self.pending = self.pending, []
+        codes = list(dict.fromkeys(s.code for p in batch for s in steps(p.text)[0]
+                                   if s.code not in self.runs))
+        if codes:
+            results = self.box.run_many(codes, timeout=self.timeout, memory_mb=self.memory_mb,
+                                        workers=self.workers)
+            self.summary.programs += len(codes)
+            if len(self.runs) > 200_000:
+                self.runs.clear()
+            self.runs.update(zip(codes, results))
+        verified = []
+        for p in batch:
+            bad = next((s for s in steps(p.text)[0]
+                        if not _same_output(s.output, self.runs[s.code])), None)
+            if bad is None:
+                verified.append(p)
+                p.question.correct += 1
+            else:
+                run = self.runs[bad.code]
+                from mathgen.robustness.prompts import tool_output
+
+                self.reject(p, "not reproduced", f"shows {bad.output[:80]!r}, the run gives "
+                                                 f"{tool_output(run)[:80]!r} ({run.status})")
+        jobs = [(p.text, p.answer) for p in verified]
+        if self.pool is not None and len(jobs) >= 512:
+            forms = list(self.pool.map(_form, jobs, chunksize=256))
+        else:
+            forms = [_form(job) for job in jobs]
+        for p, form in zip(verified, forms):
+            new, loser = p.question.paths.add(form, p.text, p)
+            if not new:
+                self.reject(loser, "duplicate", "same normal form as a kept path")
+
+
+def build(samples, output, *, k: int = 3, mix: dict | None = None, seed: int = 0,
+          stats=None, rejects=None, workers: int | None = None, timeout: float = 5.0,
+          memory_mb: int = 512, chunk: int = 20_000, progress=None) -> BuildSummary:
+    """Build the MMOS set from sampled paths and write it; see the module doc.
+
+    Args:
+        samples: files, or (name, file) pairs naming their source.
+        mix: source name -> ratio (a Fraction); sources not named keep ratio 1.
+        workers: processes that run programs and normalise paths (default: the CPUs).
+    """
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+    from contextlib import ExitStack
+    from multiprocessing import get_context
+
+    from mathgen.sandbox import Sandbox
+
+    if k < 1:
+        raise MathgenError("--k must be at least 1")
+    specs = [_source(s) for s in samples]
+    if not specs:
+        raise MathgenError("no samples given (hint: mathgen mmos build [NAME=]FILE ...)")
+    names = list(dict.fromkeys(n for n, _ in specs))
+    mix = dict(mix or {})
+    unknown = sorted(set(mix) - set(names))
+    if unknown:
+        raise MathgenError(f"--mix {unknown[0]}: no such source (the sources: "
+                           f"{', '.join(names)}; name one with NAME=FILE)")
+    workers = workers or os.cpu_count() or 1
+    summary = BuildSummary(Path(output))
+    questions: dict[str, dict[tuple, _Question]] = {n: {} for n in names}
+    ids: dict[str, set] = {n: set() for n in names}
+    with ExitStack() as stack:
+        box = stack.enter_context(Sandbox())
+        out_rejects = stack.enter_context(AtomicJsonl(rejects)) if rejects else None
+        pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=get_context(
+            "spawn"))) if workers > 1 else None
+        stage = _Builder(summary, out_rejects, box, pool, timeout=timeout, memory_mb=memory_mb,
+                         workers=workers, chunk=chunk)
+        for name, path in specs:
+            for line, question, gold, outputs, ident in _rows(path):
+                summary.rows += 1
+                key = (" ".join(question.split()), _text_form(gold))
+                q = questions[name].get(key)
+                if q is None:
+                    if ident is None or ident in ids[name]:
+                        ident = f"{path.name.split('.')[0]}:{line}"
+                    ids[name].add(ident)
+                    q = questions[name][key] = _Question(ident, question.strip(), gold,
+                                                         str(path), line)
+                for i, text in enumerate(outputs):
+                    summary.paths += 1
+                    stage.add(_Path(name, q, str(path), line, i, text))
+                if progress:
+                    progress(1)
+        stage.flush()
+        _choose_and_write(summary, questions, stage, k=k, mix=mix, seed=seed)
+    if stats:
+        _write_stats(Path(stats), summary, k=k, mix=mix, seed=seed, names=names)
+    return summary
+
+
+def _choose_and_write(summary: BuildSummary, questions, stage: _Builder, *, k, mix, seed):
+    from mathgen.robustness.prompts import Style
+
+    tora = Style("tora")
+    distinct = []
+    with AtomicJsonl(summary.output) as out:
+        for name, by_key in questions.items():
+            ratio = mix.get(name, Fraction(1))
+            chosen = {}
+            for q in by_key.values():
+                distinct.append(len(q.paths))
+                picked = most_diverse(q.paths.paths.keys(), k)
+                chosen[q.id] = picked
+                for form in [f for f in q.paths.paths if f not in picked]:
+                    stage.reject(q.paths.paths[form][1], "beyond k", f"k={k}")
+            with_paths = [q for q in by_key.values() if chosen[q.id]]
+            copies = mix_copies([q.id for q in with_paths], ratio, seed, name)
+            written = 0
+            for q in with_paths:
+                if copies[q.id] == 0:
+                    for form in chosen[q.id]:
+                        stage.reject(q.paths.paths[form][1], "left out", f"ratio {ratio}")
+                    continue
+                for form in chosen[q.id]:
+                    record = {"prompt": tora.prompt(q.text), "completion": q.paths.paths[form][0],
+                              "source": name, "question_id": q.id}
+                    for _ in range(copies[q.id]):
+                        out.write(record)
+                        written += 1
+            summary.sources[name] = {
+                "questions": len(by_key), "with_correct": sum(q.correct > 0
+                                                              for q in by_key.values()),
+                "distinct": sum(len(q.paths) for q in by_key.values()),
+                "kept": sum(len(chosen[q.id]) for q in with_paths if copies[q.id]),
+                "written": written, "ratio": str(ratio)}
+            summary.written += written
+    summary.table = k_table(distinct)
+
+
+def _write_stats(path: Path, summary: BuildSummary, *, k, mix, seed, names) -> None:
+    data = {"k": k, "seed": seed, "mix": {n: str(mix.get(n, Fraction(1))) for n in names},
+            **summary.stats()}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    except OSError as err:
+        raise MathgenError(f"--stats {path}: cannot write it ({err.strerror})") from None

@@ -1,0 +1,138 @@
+"""Normal forms of reasoning paths: two paths that differ only in names, comments, docstrings
+or layout get the same normal form, so exact duplicates are found with a dict.
+
+    normal_form("```python\\neggs = 16 - 3  # left\\nprint(eggs)\\n```\\n```output\\n13\\n```"
+                "\\nShe has $\\\\boxed{13}$.", "13")
+    # 'v0 = 16 - 3\\nprint(v0)\\n#answer 13'
+
+Each code block is parsed, its docstrings and other bare string statements are dropped (as
+ast drops comments), the names it binds (variables, functions, classes, parameters, loop and
+exception targets) are renamed ``v0, v1, ...`` in order of first appearance, and it is printed
+back with ``ast.unparse``. Names it only reads (builtins, imported modules and functions,
+attributes) keep their names, so ``math.sqrt`` and ``sympy.sqrt`` stay apart. A path's normal
+form is its blocks' forms and its final answer; the prose between blocks is not part of it. A
+path without code is its text with whitespace collapsed. A block that does not parse keeps
+its text, without comment lines and with whitespace collapsed.
+
+Blocks are renamed one by one (each starts again at ``v0``), so a block's form depends on its
+text only and is computed once per distinct text (``BlockForms`` remembers them).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+_STEP = re.compile(r"```python[ \t]*\n(.*?)```(?:[ \t]*\n?```output[ \t]*\n(.*?)```)?", re.DOTALL)
+_OPEN = re.compile(r"```python")
+_SCOPES = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+@dataclass(frozen=True)
+class Step:
+    code: str
+    output: str | None  # the recorded ```output``` block, None when the path has none
+
+
+def steps(text: str) -> tuple[list[Step], bool]:
+    """The code blocks of a path with their recorded outputs, and whether every block that was
+    opened is complete (a path cut off inside a block is not)."""
+    found = [Step(m.group(1), None if m.group(2) is None else m.group(2).strip("\n"))
+             for m in _STEP.finditer(text)]
+    complete = len(_OPEN.findall(text)) == len(found)
+    return found, complete
+
+
+def _strip_strings(body: list) -> list:
+    kept = [s for s in body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
+                                    and isinstance(s.value.value, str))]
+    return kept or [ast.Pass()]
+
+
+def normalise_code(code: str) -> str:
+    """The normal form of one code block (see the module doc)."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        lines = (ln.split("#", 1)[0] if ln.lstrip().startswith("#") else ln
+                 for ln in code.splitlines())
+        return " ".join(" ".join(lines).split())
+    first: dict[str, tuple[int, int]] = {}
+    bound: set[str] = set()
+    uses: list[tuple[object, str, str]] = []  # (node, attribute, name)
+    declared: list = []  # global and nonlocal statements
+    stack: list = [tree]
+    while stack:  # every node once; faster than ast.walk, and skips the ctx singletons
+        node = stack.pop()
+        fields = getattr(node, "_fields", None)
+        if fields is None:  # a name in a list of names, or a None dict key
+            continue
+        kind = type(node)
+        if kind is ast.Name:
+            attr, binds = "id", type(node.ctx) is not ast.Load
+        elif kind is ast.arg:
+            attr, binds = "arg", True
+        elif kind in _DEFS or (kind is ast.ExceptHandler and node.name):
+            attr, binds = "name", True
+        else:
+            attr = None
+            if kind is ast.Global or kind is ast.Nonlocal:
+                declared.append(node)
+            elif kind in _SCOPES:
+                node.body = _strip_strings(node.body)
+        if attr is not None:
+            name = getattr(node, attr)
+            uses.append((node, attr, name))
+            pos = (node.lineno, node.col_offset)
+            if name not in first or pos < first[name]:
+                first[name] = pos
+            if binds:
+                bound.add(name)
+            if kind in _DEFS:
+                node.body = _strip_strings(node.body)
+        for f in fields:
+            if f != "ctx":
+                value = getattr(node, f, None)
+                if type(value) is list:
+                    stack.extend(value)
+                elif isinstance(value, ast.AST):
+                    stack.append(value)
+    order = sorted(bound, key=lambda n: (first[n], n))
+    names = {name: f"v{i}" for i, name in enumerate(order)}
+    for node, attr, name in uses:
+        if name in names:
+            setattr(node, attr, names[name])
+    for node in declared:
+        node.names = [names.get(n, n) for n in node.names]
+    try:
+        return ast.unparse(tree)
+    except (RecursionError, ValueError):
+        return " ".join(code.split())
+
+
+class BlockForms:
+    """``normalise_code`` remembered per distinct block text (bounded)."""
+
+    def __init__(self, limit: int = 200_000):
+        self.limit, self._seen = limit, {}
+
+    def __call__(self, code: str) -> str:
+        form = self._seen.get(code)
+        if form is None:
+            if len(self._seen) >= self.limit:
+                self._seen.clear()
+            form = self._seen[code] = normalise_code(code)
+        return form
+
+
+_FORMS = BlockForms()
+
+
+def normal_form(text: str, answer: str, forms: BlockForms = _FORMS) -> str:
+    """The normal form of a whole path: its blocks' forms and its final answer."""
+    found, _ = steps(text)
+    if not found:
+        return " ".join(text.split()) + "\n#answer " + answer
+    return "\n#--\n".join(forms(s.code) for s in found) + "\n#answer " + answer
