@@ -335,7 +335,10 @@ def mmos() -> None:
                    "output does not depend on it).")
 @click.option("--timeout", default=5.0, show_default=True, type=click.FloatRange(0.1, 600),
               help="Seconds each program may run in the sandbox.")
-def mmos_build(samples, output, k, mix, seed, stats, rejects, workers, timeout):
+@click.option("--no-execute", "no_execute", is_flag=True,
+              help="Trust the outputs the paths show instead of running their programs again "
+                   "(paths from mathgen sample: the sandbox printed them).")
+def mmos_build(samples, output, k, mix, seed, stats, rejects, workers, timeout, no_execute):
     """Build a fine-tuning set from sampled paths (ToRA outputs, or rows with question,
     answer, completions): keep the paths whose answer is right and whose programs reproduce
     their outputs, drop duplicates, keep the K most diverse per question, and mix sources.
@@ -362,7 +365,7 @@ def mmos_build(samples, output, k, mix, seed, stats, rejects, workers, timeout):
                                hidden=total < 200 or not sys.stderr.isatty()) as bar:
             summary = build(specs, output, k=k, mix=ratios, seed=seed, stats=stats,
                             rejects=rejects, workers=workers, timeout=timeout,
-                            progress=bar.update)
+                            execute=not no_execute, progress=bar.update)
     except MathgenError as err:
         _fail(err)
     for line in summary.lines():

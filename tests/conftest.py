@@ -23,6 +23,16 @@ def require_data(relative: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """The tiny tool-integrated Llama of ``tiny_models``, trained once per session."""
+    pytest.importorskip("torch", reason="the tiny-model tests need torch (pip install torch)")
+    pytest.importorskip("transformers", reason="the tiny-model tests need transformers")
+    from tiny_models import tiny_tora_model
+
+    return tiny_tora_model(tmp_path_factory.mktemp("tiny-model"))
+
+
 def write_rows(path: Path, rows) -> Path:
     """Write ``rows`` to ``path`` as JSONL: dicts are dumped, str and bytes are written as is.
 

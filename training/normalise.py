@@ -21,6 +21,7 @@ text only and is computed once per distinct text (``BlockForms`` remembers them)
 from __future__ import annotations
 
 import ast
+import keyword
 import re
 from dataclasses import dataclass
 
@@ -112,19 +113,69 @@ def normalise_code(code: str) -> str:
         return " ".join(code.split())
 
 
-class BlockForms:
-    """``normalise_code`` remembered per distinct block text (bounded)."""
+# one lexeme of Python source: enough to find every identifier outside strings and comments
+_LEXEME = re.compile(r'''
+    (?P<fstring>\b(?:[fF][rR]?|[rR][fF])["'])
+  | (?:\b[rRbBuU]{1,2})?(?:"""(?:\\[\s\S]|[^\\])*?"""|\'\'\'(?:\\[\s\S]|[^\\])*?\'\'\'
+                          |"(?:\\[\s\S]|[^"\\\n])*"|'(?:\\[\s\S]|[^'\\\n])*')
+  | \#[^\n]*
+  | \.?\d[\w.]*
+  | (?P<name>[^\W\d]\w*)
+''', re.VERBOSE)
+_MARK = "\u014b"  # a letter, so '_\u014b3' is an identifier; a text that holds it skips the cache
+_HOLE = re.compile("_\u014b(\\d+)")
+_KEEP = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 
-    def __init__(self, limit: int = 200_000):
-        self.limit, self._seen = limit, {}
+
+def _skeleton(code: str) -> tuple[str, list[str]] | None:
+    """The code with its i-th distinct identifier written ``_\u014bi`` (keywords kept), and
+    the identifiers; None for code with f-strings (names inside strings) or the mark itself."""
+    if _MARK in code:
+        return None
+    names: dict[str, int] = {}
+    parts: list[str] = []
+    end = 0
+    for m in _LEXEME.finditer(code):
+        word = m.group("name")
+        if word is None:
+            if m.group("fstring") is not None:
+                return None
+            continue
+        if word in _KEEP:
+            continue
+        index = names.setdefault(word, len(names))
+        parts += (code[end:m.start()], f"_{_MARK}{index}")
+        end = m.end()
+    parts.append(code[end:])
+    return "".join(parts), list(names)
+
+
+class BlockForms:
+    """``normalise_code``, remembered per skeleton: blocks that differ only in their
+    identifiers (the renamed duplicates the recipe is after) are parsed once.
+
+    A block's form is its skeleton's form with each placeholder that is left (an identifier
+    the block reads but never binds) written back as the identifier it stands for; the names
+    it binds are ``v0, v1, ...`` in order of first appearance either way. That holds because
+    which identifiers a block binds, and where each first appears, is decided by the syntax
+    around them, which the skeleton keeps whole. Blocks with f-strings, whose names hide in a
+    string, are normalised directly.
+    """
+
+    def __init__(self, limit: int = 20_000):
+        self.limit, self._forms = limit, {}
 
     def __call__(self, code: str) -> str:
-        form = self._seen.get(code)
+        found = _skeleton(code)
+        if found is None:
+            return normalise_code(code)
+        key, names = found
+        form = self._forms.get(key)
         if form is None:
-            if len(self._seen) >= self.limit:
-                self._seen.clear()
-            form = self._seen[code] = normalise_code(code)
-        return form
+            if len(self._forms) >= self.limit:
+                self._forms.clear()
+            form = self._forms[key] = normalise_code(key)
+        return _HOLE.sub(lambda m: names[int(m.group(1))], form)
 
 
 _FORMS = BlockForms()
