@@ -262,6 +262,17 @@ def test_every_stage_on_small_samples(tmp_path):
         "questions"] == 2
 
 
+def test_no_execute_trusts_the_outputs_shown(tmp_path):
+    data = write_rows(tmp_path / "s.jsonl", [{"question": "Q?", "answer": "#### 6",
+                                              "completions": [path("print(2 * 4)", "6", "6")]}])
+    args = ["mmos", "build", str(data), "-o", str(tmp_path / "o.jsonl"), "--workers", "1"]
+    ran = CliRunner().invoke(main, args)
+    assert ran.exit_code == 0 and "not reproduced: 1" in ran.output, ran.output
+    trusted = CliRunner().invoke(main, args + ["--no-execute"])
+    assert trusted.exit_code == 0 and "ran 0 distinct programs" in trusted.output
+    assert len(_lines(tmp_path / "o.jsonl")) == 1
+
+
 def test_paths_in_any_order_give_the_same_bytes(tmp_path):
     # 600 programs, 7 normal forms: enough paths that two workers normalise them in parallel
     completions = [path(f"n{i} = {i % 7}\nprint(n{i} * 0 + 6)", "6", "6") for i in range(600)]
