@@ -113,6 +113,8 @@ def number(text) -> tuple[Fraction | None, bool]:
         if len(numbers) != 1:
             return None, percent
     token = numbers[0]
+    if len(token) > 4000:  # Python refuses longer digit strings; no answer is that long
+        return None, percent
     if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", token) or "," not in token:
         return Fraction(token.replace(",", "")), percent
     return None, percent  # '1,2' is a list, not a number

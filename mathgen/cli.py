@@ -247,18 +247,23 @@ def robustness_report(sets, baseline, out, backend, model, predictions, prompt, 
             raise MathgenError(f"{flag} needs --backend vllm, hf or openai")
     except MathgenError as err:
         _fail(err)
+    _with_progress("asking the model", lambda progress: run_report(
+        pairs, out, baseline=baseline, backend=backend, model=model, predictions=bound,
+        prompt=prompt, chat=chat, few_shot=few_shot, rounds=max_rounds,
+        sampling=Sampling(temperature, top_p, max_tokens, seed), backend_options=options,
+        limit=limit, rel_tol=rel_tol, timeout=program_timeout, seed=seed, progress=progress))
+
+
+def _with_progress(label: str, run) -> None:
+    """``run(progress)`` under a progress bar that ``progress(done, total)`` moves; then
+    its summary's lines, or the one-line error."""
     try:
-        with click.progressbar(length=1, label="asking the model", file=sys.stderr,
+        with click.progressbar(length=1, label=label, file=sys.stderr,
                                hidden=not sys.stderr.isatty()) as bar:
-            def progress(n, total, bar=bar):
+            def progress(n, total):
                 bar.length = total
                 bar.update(n)
-            summary = run_report(pairs, out, baseline=baseline, backend=backend, model=model,
-                                 predictions=bound, prompt=prompt, chat=chat, few_shot=few_shot,
-                                 rounds=max_rounds,
-                                 sampling=Sampling(temperature, top_p, max_tokens, seed),
-                                 backend_options=options, limit=limit, rel_tol=rel_tol,
-                                 timeout=program_timeout, seed=seed, progress=progress)
+            summary = run(progress)
     except MathgenError as err:
         _fail(err)
     for line in summary.lines():
@@ -295,20 +300,11 @@ def sample(input, output, backend, model, n, prompt, max_rounds, temperature, to
     from mathgen.training.sample import sample_paths
 
     options = {k: v for k, v in backend_options.items() if v is not None}
-    try:
-        with click.progressbar(length=1, label="sampling", file=sys.stderr,
-                               hidden=not sys.stderr.isatty()) as bar:
-            def progress(k, total, bar=bar):
-                bar.length = total
-                bar.update(k)
-            summary = sample_paths(input, output, backend=backend, model=model, n=n,
-                                   sampling=Sampling(temperature, top_p, max_tokens, seed),
-                                   prompt=prompt, rounds=max_rounds, backend_options=options,
-                                   limit=limit, timeout=program_timeout, progress=progress)
-    except MathgenError as err:
-        _fail(err)
-    for line in summary.lines():
-        click.echo(line)
+    _with_progress("sampling", lambda progress: sample_paths(
+        input, output, backend=backend, model=model, n=n,
+        sampling=Sampling(temperature, top_p, max_tokens, seed), prompt=prompt,
+        rounds=max_rounds, backend_options=options, limit=limit, timeout=program_timeout,
+        progress=progress))
 
 
 @main.group()

@@ -59,6 +59,9 @@ def _parse_line(raw: bytes, path: Path, number: int) -> dict:
                          line=number, hint=_HINT) from None
     except RecursionError:
         raise InputError("JSON nested too deeply", path=path, line=number, hint=_HINT) from None
+    except ValueError as err:  # an integer of more than 4300 digits
+        raise InputError(f"not readable JSON ({err})", path=path, line=number,
+                         hint=_HINT) from None
     if _has_surrogate(obj):
         raise InputError("holds a lone surrogate escape such as \\ud800, not text", path=path,
                          line=number, hint="fix the \\u escapes of that line")

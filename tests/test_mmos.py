@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from conftest import require_data, write_rows
 from mathgen.cli import main
 from mathgen.errors import InputError, MathgenError
-from mathgen.training.mmos import STAGES, build
+from mathgen.training import mmos
+from mathgen.training.mmos import STAGES, build, gold_value
 from mathgen.training.normalise import BlockForms, normal_form, normalise_code, steps
 from mathgen.training.select import (Distinct, k_table, mix_copies, most_diverse,
                                      parse_ratio)
@@ -120,7 +121,8 @@ def test_normal_form_never_raises(text):
 # Programs from a small grammar with name slots <0>..<5>: filled with two different sets of
 # names, a block must get the same form from the skeleton cache as from a direct parse.
 _LINES = ["<0> = <e>", "def <0>(<1>, <2>=2):\n    return <e>",
-          "for <1> in range(<n>):\n    <0> += <e>", "print(<e>)", "<0>.<1> = <e>", "import <3>", "from <3> import <4> as <5>",
+          "for <1> in range(<n>):\n    <0> += <e>", "print(<e>)", "<0>.<1> = <e>", "import <3>",
+          "from <3> import <4> as <5>",
           "# <0> is a comment", '"""<1> in a docstring"""', "global <2>",
           "<0> = f'{<1>} and <1>'", "<0> = lambda <1>: <1> * <n>", "<0> = [<1> for <1> in <2>]",
           "<0> = '<1>' + \"<2>\"", "if <0> > <n>:\n    <1> = <e>\nelse:\n    <1> = <n>",
@@ -161,6 +163,20 @@ def test_skeleton_cache_on_every_tora_program():
                 for step in steps(text)[0]:
                     assert forms(step.code) == normalise_code(step.code), step.code
     assert len(forms._forms) > 1000
+
+
+@pytest.mark.parametrize("code", [
+    "\ufb01 = 1\nprint(fi)",          # Python reads the ligature as 'fi'
+    "\uff58 = 1\nprint(x)",           # a full-width x is x
+    "x = \u210c + 1",                  # and a black-letter H is H
+    "print(e\u0301)",                  # a combining accent
+    "x\u00b2 = 4\nprint(x\u00b2)",     # a word character that cannot be in a name
+    "x = 1 # c\rprint(x)\ny = x",       # a lone carriage return ends a comment
+    "x = 'Janet\u2019s'\nprint(x)",    # outside ASCII in a string only: cached
+    "x = " + "-" * 400 + "1",           # deeper than the form is printed for
+])
+def test_skeleton_cache_on_unusual_code(code):
+    assert BlockForms()(code) == normalise_code(code)
 
 
 # --- selection and mixing -----------------------------------------------------------------
@@ -207,7 +223,7 @@ def test_parse_ratio(text, value):
     assert parse_ratio(text) == value
 
 
-@pytest.mark.parametrize("text", ["-1", "half", "1/0", ""])
+@pytest.mark.parametrize("text", ["-1", "half", "1/0", "", "1001", "1e100000000"])
 def test_parse_ratio_refuses(text):
     with pytest.raises(ValueError):
         parse_ratio(text)
@@ -215,11 +231,11 @@ def test_parse_ratio_refuses(text):
 
 def test_mix_copies_draws_the_fraction_with_the_seed():
     qs = [f"q{i}" for i in range(10)]
-    half = mix_copies(qs, Fraction(1, 2), seed=0, name="a")
-    assert sorted(half.values()) == [0] * 5 + [1] * 5
-    assert half == mix_copies(qs, Fraction(1, 2), seed=0, name="a")
-    assert half != mix_copies(qs, Fraction(1, 2), seed=1, name="a")
-    assert sorted(mix_copies(qs, Fraction(5, 2), seed=0, name="a").values()) == [2] * 5 + [3] * 5
+    half = mix_copies(len(qs), Fraction(1, 2), seed=0, name="a")
+    assert sorted(half) == [0] * 5 + [1] * 5
+    assert half == mix_copies(len(qs), Fraction(1, 2), seed=0, name="a")
+    assert half != mix_copies(len(qs), Fraction(1, 2), seed=1, name="a")
+    assert sorted(mix_copies(len(qs), Fraction(5, 2), seed=0, name="a")) == [2] * 5 + [3] * 5
 
 
 # --- builds ------------------------------------------------------------------------------
@@ -271,6 +287,74 @@ def test_no_execute_trusts_the_outputs_shown(tmp_path):
     trusted = CliRunner().invoke(main, args + ["--no-execute"])
     assert trusted.exit_code == 0 and "ran 0 distinct programs" in trusted.output
     assert len(_lines(tmp_path / "o.jsonl")) == 1
+
+
+@pytest.mark.parametrize("gold, value", [("18", 18), ("1,250", 1250), ("-0.5", Fraction(-1, 2)),
+                                         ("\\frac{3}{4}", Fraction(3, 4)), ("$18", 18),
+                                         ("\\sqrt{2}", None), ("3\\pi", None),
+                                         ("\\frac{\\pi}{2}", None), ("(1, 2)", None)])
+def test_gold_value_reads_numbers_only(gold, value):
+    assert gold_value(gold) == value
+
+
+def test_gold_answers_symbolic_float_and_pooled(tmp_path):
+    rows = [{"question": "Root?", "gt": "\\sqrt{2}", "code": ["So $\\boxed{2}$.",
+                                                           "So $\\boxed{\\sqrt{2}}$."]},
+            {"question": "Big?", "gt": 1e16, "code": ["It is $\\boxed{10000000000000000}$."]},
+            {"question": "Eggs?", "gt": "18", "code": ["$\\boxed{18}$"]},
+            {"question": "Eggs?", "gt": 18.0, "code": ["So $\\boxed{18}$ eggs."]}]
+    data = write_rows(tmp_path / "g.jsonl", rows)
+    summary = build([data], tmp_path / "o.jsonl", workers=1, execute=False)
+    out = _lines(tmp_path / "o.jsonl")
+    assert [r["completion"] for r in out] == ["So $\\boxed{\\sqrt{2}}$.",
+                                              "It is $\\boxed{10000000000000000}$.",
+                                              "$\\boxed{18}$", "So $\\boxed{18}$ eggs."]
+    assert summary.rejected == {"wrong answer": 1}
+    assert summary.sources["g"]["questions"] == 3  # 18 and 18.0 are one question
+
+
+def test_questions_keep_distinct_ids_across_files_of_one_stem(tmp_path):
+    for folder, question in (("a", "One?"), ("b", "Two?")):
+        (tmp_path / folder).mkdir()
+        write_rows(tmp_path / folder / "s.jsonl", [{"idx": 0, "question": question, "gt": "5",
+                                                    "code": ["$\\boxed{5}$",
+                                                             "So 5, $\\boxed{5}$."]}])
+    summary = build([tmp_path / "a" / "s.jsonl", tmp_path / "b" / "s.jsonl"],
+                    tmp_path / "o.jsonl", workers=1)
+    ids = [r["question_id"] for r in _lines(tmp_path / "o.jsonl")]
+    assert ids == ["0", "0", "s:1", "s:1"] and summary.written == 4
+
+
+def test_huge_numbers_are_rejections_not_crashes(tmp_path):
+    data = write_rows(tmp_path / "h.jsonl", [{"question": "Q?", "gt": "1", "code": [
+        "The answer is " + "1" * 5000 + "."]}])
+    summary = build([data], tmp_path / "o.jsonl", workers=1)
+    assert summary.rejected == {"wrong answer": 1}
+    write_rows(tmp_path / "j.jsonl", ['{"question": "Q?", "gt": ' + "1" * 5000 + ', "code": []}'])
+    with pytest.raises(InputError, match="j.jsonl:1"):
+        build([tmp_path / "j.jsonl"], tmp_path / "o.jsonl", workers=1)
+
+
+def test_programs_forgotten_and_run_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(mmos, "RUNS_KEPT", 1)
+    rows = [{"question": f"Q{i}?", "gt": "5", "code": [path("print(5)", "5", "5"),
+                                                       path(f"print({i} * 0 + 5)", "5", "5")]}
+            for i in range(4)]
+    data = write_rows(tmp_path / "r.jsonl", rows)
+    summary = build([data], tmp_path / "o.jsonl", workers=1, chunk=1)
+    assert summary.written == 8 and summary.programs > 5
+
+
+def test_deep_code_gives_the_same_set_with_any_worker_count(tmp_path):
+    deep = "x = " + "-" * 324 + "1\nprint(x)"
+    rows = [{"question": f"Deep {i}?", "gt": "-1", "code": [
+        path(deep, "-1", "-1"), path(deep.replace("x", "y"), "-1", "-1")]} for i in range(300)]
+    data = write_rows(tmp_path / "d.jsonl", rows)
+    outs = []
+    for workers in (1, 2):
+        build([data], tmp_path / f"o{workers}.jsonl", workers=workers, execute=False)
+        outs.append((tmp_path / f"o{workers}.jsonl").read_bytes())
+    assert outs[0] == outs[1]
 
 
 def test_paths_in_any_order_give_the_same_bytes(tmp_path):
@@ -327,7 +411,7 @@ def test_cli_errors_are_one_line_with_exit_code_2(tmp_path):
     data = write_rows(tmp_path / "s.jsonl", [{"question": "Q?", "answer": "1",
                                               "completions": ["The answer is 1."]}])
     for extra, message in ((["--mix", "s"], "write NAME=RATIO"),
-                           (["--mix", "s=-1"], "cannot be negative"),
+                           (["--mix", "s=-1"], "between 0 and 1000"),
                            (["--mix", "t=1"], "no such source"),
                            (["--mix", "s=1", "--mix", "s=2"], "given twice")):
         result = CliRunner().invoke(main, ["mmos", "build", str(data), "-o",

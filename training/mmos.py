@@ -31,6 +31,8 @@ question's paths in the order they were chosen; ``mathgen train`` shuffles. Line
 from __future__ import annotations
 
 import json
+import math
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,11 +42,15 @@ from pathlib import Path
 from mathgen.answers import extract, grade, number
 from mathgen.errors import InputError, MathgenError
 from mathgen.io import AtomicJsonl, read_jsonl
+from mathgen.numbers import plain
 
 from .select import Distinct, k_table, mix_copies, most_diverse
 
 STAGES = ("cut off", "no answer", "wrong answer", "no output", "not reproduced", "duplicate",
           "beyond k", "left out")
+RUNS_KEPT = 100_000  # program results remembered, so a program shared by paths runs once
+_NUMERIC_GOLD = re.compile(r"\\?\$?-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+                           r"(?:/\d+)?(?:\\?%)?\.?|-?\\[dt]?frac\{-?\d+\}\{\d+\}")
 _HINT = ("rows are ToRA outputs (question, gt, code: [outputs]) or "
          "{question, answer, completions: [outputs]}")
 
@@ -54,6 +60,7 @@ class _Question:
     id: str
     text: str
     gold: str
+    value: Fraction | None  # the gold answer's exact value; None when it is symbolic
     file: str
     line: int
     paths: Distinct = field(default_factory=Distinct)
@@ -129,7 +136,9 @@ def _rows(path: Path):
             raise InputError("missing or not text", path=path, line=line, field="question",
                              hint=_HINT)
         gold = row.get(gold_field)
-        if isinstance(gold, (int, float)) and not isinstance(gold, bool):
+        if isinstance(gold, float) and math.isfinite(gold):
+            gold = plain(Fraction(repr(gold)))  # 1e+16 is 10000000000000000
+        elif isinstance(gold, int) and not isinstance(gold, bool):
             gold = str(gold)
         if not isinstance(gold, str) or not gold.strip():
             raise InputError("missing or not text", path=path, line=line, field=gold_field,
@@ -152,31 +161,40 @@ def _text_form(text: str) -> str:
     return "".join(s.split()).rstrip(".").strip("$")
 
 
-def _graded(text: str, gold: str) -> tuple[str | None, str]:
+def gold_value(gold: str) -> Fraction | None:
+    """The exact value of a gold answer written as a number ('1,250', '-0.5', '3/4',
+    '\\frac{3}{4}', '20\\%'); None for a symbolic one ('\\sqrt{2}', '3\\pi', '(1, 2)')."""
+    if not _NUMERIC_GOLD.fullmatch("".join(gold.split()).replace("\\!", "")):
+        return None
+    value, _ = number(gold)
+    return value
+
+
+def _graded(text: str, gold: str, value: Fraction | None) -> tuple[str | None, str]:
     """(the exact answer, '') when the path is right, else (None, reason)."""
     found = extract(text)
     if found.text is None:
         return None, "no answer"
-    if number(gold)[0] is None:  # a symbolic gold answer (MATH): compared as text
+    if value is None:  # a symbolic gold answer (MATH): compared as text
         ok = _text_form(found.text) == _text_form(gold)
         return (_text_form(gold), "") if ok else (None, "wrong answer")
-    verdict = grade(found.text, gold)
+    verdict = grade(found.text, value)
     if not verdict.correct:
         return None, "wrong answer"
-    from mathgen.numbers import plain
-
     return plain(verdict.predicted), ""
 
 
-def _same_output(recorded: str, run) -> bool:
-    """Whether a run printed what the path shows (both failing counts as the same)."""
-    from mathgen.robustness.prompts import _FAILED, tool_output
+def _same_output(recorded: str, run: tuple[str, str]) -> bool:
+    """Whether a run (status, what it showed) printed what the path shows (both failing
+    counts as the same)."""
+    from mathgen.robustness.prompts import _FAILED
 
-    if run.status != "ok":
+    status, shown = run
+    if status != "ok":
         last = recorded.strip().splitlines()[-1:] or [""]
         return bool(_FAILED.match(last[0].strip()))
     clean = lambda s: "\n".join(ln.rstrip() for ln in s.strip().splitlines())  # noqa: E731
-    return clean(tool_output(run)) == clean(recorded)
+    return clean(shown) == clean(recorded)
 
 
 def _form(args: tuple[str, str]) -> str:
@@ -195,7 +213,7 @@ class _Builder:
         self.execute = execute
         self.timeout, self.memory_mb, self.workers, self.chunk = timeout, memory_mb, workers, chunk
         self.pending: list[_Path] = []
-        self.runs: dict[str, object] = {}  # program text -> its ExecResult
+        self.runs: dict[str, tuple[str, str]] = {}  # program -> (status, what it showed)
 
     def reject(self, p: _Path, reason: str, detail: str = "") -> None:
         self.summary.rejected[reason] += 1
@@ -210,7 +228,7 @@ class _Builder:
         found, complete = steps(p.text)
         if not complete:
             return self.reject(p, "cut off", "a ```python block is never closed")
-        answer, reason = _graded(p.text, p.question.gold)
+        answer, reason = _graded(p.text, p.question.gold, p.question.value)
         if reason:
             return self.reject(p, reason, "" if reason == "no answer" else
                                f"gold {p.question.gold}")
@@ -248,15 +266,16 @@ class _Builder:
         """The paths whose programs, run in the sandbox, print the outputs they show."""
         from mathgen.robustness.prompts import tool_output
 
+        if len(self.runs) > RUNS_KEPT:  # bounded; a program seen again later runs again
+            self.runs.clear()
         codes = list(dict.fromkeys(s.code for p in batch for s in p.steps
                                    if s.code not in self.runs))
         if codes:
             results = self.box.run_many(codes, timeout=self.timeout, memory_mb=self.memory_mb,
                                         workers=self.workers)
             self.summary.programs += len(codes)
-            if len(self.runs) > 200_000:
-                self.runs.clear()
-            self.runs.update(zip(codes, results))
+            self.runs.update((code, (run.status, tool_output(run)))
+                             for code, run in zip(codes, results))
         verified = []
         for p in batch:
             bad = next((s for s in p.steps if not _same_output(s.output, self.runs[s.code])),
@@ -264,9 +283,9 @@ class _Builder:
             if bad is None:
                 verified.append(p)
                 continue
-            run = self.runs[bad.code]
+            status, shown = self.runs[bad.code]
             self.reject(p, "not reproduced", f"shows {bad.output[:80]!r}, the run gives "
-                                             f"{tool_output(run)[:80]!r} ({run.status})")
+                                             f"{shown[:80]!r} ({status})")
         return verified
 
 
@@ -316,13 +335,19 @@ def build(samples, output, *, k: int = 3, mix: dict | None = None, seed: int = 0
         for name, path in specs:
             for line, question, gold, outputs, ident in _rows(path):
                 summary.rows += 1
-                key = (" ".join(question.split()), _text_form(gold))
+                value = gold_value(gold)
+                key = (" ".join(question.split()),
+                       _text_form(gold) if value is None else plain(value))
                 q = questions[name].get(key)
                 if q is None:
                     if ident is None or ident in ids[name]:
-                        ident = f"{path.name.split('.')[0]}:{line}"
+                        ident = base = f"{path.name.split('.')[0]}:{line}"
+                        n = 1
+                        while ident in ids[name]:  # files of one stem in one source
+                            n += 1
+                            ident = f"{base}~{n}"
                     ids[name].add(ident)
-                    q = questions[name][key] = _Question(ident, question.strip(), gold,
+                    q = questions[name][key] = _Question(ident, question.strip(), gold, value,
                                                          str(path), line)
                 for i, text in enumerate(outputs):
                     summary.paths += 1
@@ -345,34 +370,35 @@ def _choose_and_write(summary: BuildSummary, questions, stage: _Builder, *, k, m
     with AtomicJsonl(summary.output) as out:
         for name, by_key in questions.items():
             ratio = mix.get(name, Fraction(1))
-            chosen = {}
+            picks = []  # (question, its chosen forms), in question order
             for q in by_key.values():
                 distinct.append(len(q.paths))
                 clock = time.perf_counter()
                 picked = most_diverse(q.paths.paths.keys(), k)
                 summary.seconds["select"] += time.perf_counter() - clock
-                chosen[q.id] = picked
                 for form in [f for f in q.paths.paths if f not in picked]:
                     stage.reject(q.paths.paths[form][1], "beyond k", f"k={k}")
-            with_paths = [q for q in by_key.values() if chosen[q.id]]
-            copies = mix_copies([q.id for q in with_paths], ratio, seed, name)
-            written = 0
-            for q in with_paths:
-                if copies[q.id] == 0:
-                    for form in chosen[q.id]:
+                if picked:
+                    picks.append((q, picked))
+            copies = mix_copies(len(picks), ratio, seed, name)
+            written = kept = 0
+            for (q, picked), times in zip(picks, copies):
+                if times == 0:
+                    for form in picked:
                         stage.reject(q.paths.paths[form][1], "left out", f"ratio {ratio}")
                     continue
-                for form in chosen[q.id]:
+                kept += len(picked)
+                for form in picked:
                     record = {"prompt": tora.prompt(q.text), "completion": q.paths.paths[form][0],
                               "source": name, "question_id": q.id}
-                    for _ in range(copies[q.id]):
+                    for _ in range(times):
                         out.write(record)
                         written += 1
             summary.sources[name] = {
                 "questions": len(by_key), "with_correct": sum(q.correct > 0
                                                               for q in by_key.values()),
                 "distinct": sum(len(q.paths) for q in by_key.values()),
-                "kept": sum(len(chosen[q.id]) for q in with_paths if copies[q.id]),
+                "kept": kept,
                 "written": written, "ratio": str(ratio)}
             summary.written += written
     summary.table = k_table(distinct)

@@ -23,12 +23,14 @@ from __future__ import annotations
 import ast
 import keyword
 import re
+import unicodedata
 from dataclasses import dataclass
 
 _STEP = re.compile(r"```python[ \t]*\n(.*?)```(?:[ \t]*\n?```output[ \t]*\n(.*?)```)?", re.DOTALL)
 _OPEN = re.compile(r"```python")
 _SCOPES = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_MAX_DEPTH = 100  # deeper trees are not unparsed (see normalise_code)
 
 
 @dataclass(frozen=True)
@@ -64,12 +66,15 @@ def normalise_code(code: str) -> str:
     bound: set[str] = set()
     uses: list[tuple[object, str, str]] = []  # (node, attribute, name)
     declared: list = []  # global and nonlocal statements
-    stack: list = [tree]
+    stack: list = [(tree, 0)]
+    deepest = 0
     while stack:  # every node once; faster than ast.walk, and skips the ctx singletons
-        node = stack.pop()
+        node, depth = stack.pop()
         fields = getattr(node, "_fields", None)
         if fields is None:  # a name in a list of names, or a None dict key
             continue
+        if depth > deepest:
+            deepest = depth
         kind = type(node)
         if kind is ast.Name:
             attr, binds = "id", type(node.ctx) is not ast.Load
@@ -93,13 +98,18 @@ def normalise_code(code: str) -> str:
                 bound.add(name)
             if kind in _DEFS:
                 node.body = _strip_strings(node.body)
+        depth += 1
         for f in fields:
             if f != "ctx":
                 value = getattr(node, f, None)
                 if type(value) is list:
-                    stack.extend(value)
+                    stack.extend([(v, depth) for v in value])
                 elif isinstance(value, ast.AST):
-                    stack.append(value)
+                    stack.append((value, depth))
+    if deepest > _MAX_DEPTH:
+        # ast.unparse recurses: whether it would fail depends on the caller's stack, and the
+        # form must not, so trees this deep keep their text
+        return " ".join(code.split())
     order = sorted(bound, key=lambda n: (first[n], n))
     names = {name: f"v{i}" for i, name in enumerate(order)}
     for node, attr, name in uses:
@@ -107,18 +117,15 @@ def normalise_code(code: str) -> str:
             setattr(node, attr, names[name])
     for node in declared:
         node.names = [names.get(n, n) for n in node.names]
-    try:
-        return ast.unparse(tree)
-    except (RecursionError, ValueError):
-        return " ".join(code.split())
+    return ast.unparse(tree)
 
 
 # one lexeme of Python source: enough to find every identifier outside strings and comments
 _LEXEME = re.compile(r'''
     (?P<fstring>\b(?:[fF][rR]?|[rR][fF])["'])
   | (?:\b[rRbBuU]{1,2})?(?:"""(?:\\[\s\S]|[^\\])*?"""|\'\'\'(?:\\[\s\S]|[^\\])*?\'\'\'
-                          |"(?:\\[\s\S]|[^"\\\n])*"|'(?:\\[\s\S]|[^'\\\n])*')
-  | \#[^\n]*
+                          |"(?:\\[\s\S]|[^"\\\r\n])*"|'(?:\\[\s\S]|[^'\\\r\n])*')
+  | \#[^\r\n]*
   | \.?\d[\w.]*
   | (?P<name>[^\W\d]\w*)
 ''', re.VERBOSE)
@@ -132,10 +139,16 @@ def _skeleton(code: str) -> tuple[str, list[str]] | None:
     the identifiers; None for code with f-strings (names inside strings) or the mark itself."""
     if _MARK in code:
         return None
+    plain = code.isascii()
     names: dict[str, int] = {}
     parts: list[str] = []
-    end = 0
+    end = last = 0
     for m in _LEXEME.finditer(code):
+        # outside ASCII, Python reads names through NFKC ('ﬁ' is 'fi') and some word
+        # characters cannot be in a name ('x²'): such code is normalised directly
+        if not plain and not code[last:m.start()].isascii():
+            return None
+        last = m.end()
         word = m.group("name")
         if word is None:
             if m.group("fstring") is not None:
@@ -143,9 +156,14 @@ def _skeleton(code: str) -> tuple[str, list[str]] | None:
             continue
         if word in _KEEP:
             continue
+        if not plain and not word.isascii() and (
+                not word.isidentifier() or unicodedata.normalize("NFKC", word) != word):
+            return None
         index = names.setdefault(word, len(names))
         parts += (code[end:m.start()], f"_{_MARK}{index}")
         end = m.end()
+    if not plain and not code[last:].isascii():
+        return None
     parts.append(code[end:])
     return "".join(parts), list(names)
 

@@ -3,7 +3,7 @@
     kept = Distinct()
     kept.add(form, completion, ident)     # a second path with the same form is a duplicate
     chosen = most_diverse(kept.forms(), k=3)
-    copies = mix_copies(questions, ratio=Fraction(1, 2), seed=0, name="gsm8k")
+    copies = mix_copies(len(questions), ratio=Fraction(1, 2), seed=0, name="gsm8k")
 
 Every choice depends on the paths' texts only, never on the order they came in, so a build
 gives the same bytes whatever the order of paths within a question and however many workers
@@ -24,7 +24,11 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import re
 from fractions import Fraction
+
+
+MAX_RATIO = 1000
 
 
 def _order(text: str) -> tuple[int, str]:
@@ -87,20 +91,23 @@ def k_table(distinct_counts, limit: int = 100) -> list[dict]:
 
 
 def parse_ratio(text: str) -> Fraction:
-    """A mix ratio: '1', '0.25', '1/3', '2.5' (ValueError when not a number >= 0)."""
+    """A mix ratio: '1', '0.25', '1/3', '2.5' (ValueError when not a number in [0, 1000])."""
+    text = text.strip()
+    if not re.fullmatch(r"-?(?:\d{1,12}(?:\.\d{1,12})?|\.\d{1,12}|\d{1,12}/\d{1,12})", text):
+        raise ValueError(f"{text[:40]!r} is not a ratio such as 1, 0.5 or 1/3")
     try:
-        value = Fraction(text.strip())
-    except (ValueError, ZeroDivisionError):
-        raise ValueError(f"{text!r} is not a ratio such as 1, 0.5 or 1/3") from None
-    if value < 0:
-        raise ValueError(f"{text!r}: a ratio cannot be negative")
+        value = Fraction(text)
+    except ZeroDivisionError:
+        raise ValueError(f"{text!r} divides by zero") from None
+    if not 0 <= value <= MAX_RATIO:
+        raise ValueError(f"{text!r}: a ratio is between 0 and {MAX_RATIO}")
     return value
 
 
-def mix_copies(questions: list[str], ratio: Fraction, seed: int, name: str) -> dict[str, int]:
-    """How many copies of each question's paths go into the mix (questions in a fixed order)."""
+def mix_copies(count: int, ratio: Fraction, seed: int, name: str) -> list[int]:
+    """How many copies of each of ``count`` questions (in a fixed order) go into the mix."""
     whole = math.floor(ratio)
-    extra = round((ratio - whole) * len(questions))
+    extra = round((ratio - whole) * count)
     digest = hashlib.sha256(f"{seed}\0{name}".encode()).digest()
-    lucky = set(random.Random(digest).sample(range(len(questions)), extra)) if extra else set()
-    return {q: whole + (i in lucky) for i, q in enumerate(questions)}
+    lucky = set(random.Random(digest).sample(range(count), extra)) if extra else set()
+    return [whole + (i in lucky) for i in range(count)]
