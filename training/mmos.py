@@ -22,6 +22,10 @@ beyond k           not among the k most diverse paths of its question (``trainin
 left out           the question was not drawn for the mix (a ratio below 1)
 =================  ==========================================================================
 
+The set depends on the inputs, ``k``, the mix and its seed only, with one caveat: a program
+that runs past ``timeout`` fails, so on a loaded machine a slow program can count as not
+reproduced; keep the timeout well above what the programs need (the default is 5 s).
+
 The set is written in source order (as given), questions in the order first seen, and each
 question's paths in the order they were chosen; ``mathgen train`` shuffles. Lines are
 ``{"prompt": "<|user|>\\n{question}\\n<|assistant|>\\n", "completion", "source",
