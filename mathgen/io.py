@@ -124,3 +124,12 @@ def write_jsonl(path, records: Iterable[dict]) -> int:
         for record in records:
             out.write(record)
     return out.count
+
+
+def write_text(path, text: str) -> None:
+    """Write a whole text file atomically (a temporary file beside it, then a rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mathgen.errors import MathgenError
-from mathgen.io import write_jsonl
+from mathgen.io import write_jsonl, write_text
 from mathgen.robustness.metrics import Graded, compute_metrics, grade_items
 from mathgen.robustness.sets import Item, normalise, read_set
 
@@ -203,16 +203,10 @@ def write_report(graded: list[Graded], out, *, baseline: str | None, seed: int =
     try:
         write_jsonl(out / "items.jsonl", (g.to_json() for g in graded))
         plots = pages.write_plots(metrics, out / "plots")
-        _write_text(out / "metrics.json", json.dumps(metrics, indent=1, ensure_ascii=False)
+        write_text(out / "metrics.json", json.dumps(metrics, indent=1, ensure_ascii=False)
                     + "\n")
-        _write_text(out / "report.md", pages.markdown(metrics, plots, title))
-        _write_text(out / "report.html", pages.html(metrics, plots, title))
+        write_text(out / "report.md", pages.markdown(metrics, plots, title))
+        write_text(out / "report.html", pages.html(metrics, plots, title))
     except OSError as err:
         raise MathgenError(f"{out}: cannot write the report ({err.strerror or err})") from None
     return metrics
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

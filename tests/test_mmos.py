@@ -18,7 +18,8 @@ from conftest import require_data, write_rows
 from mathgen.cli import main
 from mathgen.errors import InputError, MathgenError
 from mathgen.training import mmos
-from mathgen.training.mmos import STAGES, build, gold_value
+from mathgen.training.mmos import STAGES, build
+from mathgen.training.paths import gold_value
 from mathgen.training.normalise import BlockForms, normal_form, normalise_code, steps
 from mathgen.training.select import (Distinct, k_table, mix_copies, most_diverse,
                                      parse_ratio)

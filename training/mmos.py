@@ -5,7 +5,8 @@
 Input rows are ToRA outputs (``question``, ``gt``, ``code``: a list of full model outputs) or
 ``{question, answer, completions: [...]}`` (an ``answer`` ending in ``#### N`` gives N). A
 source is named ``NAME=FILE`` or after the file (its name up to the first dot), and files of
-one source pool their paths by question (the whitespace-normalised question text).
+one source pool their paths by question (the whitespace-normalised question text and the
+exact gold answer). ``training.paths`` reads the rows and judges each path's answer.
 
 Each path goes through these stages, and the first it fails is its rejection reason:
 
@@ -35,28 +36,23 @@ question's paths in the order they were chosen; ``mathgen train`` shuffles. Line
 from __future__ import annotations
 
 import json
-import math
-import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from mathgen.answers import extract, grade, number
-from mathgen.errors import InputError, MathgenError
-from mathgen.io import AtomicJsonl, read_jsonl
+from mathgen.errors import MathgenError
+from mathgen.io import AtomicJsonl, write_text
 from mathgen.numbers import plain
 
+from .paths import gold_value, graded, read_samples, source, text_form
 from .select import Distinct, k_table, mix_copies, most_diverse
 
 STAGES = ("cut off", "no answer", "wrong answer", "no output", "not reproduced", "duplicate",
           "beyond k", "left out")
 RUNS_KEPT = 100_000  # program results remembered, so a program shared by paths runs once
-_NUMERIC_GOLD = re.compile(r"\\?\$?-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
-                           r"(?:/\d+)?(?:\\?%)?\.?|-?\\[dt]?frac\{-?\d+\}\{\d+\}")
-_HINT = ("rows are ToRA outputs (question, gt, code: [outputs]) or "
-         "{question, answer, completions: [outputs]}")
+
 
 
 @dataclass
@@ -115,79 +111,6 @@ class BuildSummary:
         return out
 
 
-def _source(spec) -> tuple[str, Path]:
-    if isinstance(spec, tuple):
-        name, path = spec
-    else:
-        name, path = None, spec
-    path = Path(path)
-    return name or path.name.split(".")[0], path
-
-
-def _rows(path: Path):
-    """(line, question, gold, outputs, id) of each row of a samples file."""
-    for line, row in read_jsonl(path):
-        if "code" in row or "gt" in row:
-            outputs, gold_field = row.get("code"), "gt"
-        elif "completions" in row:
-            outputs, gold_field = row.get("completions"), "answer"
-        else:
-            fields = ", ".join(sorted(str(k)[:30] for k in row)[:8]) or "none"
-            raise InputError(f"cannot tell the format from the fields ({fields})", path=path,
-                             line=line, hint=_HINT)
-        question = row.get("question")
-        if not isinstance(question, str) or not question.strip():
-            raise InputError("missing or not text", path=path, line=line, field="question",
-                             hint=_HINT)
-        gold = row.get(gold_field)
-        if isinstance(gold, float) and math.isfinite(gold):
-            gold = plain(Fraction(repr(gold)))  # 1e+16 is 10000000000000000
-        elif isinstance(gold, int) and not isinstance(gold, bool):
-            gold = str(gold)
-        if not isinstance(gold, str) or not gold.strip():
-            raise InputError("missing or not text", path=path, line=line, field=gold_field,
-                             hint="the gold answer, such as '18'")
-        gold = gold.rpartition("####")[2].strip()
-        if isinstance(outputs, str):
-            outputs = [outputs]
-        field_name = "code" if gold_field == "gt" else "completions"
-        if not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs):
-            raise InputError("expected a list of texts", path=path, line=line, field=field_name,
-                             hint="each entry is one sampled path, the model's whole output")
-        ident = row.get("idx", row.get("id"))
-        yield line, question, gold, outputs, None if ident is None else str(ident)
-
-
-def _text_form(text: str) -> str:
-    """An answer that is not a number, as compared: no spaces, LaTeX wrappers dropped."""
-    s = text.replace("\\left", "").replace("\\right", "").replace("\\!", "")
-    s = s.replace("dfrac", "frac").replace("tfrac", "frac").replace("^\\circ", "")
-    return "".join(s.split()).rstrip(".").strip("$")
-
-
-def gold_value(gold: str) -> Fraction | None:
-    """The exact value of a gold answer written as a number ('1,250', '-0.5', '3/4',
-    '\\frac{3}{4}', '20\\%'); None for a symbolic one ('\\sqrt{2}', '3\\pi', '(1, 2)')."""
-    if not _NUMERIC_GOLD.fullmatch("".join(gold.split()).replace("\\!", "")):
-        return None
-    value, _ = number(gold)
-    return value
-
-
-def _graded(text: str, gold: str, value: Fraction | None) -> tuple[str | None, str]:
-    """(the exact answer, '') when the path is right, else (None, reason)."""
-    found = extract(text)
-    if found.text is None:
-        return None, "no answer"
-    if value is None:  # a symbolic gold answer (MATH): compared as text
-        ok = _text_form(found.text) == _text_form(gold)
-        return (_text_form(gold), "") if ok else (None, "wrong answer")
-    verdict = grade(found.text, value)
-    if not verdict.correct:
-        return None, "wrong answer"
-    return plain(verdict.predicted), ""
-
-
 def _same_output(recorded: str, run: tuple[str, str]) -> bool:
     """Whether a run (status, what it showed) printed what the path shows (both failing
     counts as the same)."""
@@ -232,7 +155,7 @@ class _Builder:
         found, complete = steps(p.text)
         if not complete:
             return self.reject(p, "cut off", "a ```python block is never closed")
-        answer, reason = _graded(p.text, p.question.gold, p.question.value)
+        answer, reason = graded(p.text, p.question.gold, p.question.value)
         if reason:
             return self.reject(p, reason, "" if reason == "no answer" else
                                f"gold {p.question.gold}")
@@ -315,7 +238,7 @@ def build(samples, output, *, k: int = 3, mix: dict | None = None, seed: int = 0
 
     if k < 1:
         raise MathgenError("--k must be at least 1")
-    specs = [_source(s) for s in samples]
+    specs = [source(s) for s in samples]
     if not specs:
         raise MathgenError("no samples given (hint: mathgen mmos build [NAME=]FILE ...)")
     names = list(dict.fromkeys(n for n, _ in specs))
@@ -337,11 +260,11 @@ def build(samples, output, *, k: int = 3, mix: dict | None = None, seed: int = 0
         stage = _Builder(summary, out_rejects, box, pool, timeout=timeout, memory_mb=memory_mb,
                          workers=workers, chunk=chunk, execute=execute)
         for name, path in specs:
-            for line, question, gold, outputs, ident in _rows(path):
+            for line, question, gold, outputs, ident in read_samples(path):
                 summary.rows += 1
                 value = gold_value(gold)
                 key = (" ".join(question.split()),
-                       _text_form(gold) if value is None else plain(value))
+                       text_form(gold) if value is None else plain(value))
                 q = questions[name].get(key)
                 if q is None:
                     if ident is None or ident in ids[name]:
@@ -412,9 +335,6 @@ def _write_stats(path: Path, summary: BuildSummary, *, k, mix, seed, names) -> N
     data = {"k": k, "seed": seed, "mix": {n: str(mix.get(n, Fraction(1))) for n in names},
             **summary.stats()}
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        write_text(path, json.dumps(data, indent=1) + "\n")
     except OSError as err:
         raise MathgenError(f"--stats {path}: cannot write it ({err.strerror})") from None
