@@ -13,6 +13,7 @@ import click
 from mathgen import __version__
 from mathgen.errors import MathgenError
 from mathgen.formats import FORMATS
+from mathgen.training.config import click_options as _train_options
 
 
 def _fail(err: Exception) -> None:
@@ -368,6 +369,28 @@ def mmos_build(samples, output, k, mix, seed, stats, rejects, workers, timeout, 
         click.echo(line)
     if stats:
         click.echo(f"stats: {stats}")
+
+
+@main.command()
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="YAML file of training options; flags override it.")
+@click.option("--resume", is_flag=True,
+              help="Go on from the newest checkpoint-N folder in --output.")
+@_train_options
+def train(config_file, resume, **options):
+    """Fine-tune a causal language model on prompt/completion rows (mmos build) or GSM8K rows
+    (perturb variants), with the loss on completion tokens only. Defaults follow the MMOS
+    recipe; runs under accelerate launch or torchrun on many GPUs (docs/training.md)."""
+    from mathgen.training.config import load_config
+
+    try:
+        options["data"] = options["data"] or None
+        config = load_config(config_file, **options)
+        from mathgen.training.sft import train as fine_tune
+
+        fine_tune(config, resume=resume, echo=click.echo)
+    except MathgenError as err:
+        _fail(err)
 
 
 def _count_rows(path: Path) -> int:

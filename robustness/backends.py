@@ -72,7 +72,7 @@ def load_backend(name: str, model: str, sampling: Sampling, **options):
     return backend_class(model, sampling, **options)
 
 
-def _require(module: str, extra: str):
+def require(module: str, extra: str):
     try:
         return importlib.import_module(module)
     except ImportError as err:
@@ -105,8 +105,8 @@ class HFBackend:
 
     def __init__(self, model: str, sampling: Sampling, batch_size: int = 8,
                  device: str | None = None, dtype: str = "auto"):
-        torch = _require("torch", "train")
-        transformers = _require("transformers", "train")
+        torch = require("torch", "train")
+        transformers = require("transformers", "train")
         self.sampling, self.batch_size, self.chunk = sampling, batch_size, 8 * batch_size
         self.name = f"hf:{_model_id(model)}"
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -173,7 +173,7 @@ class VLLMBackend:
     def __init__(self, model: str, sampling: Sampling, tensor_parallel_size: int = 1,
                  dtype: str = "auto", gpu_memory_utilization: float = 0.9,
                  max_model_len: int | None = None, enforce_eager: bool = False):
-        vllm = _require("vllm", "vllm")
+        vllm = require("vllm", "vllm")
         self.sampling, self.name = sampling, f"vllm:{_model_id(model)}"
         self.settings = {**sampling.as_dict(), "dtype": dtype, "max_model_len": max_model_len}
         self._params = vllm.SamplingParams
@@ -208,7 +208,7 @@ class OpenAIBackend:
     def __init__(self, model: str, sampling: Sampling, base_url: str | None = None,
                  api_key_env: str = "OPENAI_API_KEY", concurrency: int = 16,
                  request_timeout: float = 600.0, retries: int = 5):
-        openai = _require("openai", "openai")
+        openai = require("openai", "openai")
         self.sampling, self.concurrency, self.model = sampling, concurrency, model
         self.chunk = 8 * concurrency
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL",

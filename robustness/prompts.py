@@ -162,12 +162,18 @@ def read_examples(path) -> tuple[tuple[str, str], ...]:
             if not isinstance(value, str) or not value.strip():
                 raise InputError("missing or not text", path=path, line=line, field=name,
                                  hint="few-shot examples are GSM8K rows: question, answer")
-        steps, hashes, final = answer.rpartition("####")
-        if not hashes:
-            raise InputError("has no final '#### N' line", path=path, line=line, field="answer",
-                             hint="end each worked example with a line such as '#### 18'")
-        steps = _ANNOTATION.sub("", steps).strip()
-        out.append((question.strip(), f"{steps}\nThe answer is {final.strip()}."))
+        out.append((question.strip(), cot_solution(answer, path=path, line=line)))
     if not out:
         raise InputError("no examples", path=path, hint="give at least one worked example")
     return tuple(out)
+
+
+def cot_solution(answer: str, *, path=None, line=None) -> str:
+    """A GSM8K worked solution as the cot style writes it: the steps without their
+    ``<<a*b=c>>`` annotations, then "The answer is N."."""
+    steps, hashes, final = answer.rpartition("####")
+    if not hashes or not final.strip():
+        raise InputError("has no final '#### N' line", path=path, line=line, field="answer",
+                         hint="end each worked solution with a line such as '#### 18'")
+    steps = _ANNOTATION.sub("", steps).strip()
+    return f"{steps}\nThe answer is {final.strip()}."

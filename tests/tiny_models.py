@@ -59,32 +59,38 @@ def training_pairs() -> list[tuple[str, str]]:
     return pairs
 
 
-def tiny_tora_model(folder: Path, steps: int = 600, seed: int = 0) -> Path:
-    """Build, train and save the tiny model and its tokenizer in ``folder``; returns it."""
+def tiny_llama(texts, *, vocab_size: int = 400, layers: int = 2, seed: int = 0):
+    """A random two-layer Llama (head size 64, as vllm's CPU kernels want) and a byte-level
+    BPE tokenizer trained on ``texts``, with the tora chat template; (model, tokenizer)."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-    folder = Path(folder)
-    pairs = training_pairs()
-    texts = [p + c for p, c in pairs]
     bpe = Tokenizer(models.BPE(unk_token=None))
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
-    bpe.train_from_iterator(texts * 4, trainers.BpeTrainer(
-        vocab_size=400, special_tokens=["<s>", "</s>", "<pad>"],
+    bpe.train_from_iterator(list(texts) * 4, trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=["<s>", "</s>", "<pad>"],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>",
                                         pad_token="<pad>")
     tokenizer.chat_template = CHAT_TEMPLATE
-
     torch.manual_seed(seed)
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=128, intermediate_size=256,
-                         num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2,
+                         num_hidden_layers=layers, num_attention_heads=2, num_key_value_heads=2,
                          head_dim=64, max_position_embeddings=512,
                          bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
                          pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True)
-    model = LlamaForCausalLM(config)
+    return LlamaForCausalLM(config), tokenizer
+
+
+def tiny_tora_model(folder: Path, steps: int = 600, seed: int = 0) -> Path:
+    """Build, train and save the tiny model and its tokenizer in ``folder``; returns it."""
+    import torch
+
+    folder = Path(folder)
+    pairs = training_pairs()
+    model, tokenizer = tiny_llama([p + c for p, c in pairs], seed=seed)
     encode = lambda t: tokenizer(t, add_special_tokens=False)["input_ids"]  # noqa: E731
     rows = [(encode(p), encode(c + tokenizer.eos_token)) for p, c in pairs]
     width = max(len(p) + len(c) for p, c in rows)
