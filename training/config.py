@@ -46,9 +46,11 @@ class TrainConfig:
     max_grad_norm: float = _f(1.0, "gradient clipping (0: none)")
     precision: str = _f("auto", "auto (bf16 where the GPU has it, else fp32), bf16, fp16, fp32")
     gradient_checkpointing: bool = _f(False, "recompute activations: less memory, ~30% slower")
-    packing: bool = _f(False, "one row per micro-batch: no padding, no attention across examples")
+    packing: bool = _f(False, "one row per micro-batch, no attention across examples: no "
+                       "padding (fast with flash_attention_2; sdpa masks cost length^2)")
+    group_by_length: bool = _f(False, "micro-batches of similar lengths: less padding")
     chat_template: bool = _f(False, "GSM8K rows: ask through the model's chat template")
-    attention: str = _f("sdpa", "attention kernel: sdpa, flash_attention_2 or eager")
+    attention: str = _f("sdpa", "sdpa, flash_attention_2, flex_attention or eager")
     lora_r: int = _f(0, "0: full fine-tuning; else the LoRA rank (needs peft)")
     lora_alpha: int = _f(16, "LoRA scaling")
     lora_dropout: float = _f(0.05, "LoRA dropout")
@@ -57,7 +59,7 @@ class TrainConfig:
     save_total_limit: int = _f(2, "checkpoint folders kept")
     logging_steps: int = _f(10, "a log line every this many steps")
     seed: int = _f(0, "data order and initialisation: same seed, same weights")
-    deepspeed: str = _f("", "DeepSpeed JSON config, for torchrun (accelerate launch brings its own)")
+    deepspeed: str = _f("", "DeepSpeed JSON config for torchrun (accelerate launch has its own)")
     tensorboard: bool = _f(True, "also log to TensorBoard when it is installed")
 
     def __post_init__(self):

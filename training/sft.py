@@ -144,6 +144,7 @@ def _arguments(config: TrainConfig, precision: str, transformers):
         max_grad_norm=config.max_grad_norm,
         bf16=precision == "bf16", fp16=precision == "fp16",
         **_checkpointing(config.gradient_checkpointing, transformers),
+        **_sampling(config.group_by_length, transformers),
         logging_steps=config.logging_steps, logging_first_step=True,
         save_strategy="steps", save_steps=config.save_steps,
         save_total_limit=config.save_total_limit,
@@ -164,6 +165,15 @@ def _checkpointing(on: bool, transformers) -> dict:
     name = "activation_checkpointing" if "activation_checkpointing" in names else \
         "gradient_checkpointing"
     return {name: True, f"{name}_kwargs": {"use_reentrant": False}}
+
+
+def _sampling(by_length: bool, transformers) -> dict:
+    """Length-grouped micro-batches, by the option this transformers has."""
+    if not by_length:
+        return {}
+    if "train_sampling_strategy" in transformers.TrainingArguments.__dataclass_fields__:
+        return {"train_sampling_strategy": "group_by_length"}
+    return {"group_by_length": True}
 
 
 def _installed(module: str) -> bool:
