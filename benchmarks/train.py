@@ -31,12 +31,12 @@ SIZES = {  # hidden, layers, heads, intermediate, vocab
 }
 
 
-def rows(limit: int, seed: int = 0) -> list[dict]:
+def rows(limit: int, folder: Path = TORA, seed: int = 0) -> list[dict]:
     from mathgen.robustness.prompts import Style
 
     tora = Style("tora")
     out = []
-    files = sorted(TORA.glob("*.jsonl")) if TORA.is_dir() else []
+    files = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
     for path in files:
         for raw in path.open(encoding="utf-8"):
             row = json.loads(raw)
@@ -138,6 +138,7 @@ def main() -> None:
     parser.add_argument("--micro-batch", type=int, default=8)
     parser.add_argument("--accumulation", type=int, default=2)
     parser.add_argument("--max-length", type=int, default=1024)
+    parser.add_argument("--tora", type=Path, default=TORA, help="folder of ToRA outputs")
     parser.add_argument("--peak-tflops", type=float, default=989.0)
     parser.add_argument("--packed-attention", default="sdpa",
                         help="attention for the packed run (flash_attention_2 on a GPU)")
@@ -147,12 +148,12 @@ def main() -> None:
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        data = rows(args.steps * args.micro_batch * args.accumulation * 2)
+        data = rows(args.steps * args.micro_batch * args.accumulation * 2, args.tora)
         (tmp / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in data))
         build_model(tmp / "model", data, args.size)
         print(f"{args.size} Llama on {device}: {args.steps} steps of "
               f"{args.micro_batch} x {args.accumulation} examples "
-              f"({'ToRA paths' if TORA.is_dir() else 'synthetic rows'})")
+              f"({'ToRA paths' if args.tora.is_dir() else 'synthetic rows'})")
         runs = {}
         for name, fn in [("plain Trainer (padded)", lambda o: plain_trainer(
                              tmp / "model", tmp / "data.jsonl", o, args)),

@@ -275,3 +275,42 @@ def test_cli_refusals(base, data, tmp_path):
     assert "learning_rate = -1.0 must be positive" in refused("--learning-rate", "-1")
     (tmp_path / "o" / "checkpoint-3").mkdir(parents=True)
     assert "pass --resume" in refused()
+
+
+def test_two_processes_train_the_same_weights_as_one(base, data, tmp_path):
+    """accelerate launch, 2 CPU processes (DDP over gloo): batch_size stays the examples per
+    step, so the run makes the same steps on the same examples as one process."""
+    pytest.importorskip("accelerate.commands.launch")
+    common = ["--model", str(base), "--data", str(data), "--batch-size", "6",
+              "--micro-batch-size", "3", "--epochs", "2", "--learning-rate", "3e-3",
+              "--save-steps", "1000", "--no-tensorboard"]
+    one = subprocess.run([sys.executable, "-m", "mathgen.cli", "train", "--output",
+                          str(tmp_path / "one"), *common], capture_output=True, text=True)
+    assert one.returncode == 0, one.stderr
+    two = subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--cpu",
+                          "--num_processes", "2", "--num_machines", "1", "--mixed_precision",
+                          "no", "--dynamo_backend", "no", "-m", "mathgen.cli", "train",
+                          "--output", str(tmp_path / "two"), *common],
+                         capture_output=True, text=True)
+    assert two.returncode == 0, two.stderr
+    assert two.stdout.count("read 15 rows") == 1  # one process speaks
+    a, b = weights(tmp_path / "one"), weights(tmp_path / "two")
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=1e-4, atol=1e-5, msg=name)
+    steps = [json.loads(ln)["step"] for ln in (tmp_path / "two" / "log.jsonl").open()]
+    assert max(steps) == 6  # 2 epochs of 15 examples, 6 a step (the last step has 3)
+
+
+def test_shipped_launcher_configs_load():
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    import mathgen.training
+
+    folder = Path(mathgen.training.__file__).parent / "configs"
+    zero3 = load_config_from_file(str(folder / "zero3.yaml"))
+    assert zero3.distributed_type == "DEEPSPEED" and zero3.deepspeed_config["zero_stage"] == 3
+    fsdp = load_config_from_file(str(folder / "fsdp.yaml"))
+    assert fsdp.distributed_type == "FSDP" and fsdp.fsdp_config["fsdp_version"] == 2
+    ds = json.loads((folder / "zero3.json").read_text())
+    assert ds["zero_optimization"]["stage"] == 3
+    assert ds["zero_optimization"]["stage3_gather_16bit_weights_on_model_save"] is True

@@ -188,6 +188,8 @@ def train(config: TrainConfig, *, resume=False, callbacks=(), echo=print) -> dic
     the output folder, or a checkpoint folder. ``callbacks``: more ``TrainerCallback``s."""
     torch = require("torch", "train")
     transformers = require("transformers", "train")
+    if not _is_main():  # under a launcher, the first process speaks for all
+        echo = lambda *_: None  # noqa: E731
     for name in ("model", "output"):
         if not getattr(config, name):
             raise MathgenError(f"no {name}: give --{name}")
