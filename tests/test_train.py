@@ -95,6 +95,8 @@ def test_yaml_then_flags(tmp_path):
     ("epochs: 2\nlearning_rte: 1e-5\n", 2, "learning_rte"),
     ("packing: 3\n", 1, "packing"),
     ("epochs: many\n", 1, "epochs"),
+    ('epochs: 2\n"learning_rate": -1\n', 2, "learning_rate"),  # a value out of range
+    ("epochs: .inf\n", 1, "epochs"),
     ("- 1\n- 2\n", None, None),
     ("epochs: [1\n", None, None),
 ])
@@ -204,6 +206,8 @@ def test_stop_and_resume_gives_the_same_weights(base, data, tmp_path):
     for name in a:
         assert torch.equal(a[name], b[name]), name
     assert losses(whole) == losses(parts)  # the log reads as one run
+    steps = [json.loads(ln)["step"] for ln in (parts / "log.jsonl").open()]
+    assert steps == sorted(steps) and steps.count(8) == 1  # no end-of-run line of the stop
 
 
 def test_sigint_saves_a_checkpoint_and_resume_finishes(base, data, tmp_path):
@@ -220,7 +224,7 @@ def test_sigint_saves_a_checkpoint_and_resume_finishes(base, data, tmp_path):
     proc.send_signal(signal.SIGINT)
     output, _ = proc.communicate(timeout=120)
     assert proc.returncode == 0, output
-    assert "stopped (SIGINT)" in output and "go on with --resume" in output
+    assert "stopped (SIGINT)" in output and "with --resume" in output
     checkpoints = sorted(out.glob("checkpoint-*"))
     assert len(checkpoints) == 1 and not (out / "model.safetensors").exists()
     step = int(checkpoints[0].name.split("-")[1])
@@ -273,6 +277,13 @@ def test_cli_refusals(base, data, tmp_path):
                                                            "--micro-batch-size", "4")
     assert "no checkpoint-N folder" in refused("--resume")
     assert "learning_rate = -1.0 must be positive" in refused("--learning-rate", "-1")
+    assert "lora_targets 'nope'" in refused("--lora-r", "4", "--lora-targets", "nope",
+                                            "--batch-size", "5", "--micro-batch-size", "5")
+    assert "field 'prompt': is a written prompt" in refused("--chat-template")
+    (tmp_path / "file").write_text("")
+    result = CliRunner().invoke(main, ["train", "--model", str(base), "--data", str(data),
+                                       "--output", str(tmp_path / "file")])
+    assert result.exit_code == 2 and "is a file" in result.output
     (tmp_path / "o" / "checkpoint-3").mkdir(parents=True)
     assert "pass --resume" in refused()
 

@@ -16,6 +16,7 @@ lists every field with its default.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -23,6 +24,14 @@ from mathgen.errors import InputError, MathgenError
 
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 SCHEDULERS = ("cosine", "linear", "constant_with_warmup")
+
+
+class BadValue(MathgenError):
+    """A value out of its field's range; ``field`` names it."""
+
+    def __init__(self, field_name: str, message: str):
+        self.field = field_name
+        super().__init__(message)
 
 
 def _f(default, text: str):
@@ -63,6 +72,9 @@ class TrainConfig:
     tensorboard: bool = _f(True, "also log to TensorBoard when it is installed")
 
     def __post_init__(self):
+        for f in fields(self):
+            if f.type == "float" and not math.isfinite(getattr(self, f.name)):
+                raise BadValue(f.name, f"{f.name} = {getattr(self, f.name)!r} must be finite")
         check = [
             (self.learning_rate > 0, "learning_rate", "must be positive"),
             (self.epochs > 0, "epochs", "must be positive"),
@@ -82,7 +94,7 @@ class TrainConfig:
         ]
         for ok, name, message in check:
             if not ok:
-                raise MathgenError(f"{name} = {getattr(self, name)!r} {message}")
+                raise BadValue(name, f"{name} = {getattr(self, name)!r} {message}")
 
     def accumulation(self, world_size: int) -> int:
         """Micro-batches per optimizer step on each device, so that a step sees batch_size
@@ -133,18 +145,25 @@ def _coerce(name: str, value, where: dict):
 
 def load_config(path=None, **overrides) -> TrainConfig:
     """Defaults, then the YAML file at ``path`` (when given), then ``overrides`` (None: unset)."""
-    values = {}
-    if path is not None:
-        values.update(read_yaml(path))
+    values, lines = read_yaml(path) if path is not None else ({}, {})
+    from_file = set(values)
     for name, value in overrides.items():
         if name not in FIELDS:
             raise MathgenError(f"unknown training option {name!r}")
         if value is not None:
             values[name] = _coerce(name, value, {"path": "command line"})
-    return TrainConfig(**values)
+            from_file.discard(name)
+    try:
+        return TrainConfig(**values)
+    except BadValue as err:
+        if err.field not in from_file:
+            raise
+        raise InputError(str(err).split(" = ", 1)[1], path=path, line=lines.get(err.field),
+                         field=err.field, hint="fix the value in the file") from None
 
 
-def read_yaml(path) -> dict:
+def read_yaml(path) -> tuple[dict, dict]:
+    """The options a YAML file sets, checked and typed, and the line of each."""
     import yaml
 
     path = Path(path)
@@ -155,17 +174,18 @@ def read_yaml(path) -> dict:
                          hint="give a YAML file of training options") from None
     try:
         loaded = yaml.safe_load(text)
+        node = yaml.compose(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         raise InputError(f"not valid YAML ({getattr(err, 'problem', None) or err})", path=path,
                          line=mark.line + 1 if mark else None,
                          hint="write one 'name: value' per line") from None
     if loaded is None:
-        return {}
+        return {}, {}
     if not isinstance(loaded, dict):
         raise InputError("is not a mapping of option names to values", path=path,
                          hint="write one 'name: value' per line, such as 'learning_rate: 1e-5'")
-    lines = {ln.split(":", 1)[0].strip(): i for i, ln in enumerate(text.splitlines(), 1)}
+    lines = {str(key.value): key.start_mark.line + 1 for key, _ in node.value}
     out = {}
     for name, value in loaded.items():
         where = {"path": path, "line": lines.get(str(name))}
@@ -173,7 +193,7 @@ def read_yaml(path) -> dict:
             raise InputError("unknown training option", **where, field=str(name),
                              hint=f"known options: {', '.join(FIELDS)}")
         out[name] = _coerce(name, value, where)
-    return out
+    return out, lines
 
 
 def as_yaml(config: TrainConfig) -> str:
@@ -183,8 +203,6 @@ def as_yaml(config: TrainConfig) -> str:
     values = dataclasses.asdict(config)
     values["data"] = list(values["data"])
     return yaml.safe_dump(values, sort_keys=False)
-
-
 
 
 def click_options(command):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mathgen.errors import InputError
+from mathgen.errors import InputError, MathgenError
 from mathgen.io import read_jsonl
 from mathgen.robustness.prompts import Style, cot_solution
 
@@ -68,6 +68,10 @@ def pair(row: dict, path: Path, line: int, chat: bool) -> tuple[str | list, str]
             raise InputError("missing or empty", path=path, line=line, field=name,
                              hint=f"each row needs both {names[0]!r} and {names[1]!r} as text")
     if names[0] == "prompt":
+        if chat:
+            raise InputError("is a written prompt, and chat_template asks through the chat "
+                             "template", path=path, line=line, field="prompt",
+                             hint="drop chat_template: prompt/completion rows are used as written")
         return row["prompt"], row["completion"]
     solution = cot_solution(row["answer"], path=path, line=line)
     prompt = Style("cot", chat=chat).prompt(row["question"])
@@ -78,11 +82,11 @@ def load(paths, tokenizer, *, max_length: int, chat: bool = False) -> Examples:
     """Every row of ``paths`` tokenized; examples over ``max_length`` tokens are counted in
     ``too_long`` and left out. Bad rows raise ``InputError`` naming file, line and field."""
     if chat and not getattr(tokenizer, "chat_template", None):
-        raise InputError("the model's tokenizer has no chat template", field="chat_template",
-                         hint="drop chat_template, or train a model that has one")
+        raise MathgenError(f"chat_template: the tokenizer of {tokenizer.name_or_path} has no "
+                           "chat template; drop chat_template, or train a model that has one")
     if tokenizer.eos_token_id is None:
-        raise InputError("the model's tokenizer has no end-of-sequence token",
-                         hint="set eos_token in the tokenizer's files")
+        raise MathgenError(f"the tokenizer of {tokenizer.name_or_path} has no end-of-sequence "
+                           "token, so a completion would never learn to end; set eos_token")
     out = Examples()
     for path in map(Path, paths):
         batch = []

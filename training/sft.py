@@ -10,7 +10,7 @@ a global batch that stays ``batch_size`` on any number of devices, ``log.jsonl``
 on SIGINT/SIGTERM (``--resume`` goes on from it to the same weights as a run never stopped),
 and a final folder that the ``hf`` and ``vllm`` backends load (LoRA merged into the weights).
 The same call runs under ``accelerate launch`` or ``torchrun``: DeepSpeed and FSDP come from
-the launcher's configuration (see docs/scale-out.md), or ``deepspeed`` names a JSON config.
+the launcher's configuration (see docs/training.md), or ``deepspeed`` names a JSON config.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from mathgen.training.config import TrainConfig, as_yaml
 
 require("torch", "train")
 TrainerCallback = require("transformers", "train").TrainerCallback
+from transformers.trainer_utils import get_last_checkpoint  # noqa: E402
 
 from mathgen.training.data import Collator, load  # noqa: E402  (needs numpy, torch)
 
@@ -38,8 +39,14 @@ class JsonlLog(TrainerCallback):
     def __init__(self, path: Path, resumed_at: int | None):
         self.path = path
         if resumed_at is not None and path.exists() and _is_main():
-            kept = [ln for ln in path.read_text().splitlines()
-                    if ln.strip() and json.loads(ln).get("step", 0) <= resumed_at]
+            kept = []
+            for line in path.read_text().splitlines():
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue  # a line cut off when the run was killed
+                if record.get("step", 0) <= resumed_at and "train_loss" not in record:
+                    kept.append(line)  # not the stopped run's end-of-run summary
             path.write_text("".join(ln + "\n" for ln in kept))
 
     def on_log(self, args, state, control, logs=None, **kwargs):
@@ -68,7 +75,16 @@ class StopOnSignal(TrainerCallback):
         self.previous = {s: signal.signal(s, self._catch) for s in self.SIGNALS}
 
     def on_step_end(self, args, state, control, **kwargs):
-        if self.caught is not None:
+        caught = self.caught is not None
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # every process stops at one step
+            from accelerate import PartialState
+            from accelerate.utils import reduce
+
+            torch = require("torch", "train")
+            flag = torch.tensor([float(caught)], device=PartialState().device)
+            caught = bool(reduce(flag, "sum").item() > 0)
+            self.caught = (self.caught or "a signal to another process") if caught else None
+        if caught:
             control.should_save = True
             control.should_training_stop = True
 
@@ -83,8 +99,6 @@ def _is_main() -> bool:
 
 def _checkpoint(output: Path, resume) -> str | None:
     """The checkpoint to go on from: ``resume`` True takes the newest in ``output``."""
-    from transformers.trainer_utils import get_last_checkpoint
-
     last = get_last_checkpoint(output) if output.is_dir() else None
     if not resume:
         if last is not None:
@@ -101,8 +115,13 @@ def _checkpoint(output: Path, resume) -> str | None:
 
 
 def _precision(name: str, torch) -> str:
-    if name == "auto":
-        return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
+    if name == "auto":  # bf16 where the GPU computes in it (not emulated, as on a V100)
+        if not torch.cuda.is_available():
+            return "fp32"
+        try:
+            return "bf16" if torch.cuda.is_bf16_supported(including_emulation=False) else "fp32"
+        except TypeError:  # torch before 2.4 did not count emulation
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
     if name == "fp16" and not torch.cuda.is_available():
         raise MathgenError("precision fp16 needs a GPU; use bf16 or fp32 on a CPU")
     return name
@@ -125,13 +144,17 @@ def load_model(config: TrainConfig, precision: str):
         targets = config.lora_targets
         if targets != "all-linear":
             targets = [t.strip() for t in targets.split(",") if t.strip()]
-        model = peft.get_peft_model(model, peft.LoraConfig(
-            r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-            target_modules=targets, task_type="CAUSAL_LM"))
+        try:
+            model = peft.get_peft_model(model, peft.LoraConfig(
+                r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                target_modules=targets, task_type="CAUSAL_LM"))
+        except ValueError as err:
+            raise MathgenError(f"lora_targets {config.lora_targets!r}: "
+                               f"{str(err).splitlines()[0]}") from None
     return model
 
 
-def _arguments(config: TrainConfig, precision: str, transformers):
+def _arguments(config: TrainConfig, precision: str, transformers, cuda: bool):
     world = int(os.environ.get("WORLD_SIZE", "1"))
     tensorboard = config.tensorboard and _installed("tensorboard")
     return transformers.TrainingArguments(
@@ -152,7 +175,7 @@ def _arguments(config: TrainConfig, precision: str, transformers):
         report_to=["tensorboard"] if tensorboard else "none",
         include_num_input_tokens_seen="all" if config.packing else "non_padding",
         remove_unused_columns=False, dataloader_num_workers=0,
-        dataloader_pin_memory=require("torch", "train").cuda.is_available(),
+        dataloader_pin_memory=cuda,
         deepspeed=config.deepspeed or None)
 
 
@@ -196,9 +219,17 @@ def train(config: TrainConfig, *, resume=False, callbacks=(), echo=print) -> dic
     if not config.data:
         raise MathgenError("no training data: give --data FILE (repeatable)")
     output = Path(config.output)
+    if output.exists() and not output.is_dir():
+        raise MathgenError(f"--output {output} is a file; give a folder")
     checkpoint = _checkpoint(output, resume)
+    if checkpoint is not None and config.group_by_length:
+        echo("note: group_by_length draws its batches anew when resumed, so the weights will "
+             "not be exactly those of a run never stopped")
     precision = _precision(config.precision, torch)
-    args = _arguments(config, precision, transformers)
+    try:
+        args = _arguments(config, precision, transformers, torch.cuda.is_available())
+    except (ImportError, ValueError) as err:  # deepspeed missing, a bad DeepSpeed file, ...
+        raise MathgenError(f"cannot set up training: {str(err).splitlines()[0]}") from None
 
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(config.model)
@@ -219,10 +250,10 @@ def train(config: TrainConfig, *, resume=False, callbacks=(), echo=print) -> dic
     if _is_main():
         output.mkdir(parents=True, exist_ok=True)
         (output / "train_config.yaml").write_text(as_yaml(config))
-    resumed_at = None
+    resumed_at, tokens_before = None, 0
     if checkpoint is not None:
         state = json.loads(Path(checkpoint, "trainer_state.json").read_text())
-        resumed_at = state["global_step"]
+        resumed_at, tokens_before = state["global_step"], state.get("num_input_tokens_seen", 0)
     stop = StopOnSignal()
     trainer = transformers.Trainer(
         model=model, args=args, train_dataset=examples, processing_class=tokenizer,
@@ -236,11 +267,14 @@ def train(config: TrainConfig, *, resume=False, callbacks=(), echo=print) -> dic
                "steps": state.global_step, "max_steps": state.max_steps,
                "train_loss": result.training_loss, "seconds": round(seconds, 3),
                "input_tokens": int(state.num_input_tokens_seen),
-               "tokens_per_second": round(state.num_input_tokens_seen / seconds, 1)}
+               # of this session: a resumed run's earlier tokens took their time before
+               "tokens_per_second": round((state.num_input_tokens_seen - tokens_before)
+                                          / seconds, 1)}
     if state.global_step < state.max_steps:
         summary["stopped"] = stop.caught or "a callback"
-        echo(f"stopped ({summary['stopped']}) at step {state.global_step} of {state.max_steps}:"
-             f" checkpoint-{state.global_step} saved; go on with --resume")
+        last = get_last_checkpoint(output) if output.is_dir() else None
+        echo(f"stopped ({summary['stopped']}) at step {state.global_step} of {state.max_steps}; "
+             + (f"go on from {Path(last).name} with --resume" if last else "no checkpoint saved"))
         return summary
     _save(trainer, config, output)
     if _is_main():
@@ -254,14 +288,14 @@ def train(config: TrainConfig, *, resume=False, callbacks=(), echo=print) -> dic
 def _save(trainer, config: TrainConfig, output: Path) -> None:
     """The final model and tokenizer in ``output``, as the backends load them."""
     model = trainer.accelerator.unwrap_model(trainer.model)
-    if config.lora_r:
+    if config.lora_r:  # one process merges; see docs/training.md for the launchers it suits
         model = model.merge_and_unload()
-    model.config.use_cache = True
-    if config.lora_r:
+        model.config.use_cache = True
         if trainer.accelerator.is_main_process:
             model.save_pretrained(output)
             trainer.processing_class.save_pretrained(output)
     else:
+        model.config.use_cache = True
         trainer.save_model(str(output))  # gathers ZeRO-3 / FSDP shards; saves the tokenizer
     trainer.accelerator.wait_for_everyone()
 
