@@ -102,6 +102,24 @@ def _cost(chosen: list[Candidate], capacity: dict[str, int], must_use: dict[str,
     return cost
 
 
+def check_counts(chosen: list[Candidate], steps: list[tuple], describe: list[str]) -> None:
+    """Refuse a known constant added to itself: '4 + 4' legs for 2 dogs counts the dogs in
+    the head, so the count is a number the steps do not show."""
+    def walk(tree):
+        if tree[0] == "add" and tree[1][0] == tree[2][0] == "lit":
+            first, second = chosen[tree[1][1]], chosen[tree[2][1]]
+            if first.tree == second.tree and first.label.startswith("the constant") \
+                    and first.tree[1] > 1:  # 1 + 1 teams: each is named
+                raise UnsupportedProblem("unexplained-number", f"{describe[tree[1][1]]} is added "
+                                         "to itself: it counts something the steps do not show")
+        for child in tree[2] if tree[0] == "call" else tree[1:]:
+            if isinstance(child, tuple):
+                walk(child)
+
+    for tree in steps:
+        walk(tree)
+
+
 def fingerprint(chosen: list[Candidate], steps: list[tuple], pinned: dict) -> tuple:
     """Step results at two fixed random points (callers add the final answer as a step)."""
     names = {n for c in chosen for n in c.uses if n.startswith("n")}

@@ -38,12 +38,12 @@ class Calculation:
 _NUM = r"\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?|\$?\.\d+%?"
 _WORD_OPS = r"\b(?:plus|minus|times|multiplied by|divided by)\b"
 _GAP = (r"(?:/[A-Za-z]+)?(?:\s+(?!(?:x|plus|minus|times|multiplied|divided|equals)\b)"
-        r"[A-Za-z][A-Za-z'/-]*){0,6}")
+        r"[A-Za-z][A-Za-z'/-]*){0,9}")
 _OP = rf"\s*(?:[-+*/\u00d7\u00f7\u2013\u2212]|\bx\b|{_WORD_OPS})\s*"
 _EQ = r"\s*(?:=|\bequals\b|\bfor(?: a total of)?\b)\s*"
 _TERM = rf"(?:\(\s*)*(?:{_NUM})(?:\s*\))*"
 # '2(60)', '(1/2) 278', '9000(.30)': a bracket next to a number multiplies
-_JOIN = rf"(?:{_OP}|(?<=\))\s*(?=[(\d.$])|(?<=\d)(?=\())"
+_JOIN = rf"(?:{_OP}|(?<=\))\s*(?=[(\d.$])|(?<=\d)\s?(?=\(\s*[\d.$]))"
 _PROSE_EQUATION = re.compile(
     rf"(?<![\w.,$])(?:{_TERM}){_GAP}(?:{_JOIN}(?:{_TERM}){_GAP})+{_EQ}(?:{_NUM})(?![\w,]|\.\d)")
 _NUM_TOKEN = re.compile(_NUM)

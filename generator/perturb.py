@@ -76,6 +76,7 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
     limits = infer(symbolic)
     index = {v.name: i for i, v in enumerate(symbolic.variables)}
     free = [v for v in symbolic.variables if v.derived is None]
+    derived = [(i, v) for i, v in enumerate(symbolic.variables) if v.derived is not None]
     originals = tuple(v.value for v in symbolic.variables)
     labels = [plain(v.value) for v in symbolic.variables]
     if not free:
@@ -101,6 +102,9 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
                 continue
             if var_values in seen:
                 failures["same values as the original or an earlier variant"] += 1
+                continue
+            if constrained and not all(drawer.keeps_derived(v, var_values[i]) for i, v in derived):
+                failures["a number worked out from others would change its magnitude"] += 1
                 continue
             if constrained:
                 broken = limits.violation(var_values, step_values, final, labels)

@@ -5,7 +5,9 @@ checked afterwards (``generator.constraints``). Look one up with ``get("digits:4
 
 ==============  ============================================================================
 similar         Same magnitude: same number of digits and trailing zeros, same decimal places
-                (16 -> 10..99, 80,000 -> 10,000..90,000, $2.50 -> $1.00..$9.90). mathgen's own.
+                (16 -> 10..99, 80,000 -> 10,000..90,000, $2.50 -> $1.00..$9.90); a number of
+                the question worked out from others stays within a digit of its own.
+                mathgen's own.
 mmos-similar    Each number + round(N(5, 1)), drawn per number. MMOS paper (Chen et al., 2024).
 mmos-large      Each number + round(N(1000, 300)), drawn independently per number, as the MMOS
                 paper intended (its released code re-seeds the RNG per call, so every number
@@ -42,6 +44,11 @@ class Strategy:
     def keeps(self, var, value) -> bool:
         """Whether ``value`` is one this strategy could have drawn for ``var`` (mending a draw
         moves a number only within that)."""
+        return True
+
+    def keeps_derived(self, var, value) -> bool:
+        """Whether ``value`` suits ``var``, a number of the question worked out from others
+        (the 24 of '8, 16, 24, ...')."""
         return True
 
     def draw(self, variables, rng: random.Random, admissible: Callable) -> list[Fraction]:
@@ -105,6 +112,12 @@ class Similar(Strategy):
         low, high, zeros, scale = plan
         units = value * scale
         return units.denominator == 1 and units % zeros == 0 and low <= units // zeros <= high
+
+
+    def keeps_derived(self, var, value):
+        # within one digit of the original: '1, 2, 4, 8' may become '1, 3, 9, 27', not
+        # '1, 7, 49, 343'
+        return abs(len(str(abs(int(value)))) - len(str(abs(int(var.value))))) <= 1
 
 
 class Shift(Strategy):

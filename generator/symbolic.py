@@ -24,7 +24,7 @@ from mathgen.numbers import Mention, find_mentions, parse_answer
 from mathgen.records import Problem
 
 from . import calculations, equations
-from .binding import Ambiguity, Candidate, Retie, candidates, choose
+from .binding import Ambiguity, Candidate, Retie, candidates, check_counts, choose
 from .prose import prose_slots
 from .units import licensed_constants, unit_bound
 
@@ -34,6 +34,8 @@ _RAW_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CENTS = re.compile(r"\s*(?:cents?\b|\u00a2)")
 _RANGE_AFTER = re.compile(r"\s?[-\u2013]\s?\d")
 _RANGE_BEFORE = re.compile(r"\d\s?[-\u2013]\s?$")
+_RATIO_AFTER = re.compile(r"\s?:\s?\d")  # a ratio 'p:q' keeps its terms
+_RATIO_BEFORE = re.compile(r"\d\s?:\s?$")
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
                            describe, {v.name: v.value for v in variables}, step_values, pins)
 
     equations.check(sources, chosen, raw_steps)
+    check_counts(chosen, raw_steps, describe)
     steps = []
     leaves = [c.tree for c in chosen]
     for i, (tree, src) in enumerate(zip(raw_steps, sources)):
@@ -303,6 +306,8 @@ def _variables(question: str, mentions: tuple[Mention, ...], tied: frozenset,
             continue  # proportions keep their value; so do 0 and 1 (one of, a single ...)
         if _RANGE_AFTER.match(question, m.end) or _RANGE_BEFORE.search(question, 0, m.start):
             continue  # 'grades 4 - 7': a range keeps its ends in order
+        if _RATIO_AFTER.match(question, m.end) or _RATIO_BEFORE.search(question, 0, m.start):
+            continue  # 'boys to girls is 8:5': a ratio is the problem's rule, like a rate
         bound = unit_bound(question, m.end)
         if bound is not None and m.value == bound:
             continue  # "60 minutes in an hour" is a definition, not a quantity

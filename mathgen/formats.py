@@ -28,7 +28,7 @@ from mathgen.errors import InputError, UnsupportedProblem
 from mathgen import algebra
 from mathgen.expressions import evaluate, evaluate_literals, parse, substitute
 from mathgen.io import read_jsonl
-from mathgen.numbers import parse_answer, plain
+from mathgen.numbers import find_mentions, parse_answer, plain
 from mathgen.records import Problem, Rejection
 
 
@@ -81,6 +81,8 @@ def _join(body: str, question: str) -> str:
     body, question = body.strip(), question.strip()
     if not body or body[-1] in ".!?":
         return f"{body} {question}".strip()
+    if body[-1] in ",;:":  # 'If this pattern continues, how many ...'
+        return f"{body} {question[:1].lower()}{question[1:]}"
     return f"{body}, {question[:1].lower()}{question[1:]}"
 
 
@@ -161,13 +163,16 @@ def _asdiv(row, path, line):
         answer = None
     if answer is None:
         raise UnsupportedProblem("non-numeric-answer", f"the answer {answer_text!r} is not a number")
-    steps = _asdiv_algebra(formula, answer)
+    steps = _asdiv_algebra(formula, answer) or _asdiv_sequence(body, formula, answer)
     parts = [] if steps else formula.split(";")
+    text = _join(body, question)
+    explain = _proportions(text)
     for k, part in enumerate(parts):
         part = _ASDIV_UNIT.sub("", part).strip()
         ratio = _ASDIV_RATIO.match(part)
         if ratio:  # 2:3=12:x -> x = 12*3/2
             a, b, c, d = ratio.groups()
+            a, b = explain(a), explain(b)
             if Fraction(d) == answer:
                 steps.append(f"{c}*{b}/{a}")
             elif Fraction(c) == answer:
@@ -178,7 +183,8 @@ def _asdiv(row, path, line):
         m = _ASDIV_STEP.match(part)
         if not m:
             raise UnsupportedProblem("unsupported-formula", f"cannot read {part!r}")
-        expr = re.sub(r"\b(GCD|LCM)\b", lambda f: f.group().lower(), _calc(m.group(1)))
+        lhs = _FORMULA_NUMBER.sub(lambda x: explain(x.group()), m.group(1))
+        expr = re.sub(r"\b(GCD|LCM)\b", lambda f: f.group().lower(), _calc(lhs))
         expr = expr.replace("[", "(").replace("]", ")")
         if m.group(3) is not None and int(m.group(3)) != 0:  # 17/5=3 r2
             num, _, den = expr.rpartition("/")
@@ -197,7 +203,90 @@ def _asdiv(row, path, line):
         else:
             steps.append(expr)
     final = _check(steps, answer)
-    return _join(body, question), _solution(steps, final), final
+    return text, _solution(steps, final), final
+
+
+_RATIO = re.compile(r"(?<![\d:.])(\d+)\s*:\s*(\d+)(?![\d:])")
+_FORMULA_NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
+
+
+def _proportions(text: str):
+    """A function that writes out a formula number worked out in the head from a ratio.
+
+    'The ratio of boys to girls is 8:5. There are 30 girls.' with '48-30=18' reads the 48 as
+    30*8/5; with '2:3=12:18' after 'a ratio of 2:1', the 3 is 2+1 (the parts together). A
+    number of the question stays as written, and so does one that no reading or more than
+    one reading explains.
+    """
+    numbers = [m.value for m in find_mentions(text)]
+    pairs = [(Fraction(a), Fraction(b)) for a, b in _RATIO.findall(text)]
+
+    def readings(value: Fraction) -> set[str]:
+        out = set()
+        for p, q in pairs:
+            parts = {p: plain(p), q: plain(q), p + q: f"({plain(p)}+{plain(q)})"}
+            if p != q:
+                parts.setdefault(abs(p - q), f"({plain(max(p, q))}-{plain(min(p, q))})")
+            if value in parts and value not in (p, q):
+                out.add(parts[value])
+            for x in numbers:
+                if x in (p, q):
+                    continue
+                for r, r_text in parts.items():
+                    for d, d_text in parts.items():
+                        if r != d and d and x * r / d == value:
+                            out.add(f"({plain(x)}*{r_text}/{d_text})")
+        return out
+
+    def explain(number: str) -> str:
+        value = Fraction(number)
+        if value in numbers or not pairs:
+            return number
+        found = readings(value)
+        return found.pop() if len(found) == 1 else number
+
+    return explain
+
+
+_SEQUENCE = re.compile(r"^\s*\d+(?:\s*[,.]\s+\d+|\s*,\s*\d+){2,}\s*$")
+
+
+def _asdiv_sequence(body: str, formula: str, answer: Fraction) -> list[str]:
+    """'5, 7, 10, 14, 19, 25' (a pattern to continue) -> steps that find the rule from the
+    numbers of the body and apply it term by term: each later term of the body is then a
+    result, so a variant keeps the pattern. [] when the formula is not such a list.
+
+    The rule is the simplest that the body's numbers follow: a constant difference, a
+    constant whole ratio, or differences that grow by a constant (four terms at least).
+    """
+    if not _SEQUENCE.match(formula):
+        return []
+    terms = [m.value for m in find_mentions(body)]
+    text = [plain(t) for t in terms]
+    diffs = [b - a for a, b in zip(terms, terms[1:])]
+    steps: list[str] = []
+    if len(terms) >= 3 and len(set(diffs)) == 1:  # 8, 16, 24: 24 + 16 - 8
+        steps += [f"{text[k - 1]}+{text[1]}-{text[0]}" for k in range(2, len(terms) + 1)]
+        steps.append(f"{text[1]}-{text[0]}")  # last, so no number can be read as it
+    elif len(terms) >= 3 and all(terms) and len({b / a for a, b in zip(terms, terms[1:])}) == 1 \
+            and (terms[1] / terms[0]).denominator == 1:  # 2, 6, 18: 18 * 6 / 2
+        steps += [f"{text[k - 1]}*{text[1]}/{text[0]}" for k in range(2, len(terms) + 1)]
+        steps.append(f"{text[1]}/{text[0]}")
+    elif len(terms) >= 4 and len({b - a for a, b in zip(diffs, diffs[1:])}) == 1:
+        # 5, 7, 10, 14: the differences grow by 10 - 7 - (7 - 5) = 1, so 14 is 10 + 10 - 7 + 1
+        # and 19 is 14 + 10 - 7 + 1 + 1 (each later term written once, as a result)
+        grow = plain(diffs[1] - diffs[0])
+        steps.append(f"{text[2]}-{text[1]}-({text[1]}-{text[0]})")
+        steps += [f"{text[k - 1]}+{text[2]}-{text[1]}" + f"+{grow}" * (k - 2)
+                  for k in range(3, len(terms) + 1)]
+        steps.append(f"{text[1]}-{text[0]}")
+    else:
+        raise UnsupportedProblem("unsupported-formula", f"the numbers of the body follow no "
+                                 f"constant difference, ratio or growing difference: {formula!r}")
+    if _exact(steps[-2]) != answer:
+        raise UnsupportedProblem("label-mismatch", f"the pattern of the body gives "
+                                 f"{plain(_exact(steps[-2]))}, the label is {plain(answer)}")
+    return steps
 
 
 _ASDIV_UNKNOWN = re.compile(r"^\s*([A-Za-z])\s*:")

@@ -227,3 +227,90 @@ def test_any_row_through_the_loaders_raises_only_mathgen_errors(tmp_path_factory
                 perturb_problem(item, "similar", n=1, seed=0)
     except MathgenError:
         pass
+
+
+# --- sequences, ratios and counted constants ----------------------------------------------
+
+def _asdiv_problem(tmp_path, terms: list[int], answer: int) -> Problem:
+    days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+    listed = ", ".join(f"{t} boxes on {day}" for t, day in zip(terms, days))
+    row = {"body": f"Ann stacked {listed}. If this pattern continues,",
+           "question": f"how many boxes will she stack on {days[len(terms)]}?",
+           "formula": ", ".join(map(str, terms + [answer])), "answer": f"{answer} (boxes)"}
+    path = tmp_path / "asdiv.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    [p] = load_problems(path)
+    assert isinstance(p, Problem), p
+    return p
+
+
+@pytest.mark.parametrize("terms, answer", [
+    ([8, 16, 24, 32], 40), ([1, 2, 4, 8, 16], 32), ([3, 6, 12, 24], 48),
+    ([3, 5, 9, 15, 23], 33), ([2, 3, 5, 8, 12], 17)])
+def test_sequence_variants_keep_the_pattern(tmp_path, terms, answer):
+    """Each variant continues a pattern of the same kind: a positive constant difference, a
+    whole ratio above 1, or differences growing by a positive constant; the answer is the
+    next term; numbers worked out from others stay within one digit of the originals."""
+    from mathgen.numbers import find_mentions
+
+    variants = perturb_problem(_asdiv_problem(tmp_path, terms, answer), "similar", n=5, seed=1)
+    assert not isinstance(variants, Rejection), variants
+    for v in variants:
+        assert check_variant(v.to_json()) == []
+        new = [m.value for m in find_mentions(v.question)][:len(terms)]
+        assert new != terms
+        d = [b - a for a, b in zip(new, new[1:])]
+        if len(set(d for d in (b - a for a, b in zip(terms, terms[1:])))) == 1:
+            assert len(set(d)) == 1 and d[0] > 0
+            nxt = new[-1] + d[0]
+        elif len({b / a for a, b in zip(terms, terms[1:])}) == 1:
+            ratio = new[1] / new[0]
+            assert ratio.denominator == 1 and ratio > 1
+            assert all(b == a * ratio for a, b in zip(new, new[1:]))
+            nxt = new[-1] * ratio
+        else:
+            grow = {b - a for a, b in zip(d, d[1:])}
+            assert len(grow) == 1 and min(grow) > 0 and d[0] > 0
+            nxt = new[-1] + d[-1] + grow.pop()
+        assert Fraction(v.final_answer) == nxt
+        assert all(abs(len(str(int(n))) - len(str(t))) <= 1 for n, t in zip(new, terms))
+
+
+def test_a_ratio_keeps_its_terms_and_the_count_changes():
+    p = problem("A small school has 42 boys. If the ratio of boys to girls is 7:1, how many "
+                "students are there in all?",
+                "There are 42 * (7 + 1) / 7 = <<42*(7+1)/7=48>>48 students.\n#### 48")
+    variants = perturb_problem(p, "similar", n=5, seed=0)
+    assert not isinstance(variants, Rejection), variants
+    for v in variants:
+        assert "7:1" in v.question
+        [sub] = v.to_json()["substitutions"]
+        assert sub["old"] == "42" and Fraction(v.final_answer) == Fraction(sub["new"]) * 8 / 7
+
+
+def test_known_constants_of_the_world_explain_legs_and_wheels():
+    p = problem("There are 22 bicycles and 3 cars in the garage. How many wheels are there?",
+                "(22 * 2) + (3 * 4) = <<(22*2)+(3*4)=56>>56\n#### 56")
+    [v] = perturb_problem(p, "similar", n=1, seed=0)
+    new = {s["old"]: Fraction(s["new"]) for s in v.to_json()["substitutions"]}
+    assert Fraction(v.final_answer) == new.get("22", 22) * 2 + new.get("3", 3) * 4
+
+
+def test_a_constant_added_to_itself_counts_in_the_head_and_is_refused():
+    # 4 + 4 legs for 2 dogs: reading the 2 + 2 as the dogs and chickens would be wrong
+    p = problem("Mrs. Hilt saw 2 dogs and 2 chickens. How many animal legs did she see?",
+                "(4 + 4) + (2 + 2) = <<(4+4)+(2+2)=12>>12\n#### 12")
+    rejection = perturb_problem(p, "similar", n=1, seed=0)
+    assert isinstance(rejection, Rejection)
+    assert rejection.reason == "unexplained-number" and "added to itself" in rejection.detail
+
+
+def test_similar_keeps_worked_out_numbers_near_their_magnitude():
+    from mathgen.generator import strategies
+    from mathgen.generator.symbolic import Variable
+
+    similar = strategies.get("similar")
+    var = Variable("n3", Fraction(8), (3,), False, 0, None)
+    assert similar.keeps_derived(var, Fraction(27)) and similar.keeps_derived(var, Fraction(3))
+    assert not similar.keeps_derived(var, Fraction(343))
+    assert strategies.get("mmos-large").keeps_derived(var, Fraction(343))

@@ -364,3 +364,55 @@ def test_lone_surrogates_are_an_input_error(tmp_path):
     path.write_text('{"question": "Tom has \\ud800 3 apples", "answer": "#### 3"}\n')
     with pytest.raises(InputError, match=f"{path}:1"):
         list(load_problems(path))
+
+
+# --- ASDiv patterns and ratios -----------------------------------------------------------
+
+def _asdiv(body: str, question: str, formula: str, answer: str) -> dict:
+    return {"body": body, "question": question, "formula": formula, "answer": answer,
+            "solution_type": "Sequential-Operation"}
+
+
+@pytest.mark.parametrize("terms, answer, rule", [
+    ([8, 16, 24, 32], 40, "32 + 16 - 8 = <<32+16-8=40>>40"),  # constant difference
+    ([3, 6, 12, 24, 48], 96, "6 / 3"),           # a constant whole ratio
+    ([5, 7, 10, 14, 19], 25, "10 - 7 - (7 - 5)"),  # differences that grow by 1
+])
+def test_asdiv_sequences_are_read_as_the_pattern_of_the_body(tmp_path, terms, answer, rule):
+    days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+    listed = ", ".join(f"{t} cups on {day}" for t, day in zip(terms, days))
+    row = _asdiv(f"Ann stacked {listed}. If this pattern continues,",
+                 f"how many cups will she stack on {days[len(terms)]}?",
+                 ", ".join(map(str, terms + [answer])), f"{answer} (cups)")
+    [p] = load_rows(tmp_path, [row])
+    assert isinstance(p, Problem), p
+    assert p.final_answer == answer
+    assert p.question.endswith(f"continues, how many cups will she stack on {days[len(terms)]}?")
+    assert rule in p.solution
+
+
+@pytest.mark.parametrize("terms, answer, reason", [
+    ([3, 7, 4, 9], 12, "unsupported-formula"),  # no rule
+    ([2, 4, 6, 8], 12, "label-mismatch"),       # the rule gives 10
+])
+def test_asdiv_sequences_without_a_rule_or_with_another_label_are_rejected(
+        tmp_path, terms, answer, reason):
+    row = _asdiv(f"Bo read {', '.join(map(str, terms))} pages. If this goes on,",
+                 "how many pages will he read next?", ", ".join(map(str, terms + [answer])),
+                 f"{answer} (pages)")
+    assert one_rejection(tmp_path, row).reason == reason
+
+
+@pytest.mark.parametrize("body, question, formula, answer, written", [
+    ("A small school has 42 boys. If the ratio of boys to girls is 7:1,",
+     "how many students are there total?", "7:8=42:48", "48 (students)", "42 * (7 + 1) / 7"),
+    ("The ratio of boys to girls at the game is 8:5. There are 30 girls.",
+     "How many more boys are there than girls?", "48-30=18", "18 (boys)", "(30 * 8 / 5) - 30"),
+    ("Two numbers are in the ratio 3:8. Their sum is 44.", "What is their difference?",
+     "32-12=20", "20", "(44 * 8 / (3 + 8)) - (44 * 3 / (3 + 8))"),
+])
+def test_asdiv_numbers_worked_out_from_a_ratio_are_written_out(
+        tmp_path, body, question, formula, answer, written):
+    [p] = load_rows(tmp_path, [_asdiv(body, question, formula, answer)])
+    assert isinstance(p, Problem), p
+    assert written in p.solution
