@@ -32,6 +32,8 @@ ANNOTATION = re.compile(r"<<([^<>]*?)=([^<>=]*)>>")
 FINAL_LINE = re.compile(r"^####[ \t]*(.*?)[ \t]*$", re.MULTILINE)
 _RAW_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CENTS = re.compile(r"\s*(?:cents?\b|\u00a2)")
+_AS_AFTER = re.compile(r"\s+as\b", re.IGNORECASE)
+_TIMES_AS = re.compile(r"\s+times\s+(?:as|more)\b", re.IGNORECASE)
 _RANGE_AFTER = re.compile(r"\s?[-\u2013]\s?\d")
 _RANGE_BEFORE = re.compile(r"\d\s?[-\u2013]\s?$")
 _RATIO_AFTER = re.compile(r"\s?:\s?\d")  # a ratio 'p:q' keeps its terms
@@ -50,6 +52,7 @@ class Variable:
     upper: Fraction | None
     derived: tuple | None = None  # kept equal to this tree over free variables
     cents: bool = False  # '25 cents': also $0.25 in a solution that counts dollars
+    times: bool = False  # '4 times as much as': with the other, 5 parts of a whole
 
 
 @dataclass(frozen=True)
@@ -324,9 +327,11 @@ def _variables(question: str, mentions: tuple[Mention, ...], tied: frozenset,
         if percent and value <= 100:
             limits.append(100)
         cents = any(_CENTS.match(question, mentions[i].end) for i in idx)
+        times = any(_TIMES_AS.match(question, mentions[i].end) for i in idx)
         out.append(Variable(f"n{k}", value, tuple(idx), percent,
                             max(mentions[i].places for i in idx),
-                            Fraction(min(limits)) if limits else None, cents=cents))
+                            Fraction(min(limits)) if limits else None, cents=cents,
+                            times=times))
     return tuple(out)
 
 
@@ -355,6 +360,8 @@ def _constants(question: str, body: str, mentions, variables) -> dict[Fraction, 
         add(m.value, 0.2, label, key)
         if m.value:
             add(1 / m.value, 0.2, label, key, divisor=m.value < 1)
+        if m.kind == "multiplier" and m.value > 1 and _AS_AFTER.match(question, m.end):
+            add(m.value + 1, 1.0, f"{label} and the one part more", key)  # 2/3 are chickens
         if m.kind == "fraction":
             add(m.value.numerator, 0.2, label, key)
             add(m.value.denominator, 0.2, label, key, divisor=True)

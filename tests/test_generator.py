@@ -314,3 +314,21 @@ def test_similar_keeps_worked_out_numbers_near_their_magnitude():
     assert similar.keeps_derived(var, Fraction(27)) and similar.keeps_derived(var, Fraction(3))
     assert not similar.keeps_derived(var, Fraction(343))
     assert strategies.get("mmos-large").keeps_derived(var, Fraction(343))
+
+
+@pytest.mark.parametrize("question, answer, expected", [
+    ("Jeff and Brad divide 100 dollars. Jeff gets 4 times as much as Brad. How much does "
+     "Jeff get?", "Brad gets 100/5=<<100/5=20>>20 dollars.\nJeff gets 20*4=<<20*4=80>>80.\n#### 80",
+     lambda n: n["100"] / (n["4"] + 1) * n["4"]),
+    ("A farm has 60 animals, all chickens or cows, twice as many chickens as cows. How many "
+     "chickens are there?", "There are 60*(2/3)=<<60*(2/3)=40>>40 chickens.\n#### 40",
+     lambda n: n["60"] * 2 / 3),
+])
+def test_n_times_as_much_makes_n_plus_one_parts(question, answer, expected):
+    variants = perturb_problem(problem(question, answer), "similar", n=3, seed=0)
+    assert not isinstance(variants, Rejection), variants
+    for v in variants:
+        record = v.to_json()
+        new = {"100": 100, "4": 4, "60": 60} | {s["old"]: Fraction(s["new"])
+                                                 for s in record["substitutions"]}
+        assert check_variant(record) == [] and Fraction(v.final_answer) == expected(new)
