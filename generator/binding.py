@@ -173,7 +173,7 @@ def candidates(value: Fraction, step: int, variables, step_values, constants,
                        (100 + v.value, ("add", hundred, s), 1.0),
                        (100 / v.value, ("div", hundred, s), 1.0)]  # 25% is a quarter: x/4
             out += [Candidate(t, c, (v.name,), f"{label}%") for x, t, c in derived if x == value]
-        if getattr(v, "times", False) and v.value + 1 == value:  # 4 times as much as Brad: 5 parts in all
+        if getattr(v, "times", False) and v.value + 1 == value:  # 4 times as much: 5 parts
             out.append(Candidate(("add", s, const(1)), 1.0, (v.name,), f"{label} parts and one"))
         if getattr(v, "cents", False) and v.value / 100 == value:
             out.append(Candidate(("div", s, hundred), 0.0, (v.name,), f"{label} cents in dollars"))

@@ -3,8 +3,8 @@
 Every quantity (a question number or a step result) keeps what it was: positive stays
 positive, a whole number stays whole (eggs, people, days), a decimal keeps to cents; a
 percentage of a whole stays within (0, 100]; '5 days a week' stays at most 7; a number or
-result that was not 1 does not become 1 (plurals; a ratio of 1 would end a pattern). The final answer is a step or a question number, so
-it keeps its kind too.
+result that was not 1 does not become 1 (plurals; a ratio of 1 would end a pattern). The
+final answer is a step or a question number, so it keeps its kind too.
 """
 
 from __future__ import annotations
@@ -88,7 +88,8 @@ def infer(symbolic) -> Constraints:
 
     variables = tuple(kind_of(v.value, v.upper, quantity=True) for v in symbolic.variables)
     steps = tuple(Kind(k.sign, k.integer, k.places, exact=s.value) if s.name in symbolic.pinned
-                  else k for s, k in ((s, kind_of(s.value, quantity=True)) for s in symbolic.steps))
+                  else k for s, k in ((s, kind_of(s.value, quantity=True))
+                                      for s in symbolic.steps))
     env = {v.name: v.value for v in symbolic.variables} | {s.name: s.value for s in symbolic.steps}
     final = evaluate(symbolic.final, env)
     return Constraints(variables, steps, kind_of(final))

@@ -6,7 +6,7 @@ format     fields                                      solution
 gsm8k      question, answer ('... <<a*b=c>>c ... #### N')  as given
 tora       question, gt_cot, gt (ToRA output files)     gt_cot + '#### gt'
 svamp      Body, Question, Equation, Answer             the equation as one annotated step
-asdiv      body, question, formula, answer ('9 (apples)')  each 'expr=result' of the formula
+asdiv      body, question, formula, answer ('9 (apples)')  each part of the formula (formula_steps)
 gsm-hard   input, code, target                          each assignment of the program, read (not
                                                          run) as an annotated step
 =========  ==========================================  ==========================================
@@ -25,10 +25,9 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from mathgen.errors import InputError, UnsupportedProblem
-from mathgen import algebra
-from mathgen.expressions import evaluate, evaluate_literals, parse, substitute
+from mathgen.formula_steps import asdiv_steps, calc, exact, join
 from mathgen.io import read_jsonl
-from mathgen.numbers import find_mentions, parse_answer, plain
+from mathgen.numbers import parse_answer, plain
 from mathgen.records import Problem, Rejection
 
 
@@ -77,45 +76,10 @@ def _tora(row, path, line):
     return question, f"{cot.rstrip()}\n#### {plain(value)}", value
 
 
-def _join(body: str, question: str) -> str:
-    body, question = body.strip(), question.strip()
-    if not body or body[-1] in ".!?":
-        return f"{body} {question}".strip()
-    if body[-1] in ",;:":  # 'If this pattern continues, how many ...'
-        return f"{body} {question[:1].lower()}{question[1:]}"
-    return f"{body}, {question[:1].lower()}{question[1:]}"
-
-
-def _calc(expr: str) -> str:
-    """A calculation with numbers written as people write them ('290.0' -> '290')."""
-    expr = re.sub(r"\s+", "", re.sub(r"(\d+)\.0+\b", r"\1", expr)).replace("^", "**")
-    while expr.startswith("(") and expr.endswith(")") and _balanced(expr[1:-1]):
-        expr = expr[1:-1]
-    return expr
-
-
-def _balanced(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if depth < 0:
-            return False
-    return depth == 0
-
-
-def _exact(expr: str) -> Fraction:
-    try:
-        tree, literals = parse(expr)
-        return evaluate(substitute(tree, [("const", x.value) for x in literals]))
-    except (UnsupportedProblem, ZeroDivisionError, ValueError, OverflowError, TypeError,
-            SyntaxError, RecursionError, MemoryError) as err:
-        raise UnsupportedProblem("unsupported-formula", f"{expr}: {err}") from None
-
-
 def _solution(steps: list[str], final: Fraction) -> str:
     lines = []
     for expr in steps:
-        shown = plain(_exact(expr))
+        shown = plain(exact(expr))
         pretty = re.sub(r"(?<=[\d)])([-+*/])(?=[\d(])", r" \1 ", expr).replace(",", ", ")
         lines.append(f"{pretty} = <<{expr}={shown}>>{shown}")
     lines.append(f"#### {plain(final)}")
@@ -124,7 +88,7 @@ def _solution(steps: list[str], final: Fraction) -> str:
 
 def _check(steps: list[str], answer: Fraction, tolerance: float = 1e-6) -> Fraction:
     """The exact value of the last step that agrees with the label."""
-    values = [_exact(expr) for expr in steps]
+    values = [exact(expr) for expr in steps]
     if any("/" in plain(v) for v in values):
         raise UnsupportedProblem("unsupported-formula", "a step has no exact decimal value")
     slack = Fraction(tolerance) * max(Fraction(1), abs(answer))
@@ -140,15 +104,9 @@ def _svamp(row, path, line):
     question = _text(row, "Question", path, line, "svamp")
     equation = _text(row, "Equation", path, line, "svamp")
     answer = _number(row.get("Answer"), path, line, "Answer", "'Answer' must be a number")
-    steps = [_calc(equation)]
+    steps = [calc(equation)]
     final = _check(steps, answer)
-    return _join(body, question), _solution(steps, final), final
-
-
-_ASDIV_STEP = re.compile(r"^\s*(.+?)\s*=\s*(-?\d+(?:\.\d+)?)(?:\s*r\s*(\d+))?\s*$")
-_ASDIV_UNIT = re.compile(r"\s*\([A-Za-z]+(?:/[A-Za-z]+)?\)|(?<=\d)\s*(?:cents?|dollars?)\b")
-_N = r"(\d+(?:\.\d+)?)"
-_ASDIV_RATIO = re.compile(rf"^{_N}\s*:\s*{_N}\s*=\s*{_N}\s*:\s*{_N}$")
+    return join(body, question), _solution(steps, final), final
 
 
 def _asdiv(row, path, line):
@@ -163,165 +121,9 @@ def _asdiv(row, path, line):
         answer = None
     if answer is None:
         raise UnsupportedProblem("non-numeric-answer", f"the answer {answer_text!r} is not a number")
-    steps = _asdiv_algebra(formula, answer) or _asdiv_sequence(body, formula, answer)
-    parts = [] if steps else formula.split(";")
-    text = _join(body, question)
-    explain = _proportions(text)
-    for k, part in enumerate(parts):
-        part = _ASDIV_UNIT.sub("", part).strip()
-        ratio = _ASDIV_RATIO.match(part)
-        if ratio:  # 2:3=12:x -> x = 12*3/2
-            a, b, c, d = ratio.groups()
-            a, b = explain(a), explain(b)
-            if Fraction(d) == answer:
-                steps.append(f"{c}*{b}/{a}")
-            elif Fraction(c) == answer:
-                steps.append(f"{d}*{a}/{b}")
-            else:
-                raise UnsupportedProblem("unsupported-formula", f"cannot read {part!r}")
-            continue
-        m = _ASDIV_STEP.match(part)
-        if not m:
-            raise UnsupportedProblem("unsupported-formula", f"cannot read {part!r}")
-        lhs = _FORMULA_NUMBER.sub(lambda x: explain(x.group()), m.group(1))
-        expr = re.sub(r"\b(GCD|LCM)\b", lambda f: f.group().lower(), _calc(lhs))
-        expr = expr.replace("[", "(").replace("]", ")")
-        if m.group(3) is not None and int(m.group(3)) != 0:  # 17/5=3 r2
-            num, _, den = expr.rpartition("/")
-            if not num or not re.fullmatch(r"[\d.]+", den):
-                raise UnsupportedProblem("unsupported-formula", f"cannot read {part!r}")
-            quotient, remainder = Fraction(m.group(2)), Fraction(m.group(3))
-            kind = row.get("solution_type", "")
-            if k < len(parts) - 1:  # later parts may use either
-                steps += [f"{num}//{den}", f"{num}%{den}"]
-            elif quotient + 1 == answer and kind != "Surplus":  # 3 full buses and one more
-                steps.append(f"ceil({num}/{den})")
-            elif remainder == answer and (quotient != answer or kind == "Surplus"):
-                steps.append(f"{num}%{den}")  # what is left over
-            else:
-                steps.append(f"{num}//{den}")
-        else:
-            steps.append(expr)
+    steps = asdiv_steps(body, question, formula, answer, row.get("solution_type", ""))
     final = _check(steps, answer)
-    return text, _solution(steps, final), final
-
-
-_RATIO = re.compile(r"(?<![\d:.])(\d+)\s*:\s*(\d+)(?![\d:])")
-_FORMULA_NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
-
-
-def _proportions(text: str):
-    """A function that writes out a formula number worked out in the head from a ratio.
-
-    'The ratio of boys to girls is 8:5. There are 30 girls.' with '48-30=18' reads the 48 as
-    30*8/5; with '2:3=12:18' after 'a ratio of 2:1', the 3 is 2+1 (the parts together). A
-    number of the question stays as written, and so does one that no reading or more than
-    one reading explains.
-    """
-    numbers = [m.value for m in find_mentions(text)]
-    pairs = [(Fraction(a), Fraction(b)) for a, b in _RATIO.findall(text)]
-
-    def readings(value: Fraction) -> set[str]:
-        out = set()
-        for p, q in pairs:
-            parts = {p: plain(p), q: plain(q), p + q: f"({plain(p)}+{plain(q)})"}
-            if p != q:
-                parts.setdefault(abs(p - q), f"({plain(max(p, q))}-{plain(min(p, q))})")
-            if value in parts and value not in (p, q):
-                out.add(parts[value])
-            for x in numbers:
-                if x in (p, q):
-                    continue
-                for r, r_text in parts.items():
-                    for d, d_text in parts.items():
-                        if r != d and d and x * r / d == value:
-                            out.add(f"({plain(x)}*{r_text}/{d_text})")
-        return out
-
-    def explain(number: str) -> str:
-        value = Fraction(number)
-        if value in numbers or not pairs:
-            return number
-        found = readings(value)
-        return found.pop() if len(found) == 1 else number
-
-    return explain
-
-
-_SEQUENCE = re.compile(r"^\s*\d+(?:\s*[,.]\s+\d+|\s*,\s*\d+){2,}\s*$")
-
-
-def _asdiv_sequence(body: str, formula: str, answer: Fraction) -> list[str]:
-    """'5, 7, 10, 14, 19, 25' (a pattern to continue) -> steps that find the rule from the
-    numbers of the body and apply it term by term: each later term of the body is then a
-    result, so a variant keeps the pattern. [] when the formula is not such a list.
-
-    The rule is the simplest that the body's numbers follow: a constant difference, a
-    constant whole ratio, or differences that grow by a constant (four terms at least).
-    """
-    if not _SEQUENCE.match(formula):
-        return []
-    terms = [m.value for m in find_mentions(body)]
-    text = [plain(t) for t in terms]
-    diffs = [b - a for a, b in zip(terms, terms[1:])]
-    steps: list[str] = []
-    if len(terms) >= 3 and len(set(diffs)) == 1:  # 8, 16, 24: 24 + 16 - 8
-        steps += [f"{text[k - 1]}+{text[1]}-{text[0]}" for k in range(2, len(terms) + 1)]
-        steps.append(f"{text[1]}-{text[0]}")  # last, so no number can be read as it
-    elif len(terms) >= 3 and all(terms) and len({b / a for a, b in zip(terms, terms[1:])}) == 1 \
-            and (terms[1] / terms[0]).denominator == 1:  # 2, 6, 18: 18 * 6 / 2
-        steps += [f"{text[k - 1]}*{text[1]}/{text[0]}" for k in range(2, len(terms) + 1)]
-        steps.append(f"{text[1]}/{text[0]}")
-    elif len(terms) >= 4 and len({b - a for a, b in zip(diffs, diffs[1:])}) == 1:
-        # 5, 7, 10, 14: the differences grow by 10 - 7 - (7 - 5) = 1, so 14 is 10 + 10 - 7 + 1
-        # and 19 is 14 + 10 - 7 + 1 + 1 (each later term written once, as a result)
-        grow = plain(diffs[1] - diffs[0])
-        steps.append(f"{text[2]}-{text[1]}-({text[1]}-{text[0]})")
-        steps += [f"{text[k - 1]}+{text[2]}-{text[1]}" + f"+{grow}" * (k - 2)
-                  for k in range(3, len(terms) + 1)]
-        steps.append(f"{text[1]}-{text[0]}")
-    else:
-        raise UnsupportedProblem("unsupported-formula", f"the numbers of the body follow no "
-                                 f"constant difference, ratio or growing difference: {formula!r}")
-    if _exact(steps[-2]) != answer:
-        raise UnsupportedProblem("label-mismatch", f"the pattern of the body gives "
-                                 f"{plain(_exact(steps[-2]))}, the label is {plain(answer)}")
-    return steps
-
-
-_ASDIV_UNKNOWN = re.compile(r"^\s*([A-Za-z])\s*:")
-_LETTER = re.compile(r"(?<![A-Za-z])[A-Za-z](?![A-Za-z])")
-
-
-def _asdiv_algebra(formula: str, answer: Fraction) -> list[str]:
-    """'x:The number; (1/3)*x-7=8' -> ['(8 + 7) / (1 / 3)']; [] when the formula has no unknown.
-
-    The unknowns are the declared letters ('x:...'), or the single letters of an equation
-    ('11H=132'). With two unknowns the answer is one of them, or their ratio ('7/9').
-    """
-    parts = [_ASDIV_UNIT.sub("", p).strip() for p in formula.split(";")]
-    unknowns = [m.group(1) for p in parts for m in [_ASDIV_UNKNOWN.match(p)] if m]
-    equations = [p for p in parts if not _ASDIV_UNKNOWN.match(p)]
-    if not unknowns:
-        if len(equations) != 1 or "=" not in equations[0]:
-            return []
-        # the r of '47/6=7 r5' is a remainder, not an unknown
-        unknowns = sorted(set(_LETTER.findall(re.sub(r"\br\s*\d+\s*$", "", equations[0]))))
-        if not unknowns:
-            return []
-    eqs = [algebra.equation(p, unknowns) for p in equations]
-    solved = algebra.solve(eqs, unknowns)
-    texts = [x.text for eq in eqs for x in eq.literals]
-    values = [x.value for eq in eqs for x in eq.literals]
-    found = {u: evaluate_literals(t, values) for u, t in solved.items()}
-    options = [solved[u] for u in unknowns if found[u] == answer]
-    if not options and len(unknowns) == 2:
-        x, y = unknowns
-        options = [("div", solved[a], solved[b]) for a, b in ((x, y), (y, x))
-                   if found[b] and found[a] / found[b] == answer]
-    if not options:
-        raise UnsupportedProblem("label-mismatch", f"{formula!r} does not give {plain(answer)}")
-    return [algebra.to_text(options[0], texts)]
+    return join(body, question), _solution(steps, final), final
 
 
 def _gsm_hard(row, path, line):
@@ -361,12 +163,12 @@ def _program_steps(code: str) -> list[str]:
                 names[node.targets[0].id] = expr  # a number of the question, or an alias
                 continue
             steps.append(expr)
-            value = plain(_exact(expr))
+            value = plain(exact(expr))
             names[node.targets[0].id] = f"({expr})" if "/" in value else value
             continue
         if isinstance(node, ast.Return) and node.value is not None:
             expr = _program_expr(node.value, names)
-            if not steps or expr not in (plain(_exact(steps[-1])), f"({steps[-1]})"):
+            if not steps or expr not in (plain(exact(steps[-1])), f"({steps[-1]})"):
                 steps.append(expr)
             return steps
         raise UnsupportedProblem("unsupported-program", f"line {node.lineno}: only assignments of "

@@ -24,7 +24,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from mathgen.errors import InputError
-from mathgen.formats import FORMATS, _join
+from mathgen.formats import FORMATS
+from mathgen.formula_steps import join
 from mathgen.io import read_jsonl
 from mathgen.numbers import parse_answer, plain
 
@@ -86,7 +87,7 @@ def _joined(body_field, question_field):
         head = str(answer).split(" (")[0].strip()
         field = "Answer" if "Answer" in row else "answer"
         # joined as mathgen perturb joins them, so variants pair with their originals
-        return _join(body, question), _gold(head, path, line, field)
+        return join(body, question), _gold(head, path, line, field)
     return read
 
 

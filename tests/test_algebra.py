@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from mathgen import algebra
 from mathgen.errors import UnsupportedProblem
 from mathgen.expressions import const, evaluate, parse, substitute
-from mathgen.formats import _asdiv_algebra
+from mathgen.formula_steps import algebra_steps
 from mathgen.generator import perturb_problem
 from mathgen.records import Problem, Rejection
 
@@ -93,7 +93,7 @@ def test_changed_numbers_give_the_solution_of_the_changed_equation(a, b, c, d, s
     ("3*4=12", 12, None),
 ])
 def test_asdiv_algebra_formulas(formula, answer, expected):
-    steps = _asdiv_algebra(formula, Fraction(answer))
+    steps = algebra_steps(formula, Fraction(answer))
     if "=" in formula and re.search(r"[A-Za-z]:|\dH", formula):
         assert len(steps) == 1 and exact(steps[0]) == answer
         if expected:
@@ -104,7 +104,7 @@ def test_asdiv_algebra_formulas(formula, answer, expected):
 
 def test_asdiv_formula_that_does_not_give_the_answer_is_a_label_mismatch():
     with pytest.raises(UnsupportedProblem) as err:
-        _asdiv_algebra("x:The number; x+3=10", Fraction(8))
+        algebra_steps("x:The number; x+3=10", Fraction(8))
     assert err.value.reason == "label-mismatch"
 
 

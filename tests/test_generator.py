@@ -246,10 +246,11 @@ def _asdiv_problem(tmp_path, terms: list[int], answer: int) -> Problem:
 
 @pytest.mark.parametrize("terms, answer", [
     ([8, 16, 24, 32], 40), ([1, 2, 4, 8, 16], 32), ([3, 6, 12, 24], 48),
-    ([3, 5, 9, 15, 23], 33), ([2, 3, 5, 8, 12], 17)])
+    ([3, 5, 9, 15, 23], 33), ([2, 3, 5, 8, 12], 17),
+    ([10, 19, 27, 34], 40)])
 def test_sequence_variants_keep_the_pattern(tmp_path, terms, answer):
     """Each variant continues a pattern of the same kind: a positive constant difference, a
-    whole ratio above 1, or differences growing by a positive constant; the answer is the
+    whole ratio above 1, or differences growing (shrinking) by a constant; the answer is the
     next term; numbers worked out from others stay within one digit of the originals."""
     from mathgen.numbers import find_mentions
 
@@ -270,7 +271,8 @@ def test_sequence_variants_keep_the_pattern(tmp_path, terms, answer):
             nxt = new[-1] * ratio
         else:
             grow = {b - a for a, b in zip(d, d[1:])}
-            assert len(grow) == 1 and min(grow) > 0 and d[0] > 0
+            was = terms[2] - 2 * terms[1] + terms[0]
+            assert len(grow) == 1 and min(grow) * was > 0 and d[0] > 0
             nxt = new[-1] + d[-1] + grow.pop()
         assert Fraction(v.final_answer) == nxt
         assert all(abs(len(str(int(n))) - len(str(t))) <= 1 for n, t in zip(new, terms))

@@ -416,3 +416,33 @@ def test_asdiv_numbers_worked_out_from_a_ratio_are_written_out(
     [p] = load_rows(tmp_path, [_asdiv(body, question, formula, answer)])
     assert isinstance(p, Problem), p
     assert written in p.solution
+
+
+@pytest.mark.parametrize("body, question, formula, answer, written", [
+    # a licensed constant (60 minutes) or an earlier result is not a ratio reading
+    ("The ratio of boys to girls in a club is 3:1. There are 20 girls. Each girl reads for 2 "
+     "hours.", "How many minutes do the girls read in all?", "20*2*60=2400", "2400",
+     "20 * 2 * 60"),
+    ("The ratio of red to blue marbles is 2:1. There are 12 blue marbles. Bo has 4 bags of 6 "
+     "stickers.", "He gets 5 more. How many stickers?", "4*6=24; 24+5=29", "29", "24 + 5"),
+    # a clock time is not a ratio
+    ("Tom started work at 10:30. He worked for 2 hours and 15 minutes.",
+     "How many minutes did he work?", "2*60+15=135", "135", "2 * 60 + 15"),
+    # a ratio term of the formula is read from the ratio before a number word of the question
+    ("Two numbers are in the ratio 5:7. The difference between the numbers is 12.",
+     "What is the larger number?", "2:7=12:42", "42", "12 * 7 / (7 - 5)"),
+])
+def test_asdiv_ratio_readings_leave_other_numbers_alone(tmp_path, body, question, formula,
+                                                       answer, written):
+    [p] = load_rows(tmp_path, [_asdiv(body, question, formula, answer)])
+    assert isinstance(p, Problem), p
+    assert written in p.solution
+
+
+@pytest.mark.parametrize("body, formula, answer", [
+    ("Bo read " + "9" * 4400 + ", 2, 4, 6 pages.", "1, 2, 3, 4", "8"),  # too long to read
+    ("Bo read 2, 4, 6 and 8 pages.", "3, 5, 7, 9", "9"),  # the formula's terms are not these
+])
+def test_asdiv_odd_patterns_are_rejections(tmp_path, body, formula, answer):
+    assert one_rejection(tmp_path, _asdiv(body, "How many next?", formula, answer)).reason \
+        == "unsupported-formula"
