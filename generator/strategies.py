@@ -113,7 +113,6 @@ class Similar(Strategy):
         units = value * scale
         return units.denominator == 1 and units % zeros == 0 and low <= units // zeros <= high
 
-
     def keeps_derived(self, var, value):
         # within one digit of the original: '1, 2, 4, 8' may become '1, 3, 9, 27', not
         # '1, 7, 49, 343'
