@@ -94,6 +94,8 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
         for attempt in range(tries):
             drawn = drawer.draw(free, rng, admissible)
             if attempt >= tries // 2 and len(free) > 1:
+                if attempt == tries // 2:
+                    mends = 0  # holding numbers back: mending may succeed where it failed
                 drawn = _hold_some(free, drawn, rng)
             try:
                 var_values, step_values, final = compiled.values(*drawn)
