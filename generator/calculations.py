@@ -33,6 +33,7 @@ class Calculation:
     restatements: tuple = ()  # spans that repeat the result: the 240 of <<240=240>>
     unknown: str | None = None  # the x an equation solves for
     of: Calculation | None = None  # a hidden step over the numbers of this equation
+    over: Calculation | None = None  # an expression in the unknown this equation solves
 
 
 _NUM = r"\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?|\$?\.\d+%?"

@@ -14,7 +14,7 @@ import re
 
 from mathgen import algebra
 from mathgen.errors import UnsupportedProblem
-from mathgen.expressions import evaluate_literals, symbols
+from mathgen.expressions import const, evaluate_literals, substitute_symbols, symbols
 
 from .binding import fingerprint
 from .calculations import Calculation
@@ -52,9 +52,14 @@ def read(body: str, taken: list[tuple[int, int]], results: set) -> list[Calculat
     num = r"\d[\d,]*(?:\.\d+)?|\.\d+"
     token = rf"(?:{num}|(?<![A-Za-z])[{letters}](?![A-Za-z])|[-+*/\u00d7\u00f7\u2013\u2212()=])"
     chain = re.compile(rf"{token}(?:[ \t]*\$?{token})*")
-    out = []
+    out, outside = [], []
     for m in chain.finditer(body):
         text = m.group().rstrip("(=+-*/\u00d7\u00f7\u2013\u2212 \t")  # 'x = 24/3 = <<..'
+        if _has(text, names) and text.count("=") == (text[:1] == "="):
+            # '3x + 12' or 'David = B/2' (the name before '=' is a word, not an unknown)
+            skip = len(text) - len(text.lstrip("= \t"))
+            outside.append((m.start() + skip, text[skip:]))
+            continue
         if "=" not in text or not _has(text, names):
             continue
         found = _chain(body, m.start(), text, names, taken, results)
@@ -69,6 +74,7 @@ def read(body: str, taken: list[tuple[int, int]], results: set) -> list[Calculat
                                                  f"cannot solve '{text.strip()}'")
             pos += len(part) + 1
         out += found
+    out += _expressions(outside, out, names, set(taken) | {s for calc in out for s in calc.spans})
     covered = set(taken) | {span for calc in out for span in calc.spans}
     for m in re.finditer(rf"(?<![\w.])(?:{num})(?=[{letters}](?![A-Za-z]))", body):
         if m.span() not in covered:  # 'the pieces are 4x and x' would keep its 4
@@ -111,10 +117,42 @@ def _chain(body, start, text, names, taken, results) -> list[Calculation]:
             value = evaluate_literals(solution, values)
         except (ZeroDivisionError, ValueError, UnsupportedProblem):
             continue
-        calc = Calculation(start + a, start + d, eq_text.strip(), solution, eq.literals, spans,
+        # '5B = 19 - 4 = 15' solves 5B = 15 once 19 - 4 is worked out: it comes after that
+        begin = max([start + a] + [span[0] for span in spans if span in results])
+        calc = Calculation(begin, start + d, eq_text.strip(), solution, eq.literals, spans,
                            value, None, None, unknown=has[0])
         out.append(calc)
         out += _derived(calc, eq, has[0], values)
+    return out
+
+
+def _expressions(outside, solved, names, taken) -> list[Calculation]:
+    """Hidden steps for expressions in an unknown outside any equation ('Becca: 3x + 12',
+    'there are 90 - C cows'): their numbers change with the question's, and their values at
+    the solved unknown keep their kind (the cows stay positive)."""
+    solving = {}
+    for calc in solved:
+        if calc.unknown and calc.of is None:
+            solving.setdefault(calc.unknown, calc)
+    out = []
+    for start, text in outside:
+        has = _has(text, names)
+        if len(has) != 1 or has[0] not in solving or not re.search(r"\d", text):
+            continue
+        if re.search(rf"\d\s+{re.escape(has[0])}\s+\d", text):
+            continue  # '5 x 2': the x multiplies
+        try:
+            tree, literals = algebra.expression(text, has)
+            eq = solving[has[0]]
+            value = evaluate_literals(substitute_symbols(tree, {has[0]: const(eq.value)}),
+                                      [x.value for x in literals])
+        except (UnsupportedProblem, ZeroDivisionError, ValueError):
+            continue
+        spans = tuple((start + x.start, start + x.end) for x in literals)
+        if not literals or any(span in taken for span in spans):
+            continue
+        out.append(Calculation(eq.start, eq.end, text.strip(), tree, literals, spans, value,
+                               None, None, over=eq))
     return out
 
 
@@ -131,7 +169,9 @@ def _derived(calc: Calculation, eq, unknown: str, values) -> list[Calculation]:
     trees = [left.get(unknown), left.get(None), right.get(unknown), right.get(None),
              algebra.difference(left.get(unknown), right.get(unknown)),
              algebra.difference(right.get(None), left.get(None)),
-             algebra.difference(left.get(None), right.get(None))]
+             algebra.difference(left.get(None), right.get(None)),
+             # 'x - 20 - 10' gathers to 'x - 30': the 30 is the constant negated
+             algebra.difference(None, left.get(None)), algebra.difference(None, right.get(None))]
     out, seen = [], set()
     for tree in trees:
         if tree is None or tree[0] in ("lit", "const") or tree in seen or symbols(tree):

@@ -41,7 +41,8 @@ def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, 
         # '1/4 pound' as written in the question stays; '60/100 * 5' is read number by number
         kept = [m for m in find_mentions(segment) if m.kind == "fraction" and m.text in given]
         prose = [m for m in find_mentions(segment, fractions=False) if m.quantity
-                 and not any(k.start <= m.start < k.end for k in kept)]
+                 and not any(k.start <= m.start < k.end for k in kept)
+                 and (seg_start + m.start, seg_start + m.end) not in lit_trees]
         echo = {}
         if idx is not None and body.startswith("<<", src_start):
             # "16 - 3 - 4 = <<16-3-4=9>>": the prose repeats the calculation before it
@@ -115,8 +116,10 @@ def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, step
         tiers.append([Candidate(sym(v.name), 0, (), "") for v in variables
                       if v.value == value and word and units.get(v.name) == word])
     else:
+        # a value found in the head is a result written earlier or an expression in the
+        # unknown ('Red rope = 4 * (Y - 7)' ... 'The red rope was 20 cm long')
         earlier = [i for i, src in enumerate(sources) if src.end <= pos and i not in here
-                   and written[i]]
+                   and (written[i] or src.over is not None)]
         tier2 = [Candidate(sym(f"s{i}"), 0, (), "") for i in reversed(earlier)
                  if steps[i].value == value]
         tier2 += [c for c in candidates(value, 0, variables, [], {}) if c.cost == 0]

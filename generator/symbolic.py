@@ -154,7 +154,11 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
             lit_options.append(options)
             lit_spans.append(span)
             describe.append(f"{lit.text} in step {i + 1} ({src.text})")
-        raw_steps.append(_shift(src.tree, base))
+        tree = _shift(src.tree, base)
+        if src.over is not None:  # '3x + 12': x is the result of the equation solving it
+            index = next(j for j, other in enumerate(sources) if other is src.over)
+            tree = expressions.substitute_symbols(tree, {src.over.unknown: sym(f"s{index}")})
+        raw_steps.append(tree)
         step_values.append(src.value)
 
     try:
@@ -173,7 +177,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
 
     capacity = {v.name: len(v.mentions) for v in variables}
     must_use = {v.name: 1.0 for v in variables} | {f"s{i}": 1.0 for i, src in enumerate(sources)
-                                                   if not (src.unknown or src.of)}
+                                                   if not (src.unknown or src.of or src.over)}
     fixed_keys = {e[2] for entries in constants.values() for e in entries}
     variable_mentions = {i for v in variables for i in v.mentions}
     for i, m in enumerate(mentions):

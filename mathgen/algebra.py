@@ -49,6 +49,14 @@ def equation(text: str, unknowns) -> Equation:
     return Equation(left, _renumber(right, shift), tuple(literals))
 
 
+def expression(text: str, unknowns) -> tuple[tuple, tuple[Literal, ...]]:
+    """Parse an expression in the unknowns ('3x + 12', '(1/2)x'); spans index ``text``."""
+    plain, where = _explicit(text.translate(_SAME_LENGTH), frozenset(unknowns))
+    tree, lits = expressions.parse(plain, frozenset(unknowns))
+    return tree, tuple(Literal(where[x.start], where[x.end - 1] + 1, x.text, x.value)
+                       for x in lits)
+
+
 def _explicit(text: str, names: frozenset) -> tuple[str, list[int]]:
     """The text with '*' written where juxtaposition multiplies, and each character's origin."""
     out, where = [], []

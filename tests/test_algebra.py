@@ -172,3 +172,80 @@ def test_parse_keeps_unknowns_only_when_asked():
     assert tree == ("add", ("mul", ("lit", 0), ("sym", "x")), ("lit", 1))
     with pytest.raises(UnsupportedProblem):
         parse("2*x + 1")
+
+
+def _new(variant, **defaults) -> dict:
+    return {k: Fraction(v) for k, v in defaults.items()} | {
+        s["old"]: Fraction(s["new"]) for s in variant.to_json()["substitutions"]}
+
+
+def test_expressions_in_the_unknown_follow_the_new_numbers_and_stay_sensible():
+    # 'Tom: 4x + 12' is written before the equation that solves x; its numbers are the
+    # question's, and the cows of '30 - H' must stay a positive count
+    cards = gsm("Ann, Tom and Sue have 183 stickers in all. Tom has 12 more than Ann, and Ann "
+                "has 4 times as many as Sue. How many stickers does Tom have?",
+                "Let x be the number of stickers Sue has.\n"
+                "Ann: 4x\n"
+                "Tom: 4x+12\n"
+                "Total: x+4x+4x+12=183\n"
+                "9x+12=183\n"
+                "9x=171\n"
+                "x=<<19=19>>19\n"
+                "Tom: 4(19)+12=88\n"
+                "#### 88")
+    variants = perturb_problem(cards, "similar", n=10, seed=0)
+    assert not isinstance(variants, Rejection), variants
+    for v in variants:
+        assert check_variant(v.to_json()) == []
+        n = _new(v, **{"183": 183, "12": 12, "4": 4})
+        sue = (n["183"] - n["12"]) / (2 * n["4"] + 1)
+        assert Fraction(v.final_answer) == n["4"] * sue + n["12"]
+        assert f"Ann: {n['4']}x\nTom: {n['4']}x+{n['12']}\n" in v.answer
+
+    farm = gsm("A farm has 30 animals, all hens or cows, with 100 legs in all. How many hens "
+               "are there?",
+               "Let H be the number of hens.\n"
+               "There are 30-H cows.\n"
+               "The total number of legs is 2H+4(30-H)=100.\n"
+               "2H+120-4H=100\n"
+               "H=<<10=10>>10\n"
+               "#### 10")
+    variants = perturb_problem(farm, "similar", n=10, seed=0)
+    assert not isinstance(variants, Rejection), variants
+    for v in variants:
+        n = _new(v, **{"30": 30, "100": 100})
+        hens = Fraction(v.final_answer)
+        assert hens == (4 * n["30"] - n["100"]) / 2 and 0 < hens < n["30"]
+        assert f"There are {n['30']}-H cows." in v.answer
+
+
+def test_named_expressions_and_worked_out_sides():
+    # 'David = B/2' names an expression; '3B = 75 - 20 = 55' solves once 75 - 20 is known;
+    # '- 20 - 10' gathers to '- 30'; 'Lily was 16' is the value of an expression in B
+    p = gsm("Lily, David and Bodhi found 45 shells. Bodhi found 20 more than David and 10 more "
+            "than Lily. How many shells did Lily find?",
+            "Let B = the number of shells Bodhi found\n"
+            "David = B - 20\n"
+            "Lily = B - 10\n"
+            "B + B - 20 + B - 10 = 45\n"
+            "3B - 30 = 45\n"
+            "3B = 45 + 30 = 75\n"
+            "B = <<25=25>>25\n"
+            "Lily found 15 shells.\n"
+            "#### 15")
+    variants = perturb_problem(p, "similar", n=10, seed=0)
+    assert not isinstance(variants, Rejection), variants
+    for v in variants:
+        assert check_variant(v.to_json()) == []
+        n = _new(v, **{"45": 45, "20": 20, "10": 10})
+        bodhi = (n["45"] + n["20"] + n["10"]) / 3
+        assert Fraction(v.final_answer) == bodhi - n["10"]
+        assert f"3B - {n['20'] + n['10']} = {n['45']}\n" in v.answer
+        assert f"Lily found {bodhi - n['10']} shells." in v.answer
+
+
+def test_an_x_between_numbers_outside_an_equation_multiplies():
+    from mathgen.generator.calculations import read
+
+    body = "Let x be the cost.\nHe buys 5 x 2 boxes.\n2x = 10\nx = 5\n"
+    assert not [c for c in read(body, len(body), []) if c.over is not None]
