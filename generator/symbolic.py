@@ -25,7 +25,7 @@ from mathgen.records import Problem
 
 from . import calculations, equations
 from .binding import Ambiguity, Candidate, Retie, candidates, check_counts, choose
-from .prose import prose_slots
+from .prose import prose_slots, word_after
 from .units import licensed_constants, unit_bound
 
 ANNOTATION = re.compile(r"<<([^<>]*?)=([^<>=]*)>>")
@@ -37,6 +37,8 @@ _TIMES_AS = re.compile(r"\s+times\s+(?:as|more)\b", re.IGNORECASE)
 _RANGE_AFTER = re.compile(r"\s?[-\u2013]\s?\d")
 _RANGE_BEFORE = re.compile(r"\d\s?[-\u2013]\s?$")
 _RATIO_AFTER = re.compile(r"\s?:\s?\d")  # a ratio 'p:q' keeps its terms
+_ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh",
+             8: "eighth", 9: "ninth", 10: "tenth"}
 _RATIO_BEFORE = re.compile(r"\d\s?:\s?$")
 
 
@@ -315,6 +317,8 @@ def _variables(question: str, mentions: tuple[Mention, ...], tied: frozenset,
             continue  # 'grades 4 - 7': a range keeps its ends in order
         if _RATIO_AFTER.match(question, m.end) or _RATIO_BEFORE.search(question, 0, m.start):
             continue  # 'boys to girls is 8:5': a ratio is the problem's rule, like a rate
+        if _enumerated(question, m):
+            continue  # 'the first of three sets ... the third set': the count of a list
         bound = unit_bound(question, m.end)
         if bound is not None and m.value == bound:
             continue  # "60 minutes in an hour" is a definition, not a quantity
@@ -337,6 +341,15 @@ def _variables(question: str, mentions: tuple[Mention, ...], tied: frozenset,
                             Fraction(min(limits)) if limits else None, cents=cents,
                             times=times))
     return tuple(out)
+
+
+def _enumerated(question: str, m: Mention) -> bool:
+    """Whether the question counts what it then enumerates up to the last ('three sets' and
+    'the third set'), so the count cannot change without the text."""
+    noun = word_after(question, m.end)
+    last = _ORDINALS.get(m.value)
+    return bool(noun and last and re.search(rf"\b{last}\b(?:[ -][a-z]+)?[ -]{re.escape(noun)}",
+                                            question, re.IGNORECASE))
 
 
 def _constants(question: str, body: str, mentions, variables) -> dict[Fraction, list]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+# the unit, not the ordinal of 'the second month'
+_SECONDS = r"\bseconds\b|(?:per|/|\bone|\d)\s*second\b"
 # value -> words (regex alternatives) whose presence licenses that constant
 _LICENSED = {
     2: r"both|pair|couple|round[- ]trip|each way|back|twin|average"
@@ -34,14 +36,14 @@ _LICENSED = {
     30: r"month|day|minute",
     31: r"month|day",
     52: r"week|year",
-    60: r"minute|hour|second|mph|miles per|speed|\d:\d\d",
+    60: rf"minute|hour|{_SECONDS}|mph|miles per|speed|\d:\d\d",
     100: r"percent|%|cent|century|hundred|meter|metre|dollar|\$|penn",
     365: r"year|day",
     180: r"triang|angle|straight line",
     360: r"circle|angle|full turn",
     1000: r"thousand|kilo|milli|gram|meter|metre|liter|litre|ml|\bkg\b|\bkm\b",
     2000: r"ton|pound",
-    3600: r"hour|second",
+    3600: rf"hour|{_SECONDS}",
     5280: r"mile|feet|foot",
 }
 _DECIMAL_LICENSED = {

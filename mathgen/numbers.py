@@ -161,12 +161,20 @@ def find_mentions(text: str, fractions: bool = True) -> list[Mention]:
                                capitalized=raw[0].isupper()))
         else:
             value = parse_word_number(raw)
-            if value is None:
+            if value is None or _in_name(text, s, e, raw):
                 continue
             percent = bool(_PERCENT_AFTER.match(text, e))
             out.append(Mention(s, e, raw, Fraction(value), "word", percent,
                                capitalized=raw[0].isupper()))
     return out
+
+
+def _in_name(text: str, start: int, end: int, raw: str) -> bool:
+    """'at Five Flags': a capitalized number word inside a sentence, before a capitalized
+    word, is part of a name."""
+    before = text[:start].rstrip(" \t\"'“(")
+    return raw[0].isupper() and bool(before) and before[-1] not in ".!?:;\n" \
+        and bool(re.match(r"[ -][A-Z]", text[end:end + 2]))
 
 
 def _unit_suffix(text: str, end: int) -> bool:
