@@ -290,11 +290,26 @@ def _tie(variables, ties: dict[str, str], steps) -> tuple[Variable, ...]:
             if expressions.size(tree) > 2000:
                 raise UnsupportedProblem("ambiguous-binding", f"the question's number {var} "
                                          f"equals {step}, whose formula is too large to follow")
+        if tree == ("sym", var) or var in expressions.symbols(tree) and _identity(tree, var):
+            continue  # '100 pennies ... 100 x 1 = <<100=100>>': the result is the number itself
         if var in expressions.symbols(tree) or any(n in ties for n in expressions.symbols(tree)):
             raise UnsupportedProblem("ambiguous-binding", f"the question's number {var} and "
                                      f"{step} are equal but depend on each other")
         derived[var] = tree
     return tuple(replace(v, derived=derived.get(v.name)) for v in variables)
+
+
+def _identity(tree: tuple, var: str) -> bool:
+    """Whether ``tree`` is ``var`` itself in every variant (3 * 1, 100 / 1)."""
+    names = sorted(expressions.symbols(tree))
+    for seed in (1, 2):
+        env = expressions.random_point(names, seed)
+        try:
+            if eval(expressions.to_python(tree), env) != env[var]:  # noqa: S307 - our own tree
+                return False
+        except (ZeroDivisionError, ValueError, OverflowError, TypeError):
+            return False
+    return True
 
 
 def _variables(question: str, mentions: tuple[Mention, ...], tied: frozenset,

@@ -370,3 +370,20 @@ def test_mending_also_helps_once_numbers_are_held():
     assert len(variants) >= 4  # 2 of 6 when mending stopped before numbers were held
     for v in variants:
         assert check_variant(v.to_json()) == [] and Fraction(v.final_answer).denominator == 1
+
+
+def test_a_result_that_is_the_question_number_itself_needs_no_tie():
+    # '100 x 1 cent = <<100=100>>100' restates the question's 100: the 100 that follows is
+    # both, and neither is the 100 cents of a dollar
+    p = problem("Lia has 100 pennies and 40 nickels. How many dollars does she have?",
+                "Her pennies are 100 x 1 cent = <<100=100>>100 cents.\n"
+                "Her nickels are 40 x 5 = <<40*5=200>>200 cents.\n"
+                "She has 100 + 200 = <<100+200=300>>300 cents.\n"
+                "That is 300 / 100 = <<300/100=3>>3 dollars.\n#### 3")
+    variants = perturb_problem(p, "similar", n=5, seed=0)
+    assert not isinstance(variants, Rejection), variants
+    for v in variants:
+        record = v.to_json()
+        new = {"100": 100, "40": 40} | {s["old"]: Fraction(s["new"]) for s in record["substitutions"]}
+        assert check_variant(record) == []
+        assert Fraction(v.final_answer) == (new["100"] + 5 * new["40"]) / 100
