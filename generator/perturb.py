@@ -7,6 +7,7 @@ whatever the worker count.
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from fractions import Fraction
@@ -24,7 +25,7 @@ from .symbolic import SymbolicProblem, build
 
 DEFAULT_TRIES = 500
 _PLAIN_DRAWS = 30  # plain draws before near misses are mended
-_MENDS = 12  # mending attempts per variant
+_MENDS = 48  # mending attempts per variant
 _MEND_STEPS = 4  # numbers moved in one mending attempt
 _MEND_REACH = 25  # units a number may move when a step is not linear in it
 _EVAL_ERRORS = (ZeroDivisionError, ValueError, OverflowError, TypeError)
@@ -170,9 +171,12 @@ def _mend(compiled, limits, labels, free, drawn, broken, depends, rng, admissibl
         candidates = depends[broken[2]] if broken[1] == "step" else []
         if not candidates:
             return None
-        j = rng.choice(candidates)
-        fixed = _nudge(compiled, limits.steps[broken[2]], broken[2], values, j, free[j],
-                       rng, admissible)
+        fixed = None
+        for j in rng.sample(candidates, len(candidates)):  # the first number that can mend it
+            fixed = _nudge(compiled, limits.steps[broken[2]], broken[2], values, j, free[j],
+                           rng, admissible)
+            if fixed is not None:
+                break
         if fixed is None:
             return None
         values[j] = fixed[0]
@@ -213,14 +217,13 @@ def _nudge(compiled, kind, k, values, j, var, rng, admissible):
                 if result and kind.admits(result[1][k]) is None:
                     return x + t * unit, result
             return None
-        if slope and f2 - f1 == slope:  # linear in x: try offsets over one period
+        if slope and f2 - f1 == slope:  # linear in x: the offsets that keep it whole
             reach = min(max(_MEND_REACH, Fraction(slope).denominator), 2000)
-            for t in range(1, reach + 1):
-                for step in (t, -t) if rng.random() < 0.5 else (-t, t):
-                    if kind.admits(f0 + slope * step) is None and usable(x + step * unit):
-                        result = run(x + step * unit)
-                        if result and kind.admits(result[1][k]) is None:
-                            return x + step * unit, result
+            for step in _offsets(f0, slope, kind, reach, rng.random() < 0.5):
+                if kind.admits(f0 + slope * step) is None and usable(x + step * unit):
+                    result = run(x + step * unit)
+                    if result and kind.admits(result[1][k]) is None:
+                        return x + step * unit, result
             return None
     for reach in range(1, _MEND_REACH + 1):
         for step in (reach, -reach) if rng.random() < 0.5 else (-reach, reach):
@@ -230,6 +233,24 @@ def _nudge(compiled, kind, k, values, j, var, rng, admissible):
                 if result and kind.admits(result[1][k]) is None:
                     return trial, result
     return None
+
+
+def _offsets(f0, slope, kind, reach: int, up_first: bool) -> list[int]:
+    """The whole offsets t, 0 < |t| <= reach, nearest first, at which f0 + slope * t is whole
+    (or keeps ``kind``'s decimal places): a linear congruence, solved rather than searched."""
+    scale = 1 if kind.integer else 10 ** kind.places
+    start, rate = Fraction(f0) * scale, Fraction(slope) * scale
+    common = math.lcm(start.denominator, rate.denominator)
+    a = start.numerator * (common // start.denominator)
+    b = rate.numerator * (common // rate.denominator)
+    g = math.gcd(b, common)
+    if a % g:
+        return []
+    period = common // g
+    t0 = (-a // g) * pow(b // g, -1, period) % period if period > 1 else 0
+    first = t0 - (t0 + reach) // period * period
+    found = [t for t in range(first, reach + 1, period) if t]
+    return sorted(found, key=lambda t: (abs(t), (t < 0) == up_first))
 
 
 def _dependencies(symbolic, free) -> list[list[int]]:

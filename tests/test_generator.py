@@ -387,3 +387,19 @@ def test_a_result_that_is_the_question_number_itself_needs_no_tie():
         new = {"100": 100, "40": 40} | {s["old"]: Fraction(s["new"]) for s in record["substitutions"]}
         assert check_variant(record) == []
         assert Fraction(v.final_answer) == (new["100"] + 5 * new["40"]) / 100
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fractions(max_denominator=60), st.fractions(max_denominator=60).filter(bool),
+       st.booleans(), st.booleans())
+def test_mending_offsets_are_exactly_those_that_keep_a_result_whole(f0, slope, integer, up):
+    # the offsets are solved as a congruence; they must be the ones a search would find
+    from mathgen.generator.constraints import Kind
+    from mathgen.generator.perturb import _offsets
+
+    kind = Kind(1, integer, 2)
+    scale = 1 if integer else 100
+    brute = [t for t in range(-40, 41) if t and ((f0 + slope * t) * scale).denominator == 1]
+    found = _offsets(f0, slope, kind, 40, up)
+    assert sorted(found) == brute
+    assert [abs(t) for t in found] == sorted(abs(t) for t in found)
