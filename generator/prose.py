@@ -73,6 +73,11 @@ def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, 
 _FILLER = {"more", "fewer", "less", "extra", "additional", "other", "of", "the", "a", "an",
            "each", "per", "total", "whole", "full", "on", "in", "at", "for", "to", "from",
            "with", "by", "and", "or", "remaining", "left", "same"}
+# words that end a noun phrase: '4 containers then it will cost' names containers
+_STOP = {"then", "so", "that", "which", "who", "is", "are", "was", "were", "be", "will",
+         "would", "can", "could", "has", "have", "had", "he", "she", "it", "they", "we", "you",
+         "his", "her", "its", "their", "this", "these", "those", "if", "but", "because",
+         "since", "when", "while", "after", "before", "into", "cost", "costs"}
 _SINGULAR = {"people": "person", "children": "child", "men": "man", "women": "woman",
              "feet": "foot", "teeth": "tooth", "mice": "mouse", "geese": "goose"}
 
@@ -89,7 +94,7 @@ def word_after(text: str, end: int) -> str | None:
         words.pop(0)
     noun = None
     for w in words[:2]:  # 'duck eggs per day' -> eggs; 'pieces of straw' -> pieces
-        if w in _FILLER:
+        if w in _FILLER or w in _STOP:
             break
         noun = w
     if noun is None:
@@ -130,7 +135,15 @@ def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, step
 
         agreeing = [[c for c in tier if unit(c) == word] for tier in tiers]
         fitting = [[c for c in tier if unit(c) in (None, word)] for tier in tiers]
-        tiers = next((ts for ts in (agreeing, fitting) if any(ts)), tiers)
+        first = next((i for i, tier in enumerate(tiers) if tier), 0)
+        if agreeing[first]:  # the nearest candidates that name the same thing
+            tiers = [agreeing[first]]
+        elif first == 0 and fitting[0]:  # a result of this line: '5 pens ... 25/5 = <<..>>5'
+            tiers = [fitting[0]]
+        elif any(agreeing):  # '2 tubs' is the question's 2 tubs, not a $2 of this line
+            tiers = agreeing
+        elif fitting[first]:  # never a constant over a number whose unit differs
+            tiers = [fitting[first]]
     chosen = pick_by_tiers(tiers, env)
     if chosen is None and ("." in mention.text or "," in mention.text or mention.money):
         # '$4.00' written as in the question is that number, not a result that equals it
