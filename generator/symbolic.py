@@ -37,6 +37,12 @@ _TIMES_AS = re.compile(r"\s+times\s+(?:as|more)\b", re.IGNORECASE)
 _RANGE_AFTER = re.compile(r"\s?[-\u2013]\s?\d")
 _RANGE_BEFORE = re.compile(r"\d\s?[-\u2013]\s?$")
 _RATIO_AFTER = re.compile(r"\s?:\s?\d")  # a ratio 'p:q' keeps its terms
+# 'on day seven he saw', 'page 1 is': a number after these nouns names one of them
+_LABEL_BEFORE = re.compile(r"\b(?:days?|pages?|chapters?|grades?|years?|rounds?|levels?|"
+                           r"episodes?|seasons?|stages?|steps?|rooms?|floors?|lanes?)\s+$",
+                           re.IGNORECASE)
+_LABEL_AFTER = re.compile(r"\s*(?:[,.;:!?)]|(?:and|or|to|through|is|was|are|were|he|she|it|"
+                          r"they|we|I)\b)")
 _ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh",
              8: "eighth", 9: "ninth", 10: "tenth"}
 _RATIO_BEFORE = re.compile(r"\d\s?:\s?$")
@@ -332,6 +338,8 @@ def _variables(question: str, mentions: tuple[Mention, ...], tied: frozenset,
             continue  # 'grades 4 - 7': a range keeps its ends in order
         if _RATIO_AFTER.match(question, m.end) or _RATIO_BEFORE.search(question, 0, m.start):
             continue  # 'boys to girls is 8:5': a ratio is the problem's rule, like a rate
+        if _LABEL_BEFORE.search(question, 0, m.start) and _LABEL_AFTER.match(question, m.end):
+            continue  # 'on day seven he saw 90': a label, not a quantity
         if _enumerated(question, m):
             continue  # 'the first of three sets ... the third set': the count of a list
         bound = unit_bound(question, m.end)
