@@ -132,8 +132,10 @@ def fingerprint(chosen: list[Candidate], steps: list[tuple], pinned: dict) -> tu
                 value = eval(to_python(substitute(tree, [c.tree for c in chosen])), env)  # noqa: S307
             except (ZeroDivisionError, ValueError, OverflowError, TypeError):
                 value = None
-            value = pinned.get(i, value)
-            env[f"s{i}"] = value
+            # a pinned result keeps its value downstream, but how it is computed must still
+            # be read one way: '40 - 4' and '9 * 4' with 4 packs and a $4 discount swapped
+            # would both keep 36
+            env[f"s{i}"] = pinned.get(i, value)
             values.append(value)
         out.append(tuple(values))
     return tuple(out)

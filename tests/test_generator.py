@@ -403,3 +403,60 @@ def test_mending_offsets_are_exactly_those_that_keep_a_result_whole(f0, slope, i
     found = _offsets(f0, slope, kind, 40, up)
     assert sorted(found) == brute
     assert [abs(t) for t in found] == sorted(abs(t) for t in found)
+
+
+def test_a_day_named_by_its_number_is_a_label():
+    # 'on day seven he saw' names a day of the week: it is not a count that may change
+    p = problem("Mack counted birds for a week. On days one to six he saw 120 birds. On day "
+                "seven he saw 20. How many birds did he see a day on average?",
+                "In all he saw 120+20=<<120+20=140>>140 birds.\n"
+                "That is 140/7=<<140/7=20>>20 birds a day.\n#### 20")
+    for v in perturb_problem(p, "similar", n=5, seed=0):
+        assert "day seven" in v.question and "/7=" in v.answer
+        assert check_variant(v.to_json()) == []
+
+
+def test_a_pinned_result_is_still_read_one_way():
+    # 80 - 4 with the $4 discount and 19 * 4 with the 4 packs: reading the two 4s the other
+    # way round keeps both results 76, but not in a variant
+    p = problem("A pack of 19 rolls costs $20. Sam buys 4 packs and gets a 5% discount. What "
+                "does one roll cost?",
+                "The packs cost 4*20 = $<<4*20=80>>80.\n"
+                "The discount is 80*5/100 = $<<80*5/100=4>>4.\n"
+                "He pays 80-4 = $<<80-4=76>>76.\n"
+                "He gets 19*4 = <<19*4=76>>76 rolls.\n"
+                "One roll costs 76/76 = $<<76/76=1>>1.\n#### 1")
+    result = perturb_problem(p, "similar", n=5, seed=0)
+    if isinstance(result, Rejection):  # the 4s cannot be told apart: no guess
+        assert result.reason == "ambiguous-binding"
+        return
+    for v in result:
+        n = {"19": 19, "20": 20, "4": 4, "5": 5} | _subs(v)
+        total = n["4"] * n["20"]
+        assert Fraction(v.final_answer) == (total - total * n["5"] / 100) / (n["19"] * n["4"])
+
+
+
+def _subs(v) -> dict:
+    return {s["old"]: Fraction(s["new"]) for s in v.to_json()["substitutions"]}
+
+
+def test_prose_numbers_follow_what_they_name():
+    # '3 bags then' is the 3 bags worked out, not the $3.00 of a bag
+    bags = problem("Mia cooks 1 cup of rice a night. A bag of rice has 12 cups and costs $3.00. "
+                   "How much does she spend on rice in 36 days?",
+                   "She needs 36/12 = <<36/12=3>>3 bags of rice.\n"
+                   "Each bag costs $3.00 and she needs 3 bags then it costs 3*3 = $<<3*3=9.00>>9.00"
+                   "\n#### 9")
+    # '2 tubs' is the question's 2 tubs, not the $2 saved on nuts on the same line
+    tubs = problem("A tub of ice cream is $3 off and a bag of nuts is $0.50 off. How much do you "
+                   "save on 2 tubs and 4 bags?",
+                   "The tubs save 3*2 = $<<3*2=6>>6.\nThe bags save 0.5*4 = $<<0.5*4=2>>2.\n"
+                   "You save $6 + $2 = $<<6+2=8>>8 for 2 tubs and 4 bags.\n#### 8")
+    for p, expected in ((bags, lambda n: f"she needs {n['36'] / n['12']} bags then"),
+                        (tubs, lambda n: f"for {n['2']} tubs and {n['4']} bags")):
+        variants = perturb_problem(p, "similar", n=5, seed=0)
+        assert not isinstance(variants, Rejection), variants
+        for v in variants:
+            n = {"2": 2, "4": 4, "12": 12, "36": 36} | _subs(v)
+            assert expected(n) in v.answer and check_variant(v.to_json()) == []
