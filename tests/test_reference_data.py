@@ -17,10 +17,10 @@ needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"reference data not f
 
 # Shares of problems that give a variant, as measured on 2026-11-21 (a floor against
 # regressions). Issue 2 asks for 0.90 (similar), 0.85 (mmos-large) and 0.90 (SVAMP, ASDiv):
-# SVAMP and ASDiv meet it; on GSM8K the rest are rejected with a reason because their
-# solutions cannot be fully explained (algebra, numbers worked out in the head, world
-# knowledge), see the closing note.
-FLOOR = {"gsm8k similar": 0.85, "gsm8k mmos-large": 0.825, "svamp": 0.99, "asdiv": 0.90}
+# mmos-large, SVAMP and ASDiv meet it; on GSM8K 'similar' the rest are rejected with a reason
+# because their solutions cannot be fully explained (algebra, numbers worked out in the head,
+# world knowledge), see the closing note.
+FLOOR = {"gsm8k similar": 0.86, "gsm8k mmos-large": 0.85, "svamp": 0.99, "asdiv": 0.90}
 
 
 def run(name: str, strategy: str, n: int = 1):
