@@ -265,6 +265,13 @@ def _choose(lit_options, steps, capacity, must_use, describe, values, step_value
                                if any(c.tree == sym(step) for c in opts) else opts
                                for opts in lit_options]
             else:
+                units = [c for c in (amb.first, amb.second) if c.label.startswith("the constant")]
+                if len(names) == 1 and names[0][0] == "n" and len(units) == 1 \
+                        and any(_term(tree, amb.k) for tree in steps):
+                    # '20 + 30 = 50' after 'the cat takes 30 minutes' adds the question's 30:
+                    # a unit constant (30 days, 12 months) converts, it is not added
+                    lit_options[amb.k] = [c for c in lit_options[amb.k] if c is not units[0]]
+                    continue
                 uses = set(amb.first.uses) | set(amb.second.uses)
                 involved = {u for u in uses if u[0] == "n"}
                 if not involved or any(u[0] == "s" for u in uses):
@@ -280,6 +287,13 @@ def _choose(lit_options, steps, capacity, must_use, describe, values, step_value
                     must_use.pop(var, None)
                 continue
             must_use.pop(var, None)
+
+
+def _term(tree: tuple, k: int) -> bool:
+    """Whether literal ``k`` is a term of the sum or difference ``tree`` is."""
+    if tree == ("lit", k):
+        return True
+    return tree[0] in ("add", "sub") and (_term(tree[1], k) or _term(tree[2], k))
 
 
 def _tie(variables, ties: dict[str, str], steps) -> tuple[Variable, ...]:

@@ -460,3 +460,18 @@ def test_prose_numbers_follow_what_they_name():
         for v in variants:
             n = {"2": 2, "4": 4, "12": 12, "36": 36} | _subs(v)
             assert expected(n) in v.answer and check_variant(v.to_json()) == []
+
+
+def test_a_question_number_added_again_is_not_a_unit_constant():
+    # '30 + 45' adds the cake's 30 minutes again; 30 (days of a month, or half an hour) is a
+    # constant that 'minutes' allows, but constants convert units, they are not added
+    p = problem("A cake bakes for 30 minutes and then cools 15 minutes longer than it bakes. "
+                "How many minutes does it take in all?",
+                "It cools for 30+15=<<30+15=45>>45 minutes.\n"
+                "In all it takes 30+45=<<30+45=75>>75 minutes.\n#### 75")
+    variants = perturb_problem(p, "similar", n=5, seed=0)
+    assert not isinstance(variants, Rejection), variants
+    assert any(s["old"] == "30" for v in variants for s in v.to_json()["substitutions"])
+    for v in variants:
+        n = {"30": 30, "15": 15} | _subs(v)
+        assert check_variant(v.to_json()) == [] and Fraction(v.final_answer) == 2 * n["30"] + n["15"]
