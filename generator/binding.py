@@ -9,6 +9,7 @@ cheapest assignments would compute different answers: a label is never guessed.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from fractions import Fraction
@@ -70,16 +71,21 @@ def choose(options: list[list[Candidate]], steps: list[tuple], capacity: dict[st
             raise UnsupportedProblem("ambiguous-binding",
                                      f"too many ways to explain the numbers ({describe[k]})")
     fixed = [opts[0] for opts in options]
+    # the literals with one explanation cost the same in every assignment: counted once
+    base_cost, base_uses = 0.0, {}
+    for k, cand in enumerate(fixed):
+        if len(options[k]) == 1:
+            base_cost += cand.cost
+            for name in cand.uses:
+                base_uses[name] = base_uses.get(name, 0) + 1
     best_cost, best = None, []
     for combo in itertools.product(*(options[k] for k in open_slots)):
-        chosen = list(fixed)
-        for k, cand in zip(open_slots, combo):
-            chosen[k] = cand
-        cost = _cost(chosen, capacity, must_use)
+        cost = _cost(combo, base_cost, base_uses, capacity, must_use)
         if best_cost is None or cost < best_cost - 1e-9:
-            best_cost, best = cost, [chosen]
+            best_cost, best = cost, [combo]
         elif abs(cost - best_cost) <= 1e-9:
-            best.append(chosen)
+            best.append(combo)
+    best = [_fill(fixed, open_slots, combo) for combo in best]
     if len(best) > 1:
         reference = fingerprint(best[0], steps, pinned or {})
         for other in best[1:]:
@@ -89,10 +95,11 @@ def choose(options: list[list[Candidate]], steps: list[tuple], capacity: dict[st
     return best[0]
 
 
-def _cost(chosen: list[Candidate], capacity: dict[str, int], must_use: dict[str, float]) -> float:
-    uses: dict[str, int] = {}
-    cost = 0.0
-    for cand in chosen:
+def _cost(combo, base_cost: float, base_uses: dict[str, int], capacity: dict[str, int],
+          must_use: dict[str, float]) -> float:
+    uses = dict(base_uses)
+    cost = base_cost
+    for cand in combo:
         cost += cand.cost
         for name in cand.uses:
             uses[name] = uses.get(name, 0) + 1
@@ -100,6 +107,13 @@ def _cost(chosen: list[Candidate], capacity: dict[str, int], must_use: dict[str,
         cost += REUSE_COST * max(0, count - capacity.get(name, 1))
     cost += sum(penalty for name, penalty in must_use.items() if name not in uses)
     return cost
+
+
+def _fill(fixed: list[Candidate], open_slots: list[int], combo) -> list[Candidate]:
+    chosen = list(fixed)
+    for k, cand in zip(open_slots, combo):
+        chosen[k] = cand
+    return chosen
 
 
 def check_counts(chosen: list[Candidate], steps: list[tuple], describe: list[str]) -> None:
@@ -120,16 +134,23 @@ def check_counts(chosen: list[Candidate], steps: list[tuple], describe: list[str
         walk(tree)
 
 
+@functools.lru_cache(maxsize=8192)
+def _compiled(source: str):
+    return compile(source, "<step>", "eval")
+
+
 def fingerprint(chosen: list[Candidate], steps: list[tuple], pinned: dict) -> tuple:
     """Step results at two fixed random points (callers add the final answer as a step)."""
     names = {n for c in chosen for n in c.uses if n.startswith("n")}
+    leaves = [c.tree for c in chosen]
+    codes = [_compiled(to_python(substitute(tree, leaves))) for tree in steps]
     out = []
     for seed in (1, 2):
         env = random_point(names, seed)
         values = []
-        for i, tree in enumerate(steps):
+        for i, code in enumerate(codes):
             try:
-                value = eval(to_python(substitute(tree, [c.tree for c in chosen])), env)  # noqa: S307
+                value = eval(code, env)  # noqa: S307 - our own trees
             except (ZeroDivisionError, ValueError, OverflowError, TypeError):
                 value = None
             # a pinned result keeps its value downstream, but how it is computed must still
