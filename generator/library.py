@@ -272,9 +272,10 @@ def _check_jinja(body, part, names, path, text):
     env = _environment()
     try:
         tree = env.parse(body)
+        env.compile(tree)  # an unknown filter ('calc' used as one) shows only when compiling
     except TemplateSyntaxError as err:
-        raise TemplateError(f"{path}:{_line_of(text, body) + err.lineno - 1}: the {part} is not "
-                            f"a valid jinja2 template: {err.message}") from None
+        raise TemplateError(f"{path}:{_line_of(text, body) + (err.lineno or 1) - 1}: the {part} "
+                            f"is not a valid jinja2 template: {err.message}") from None
     unknown = sorted(meta.find_undeclared_variables(tree) - names - set(env.globals))
     if unknown:
         line = _line_of(text, body)

@@ -95,6 +95,7 @@ def test_same_seed_same_instances_and_a_prefix_for_fewer(tmp_path):
     (("answer: profit\n", ""), "field 'answer': missing"),
     (("  cost: {choice", "cost {choice"), "not valid YAML"),
     (("{{ name }} sells", "{% if %} sells"), "not a valid jinja2 template"),
+    (("{{ cups }} cups at", "{{ cups | calc }} cups at"), "No filter named 'calc'"),
 ])
 def test_format_errors_name_file_line_and_field(tmp_path, edit, fragment):
     old, new = edit
