@@ -1,0 +1,149 @@
+"""Which numbers of a question are quantities a variant may change, and which constants may
+explain a number of a solution that is none of them.
+
+A quantity keeps its value when it is a proportion, a range's end, a ratio's term, a unit
+definition ('60 minutes in an hour'), a label ('on day seven') or the count of what the question
+then enumerates ('three sets ... the third set'). Constants come from words of the text
+(``units``) and from the fixed numbers of the question ('half', 'twice', '1/2').
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from mathgen.numbers import Mention
+
+from .prose import word_after
+from .units import licensed_constants, unit_bound
+
+_RAW_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_CENTS = re.compile(r"\s*(?:cents?\b|\u00a2)")
+_AS_AFTER = re.compile(r"\s+as\b", re.IGNORECASE)
+_TIMES_AS = re.compile(r"\s+times\s+(?:as|more)\b", re.IGNORECASE)
+_RANGE_AFTER = re.compile(r"\s?[-\u2013]\s?\d")
+_RANGE_BEFORE = re.compile(r"\d\s?[-\u2013]\s?$")
+_RATIO_AFTER = re.compile(r"\s?:\s?\d")  # a ratio 'p:q' keeps its terms
+# 'on day seven he saw', 'page 1 is': a number after these nouns names one of them
+_LABEL_BEFORE = re.compile(r"\b(?:days?|pages?|chapters?|grades?|years?|rounds?|levels?|"
+                           r"episodes?|seasons?|stages?|steps?|rooms?|floors?|lanes?)\s+$",
+                           re.IGNORECASE)
+_LABEL_AFTER = re.compile(r"\s*(?:[,.;:!?)]|(?:and|or|to|through|is|was|are|were|he|she|it|"
+                          r"they|we|I)\b)")
+_ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh",
+             8: "eighth", 9: "ninth", 10: "tenth"}
+_RATIO_BEFORE = re.compile(r"\d\s?:\s?$")
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A number of the question that a strategy may change (equal numbers share one)."""
+
+    name: str
+    value: Fraction
+    mentions: tuple[int, ...]
+    percent: bool
+    places: int
+    upper: Fraction | None
+    derived: tuple | None = None  # kept equal to this tree over free variables
+    cents: bool = False  # '25 cents': also $0.25 in a solution that counts dollars
+    times: bool = False  # '4 times as much as': with the other, 5 parts of a whole
+
+
+def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
+               frozen: frozenset) -> tuple[Variable, ...]:
+    """One variable per quantity of the question, but for the values in ``frozen``; equal
+    ones in ``tied`` share a variable."""
+    groups: dict = {}
+    bounds: dict = {}
+    # a number equal to what a word such as 'half' or 'twice' stands for (2) cannot be told
+    # apart from it in the solution, so it keeps its value: 'only 2 planes ... half as many'
+    worded = set()
+    for m in mentions:
+        if m.kind in ("multiplier", "fraction") and m.value:
+            worded |= {m.value, 1 / m.value, Fraction(m.value.numerator),
+                       Fraction(m.value.denominator)}
+    for i, m in enumerate(mentions):
+        if not m.quantity or m.value in (0, 1) or m.value in frozen or m.value in worded:
+            continue  # proportions keep their value; so do 0 and 1 (one of, a single ...)
+        if _RANGE_AFTER.match(question, m.end) or _RANGE_BEFORE.search(question, 0, m.start):
+            continue  # 'grades 4 - 7': a range keeps its ends in order
+        if _RATIO_AFTER.match(question, m.end) or _RATIO_BEFORE.search(question, 0, m.start):
+            continue  # 'boys to girls is 8:5': a ratio is the problem's rule, like a rate
+        if _LABEL_BEFORE.search(question, 0, m.start) and _LABEL_AFTER.match(question, m.end):
+            continue  # 'on day seven he saw 90': a label, not a quantity
+        if _enumerated(question, m):
+            continue  # 'the first of three sets ... the third set': the count of a list
+        bound = unit_bound(question, m.end)
+        if bound is not None and m.value == bound:
+            continue  # "60 minutes in an hour" is a definition, not a quantity
+        # 'three angles' and '3 times' are not one quantity: a word ties only with words
+        key = ("value", m.value, m.kind == "word") if m.value in tied else ("mention", i)
+        groups.setdefault(key, []).append(i)
+        if bound is not None and m.value < bound:
+            bounds.setdefault(key, []).append(bound)
+    out = []
+    for k, (key, idx) in enumerate(groups.items()):
+        value = mentions[idx[0]].value
+        percent = any(mentions[i].percent for i in idx)
+        limits = list(bounds.get(key, []))
+        if percent and value <= 100:
+            limits.append(100)
+        cents = any(_CENTS.match(question, mentions[i].end) for i in idx)
+        times = any(_TIMES_AS.match(question, mentions[i].end) for i in idx)
+        out.append(Variable(f"n{k}", value, tuple(idx), percent,
+                            max(mentions[i].places for i in idx),
+                            Fraction(min(limits)) if limits else None, cents=cents,
+                            times=times))
+    return tuple(out)
+
+
+def _enumerated(question: str, m: Mention) -> bool:
+    """Whether the question counts what it then enumerates up to the last ('three sets' and
+    'the third set'), so the count cannot change without the text."""
+    noun = word_after(question, m.end)
+    last = _ORDINALS.get(m.value)
+    return bool(noun and last and re.search(rf"\b{last}\b(?:[ -][a-z]+)?[ -]{re.escape(noun)}",
+                                            question, re.IGNORECASE))
+
+
+def constants_of(question: str, prose: str, mentions, variables) -> dict[Fraction, list]:
+    """Values a literal may take without being a variable: [(cost, label, use key or None,
+    divisor preferred)]. 'half' explains a 2 best where something is divided by it.
+
+    A number the question fixes ('half', 'one', '1/2') explains one literal cheaply, and
+    is expected to be used; a unit constant licensed by a word (60 for minutes) costs more.
+    """
+    out: dict[Fraction, tuple] = {}
+
+    def add(value, cost, label, key=None, divisor=False):
+        entries = out.setdefault(Fraction(value), [])
+        entries.append((cost, label, key, divisor))
+        entries.sort(key=lambda e: (e[0], e[3]))
+
+    for value, word in licensed_constants(question + " " + prose).items():
+        add(value, 1.0, f"the constant {value} ({word})")
+    variable_mentions = {i for v in variables for i in v.mentions}
+    for i, m in enumerate(mentions):
+        if i in variable_mentions:
+            continue
+        label, key = f"the fixed number '{m.text}'", f"f{m.value}"
+        add(m.value, 0.2, label, key)
+        if m.value:
+            add(1 / m.value, 0.2, label, key, divisor=m.value < 1)
+        if m.kind == "multiplier" and m.value > 1 and _AS_AFTER.match(question, m.end):
+            add(m.value + 1, 1.0, f"{label} and the one part more", key)  # 2/3 are chickens
+        if m.kind == "fraction":
+            add(m.value.numerator, 0.2, label, key)
+            add(m.value.denominator, 0.2, label, key, divisor=True)
+            if m.value < 1:
+                add(1 - m.value, 0.5, label, key)
+        if m.percent:
+            add(m.value / 100, 0.2, label, key)
+            add(100, 0.2, label, key)
+    covered = {(m.start, m.end) for m in mentions}
+    for raw in _RAW_NUMBER.finditer(question):  # times, ordinals: 7:30, 2nd
+        if not any(s <= raw.start() < e for s, e in covered):
+            add(Fraction(raw.group()), 0.5, f"the fixed number '{raw.group()}'")
+    return out
