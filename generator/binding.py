@@ -34,8 +34,8 @@ class Candidate:
 class Ambiguity(UnsupportedProblem):
     """Two cheapest explanations of a literal compute different answers."""
 
-    def __init__(self, what: str, first: Candidate, second: Candidate, k: int = -1):
-        self.first, self.second, self.k = first, second, k  # k: the literal
+    def __init__(self, what: str, first: Candidate, second: Candidate):
+        self.first, self.second = first, second
         super().__init__("ambiguous-binding", f"{what} could be {first.label} or {second.label}")
 
 
@@ -91,7 +91,7 @@ def choose(options: list[list[Candidate]], steps: list[tuple], capacity: dict[st
         for other in best[1:]:
             if fingerprint(other, steps, pinned or {}) != reference:
                 k = next(k for k in open_slots if other[k] != best[0][k])
-                raise Ambiguity(describe[k], best[0][k], other[k], k)
+                raise Ambiguity(describe[k], best[0][k], other[k])
     return best[0]
 
 

@@ -142,6 +142,8 @@ def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, step
             tiers = [fitting[0]]
         elif any(agreeing):  # '2 tubs' is the question's 2 tubs, not a $2 of this line
             tiers = agreeing
+        elif first == 0 and fitting[1]:  # '2 legs' beside '4/2 = 2 pairs': the 2 of '4/2'
+            tiers = [fitting[1]]
         elif fitting[first]:  # never a constant over a number whose unit differs
             tiers = [fitting[first]]
     chosen = pick_by_tiers(tiers, env)

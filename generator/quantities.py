@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from mathgen.numbers import Mention
+from mathgen.numbers import Mention, in_name
 
 from .prose import word_after
 from .units import licensed_constants, unit_bound
@@ -31,6 +31,9 @@ _LABEL_BEFORE = re.compile(r"\b(?:days?|pages?|chapters?|grades?|years?|rounds?|
                            re.IGNORECASE)
 _LABEL_AFTER = re.compile(r"\s*(?:[,.;:!?)]|(?:and|or|to|through|is|was|are|were|he|she|it|"
                           r"they|we|I)\b)")
+# degrees of a triangle or a straight line, of a circle or a full turn
+_FACTS = {180: re.compile(r"\btriangles?\b|\bangles?\b|straight line", re.IGNORECASE),
+          360: re.compile(r"\bcircles?\b|\bangles?\b|full turn", re.IGNORECASE)}
 _ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh",
              8: "eighth", 9: "ninth", 10: "tenth"}
 _RATIO_BEFORE = re.compile(r"\d\s?:\s?$")
@@ -73,6 +76,10 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
             continue  # 'boys to girls is 8:5': a ratio is the problem's rule, like a rate
         if _LABEL_BEFORE.search(question, 0, m.start) and _LABEL_AFTER.match(question, m.end):
             continue  # 'on day seven he saw 90': a label, not a quantity
+        if in_name(question, m):
+            continue  # 'at Five Flags': a number in a name stays as written
+        if m.value in _FACTS and _FACTS[m.value].search(question):
+            continue  # 'the angles of a triangle add up to 180 degrees': a fact
         if _enumerated(question, m):
             continue  # 'the first of three sets ... the third set': the count of a list
         bound = unit_bound(question, m.end)

@@ -20,7 +20,7 @@ from fractions import Fraction
 from mathgen import expressions
 from mathgen.errors import UnsupportedProblem
 from mathgen.expressions import const, sym
-from mathgen.numbers import Mention, find_mentions, parse_answer
+from mathgen.numbers import Mention, find_mentions, in_name, parse_answer
 from mathgen.records import Problem
 
 from . import calculations, equations
@@ -107,6 +107,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
     constants = constants_of(question, ANNOTATION.sub(" ", solution[:body_end]), mentions,
                              variables)
     lit_options, lit_spans, describe, raw_steps, step_values = [], [], [], [], []
+    lit_sources = []
     bases: dict[int, int] = {}
     result_of = {src.result_span: i for i, src in enumerate(sources) if src.result_span}
     for i, src in enumerate(sources):
@@ -127,7 +128,11 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
                 options = [c for c in options if c.tree[0] == "sym" and c.tree[1][0] == "s"]
             if src.unknown and span in result_of:  # '2L = 22 - 8 = 14': the 14 is that result
                 options = [c for c in options if c.tree == sym(f"s{result_of[span]}")]
+            if src.over is not None:  # 'Becca: 3x + 5' is read before x is found
+                options = [c for c in options if c.tree[0] != "sym" or c.tree[1][0] != "s"
+                           or sources[int(c.tree[1][1:])].end <= span[0]]
             lit_options.append(options)
+            lit_sources.append(src)
             lit_spans.append(span)
             describe.append(f"{lit.text} in step {i + 1} ({src.text})")
         tree = _shift(src.tree, base)
@@ -152,6 +157,11 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
     final_k = len(lit_options) - 1
 
     capacity = {v.name: len(v.mentions) for v in variables}
+    for k, src in enumerate(lit_sources):
+        if src.unknown or src.over:  # equations restate the question's numbers: free uses
+            for c in lit_options[k]:
+                if c.tree[0] == "sym" and c.tree[1] in capacity:
+                    capacity[c.tree[1]] += 1
     must_use = {v.name: 1.0 for v in variables} | {f"s{i}": 1.0 for i, src in enumerate(sources)
                                                    if not (src.unknown or src.of or src.over)}
     fixed_keys = {e[2] for entries in constants.values() for e in entries}
@@ -162,8 +172,10 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
             uses = 2 if m.kind == "fraction" else 1
             capacity[f"f{m.value}"] = capacity.get(f"f{m.value}", 0) + uses
             # a word such as 'half' or 'twice' is nearly always used; a question number may
-            # not be (the '2 planes' of a story), so leaving the word unused costs more
-            must_use[f"f{m.value}"] = 1.5
+            # not be (the '2 planes' of a story), so leaving the word unused costs more; the
+            # number of a name ('Five Flags') need not be used at all
+            if not in_name(question, m):
+                must_use[f"f{m.value}"] = 1.5
     pins: set[str] = set()
     chosen, ties = _choose(lit_options, raw_steps + [("lit", final_k)], capacity, must_use,
                            describe, {v.name: v.value for v in variables}, step_values, pins)
@@ -233,13 +245,6 @@ def _choose(lit_options, steps, capacity, must_use, describe, values, step_value
                                if any(c.tree == sym(step) for c in opts) else opts
                                for opts in lit_options]
             else:
-                units = [c for c in (amb.first, amb.second) if c.label.startswith("the constant")]
-                if len(names) == 1 and names[0][0] == "n" and len(units) == 1 \
-                        and any(_term(tree, amb.k) for tree in steps):
-                    # '20 + 30 = 50' after 'the cat takes 30 minutes' adds the question's 30:
-                    # a unit constant (30 days, 12 months) converts, it is not added
-                    lit_options[amb.k] = [c for c in lit_options[amb.k] if c is not units[0]]
-                    continue
                 uses = set(amb.first.uses) | set(amb.second.uses)
                 involved = {u for u in uses if u[0] == "n"}
                 if not involved or any(u[0] == "s" for u in uses):
@@ -255,13 +260,6 @@ def _choose(lit_options, steps, capacity, must_use, describe, values, step_value
                     must_use.pop(var, None)
                 continue
             must_use.pop(var, None)
-
-
-def _term(tree: tuple, k: int) -> bool:
-    """Whether literal ``k`` is a term of the sum or difference ``tree`` is."""
-    if tree == ("lit", k):
-        return True
-    return tree[0] in ("add", "sub") and (_term(tree[1], k) or _term(tree[2], k))
 
 
 def _tie(variables, ties: dict[str, str], steps) -> tuple[Variable, ...]:

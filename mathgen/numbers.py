@@ -161,7 +161,7 @@ def find_mentions(text: str, fractions: bool = True) -> list[Mention]:
                                capitalized=raw[0].isupper()))
         else:
             value = parse_word_number(raw)
-            if value is None or _in_name(text, s, e, raw):
+            if value is None:
                 continue
             percent = bool(_PERCENT_AFTER.match(text, e))
             out.append(Mention(s, e, raw, Fraction(value), "word", percent,
@@ -169,12 +169,12 @@ def find_mentions(text: str, fractions: bool = True) -> list[Mention]:
     return out
 
 
-def _in_name(text: str, start: int, end: int, raw: str) -> bool:
+def in_name(text: str, m: Mention) -> bool:
     """'at Five Flags': a capitalized number word inside a sentence, before a capitalized
     word, is part of a name."""
-    before = text[:start].rstrip(" \t\"'“(")
-    return raw[0].isupper() and bool(before) and before[-1] not in ".!?:;\n" \
-        and bool(re.match(r"[ -][A-Z]", text[end:end + 2]))
+    before = text[:m.start].rstrip(" \t\"'“(")
+    return m.kind == "word" and m.text[0].isupper() and bool(before) \
+        and before[-1] not in ".!?:;\n" and bool(re.match(r"[ -][A-Z]", text[m.end:m.end + 2]))
 
 
 def _unit_suffix(text: str, end: int) -> bool:

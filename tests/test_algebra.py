@@ -249,3 +249,28 @@ def test_an_x_between_numbers_outside_an_equation_multiplies():
 
     body = "Let x be the cost.\nHe buys 5 x 2 boxes.\n2x = 10\nx = 5\n"
     assert not [c for c in read(body, len(body), []) if c.over is not None]
+
+
+@pytest.mark.parametrize("a, b, x", [(5, 3, 5), (4, 2, 2), (7, 4, 3), (6, 2, 6)])
+def test_numbers_equal_to_the_unknown_keep_their_own_reading(a, b, x):
+    # 'Becca: 3x + 5' is written before x is found, so its 5 is the question's 5 even when x
+    # is 5; and the 2 of '2 * 2 + 4' after x = 2 may be either, so it cannot be guessed
+    total = x + b * x + a
+    for solution in (f"Let x be the number of cookies Amy has.\nBecca: {b}x + {a}\n"
+                     f"x + {b}x + {a} = {total}\n{b + 1}x = {total - a}\n"
+                     f"x = <<{total - a}/{b + 1}={x}>>{x}\nBecca has {b * x + a} cookies.\n"
+                     f"#### {b * x + a}",
+                     f"Let x be the number of cookies Amy has.\nx + {b}x + {a} = {total}\n"
+                     f"{b + 1}x = {total} - {a} = {total - a}\nx = <<{total - a}/{b + 1}={x}>>{x}\n"
+                     f"Becca has {b} * {x} + {a} = <<{b}*{x}+{a}={b * x + a}>>{b * x + a} cookies.\n"
+                     f"#### {b * x + a}"):
+        p = gsm(f"Becca has {a} more than {b} times as many cookies as Amy. Together they have "
+                f"{total} cookies. How many cookies does Becca have?", solution)
+        result = perturb_problem(p, "similar", n=5, seed=0)
+        if isinstance(result, Rejection):
+            continue
+        for v in result:
+            m = re.match(r"Becca has (\d+) more than (\d+) times .* they have (\d+) cookies",
+                         v.question)
+            na, nb, nt = map(Fraction, m.groups())
+            assert Fraction(v.final_answer) == nb * (nt - na) / (nb + 1) + na, v.answer

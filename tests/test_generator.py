@@ -462,16 +462,52 @@ def test_prose_numbers_follow_what_they_name():
             assert expected(n) in v.answer and check_variant(v.to_json()) == []
 
 
-def test_a_question_number_added_again_is_not_a_unit_constant():
-    # '30 + 45' adds the cake's 30 minutes again; 30 (days of a month, or half an hour) is a
-    # constant that 'minutes' allows, but constants convert units, they are not added
-    p = problem("A cake bakes for 30 minutes and then cools 15 minutes longer than it bakes. "
-                "How many minutes does it take in all?",
-                "It cools for 30+15=<<30+15=45>>45 minutes.\n"
-                "In all it takes 30+45=<<30+45=75>>75 minutes.\n#### 75")
-    variants = perturb_problem(p, "similar", n=5, seed=0)
-    assert not isinstance(variants, Rejection), variants
-    assert any(s["old"] == "30" for v in variants for s in v.to_json()["substitutions"])
-    for v in variants:
-        n = {"30": 30, "15": 15} | _subs(v)
-        assert check_variant(v.to_json()) == [] and Fraction(v.final_answer) == 2 * n["30"] + n["15"]
+def test_a_question_number_used_again_does_not_beat_a_unit_constant():
+    # the 30 of 'June has 30 - 5 working days' is the days of June, not the 30 pages read
+    # before it: which one a reused 30 is cannot be told, so the 30 keeps its value
+    p = problem("Sam reads 30 pages on Monday and 45 pages on Tuesday. In June he takes 5 days "
+                "off. What is the number of pages he read plus the number of days he worked in "
+                "June?",
+                "He read 30 + 45 = <<30+45=75>>75 pages.\n"
+                "June has 30 - 5 = <<30-5=25>>25 working days.\n"
+                "The total is 75 + 25 = <<75+25=100>>100.\n#### 100")
+    result = perturb_problem(p, "similar", n=5, seed=0)
+    assert not isinstance(result, Rejection), result
+    for v in result:
+        n = {"30": 30, "45": 45, "5": 5} | _subs(v)
+        assert n["30"] == 30 and check_variant(v.to_json()) == []
+        assert Fraction(v.final_answer) == n["30"] + n["45"] + 30 - n["5"]
+
+
+
+def test_a_number_in_a_name_stays_and_may_still_be_counted():
+    # 'Five Flags' is a name; 'Three More Apples' too, but its three may still be added
+    flags = problem("The biggest waterslide at Five Flags is 300 feet long, and people slide "
+                    "down at 60 feet a minute. How many minutes does a ride take?",
+                    "300 / 60 = <<300/60=5>>5 minutes\n#### 5")
+    apples = problem("Sam has 3 apples. At the market he picks Three More Apples. How many apples "
+                     "does he have now?", "He has 3 + 3 = <<3+3=6>>6 apples.\n#### 6")
+    for v in perturb_problem(flags, "similar", n=3, seed=0):
+        assert "at Five Flags" in v.question and check_variant(v.to_json()) == []
+    for v in perturb_problem(apples, "similar", n=3, seed=0):
+        assert "Three More Apples" in v.question
+        assert Fraction(v.final_answer) == _subs(v)["3"] + 3
+
+
+def test_a_prose_number_is_not_a_result_that_names_something_else():
+    # '2 legs' beside '4/2 = 2 pairs' is the 2 legs of a pair, not the 2 pairs
+    p = problem("A dog has 4 legs. Shoes come in pairs and cost $5 a pair. How much do shoes "
+                "for 3 dogs cost?",
+                "A pair is 2 legs so each dog needs 4/2 = <<4/2=2>>2 pairs.\n"
+                "3 dogs need 3*2 = <<3*2=6>>6 pairs.\nThey cost 6*5 = $<<6*5=30>>30.\n#### 30")
+    for v in perturb_problem(p, "similar", n=3, seed=0):
+        assert v.answer.startswith("A pair is 2 legs") and check_variant(v.to_json()) == []
+
+
+def test_the_angles_of_a_triangle_still_add_up_to_180():
+    p = problem("The three angles in a triangle add up to 180 degrees. One angle is 40 degrees "
+                "and another is 75 degrees. What is the third angle?",
+                "The two angles add up to 40 + 75 = <<40+75=115>>115 degrees.\n"
+                "The third is 180 - 115 = <<180-115=65>>65 degrees.\n#### 65")
+    for v in perturb_problem(p, "similar", n=5, seed=0):
+        assert "add up to 180 degrees" in v.question and check_variant(v.to_json()) == []
