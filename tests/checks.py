@@ -66,3 +66,10 @@ def check_variant(record: dict) -> list[str]:
     if not record["substitutions"]:
         problems.append("no number changed")
     return problems
+
+
+def new_values(variant, **unchanged) -> dict:
+    """The variant's values by their original text; ``unchanged`` gives the rest
+    (``new_values(v, **{"30": 30})["30"]``)."""
+    return {k: Fraction(v) for k, v in unchanged.items()} | {
+        s["old"]: Fraction(s["new"]) for s in variant.to_json()["substitutions"]}

@@ -7,7 +7,7 @@ import re
 from fractions import Fraction
 
 import pytest
-from checks import check_variant, exact
+from checks import check_variant, exact, new_values
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mathgen import algebra
@@ -174,11 +174,6 @@ def test_parse_keeps_unknowns_only_when_asked():
         parse("2*x + 1")
 
 
-def _new(variant, **defaults) -> dict:
-    return {k: Fraction(v) for k, v in defaults.items()} | {
-        s["old"]: Fraction(s["new"]) for s in variant.to_json()["substitutions"]}
-
-
 def test_expressions_in_the_unknown_follow_the_new_numbers_and_stay_sensible():
     # 'Tom: 4x + 12' is written before the equation that solves x; its numbers are the
     # question's, and the cows of '30 - H' must stay a positive count
@@ -197,7 +192,7 @@ def test_expressions_in_the_unknown_follow_the_new_numbers_and_stay_sensible():
     assert not isinstance(variants, Rejection), variants
     for v in variants:
         assert check_variant(v.to_json()) == []
-        n = _new(v, **{"183": 183, "12": 12, "4": 4})
+        n = new_values(v, **{"183": 183, "12": 12, "4": 4})
         sue = (n["183"] - n["12"]) / (2 * n["4"] + 1)
         assert Fraction(v.final_answer) == n["4"] * sue + n["12"]
         assert f"Ann: {n['4']}x\nTom: {n['4']}x+{n['12']}\n" in v.answer
@@ -213,7 +208,7 @@ def test_expressions_in_the_unknown_follow_the_new_numbers_and_stay_sensible():
     variants = perturb_problem(farm, "similar", n=10, seed=0)
     assert not isinstance(variants, Rejection), variants
     for v in variants:
-        n = _new(v, **{"30": 30, "100": 100})
+        n = new_values(v, **{"30": 30, "100": 100})
         hens = Fraction(v.final_answer)
         assert hens == (4 * n["30"] - n["100"]) / 2 and 0 < hens < n["30"]
         assert f"There are {n['30']}-H cows." in v.answer
@@ -237,7 +232,7 @@ def test_named_expressions_and_worked_out_sides():
     assert not isinstance(variants, Rejection), variants
     for v in variants:
         assert check_variant(v.to_json()) == []
-        n = _new(v, **{"45": 45, "20": 20, "10": 10})
+        n = new_values(v, **{"45": 45, "20": 20, "10": 10})
         bodhi = (n["45"] + n["20"] + n["10"]) / 3
         assert Fraction(v.final_answer) == bodhi - n["10"]
         assert f"3B - {n['20'] + n['10']} = {n['45']}\n" in v.answer

@@ -7,7 +7,7 @@ import json
 from fractions import Fraction
 
 import pytest
-from checks import check_variant
+from checks import check_variant, new_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mathgen.generator import build, perturb_problem, sample
@@ -431,14 +431,10 @@ def test_a_pinned_result_is_still_read_one_way():
         assert result.reason == "ambiguous-binding"
         return
     for v in result:
-        n = {"19": 19, "20": 20, "4": 4, "5": 5} | _subs(v)
+        n = new_values(v, **{"19": 19, "20": 20, "4": 4, "5": 5})
         total = n["4"] * n["20"]
         assert Fraction(v.final_answer) == (total - total * n["5"] / 100) / (n["19"] * n["4"])
 
-
-
-def _subs(v) -> dict:
-    return {s["old"]: Fraction(s["new"]) for s in v.to_json()["substitutions"]}
 
 
 def test_prose_numbers_follow_what_they_name():
@@ -458,7 +454,7 @@ def test_prose_numbers_follow_what_they_name():
         variants = perturb_problem(p, "similar", n=5, seed=0)
         assert not isinstance(variants, Rejection), variants
         for v in variants:
-            n = {"2": 2, "4": 4, "12": 12, "36": 36} | _subs(v)
+            n = new_values(v, **{"2": 2, "4": 4, "12": 12, "36": 36})
             assert expected(n) in v.answer and check_variant(v.to_json()) == []
 
 
@@ -474,7 +470,7 @@ def test_a_question_number_used_again_does_not_beat_a_unit_constant():
     result = perturb_problem(p, "similar", n=5, seed=0)
     assert not isinstance(result, Rejection), result
     for v in result:
-        n = {"30": 30, "45": 45, "5": 5} | _subs(v)
+        n = new_values(v, **{"30": 30, "45": 45, "5": 5})
         assert n["30"] == 30 and check_variant(v.to_json()) == []
         assert Fraction(v.final_answer) == n["30"] + n["45"] + 30 - n["5"]
 
@@ -491,7 +487,7 @@ def test_a_number_in_a_name_stays_and_may_still_be_counted():
         assert "at Five Flags" in v.question and check_variant(v.to_json()) == []
     for v in perturb_problem(apples, "similar", n=3, seed=0):
         assert "Three More Apples" in v.question
-        assert Fraction(v.final_answer) == _subs(v)["3"] + 3
+        assert Fraction(v.final_answer) == new_values(v, **{"3": 3})["3"] + 3
 
 
 def test_a_prose_number_is_not_a_result_that_names_something_else():
