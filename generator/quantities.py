@@ -16,7 +16,7 @@ from fractions import Fraction
 from mathgen.numbers import Mention, in_name
 
 from .prose import word_after
-from .units import licensed_constants, unit_bound
+from .units import licensed_constants, stated_definition, unit_bound
 
 _RAW_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CENTS = re.compile(r"\s*(?:cents?\b|\u00a2)")
@@ -34,6 +34,8 @@ _LABEL_AFTER = re.compile(r"\s*(?:[,.;:!?)]|(?:and|or|to|through|is|was|are|were
 # degrees of a triangle or a straight line, of a circle or a full turn
 _FACTS = {180: re.compile(r"\btriangles?\b|\bangles?\b|straight line", re.IGNORECASE),
           360: re.compile(r"\bcircles?\b|\bangles?\b|full turn", re.IGNORECASE)}
+_THE_COUNT = re.compile(r"\b(?:the|all)\s+$", re.IGNORECASE)
+_OF_THEM = re.compile(r"\s+of\s+(?:them|us|you|those)\b", re.IGNORECASE)
 _ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh",
              8: "eighth", 9: "ninth", 10: "tenth"}
 _RATIO_BEFORE = re.compile(r"\d\s?:\s?$")
@@ -82,9 +84,13 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
             continue  # 'the angles of a triangle add up to 180 degrees': a fact
         if _enumerated(question, m):
             continue  # 'the first of three sets ... the third set': the count of a list
+        if _THE_COUNT.search(question, max(0, m.start - 8), m.start) \
+                and _OF_THEM.match(question, m.end):
+            continue  # 'the three of them': the count of those the question names
         bound = unit_bound(question, m.end)
-        if bound is not None and m.value == bound:
-            continue  # "60 minutes in an hour" is a definition, not a quantity
+        if bound is not None and m.value == bound \
+                or stated_definition(question, m.start, m.end) is not None:
+            continue  # "60 minutes in an hour", "a month has 30 days": a definition
         # 'three angles' and '3 times' are not one quantity: a word ties only with words
         key = ("value", m.value, m.kind == "word") if m.value in tied else ("mention", i)
         groups.setdefault(key, []).append(i)

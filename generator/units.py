@@ -74,6 +74,11 @@ _DEFINITIONS = [
 _LINK = r"(?:\s+(?:a|an|per|each|every|in|in a|in an|in one|of the|of a|of every|make up a|make a))\s+"
 _DEFINITION_RES = [(re.compile(rf"\s*{small}{_LINK}{big}\b", re.IGNORECASE), factor)
                    for small, big, factor in _DEFINITIONS]
+# 'a month has 30 days', 'an hour is 60 minutes': the larger unit first
+_STATED_RES = [(re.compile(rf"\b(?:a|an|one|each|every)\s+{big}\s+(?:has|have|is|are|contains|"
+                           rf"lasts|equals)\s+$", re.IGNORECASE),
+                re.compile(rf"\s*{small}\b", re.IGNORECASE), factor)
+               for small, big, factor in _DEFINITIONS]
 
 
 _LIST = re.compile(r"\b\d[\d,.]*(?:, \d[\d,.]*)+,? and (?:a )?\d[\d,.]*")
@@ -104,5 +109,14 @@ def unit_bound(text: str, end: int) -> int | None:
     """
     for pattern, factor in _DEFINITION_RES:
         if pattern.match(text, end):
+            return factor
+    return None
+
+
+def stated_definition(text: str, start: int, end: int) -> int | None:
+    """The factor when the number at ``start:end`` states how many small units a larger one
+    has ('a month has 30 days'); such a statement is a definition, whatever the number."""
+    for before, after, factor in _STATED_RES:
+        if after.match(text, end) and before.search(text, max(0, start - 40), start):
             return factor
     return None

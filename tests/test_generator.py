@@ -507,3 +507,21 @@ def test_the_angles_of_a_triangle_still_add_up_to_180():
                 "The third is 180 - 115 = <<180-115=65>>65 degrees.\n#### 65")
     for v in perturb_problem(p, "similar", n=5, seed=0):
         assert "add up to 180 degrees" in v.question and check_variant(v.to_json()) == []
+
+
+@pytest.mark.parametrize("question, answer, kept", [
+    # the three of them are the three the question names, even when a result is 3
+    ("Tom has 15 cards. Ann has twice as many cards as Tom. Ben has 27 fewer cards than Ann. "
+     "How many cards do the three of them have in total?",
+     "Ann has 2 * 15 = <<2*15=30>>30 cards.\nBen has 30 - 27 = <<30-27=3>>3 cards.\n"
+     "They have 15 + 30 + 3 = <<15+30+3=48>>48 cards in total.\n#### 48", "the three of them"),
+    # 'a month has 30 days' states a definition
+    ("Carl walks 12 miles every day. A month has 30 days. How many miles does he walk in 24 "
+     "months?", "He walks for 24 * 30 = <<24*30=720>>720 days.\n"
+                "He walks 12 * 720 = <<12*720=8640>>8640 miles.\n#### 8640", "A month has 30 days"),
+])
+def test_counts_of_named_things_and_stated_units_keep_their_value(question, answer, kept):
+    variants = perturb_problem(problem(question, answer), "similar", n=5, seed=0)
+    assert not isinstance(variants, Rejection), variants
+    for v in variants:
+        assert kept in v.question and check_variant(v.to_json()) == []
