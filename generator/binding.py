@@ -80,7 +80,12 @@ def choose(options: list[list[Candidate]], steps: list[tuple], capacity: dict[st
                 base_uses[name] = base_uses.get(name, 0) + 1
     best_cost, best = None, []
     for combo in itertools.product(*(options[k] for k in open_slots)):
-        cost = _cost(combo, base_cost, base_uses, capacity, must_use)
+        cost = base_cost
+        for cand in combo:
+            cost += cand.cost
+        if best_cost is not None and cost > best_cost + 1e-9:
+            continue  # penalties only add: this one cannot be the cheapest
+        cost += _penalties(combo, base_uses, capacity, must_use)
         if best_cost is None or cost < best_cost - 1e-9:
             best_cost, best = cost, [combo]
         elif abs(cost - best_cost) <= 1e-9:
@@ -95,14 +100,14 @@ def choose(options: list[list[Candidate]], steps: list[tuple], capacity: dict[st
     return best[0]
 
 
-def _cost(combo, base_cost: float, base_uses: dict[str, int], capacity: dict[str, int],
-          must_use: dict[str, float]) -> float:
+def _penalties(combo, base_uses: dict[str, int], capacity: dict[str, int],
+               must_use: dict[str, float]) -> float:
+    """What reusing a number beyond its capacity, and leaving one unused, costs."""
     uses = dict(base_uses)
-    cost = base_cost
     for cand in combo:
-        cost += cand.cost
         for name in cand.uses:
             uses[name] = uses.get(name, 0) + 1
+    cost = 0.0
     for name, count in uses.items():
         cost += REUSE_COST * max(0, count - capacity.get(name, 1))
     cost += sum(penalty for name, penalty in must_use.items() if name not in uses)

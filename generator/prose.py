@@ -39,7 +39,8 @@ def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, 
     for src_start, src_end, idx in ends:
         segment = body[seg_start:src_start]
         # '1/4 pound' as written in the question stays; '60/100 * 5' is read number by number
-        kept = [m for m in find_mentions(segment) if m.kind == "fraction" and m.text in given]
+        kept = [m for m in find_mentions(segment) if m.kind == "fraction" and m.text in given] \
+            if any(text in segment for text in given) else []
         prose = [m for m in find_mentions(segment, fractions=False) if m.quantity
                  and not any(k.start <= m.start < k.end for k in kept)
                  and (seg_start + m.start, seg_start + m.end) not in lit_trees]

@@ -117,8 +117,10 @@ def _enumerated(question: str, m: Mention) -> bool:
     'the third set'), so the count cannot change without the text."""
     noun = word_after(question, m.end)
     last = _ORDINALS.get(m.value)
-    return bool(noun and last and re.search(rf"\b{last}\b(?:[ -][a-z]+)?[ -]{re.escape(noun)}",
-                                            question, re.IGNORECASE))
+    if not (noun and last and last in question.lower()):  # a cheap test before the regex
+        return False
+    return bool(re.search(rf"\b{last}\b(?:[ -][a-z]+)?[ -]{re.escape(noun)}", question,
+                          re.IGNORECASE))
 
 
 def constants_of(question: str, prose: str, mentions, variables) -> dict[Fraction, list]:

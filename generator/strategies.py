@@ -69,7 +69,7 @@ class Strategy:
 
 def _number(units: int, scale: int):
     """``units / scale`` exactly: an int when whole (fast arithmetic), else a Fraction."""
-    return units if scale == 1 else Fraction(units, scale)
+    return units // scale if units % scale == 0 else Fraction(units, scale)
 
 
 def _scaled(var) -> tuple[int, int]:
@@ -96,17 +96,25 @@ class Similar(Strategy):
             low = 2  # single counts: 2..9 (1 would break plurals)
         return low, 10 ** mantissa_digits - 1, 10 ** zeros, scale
 
+    def _cached_plan(self, var):
+        # keyed by identity (a variable's own hash is slow), holding the variable so that
+        # its id cannot be reused
+        entry = self._plans.get(id(var))
+        if entry is None or entry[0] is not var:
+            if len(self._plans) > 4096:  # a long run: keep the memory flat
+                self._plans.clear()
+            entry = self._plans[id(var)] = (var, self._plan(var))
+        return entry[1]
+
     def propose(self, var, rng):
-        plan = self._plans.get(var, False)
-        if plan is False:
-            plan = self._plans[var] = self._plan(var)
+        plan = self._cached_plan(var)
         if plan is None:
             return var.value
         low, high, zeros, scale = plan
         return _number(rng.randint(low, high) * zeros, scale)
 
     def keeps(self, var, value):
-        plan = self._plans.get(var) or self._plan(var)
+        plan = self._cached_plan(var)
         if plan is None:
             return value == var.value
         low, high, zeros, scale = plan

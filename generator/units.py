@@ -81,6 +81,9 @@ _STATED_RES = [(re.compile(rf"\b(?:a|an|one|each|every)\s+{big}\s+(?:has|have|is
                for small, big, factor in _DEFINITIONS]
 
 
+_LICENSED_RES = [(Fraction(value), re.compile(words))
+                 for table in (_LICENSED, _DECIMAL_LICENSED) for value, words in table.items()]
+
 _LIST = re.compile(r"\b\d[\d,.]*(?:, \d[\d,.]*)+,? and (?:a )?\d[\d,.]*")
 # 'Carlos, Jim and Carrey': a list of names (the people who share)
 _WORD_LIST = re.compile(r"\b[A-Z][a-z]+(?:, [A-Z][a-z]+)+,? and [A-Z][a-z]+\b")
@@ -94,11 +97,10 @@ def licensed_constants(text: str) -> dict[Fraction, str]:
         out.setdefault(Fraction(len(re.findall(r"\d[\d,.]*", m.group()))), "a list's length")
     for m in _WORD_LIST.finditer(text):  # three people share equally: 60 / 3
         out.setdefault(Fraction(len(re.findall(r"[A-Za-z]+", m.group())) - 1), "a list's length")
-    for table in (_LICENSED, _DECIMAL_LICENSED):
-        for value, words in table.items():
-            m = re.search(words, lowered)
-            if m:
-                out[Fraction(value)] = m.group()
+    for value, words in _LICENSED_RES:
+        m = words.search(lowered)
+        if m:
+            out[value] = m.group()
     return out
 
 

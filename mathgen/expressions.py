@@ -241,7 +241,8 @@ def _div(a, b):
     if type(a) is int and type(b) is int:
         q, r = divmod(a, b)
         return q if r == 0 else Fraction(a, b)
-    return Fraction(a) / b
+    q = Fraction(a) / b
+    return q.numerator if q.denominator == 1 else q  # ints keep later arithmetic fast
 
 
 def _pow(base, exp):
@@ -268,8 +269,7 @@ def _lcm(*args):
 
 
 RUNTIME = {"_F": Fraction, "_div": _div, "_pow": _pow, "_gcd": _gcd, "_lcm": _lcm,
-           "_fdiv": lambda a, b: Fraction(a // b),
-           "_floor": lambda x: Fraction(math.floor(x)), "_ceil": lambda x: Fraction(math.ceil(x))}
+           "_fdiv": lambda a, b: int(a // b), "_floor": math.floor, "_ceil": math.ceil}
 
 
 def random_point(names, seed: int) -> dict:
