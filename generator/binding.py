@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -21,6 +22,7 @@ _MAX_ASSIGNMENTS = 20000
 # Using a number more often than it is written costs as much as a unit constant: when either
 # could explain a literal, the tie is found and resolved safely (see symbolic._choose).
 REUSE_COST = 1.0
+_CLOSE = 0.5  # costs closer than this differ by preferences only, not by structure
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,75 @@ def fingerprint(chosen: list[Candidate], steps: list[tuple], pinned: dict) -> tu
             values.append(value)
         out.append(tuple(values))
     return tuple(out)
+
+
+def exchangeable(chosen: list[Candidate], options: list[list[Candidate]], steps: list[tuple],
+                 pinned: dict, capacity: dict[str, int], must_use: dict[str, float],
+                 scaling: frozenset = frozenset(), divisors: frozenset = frozenset()
+                 ) -> str | None:
+    """A question number or a result that the assignment cannot tell from an equal fixed
+    number ('2 planes' and the 2 of 'half'), or None.
+
+    Reading a literal (or two, traded) the other way round that costs little more, only the
+    small preferences of the candidates and not a number left unused or used twice, is
+    about as likely; when it gives other results, the choice would be a guess. A word such
+    as 'double' used more often than written is not a reading ('2 * 2' for double Monday's
+    2 is not double twice). A result equal to the number of such a word read the other way
+    round (the 2 of 'half' multiplying, of 'twice' dividing) is told from it by the costs of
+    other uses only, so it is always a guess: '4 goals * 2' is not 'the second half'.
+    """
+    def total(assignment):
+        return sum(c.cost for c in assignment) + _penalties(assignment, {}, capacity, must_use)
+
+    def named(cand):
+        if cand.tree[0] == "sym" and cand.tree[1][0] in "ns" \
+                and not (cand.tree[1][0] == "s" and int(cand.tree[1][1:]) in pinned):
+            return cand.tree[1]  # a pinned result keeps its value: either reading is right
+        return None
+
+    def fixed(cand):
+        return cand.tree[0] == "const" and any(u[0] == "f" for u in cand.uses)
+
+    best, reference = total(chosen), fingerprint(chosen, steps, pinned)
+
+    def unclear(trial, result_or_word=False):
+        uses = Counter(u for c in trial for u in c.uses if u in scaling)
+        if any(count > capacity.get(key, 1) for key, count in uses.items()):
+            return False
+        return (result_or_word or total(trial) - best <= _CLOSE) \
+            and fingerprint(trial, steps, pinned) != reference
+
+    for k, cand in enumerate(chosen):
+        for alt in options[k]:
+            name = named(cand) if fixed(alt) else named(alt) if fixed(cand) else None
+            if name is None:
+                continue
+            trial = list(chosen)
+            trial[k] = alt
+            word = cand if fixed(cand) else alt
+            if unclear(trial, name[0] == "s" and _inverse(word, k in divisors, scaling)):
+                return name
+            for j, other in enumerate(chosen):  # or the two traded between two literals
+                if j == k or (other.tree, other.uses) != (alt.tree, alt.uses):
+                    continue
+                mine = next((c for c in options[j] if (c.tree, c.uses) == (cand.tree, cand.uses)),
+                            None)
+                if mine is not None:
+                    traded = list(trial)
+                    traded[j] = mine
+                    if unclear(traded):
+                        return name
+    return None
+
+
+def _inverse(word: Candidate, divisor: bool, scaling) -> bool:
+    """Whether a word such as 'half' or 'twice' is read the other way round: the 2 of 'half'
+    multiplying, the 2 of 'twice' dividing."""
+    keys = [u for u in word.uses if u in scaling]
+    if not keys:
+        return False
+    scale = Fraction(keys[0][1:])
+    return divisor if scale > 1 else not divisor and word.tree[1] != scale
 
 
 def pick_by_tiers(tiers: list[list[Candidate]], env: dict) -> Candidate | None:

@@ -78,7 +78,9 @@ _FILLER = {"more", "fewer", "less", "extra", "additional", "other", "of", "the",
 _STOP = {"then", "so", "that", "which", "who", "is", "are", "was", "were", "be", "will",
          "would", "can", "could", "has", "have", "had", "he", "she", "it", "they", "we", "you",
          "his", "her", "its", "their", "this", "these", "those", "if", "but", "because",
-         "since", "when", "while", "after", "before", "into", "cost", "costs"}
+         "since", "when", "while", "after", "before", "into", "cost", "costs",
+         # adverbs and adjectives after a unit: '2 years ago', '5 years old', '3 days later'
+         "ago", "old", "older", "younger", "later", "earlier", "longer", "shorter"}
 _SINGULAR = {"people": "person", "children": "child", "men": "man", "women": "woman",
              "feet": "foot", "teeth": "tooth", "mice": "mouse", "geese": "goose"}
 
@@ -138,7 +140,9 @@ def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, step
         fitting = [[c for c in tier if unit(c) in (None, word)] for tier in tiers]
         first = next((i for i, tier in enumerate(tiers) if tier), 0)
         if agreeing[first]:  # the nearest candidates that name the same thing
-            tiers = [agreeing[first]]
+            # a result of this line and a number it uses that name the same thing (10
+            # pictures included, 20 - 10 = 10 extra pictures) must agree
+            tiers = [agreeing[0] + agreeing[1] if first == 0 else agreeing[first]]
         elif first == 0 and fitting[0]:  # a result of this line: '5 pens ... 25/5 = <<..>>5'
             tiers = [fitting[0]]
         elif any(agreeing):  # '2 tubs' is the question's 2 tubs, not a $2 of this line

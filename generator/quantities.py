@@ -36,6 +36,8 @@ _FACTS = {180: re.compile(r"\btriangles?\b|\bangles?\b|straight line", re.IGNORE
           360: re.compile(r"\bcircles?\b|\bangles?\b|full turn", re.IGNORECASE)}
 _THE_COUNT = re.compile(r"\b(?:the|all)\s+$", re.IGNORECASE)
 _OF_THEM = re.compile(r"\s+of\s+(?:them|us|you|those)\b", re.IGNORECASE)
+# 'the two take', 'the three have': a number word before a word that is no plural noun
+_NO_NOUN = re.compile(r"\s*[.,;:?!]|\s+[a-z']*[a-rt-z']\b")
 _ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh",
              8: "eighth", 9: "ninth", 10: "tenth"}
 _RATIO_BEFORE = re.compile(r"\d\s?:\s?$")
@@ -62,15 +64,8 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
     ones in ``tied`` share a variable."""
     groups: dict = {}
     bounds: dict = {}
-    # a number equal to what a word such as 'half' or 'twice' stands for (2) cannot be told
-    # apart from it in the solution, so it keeps its value: 'only 2 planes ... half as many'
-    worded = set()
-    for m in mentions:
-        if m.kind in ("multiplier", "fraction") and m.value:
-            worded |= {m.value, 1 / m.value, Fraction(m.value.numerator),
-                       Fraction(m.value.denominator)}
     for i, m in enumerate(mentions):
-        if not m.quantity or m.value in (0, 1) or m.value in frozen or m.value in worded:
+        if not m.quantity or m.value in (0, 1) or m.value in frozen:
             continue  # proportions keep their value; so do 0 and 1 (one of, a single ...)
         if _RANGE_AFTER.match(question, m.end) or _RANGE_BEFORE.search(question, 0, m.start):
             continue  # 'grades 4 - 7': a range keeps its ends in order
@@ -85,8 +80,9 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
         if _enumerated(question, m):
             continue  # 'the first of three sets ... the third set': the count of a list
         if _THE_COUNT.search(question, max(0, m.start - 8), m.start) \
-                and _OF_THEM.match(question, m.end):
-            continue  # 'the three of them': the count of those the question names
+                and (_OF_THEM.match(question, m.end) or m.kind == "word"
+                     and _NO_NOUN.match(question, m.end)):
+            continue  # 'the three of them', 'the two take': the count of those it names
         bound = unit_bound(question, m.end)
         if bound is not None and m.value == bound \
                 or stated_definition(question, m.start, m.end) is not None:

@@ -24,7 +24,8 @@ from mathgen.numbers import Mention, find_mentions, in_name, parse_answer
 from mathgen.records import Problem
 
 from . import calculations, equations
-from .binding import Ambiguity, Candidate, Retie, candidates, check_counts, choose
+from .binding import (Ambiguity, Candidate, Retie, candidates, check_counts, choose,
+                      exchangeable)
 from .prose import prose_slots
 from .quantities import Variable, constants_of, variables_of
 
@@ -107,6 +108,9 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
     constants = constants_of(question, ANNOTATION.sub(" ", solution[:body_end]), mentions,
                              variables)
     lit_options, lit_spans, describe, raw_steps, step_values = [], [], [], [], []
+    scaling = {f"f{m.value}" for m in mentions if m.kind in ("multiplier", "fraction")}
+    fractions = {m.value for m in mentions if m.kind == "fraction"}
+    divisor_literals: set[int] = set()
     lit_sources = []
     bases: dict[int, int] = {}
     result_of = {src.result_span: i for i, src in enumerate(sources) if src.result_span}
@@ -117,6 +121,8 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
             continue
         base = bases[id(src)] = len(lit_options)
         divisors = expressions.divisor_literals(src.tree)
+        roles = expressions.operand_roles(src.tree)
+        ratios = _written_fractions(solution, src, fractions)
         # '<<8=8>>' after other calculations states a value found in the prose (often by
         # algebra): only an earlier result can explain it, not an equal question number.
         # As the first calculation it restates a given: 'Amber ran <<8=8>>8 miles'.
@@ -126,6 +132,14 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
                                  divisor=k in divisors)
             if statement:
                 options = [c for c in options if c.tree[0] == "sym" and c.tree[1][0] == "s"]
+            if k in ratios:  # '12 x 2/3' where the question says 2/3 or two-thirds
+                options = [c for c in options if ratios[k] in c.uses] or options
+            elif roles.get(k, set()) & {"added", "dividend"} \
+                    and any(c.tree[0] == "sym" for c in options):
+                # 'half' or 'twice' scales: a 2 that is added, or divided, is another 2
+                options = [c for c in options if not set(c.uses) & scaling]
+            if k in divisors:
+                divisor_literals.add(len(lit_options))
             if src.unknown and span in result_of:  # '2L = 22 - 8 = 14': the 14 is that result
                 options = [c for c in options if c.tree == sym(f"s{result_of[span]}")]
             if src.over is not None:  # 'Becca: 3x + 5' is read before x is found
@@ -162,6 +176,8 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
             for c in lit_options[k]:
                 if c.tree[0] == "sym" and c.tree[1] in capacity:
                     capacity[c.tree[1]] += 1
+                for key in {u for u in c.uses if u[0] == "f"}:  # and its fixed numbers
+                    capacity[key] = capacity.get(key, 0) + 1
     must_use = {v.name: 1.0 for v in variables} | {f"s{i}": 1.0 for i, src in enumerate(sources)
                                                    if not (src.unknown or src.of or src.over)}
     fixed_keys = {e[2] for entries in constants.values() for e in entries}
@@ -172,14 +188,26 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
             uses = 2 if m.kind == "fraction" else 1
             capacity[f"f{m.value}"] = capacity.get(f"f{m.value}", 0) + uses
             # a word such as 'half' or 'twice' is nearly always used; a question number may
-            # not be (the '2 planes' of a story), so leaving the word unused costs more; the
+            # not be (the '2 planes' of a story), so leaving the word unused costs more; a
+            # count kept as written ('the three of them') is like a question number; the
             # number of a name ('Five Flags') need not be used at all
             if not in_name(question, m):
-                must_use[f"f{m.value}"] = 1.5
+                must_use[f"f{m.value}"] = 1.5 if f"f{m.value}" in scaling else 1.0
     pins: set[str] = set()
-    chosen, ties = _choose(lit_options, raw_steps + [("lit", final_k)], capacity, must_use,
-                           describe, {v.name: v.value for v in variables}, step_values, pins)
-
+    while True:
+        chosen, ties = _choose(lit_options, raw_steps + [("lit", final_k)], capacity, must_use,
+                               describe, {v.name: v.value for v in variables}, step_values,
+                               pins, scaling)
+        pinned = {int(name[1:]): step_values[int(name[1:])] for name in pins}
+        unclear = exchangeable(chosen, lit_options, raw_steps + [("lit", final_k)], pinned,
+                               capacity, must_use, scaling, divisor_literals)
+        if unclear is None:
+            break
+        # either reading must give the same numbers: a question number keeps its value, a
+        # result is pinned to its own
+        if unclear[0] == "n":
+            raise Retie(next(v.value for v in variables if v.name == unclear), underused=True)
+        pins.add(unclear)
     equations.check(sources, chosen, raw_steps)
     check_counts(chosen, raw_steps, describe)
     steps = []
@@ -211,12 +239,27 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
                            tuple(slots), tuple(sorted(pins)))
 
 
-def _choose(lit_options, steps, capacity, must_use, describe, values, step_values, pins):
+def _written_fractions(solution: str, src, fractions) -> dict[int, str]:
+    """Literals of ``src`` that write a fraction of the question ('2/3' of '12 x 2/3' when
+    the question says 2/3 or two-thirds), with that fraction's key."""
+    out = {}
+    for k in range(len(src.literals) - 1):
+        (_, end), (start, _) = src.spans[k], src.spans[k + 1]
+        numerator, denominator = src.literals[k].value, src.literals[k + 1].value
+        if solution[end:start].strip() == "/" and denominator \
+                and Fraction(numerator, denominator) in fractions:
+            out[k] = out[k + 1] = f"f{Fraction(numerator, denominator)}"
+    return out
+
+
+def _choose(lit_options, steps, capacity, must_use, describe, values, step_values, pins,
+            scaling=frozenset()):
     """``binding.choose``, resolving ambiguities that cannot change an answer.
 
     When the question's 200 and a result of 200 cannot be told apart, they are kept equal in
     every variant (the number is tied to the step), so both readings give the same answer.
-    When the question's 2 cannot be told apart from a fixed 2 ('twice'), it keeps its value.
+    When the question's 2 cannot be told apart from the 2 of 'twice' or 'half', it keeps its
+    value (the build starts again with it frozen).
     When a result cannot be told apart from a constant or another result, it is pinned: it
     keeps its value in every variant (``pins`` collects the step names).
     """
@@ -246,6 +289,8 @@ def _choose(lit_options, steps, capacity, must_use, describe, values, step_value
                                for opts in lit_options]
             else:
                 uses = set(amb.first.uses) | set(amb.second.uses)
+                if uses & scaling and len(names) == 1 and names[0][0] == "n":
+                    raise Retie(values[names[0]], underused=True)
                 involved = {u for u in uses if u[0] == "n"}
                 if not involved or any(u[0] == "s" for u in uses):
                     raise
@@ -279,8 +324,9 @@ def _tie(variables, ties: dict[str, str], steps) -> tuple[Variable, ...]:
         if tree == ("sym", var) or var in expressions.symbols(tree) and _identity(tree, var):
             continue  # '100 pennies ... 100 x 1 = <<100=100>>': the result is the number itself
         if var in expressions.symbols(tree) or any(n in ties for n in expressions.symbols(tree)):
-            raise UnsupportedProblem("ambiguous-binding", f"the question's number {var} and "
-                                     f"{step} are equal but depend on each other")
+            # the number and the result are equal but depend on each other: the number keeps
+            # its value (and so does the result, pinned when the build starts again)
+            raise Retie(next(v.value for v in variables if v.name == var), underused=True)
         derived[var] = tree
     return tuple(replace(v, derived=derived.get(v.name)) for v in variables)
 

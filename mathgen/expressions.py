@@ -175,6 +175,24 @@ def divisor_literals(tree: tuple) -> set[int]:
     return out
 
 
+def operand_roles(tree: tuple) -> dict[int, set[str]]:
+    """For each literal that is an operand of an arithmetic node, its roles: 'added' (of a
+    sum or difference), 'dividend' or 'divisor'."""
+    out: dict[int, set[str]] = {}
+    roles = {"add": ("added", "added"), "sub": ("added", "added"),
+             "div": ("dividend", "divisor")}.get(tree[0])
+    if roles:
+        for role, arg in zip(roles, tree[1:]):
+            if arg[0] == "lit":
+                out.setdefault(arg[1], set()).add(role)
+    args = tree[2] if tree[0] == "call" else tree[1:]
+    for a in args:
+        if isinstance(a, tuple):
+            for k, found in operand_roles(a).items():
+                out.setdefault(k, set()).update(found)
+    return out
+
+
 def substitute_symbols(tree: tuple, trees: dict[str, tuple]) -> tuple:
     """Replace symbol leaves by the trees named in ``trees``."""
     if tree[0] == "sym":

@@ -48,8 +48,11 @@ _TOKEN = re.compile(
     r"(?P<time>\b\d{1,2}:\d{2}\b)"
     r"|(?P<mixed>(?<![\w.,/])\d+ \d+/\d+(?![\w/]))"
     r"|(?P<frac>(?<![\w.,/])\d+/\d+(?![\w/.]))"
-    r"|(?P<digits>(?:(?<![\w.,/])|(?<=\d[xX]))(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d+)?"
-    r"|(?<![\w.,/])\.\d+)"
+    # after a '/' only when a word is divided ('minutes/1.5') or by a decimal ('6/1.5'),
+    # not in a fraction ('3/4')
+    r"|(?P<digits>(?:(?<![\w.,/])|(?<=[a-zA-Z]/)|(?<=\d/)(?=\d+\.\d)|(?<=\d[xX]))"
+    r"(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d+)?"
+    r"|(?:(?<![\w.,/])|(?<=\d/))\.\d+)"
     rf"|(?P<fracword>\b{_FRACTION_WORD}\b)"
     r"|(?P<mult>\b(?:a\s+)?(?:" + "|".join(_MULTIPLIERS) + r")\b)"
     rf"|(?P<word>\b{_WORD_NUMBER}\b)",

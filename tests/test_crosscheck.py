@@ -32,8 +32,12 @@ from mathgen.records import Rejection
 MODELS = ("tora-code-34b", "tora-70b")
 MIN_AGREEMENT = 0.99
 # The issue's own, looser rule (every changed number is a literal of the program) also counts
-# programs whose literal swap means something else; measured 98.76% on 2026-11-21. A floor.
-MIN_LOOSE_AGREEMENT = 0.985
+# programs whose literal swap means something else: a question's 2 bolts become 8, and the
+# swap also turns the program's 'blue / 2' for 'half' into 'blue / 8'. Measured 98.76%, then
+# 95.62% on 2026-11-21 once such numbers (equal to what 'half' or 'twice' stands for) could
+# change: 75 of its 86 disagreements write the number more often than the question does. A
+# floor.
+MIN_LOOSE_AGREEMENT = 0.95
 
 
 @pytest.mark.parametrize("program, mapping, expected", [

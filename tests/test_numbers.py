@@ -109,6 +109,9 @@ def test_mention_spans_point_at_the_text():
     ("60/100", [("60", 0, 2), ("100", 3, 6)]),
     ("She ate 3/4 of it", [("3", 8, 9), ("4", 10, 11)]),
     ("2 1/2 cups", [("2", 0, 1), ("1", 2, 3), ("2", 4, 5)]),
+    # a number after a word and a slash divides it: '15 minutes/1.5 minutes'
+    ("15 minutes/1.5 minutes", [("15", 0, 2), ("1.5", 11, 14)]),
+    ("6/1.5=4", [("6", 0, 1), ("1.5", 2, 5), ("4", 6, 7)]),
 ])
 def test_find_mentions_without_fractions_splits_them(text, expected):
     mentions = find_mentions(text, fractions=False)
