@@ -248,6 +248,30 @@ def test_a_number_word_in_the_solution_follows_its_quantity():
     assert changed
 
 
+def test_a_prose_number_that_could_be_a_result_or_a_number_of_its_line_is_not_guessed():
+    # '10 pictures' is the 10 included, or the 10 extra pictures the line works out
+    p = problem("A firm's service includes hanging 10 pictures. Angela has 20 pictures. Each "
+                "extra picture costs $15. How much does she pay for the extra pictures?",
+                "The service includes 10 pictures and she has 20 so that's 20-10 = <<20-10=10>>10 "
+                "extra pictures\nThat's 10*15 = $<<10*15=150>>150\n#### 150")
+    result = perturb_problem(p, "similar", n=3, seed=0)
+    assert isinstance(result, Rejection) and result.reason == "unexplained-prose-number"
+
+
+def test_the_count_of_those_the_question_names_keeps_its_value():
+    p = problem("A cat eats nine sausages in 30 minutes. A dog eats them in 20 minutes. Calculate "
+                "the average time the two take to eat the sausages.",
+                "The two take 30+20 = <<30+20=50>>50 minutes in all.\n"
+                "The average is 50/2 = <<50/2=25>>25 minutes.\n#### 25")
+    variants = perturb_problem(p, "similar", n=3, seed=0)
+    assert len(variants) == 3
+    for variant in variants:
+        assert check_variant(variant.to_json()) == []
+        assert "the two take" in variant.question
+        values = new_values(variant, **{"30": 30, "20": 20})
+        assert Fraction(variant.final_answer) == (values["30"] + values["20"]) / 2
+
+
 def test_a_divisor_written_after_a_unit_and_a_slash_is_rewritten():
     p = problem("Judy reads for 15 minutes each night. She can read 2 pages per 1.5 minutes. "
                 "How many pages does she read each night?",

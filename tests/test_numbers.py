@@ -112,6 +112,7 @@ def test_mention_spans_point_at_the_text():
     # a number after a word and a slash divides it: '15 minutes/1.5 minutes'
     ("15 minutes/1.5 minutes", [("15", 0, 2), ("1.5", 11, 14)]),
     ("6/1.5=4", [("6", 0, 1), ("1.5", 2, 5), ("4", 6, 7)]),
+    ("15/.3=50", [("15", 0, 2), (".3", 3, 5), ("50", 6, 8)]),
 ])
 def test_find_mentions_without_fractions_splits_them(text, expected):
     mentions = find_mentions(text, fractions=False)
