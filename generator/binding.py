@@ -50,7 +50,7 @@ class Retie(Exception):
 
 def choose(options: list[list[Candidate]], steps: list[tuple], capacity: dict[str, int],
            must_use: dict[str, float], describe: list[str],
-           pinned: dict[int, Fraction] | None = None) -> list[Candidate]:
+           pinned: dict[int, Fraction | str] | None = None) -> list[Candidate]:
     """Cheapest assignment of one candidate per literal.
 
     Args:
@@ -59,7 +59,8 @@ def choose(options: list[list[Candidate]], steps: list[tuple], capacity: dict[st
         capacity: how often each variable or step may be used before reuse costs extra.
         must_use: what non-use costs, for variables, steps and fixed numbers.
         describe: a phrase per literal for error messages.
-        pinned: steps that keep their original value in every variant.
+        pinned: steps that keep their original value in every variant, or the value of the
+            earlier step named.
     """
     for k, opts in enumerate(options):
         if not opts:
@@ -163,7 +164,8 @@ def fingerprint(chosen: list[Candidate], steps: list[tuple], pinned: dict) -> tu
             # a pinned result keeps its value downstream, but how it is computed must still
             # be read one way: '40 - 4' and '9 * 4' with 4 packs and a $4 discount swapped
             # would both keep 36
-            env[f"s{i}"] = pinned.get(i, value)
+            keep = pinned.get(i, value)
+            env[f"s{i}"] = env[keep] if isinstance(keep, str) else keep
             values.append(value)
         out.append(tuple(values))
     return tuple(out)
@@ -189,7 +191,8 @@ def exchangeable(chosen: list[Candidate], options: list[list[Candidate]], steps:
 
     def named(cand):
         if cand.tree[0] == "sym" and cand.tree[1][0] in "ns" \
-                and not (cand.tree[1][0] == "s" and int(cand.tree[1][1:]) in pinned):
+                and not (cand.tree[1][0] == "s"
+                         and isinstance(pinned.get(int(cand.tree[1][1:])), Fraction)):
             return cand.tree[1]  # a pinned result keeps its value: either reading is right
         return None
 

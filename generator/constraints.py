@@ -4,7 +4,8 @@ Every quantity (a question number or a step result) keeps what it was: positive 
 positive, a whole number stays whole (eggs, people, days), a decimal keeps to cents; a
 percentage of a whole stays within (0, 100]; '5 days a week' stays at most 7; a number or
 result that was not 1 does not become 1 (plurals; a ratio of 1 would end a pattern). The
-final answer is a step or a question number, so it keeps its kind too.
+final answer is a step or a question number, so it keeps its kind too. Two results the
+solution does not tell apart stay equal.
 """
 
 from __future__ import annotations
@@ -62,13 +63,14 @@ class Constraints:
     variables: tuple[Kind, ...]  # for every variable, free and derived, in order
     steps: tuple[Kind, ...]
     final: Kind
+    same: tuple[tuple[int, int], ...] = ()  # (later, earlier) steps whose results stay equal
 
     def check_variable(self, index: int, value: Fraction) -> str | None:
         return self.variables[index].admits(value)
 
     def violation(self, var_values, step_values, final_value, names):
-        """The first broken constraint as (description, "variable"|"step"|"final", index,
-        whether moving a number a little can mend it); None when all hold."""
+        """The first broken constraint as (description, "variable"|"step"|"same"|"final",
+        index, whether moving a number a little can mend it); None when all hold."""
         for i, (kind, value) in enumerate(zip(self.variables, var_values)):
             broken = kind.admits(value)
             if broken:
@@ -78,6 +80,10 @@ class Constraints:
             if broken:
                 return f"step {i + 1} result {broken}", "step", i, kind.exact is not None \
                     or kind.sign == 0 or (kind.sign > 0) == (value > 0)
+        for later, earlier in self.same:
+            if step_values[later] != step_values[earlier]:
+                return (f"step {later + 1} result must stay equal to step {earlier + 1}'s (it "
+                        "could be read as either)", "same", later, True)
         broken = self.final.admits(final_value)
         return (f"the answer {broken}", "final", 0, False) if broken else None
 
@@ -92,4 +98,6 @@ def infer(symbolic) -> Constraints:
                                       for s in symbolic.steps))
     env = {v.name: v.value for v in symbolic.variables} | {s.name: s.value for s in symbolic.steps}
     final = evaluate(symbolic.final, env)
-    return Constraints(variables, steps, kind_of(final))
+    index = {s.name: i for i, s in enumerate(symbolic.steps)}
+    same = tuple((index[later], index[earlier]) for later, earlier in symbolic.same)
+    return Constraints(variables, steps, kind_of(final), same)

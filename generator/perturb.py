@@ -20,7 +20,7 @@ from mathgen.numbers import decimal_places, plain
 from mathgen.records import Problem, Rejection, Variant
 
 from . import render, strategies
-from .constraints import infer
+from .constraints import Kind, infer
 from .symbolic import SymbolicProblem, build
 
 DEFAULT_TRIES = 500
@@ -29,6 +29,7 @@ _MENDS = 48  # mending attempts per variant
 _MEND_STEPS = 4  # numbers moved in one mending attempt
 _MEND_REACH = 25  # units a number may move when a step is not linear in it
 _EVAL_ERRORS = (ZeroDivisionError, ValueError, OverflowError, TypeError)
+_EQUAL = Kind(0, True, 0, exact=Fraction(0))  # two results that must stay equal differ by 0
 
 
 class Compiled:
@@ -168,13 +169,23 @@ def _mend(compiled, limits, labels, free, drawn, broken, depends, rng, admissibl
     """
     values = list(drawn)
     for _ in range(_MEND_STEPS):
-        candidates = depends[broken[2]] if broken[1] == "step" else []
-        if not candidates:
+        k = broken[2]
+        if broken[1] == "step":
+            candidates, kind = depends[k], limits.steps[k]
+
+            def measure(result, k=k):
+                return result[1][k]
+        elif broken[1] == "same":  # the difference of two results that must stay equal
+            earlier = dict(limits.same)[k]
+            candidates, kind = sorted(set(depends[k]) | set(depends[earlier])), _EQUAL
+
+            def measure(result, k=k, earlier=earlier):
+                return result[1][k] - result[1][earlier]
+        else:
             return None
         fixed = None
         for j in rng.sample(candidates, len(candidates)):  # the first number that can mend it
-            fixed = _nudge(compiled, limits.steps[broken[2]], broken[2], values, j, free[j],
-                           rng, admissible)
+            fixed = _nudge(compiled, kind, measure, values, j, free[j], rng, admissible)
             if fixed is not None:
                 break
         if fixed is None:
@@ -188,8 +199,9 @@ def _mend(compiled, limits, labels, free, drawn, broken, depends, rng, admissibl
     return None
 
 
-def _nudge(compiled, kind, k, values, j, var, rng, admissible):
-    """The nearest value of variable ``j`` that makes step ``k`` keep ``kind``, and the results.
+def _nudge(compiled, kind, measure, values, j, var, rng, admissible):
+    """The nearest value of variable ``j`` that makes ``measure`` (a step's result, or the
+    difference of two) keep ``kind``, and the results.
 
     Most steps are linear in each number (a * x + b); then the offset is found by arithmetic
     over a period, not by trial. Otherwise nearby values are tried in turn.
@@ -208,13 +220,13 @@ def _nudge(compiled, kind, k, values, j, var, rng, admissible):
     x = values[j]
     results = [run(x + i * unit) for i in range(3)]
     if all(results):
-        f0, f1, f2 = (r[1][k] for r in results)
+        f0, f1, f2 = (measure(r) for r in results)
         slope = f1 - f0
         if slope and f2 - f1 == slope and kind.exact is not None:  # solve for a pinned value
             t = (kind.exact - f0) / slope
             if t.denominator == 1 and usable(x + t * unit):
                 result = run(x + t * unit)
-                if result and kind.admits(result[1][k]) is None:
+                if result and kind.admits(measure(result)) is None:
                     return x + t * unit, result
             return None
         if slope and f2 - f1 == slope:  # linear in x: the offsets that keep it whole
@@ -222,7 +234,7 @@ def _nudge(compiled, kind, k, values, j, var, rng, admissible):
             for step in _offsets(f0, slope, kind, reach, rng.random() < 0.5):
                 if kind.admits(f0 + slope * step) is None and usable(x + step * unit):
                     result = run(x + step * unit)
-                    if result and kind.admits(result[1][k]) is None:
+                    if result and kind.admits(measure(result)) is None:
                         return x + step * unit, result
             return None
     for reach in range(1, _MEND_REACH + 1):
@@ -230,7 +242,7 @@ def _nudge(compiled, kind, k, values, j, var, rng, admissible):
             trial = x + step * unit
             if usable(trial):
                 result = run(trial)
-                if result and kind.admits(result[1][k]) is None:
+                if result and kind.admits(measure(result)) is None:
                     return trial, result
     return None
 

@@ -59,6 +59,7 @@ class SymbolicProblem:
     final: tuple
     slots: tuple[Slot, ...]
     pinned: tuple[str, ...] = field(default=())  # steps that keep their value in variants
+    same: tuple[tuple[str, str], ...] = field(default=())  # (later, earlier): equal results
 
     def sympy_steps(self) -> dict:
         """Each step and the final answer as a SymPy expression over the variables only."""
@@ -194,11 +195,12 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
             if not in_name(question, m):
                 must_use[f"f{m.value}"] = 1.5 if f"f{m.value}" in scaling else 1.0
     pins: set[str] = set()
+    same: dict[str, str] = {}
     while True:
         chosen, ties = _choose(lit_options, raw_steps + [("lit", final_k)], capacity, must_use,
                                describe, {v.name: v.value for v in variables}, step_values,
-                               pins, scaling)
-        pinned = {int(name[1:]): step_values[int(name[1:])] for name in pins}
+                               pins, scaling, same)
+        pinned = _pinned(pins, same, step_values)
         unclear = exchangeable(chosen, lit_options, raw_steps + [("lit", final_k)], pinned,
                                capacity, must_use, scaling, divisor_literals)
         if unclear is None:
@@ -236,7 +238,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
         solution[:body_end], sources, chosen, lit_spans, variables, steps, fixed, mentions, question)]
     slots.sort(key=lambda s: s.start)
     return SymbolicProblem(problem, mentions, variables, tuple(steps), chosen[final_k].tree,
-                           tuple(slots), tuple(sorted(pins)))
+                           tuple(slots), tuple(sorted(pins)), tuple(sorted(same.items())))
 
 
 def _written_fractions(solution: str, src, fractions) -> dict[int, str]:
@@ -252,29 +254,43 @@ def _written_fractions(solution: str, src, fractions) -> dict[int, str]:
     return out
 
 
+def _pinned(pins: set[str], same: dict[str, str], step_values) -> dict:
+    """Step index -> the value it keeps, or the name of the earlier result it equals."""
+    return {int(name[1:]): step_values[int(name[1:])] for name in pins} \
+        | {int(later[1:]): earlier for later, earlier in same.items()}
+
+
 def _choose(lit_options, steps, capacity, must_use, describe, values, step_values, pins,
-            scaling=frozenset()):
+            scaling=frozenset(), same=None):
     """``binding.choose``, resolving ambiguities that cannot change an answer.
 
     When the question's 200 and a result of 200 cannot be told apart, they are kept equal in
     every variant (the number is tied to the step), so both readings give the same answer.
     When the question's 2 cannot be told apart from the 2 of 'twice' or 'half', it keeps its
     value (the build starts again with it frozen).
-    When a result cannot be told apart from a constant or another result, it is pinned: it
-    keeps its value in every variant (``pins`` collects the step names).
+    When a result cannot be told apart from a constant, it is pinned: it keeps its value in
+    every variant (``pins`` collects the step names). Two results that cannot be told apart
+    stay equal to each other (``same`` maps the later to the earlier).
     """
+    same = {} if same is None else same
     ties: dict[str, str] = {}
     while True:
         try:
-            pinned = {int(name[1:]): step_values[int(name[1:])] for name in pins}
+            pinned = _pinned(pins, same, step_values)
             return choose(lit_options, steps, capacity, must_use, describe, pinned), ties
         except Ambiguity as amb:
             trees = sorted((amb.first.tree, amb.second.tree))
             names = [t[1] for t in trees if t[0] == "sym"]
             steps_named = [n for n in names if n[0] == "s"]
-            if len(steps_named) == len(names) and names and not set(steps_named) <= pins:
-                # a result equal to a constant (12 inches a foot) or to another result keeps
-                # its value in every variant, so either reading is right
+            settled = pins | set(same)
+            if len(steps_named) == len(names) == 2 and not set(steps_named) & settled:
+                # two equal results stay equal in every variant: either reading is right
+                earlier, later = sorted(steps_named, key=lambda name: int(name[1:]))
+                same[later] = earlier
+                continue
+            if len(steps_named) == len(names) and names and not set(steps_named) <= settled:
+                # a result equal to a constant (12 inches a foot) keeps its value in every
+                # variant, so either reading is right
                 pins.update(steps_named)
                 continue
             if len(names) == 2 and names[0][0] == names[1][0] == "n" \

@@ -177,6 +177,8 @@ def write(symbolic: SymbolicProblem) -> str:
              "answer": formula_text(symbolic.final)}
     if symbolic.pinned:
         front["pinned"] = list(symbolic.pinned)
+    if symbolic.same:
+        front["same"] = {later: earlier for later, earlier in symbolic.same}
     meta = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=100)
     return f"---\n{meta}---\n{question}\n---\n{solution}\n"
 
@@ -239,7 +241,8 @@ def load(path: Path, meta: dict, question: str, solution: str) -> SymbolicProble
                        _mention(args[3], args[1]) if len(args) > 3 else None)
                   for start, end, args in s_marks)
     return SymbolicProblem(problem, mentions, tuple(variables), tuple(steps), final, slots,
-                           tuple(meta.get("pinned") or ()))
+                           tuple(meta.get("pinned") or ()),
+                           tuple((str(k), str(v)) for k, v in (meta.get("same") or {}).items()))
 
 
 def _render(body: str, values: dict, where: str, part: str):

@@ -272,6 +272,28 @@ def test_the_count_of_those_the_question_names_keeps_its_value():
         assert Fraction(variant.final_answer) == (values["30"] + values["20"]) / 2
 
 
+def test_two_equal_results_that_cannot_be_told_apart_stay_equal():
+    # '$5 + $5': half a pound of almonds or a third of a pound of walnuts, either way
+    p = problem("A pound of almonds costs $10 while a pound of walnuts costs $15. How much more "
+                "does 1/2 pound of almonds and 1/3 pound of walnuts cost than 1/5 pound of "
+                "almonds and 1/3 pound of walnuts?",
+                "One-half pound of almonds costs $10/2 = $<<10/2=5>>5.\n"
+                "One-fifth pound of almonds costs $10/5 = $<<10/5=2>>2.\n"
+                "One-third pound of walnuts costs $15/3 = $<<15/3=5>>5.\n"
+                "The first mixture costs 5 + 5 = $<<5+5=10>>10.\n"
+                "The second costs 2 + 5 = $<<2+5=7>>7.\n"
+                "So it costs 10 - 7 = $<<10-7=3>>3 more.\n#### 3")
+    symbolic = build(p)
+    assert symbolic.same == (("s2", "s0"),) and not symbolic.pinned
+    variants = perturb_problem(p, "similar", n=5, seed=0)
+    assert len(variants) == 5
+    for variant in variants:
+        assert check_variant(variant.to_json()) == []
+        values = new_values(variant, **{"10": 10, "15": 15})
+        assert values["10"] / 2 == values["15"] / 3
+        assert Fraction(variant.final_answer) == values["10"] / 2 - values["10"] / 5
+
+
 def test_a_divisor_written_after_a_unit_and_a_slash_is_rewritten():
     p = problem("Judy reads for 15 minutes each night. She can read 2 pages per 1.5 minutes. "
                 "How many pages does she read each night?",
