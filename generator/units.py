@@ -87,6 +87,8 @@ _LICENSED_RES = [(Fraction(value), re.compile(words))
 _LIST = re.compile(r"\b\d[\d,.]*(?:, \d[\d,.]*)+,? and (?:a )?\d[\d,.]*")
 # 'Carlos, Jim and Carrey': a list of names (the people who share)
 _WORD_LIST = re.compile(r"\b[A-Z][a-z]+(?:, [A-Z][a-z]+)+,? and [A-Z][a-z]+\b")
+# 'John and DeSean', 'Tuesday and Thursday', 'Tom and I': two named
+_PAIR = re.compile(r"(?<!, )\b[A-Z][a-zA-Z]+ and (?:[A-Z][a-zA-Z]+|I)\b")
 
 
 def licensed_constants(text: str) -> dict[Fraction, str]:
@@ -97,6 +99,8 @@ def licensed_constants(text: str) -> dict[Fraction, str]:
         out.setdefault(Fraction(len(re.findall(r"\d[\d,.]*", m.group()))), "a list's length")
     for m in _WORD_LIST.finditer(text):  # three people share equally: 60 / 3
         out.setdefault(Fraction(len(re.findall(r"[A-Za-z]+", m.group())) - 1), "a list's length")
+    if _PAIR.search(text):  # they each make 14 / 2
+        out.setdefault(Fraction(2), "a pair's count")
     for value, words in _LICENSED_RES:
         m = words.search(lowered)
         if m:

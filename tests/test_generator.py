@@ -573,6 +573,32 @@ def test_second_as_an_ordinal_licenses_no_60():
         assert 60 in licensed_constants(text)
 
 
+@pytest.mark.parametrize("text, count", [
+    ("John and DeSean bought a bag of marshmallows.", 2),
+    ("He is open every day except Sunday and Wednesday.", 2),
+    ("Tom and I share it.", 2),
+    ("Carlos, Jim and Carrey share the bill.", 3),
+])
+def test_the_names_the_question_lists_license_their_count(text, count):
+    from mathgen.generator.units import licensed_constants
+
+    assert count in licensed_constants(text)
+
+
+def test_two_named_days_are_a_count_and_the_weeks_keep_theirs():
+    p = problem("Josh services 3 cars a day. He is open every day of the week except Sunday and "
+                "Wednesday. He gets paid $4 per car. How much does he make in 2 weeks?",
+                "He runs 7-2=<<7-2=5>>5 days a week\nThat means he serves 5*3=<<5*3=15>>15 cars "
+                "a week\nSo he makes 15*4=$<<15*4=60>>60 a week\nSo he makes 60*2=$<<60*2=120>>120 "
+                "in 2 weeks\n#### 120")
+    variants = perturb_problem(p, "similar", n=5, seed=0)
+    assert len(variants) == 5
+    for variant in variants:
+        assert check_variant(variant.to_json()) == []
+        values = new_values(variant, **{"3": 3, "4": 4, "2": 2})
+        assert Fraction(variant.final_answer) == 5 * values["3"] * values["4"] * values["2"]
+
+
 def test_a_count_the_question_enumerates_keeps_its_value():
     # 'the first of three sets ... the third set': three sets stay three
     p = problem("In the first of three sets, Rory picked up 4 balls. In the second set he "
