@@ -49,7 +49,7 @@ def read(body: str, taken: list[tuple[int, int]], results: set) -> list[Calculat
     if not names:
         return []
     letters = "".join(re.escape(n) for n in names)
-    num = r"\d[\d,]*(?:\.\d+)?|\.\d+"
+    num = r"\d{1,3}(?:,\d{3})+(?![\d])(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"  # '12,' ends at 12
     token = rf"(?:{num}|(?<![A-Za-z])[{letters}](?![A-Za-z])|[-+*/\u00d7\u00f7\u2013\u2212()=])"
     chain = re.compile(rf"{token}(?:[ \t]*\$?{token})*")
     out, outside = [], []

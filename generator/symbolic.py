@@ -124,6 +124,11 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
         divisors = expressions.divisor_literals(src.tree)
         roles = expressions.operand_roles(src.tree)
         ratios = _written_fractions(solution, src, fractions)
+        for k, (key, lowest) in list(ratios.items()):
+            if not lowest and any(c.tree[0] == "sym" and c.tree[1][0] == "n" for c in candidates(
+                    src.literals[k].value, i, variables, step_values, constants)):
+                del ratios[k]
+        ratios = {k: key for k, (key, _) in ratios.items()}
         # '<<8=8>>' after other calculations states a value found in the prose (often by
         # algebra): only an earlier result can explain it, not an equal question number.
         # As the first calculation it restates a given: 'Amber ran <<8=8>>8 miles'.
@@ -133,8 +138,9 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
                                  divisor=k in divisors)
             if statement:
                 options = [c for c in options if c.tree[0] == "sym" and c.tree[1][0] == "s"]
-            if k in ratios:  # '12 x 2/3' where the question says 2/3 or two-thirds
-                options = [c for c in options if ratios[k] in c.uses] or options
+            if k in ratios:  # '12 x 2/3' where the question says 2/3, two-thirds or a third
+                options = [c for c in options if ratios[k] in c.uses] or [Candidate(
+                    const(lit.value), 0.2, (ratios[k],), f"part of the fraction {ratios[k][1:]}")]
             elif roles.get(k, set()) & {"added", "dividend"} \
                     and any(c.tree[0] == "sym" for c in options):
                 # 'half' or 'twice' scales: a 2 that is added, or divided, is another 2
@@ -241,16 +247,24 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
                            tuple(slots), tuple(sorted(pins)), tuple(sorted(same.items())))
 
 
-def _written_fractions(solution: str, src, fractions) -> dict[int, str]:
-    """Literals of ``src`` that write a fraction of the question ('2/3' of '12 x 2/3' when
-    the question says 2/3 or two-thirds), with that fraction's key."""
+def _written_fractions(solution: str, src, fractions) -> dict[int, tuple[str, bool]]:
+    """Literals of ``src`` that write a fraction of the question, or what remains of it ('2/3'
+    of '12 x 2/3' when the question says 2/3, two-thirds, or that a third is gone), with that
+    fraction's key and whether it is written in lowest terms."""
     out = {}
     for k in range(len(src.literals) - 1):
         (_, end), (start, _) = src.spans[k], src.spans[k + 1]
         numerator, denominator = src.literals[k].value, src.literals[k + 1].value
-        if solution[end:start].strip() == "/" and denominator \
-                and Fraction(numerator, denominator) in fractions:
-            out[k] = out[k + 1] = f"f{Fraction(numerator, denominator)}"
+        if solution[end:start].strip() != "/" or not denominator:
+            continue
+        ratio = Fraction(numerator, denominator)
+        for fraction in (ratio, 1 - ratio):
+            if fraction in fractions:
+                # written in lowest terms ('2/3'), or scaled ('10/100' for 1/10) where no
+                # number of the question could be read instead ('30/60' is 30 minutes)
+                lowest = (ratio.numerator, ratio.denominator) == (numerator, denominator)
+                out[k] = out[k + 1] = (f"f{fraction}", lowest)
+                break
     return out
 
 

@@ -294,6 +294,38 @@ def test_two_equal_results_that_cannot_be_told_apart_stay_equal():
         assert Fraction(variant.final_answer) == values["10"] / 2 - values["10"] / 5
 
 
+def test_what_remains_of_a_fraction_written_in_the_solution_is_the_fraction():
+    # '2/3 * x': what is left once a third is sold, not the '2 more' of the question
+    p = problem("Melanie sold a third of her vacuum cleaners at the green house, 2 more to the "
+                "red house, and half of what was left at the orange house. If Melanie has 5 "
+                "vacuum cleaners left, how many did she start with?",
+                "Before the orange house she had 5 * 2 = <<5*2=10>>10\n"
+                "Before the red house she had 10 + 2 = <<10+2=12>>12\n"
+                "Now we know that 2/3 * x = 12, where x is the number she started with, "
+                "so x = <<12*3/2=18>>18\n#### 18")
+    result = perturb_problem(p, "similar", n=5, seed=0)
+    for variant in [] if isinstance(result, Rejection) else result:
+        assert check_variant(variant.to_json()) == []
+        values = new_values(variant, **{"2": 2, "5": 5})
+        assert Fraction(variant.final_answer) == (values["5"] * 2 + values["2"]) * 3 / 2
+
+
+def test_a_ratio_equal_to_a_fraction_of_the_question_is_not_it_when_a_number_could_be_read():
+    # '30/60' is 30 minutes in hours, not the '1/2' bail of hay
+    p = problem("For every mile the horse runs, he eats 1/2 a bail of hay. A bail of hay costs $3. "
+                "If the horse runs for 30 minutes at 12 MPH, how much does the hay cost?",
+                "The horse runs 12 x (30/60) = <<12*(30/60)=6>>6 miles\n"
+                "The horse eats 6 x 0.5 = <<6*0.5=3>>3 bails of hay\n"
+                "The hay costs 3 x $3 = $<<3*3=9>>9\n#### 9")
+    variants = perturb_problem(p, "similar", n=5, seed=0)
+    assert len(variants) == 5
+    for variant in variants:
+        assert check_variant(variant.to_json()) == []
+        values = new_values(variant, **{"3": 3, "30": 30, "12": 12})
+        hay = values["12"] * values["30"] / 60 * Fraction(1, 2)
+        assert Fraction(variant.final_answer) == hay * values["3"]
+
+
 def test_a_divisor_written_after_a_unit_and_a_slash_is_rewritten():
     p = problem("Judy reads for 15 minutes each night. She can read 2 pages per 1.5 minutes. "
                 "How many pages does she read each night?",
