@@ -9,6 +9,7 @@ be traced on its line stays as written.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 from mathgen import expressions
 from mathgen.errors import UnsupportedProblem
@@ -34,13 +35,16 @@ def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, 
                   if src.result_span})
     line_of = [body.count("\n", 0, src.start) for src in sources]
     given = {m.text for m in mentions if m.kind == "fraction"}
+    given_values = {m.value for m in mentions if m.kind == "fraction"}
     slots, seg_start = [], 0
     ends = [(src.start, src.end, i) for i, src in enumerate(sources)] + [(len(body), len(body), None)]
     for src_start, src_end, idx in ends:
         segment = body[seg_start:src_start]
-        # '1/4 pound' as written in the question stays; '60/100 * 5' is read number by number
-        kept = [m for m in find_mentions(segment) if m.kind == "fraction" and m.text in given] \
-            if any(text in segment for text in given) else []
+        # '1/4 pound' as written in the question, or 'one-third' written 1/3, stays; '60/100
+        # * 5' is read number by number
+        kept = [m for m in find_mentions(segment) if m.kind == "fraction" and (
+            m.text in given or m.value in given_values and _lowest_terms(m.text))] \
+            if "/" in segment or any(text in segment for text in given) else []
         prose = [m for m in find_mentions(segment, fractions=False) if m.quantity
                  and not any(k.start <= m.start < k.end for k in kept)
                  and (seg_start + m.start, seg_start + m.end) not in lit_trees]
@@ -61,6 +65,8 @@ def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, 
             if tree is None:
                 tree = _prose_tree(body, start, m, sources, line_of, lit_trees, variables, steps,
                                    fixed, env, mentions, units)
+            if tree is None and idx is not None and body.startswith("<<", src_start):
+                tree = _partial(m.value, sources[idx], lit_trees)
             if tree is None and m.kind == "word":
                 continue  # 'the three of them', 'first two months': words stay as written
             if tree is None:
@@ -69,6 +75,32 @@ def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, 
             slots.append((start, end, tree, m))
         seg_start = src_end
     return slots
+
+
+def _lowest_terms(text: str) -> bool:
+    """Whether a written fraction such as '1/3' is in lowest terms (not '60/100')."""
+    parts = text.split("/")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts) or not int(parts[1]):
+        return False
+    value = Fraction(int(parts[0]), int(parts[1]))
+    return (value.numerator, value.denominator) == (int(parts[0]), int(parts[1]))
+
+
+def _partial(value, src, lit_trees):
+    """A part of the calculation the prose works out on the way ('(30 - 12)/2 = 18/2 =
+    <<(30-12)/2=9>>' writes 18 for 30 - 12), when exactly one part has that value."""
+    values = [lit.value for lit in src.literals]
+    leaves = [lit_trees[span] for span in src.spans]
+    found = set()
+    for part in expressions.subtrees(src.tree):
+        if part[0] in ("lit", "const") or part == src.tree:
+            continue
+        try:
+            if expressions.evaluate_literals(part, values) == value:
+                found.add(expressions.substitute(part, leaves))
+        except (ZeroDivisionError, ValueError, OverflowError):
+            continue
+    return found.pop() if len(found) == 1 else None
 
 
 _FILLER = {"more", "fewer", "less", "extra", "additional", "other", "of", "the", "a", "an",

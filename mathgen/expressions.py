@@ -193,6 +193,15 @@ def operand_roles(tree: tuple) -> dict[int, set[str]]:
     return out
 
 
+def subtrees(tree: tuple):
+    """The tree and every tree inside it, outermost first."""
+    yield tree
+    args = tree[2] if tree[0] == "call" else tree[1:]
+    for a in args:
+        if isinstance(a, tuple):
+            yield from subtrees(a)
+
+
 def substitute_symbols(tree: tuple, trees: dict[str, tuple]) -> tuple:
     """Replace symbol leaves by the trees named in ``trees``."""
     if tree[0] == "sym":

@@ -326,6 +326,31 @@ def test_a_ratio_equal_to_a_fraction_of_the_question_is_not_it_when_a_number_cou
         assert Fraction(variant.final_answer) == hay * values["3"]
 
 
+def test_a_part_the_prose_works_out_on_the_way_follows_the_numbers():
+    p = problem("Camden and Sarah painted a total of 30 eggs, but Camden painted 12 more than "
+                "Sarah. How many eggs did Sarah paint?",
+                "Sarah painted (30 - 12)/2 = 18/2 = <<(30-12)/2=9>>9 easter eggs.\n#### 9")
+    variants = perturb_problem(p, "similar", n=5, seed=0)
+    assert len(variants) == 5
+    for variant in variants:
+        assert check_variant(variant.to_json()) == []
+        values = new_values(variant, **{"30": 30, "12": 12})
+        assert f"= {plain(values['30'] - values['12'])}/2 =" in variant.answer
+
+
+def test_a_fraction_of_the_question_written_in_digits_in_the_prose_stays():
+    p = problem("Robyn sends 16 emails a day. Seven are work emails. One-third of the others are "
+                "to her boyfriend. How many emails a day does she send to her boyfriend?",
+                "Robyn sends 16 - 7 = <<16-7=9>>9 other emails.\n"
+                "Of those 9, 1/3 are to her boyfriend, so she sends him 9 * 1 / 3 = <<9*1/3=3>>3 "
+                "emails a day.\n#### 3")
+    variants = perturb_problem(p, "similar", n=5, seed=0)
+    assert variants and not isinstance(variants, Rejection)
+    for variant in variants:
+        assert check_variant(variant.to_json()) == []
+        assert ", 1/3 are to her boyfriend" in variant.answer
+
+
 def test_a_divisor_written_after_a_unit_and_a_slash_is_rewritten():
     p = problem("Judy reads for 15 minutes each night. She can read 2 pages per 1.5 minutes. "
                 "How many pages does she read each night?",
