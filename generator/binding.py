@@ -41,6 +41,13 @@ class Ambiguity(UnsupportedProblem):
         super().__init__("ambiguous-binding", f"{what} could be {first.label} or {second.label}")
 
 
+class SameResults(Exception):
+    """Two equal results that the prose cannot tell apart: build again with them kept equal."""
+
+    def __init__(self, earlier: str, later: str):
+        self.earlier, self.later = earlier, later
+
+
 class Retie(Exception):
     """Two equal numbers of the question cannot be told apart: build again with them tied."""
 

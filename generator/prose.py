@@ -16,12 +16,14 @@ from mathgen.errors import UnsupportedProblem
 from mathgen.expressions import const, sym
 from mathgen.numbers import find_mentions
 
-from .binding import Candidate, Retie, candidates, pick_by_tiers
+from .binding import Candidate, Retie, SameResults, candidates, pick_by_tiers
 
 
 def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, mentions,
-                 question: str):
-    """Bind every number in the solution's prose (outside calculations)."""
+                 question: str, same=None):
+    """Bind every number in the solution's prose (outside calculations). ``same`` maps a
+    result to the earlier one it stays equal to."""
+    same = same or {}
     env = expressions.random_point([v.name for v in variables if v.derived is None], 0)
     for name, tree in [(v.name, v.derived) for v in variables if v.derived is not None] \
             + [(st.name, st.tree) for st in steps]:
@@ -29,6 +31,8 @@ def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, 
             env[name] = eval(expressions.to_python(tree), env)  # noqa: S307 - our own tree
         except (ZeroDivisionError, ValueError, OverflowError, TypeError):
             env[name] = None
+        if name in same:
+            env[name] = env[same[name]]
     lit_trees = {span: chosen[k].tree for k, span in enumerate(lit_spans)}
     units = {v.name: word_after(question, mentions[v.mentions[0]].end) for v in variables}
     units.update({f"s{i}": word_after(body, src.result_span[1]) for i, src in enumerate(sources)
@@ -193,5 +197,8 @@ def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, step
     first = next((tier for tier in tiers if tier), [])
     if chosen is None and first and all(c.tree[0] == "sym" and c.tree[1][0] == "n" for c in first):
         raise Retie(value)  # '2' could be either of the question's two 2s
+    names = sorted({c.tree[1] for c in first if c.tree[0] == "sym"}, key=lambda n: int(n[1:]))
+    if chosen is None and len(names) == 2 == len(first) and all(n[0] == "s" for n in names):
+        raise SameResults(*names)  # '6 students ... and 6 are in the band': either result
     return None if chosen is None else chosen.tree
 

@@ -24,8 +24,8 @@ from mathgen.numbers import Mention, find_mentions, in_name, parse_answer
 from mathgen.records import Problem
 
 from . import calculations, equations
-from .binding import (Ambiguity, Candidate, Retie, candidates, check_counts, choose,
-                      exchangeable)
+from .binding import (Ambiguity, Candidate, Retie, SameResults, candidates, check_counts,
+                      choose, exchangeable)
 from .prose import prose_slots
 from .quantities import Variable, constants_of, variables_of
 
@@ -81,10 +81,15 @@ def build(problem: Problem) -> SymbolicProblem:
     as it is written; otherwise ('2 cases ... 2 bottles each', one of them used only in the
     head) they keep their value. Either way, every reading gives the same answer.
     """
-    tied, frozen = frozenset(), frozenset()
+    tied, frozen, same = frozenset(), frozenset(), {}
     for _ in range(12):
         try:
-            return _build(problem, tied, frozen)
+            return _build(problem, tied, frozen, same)
+        except SameResults as equal:  # the prose cannot tell two equal results apart
+            if equal.later in same:
+                raise UnsupportedProblem("ambiguous-binding", "the prose cannot tell results "
+                                         f"{equal.earlier} and {equal.later} apart")
+            same = same | {equal.later: equal.earlier}
         except Retie as retie:
             if retie.value in tied or retie.underused:
                 tied, frozen = tied - {retie.value}, frozen | {retie.value}
@@ -93,7 +98,8 @@ def build(problem: Problem) -> SymbolicProblem:
     raise UnsupportedProblem("ambiguous-binding", "too many equal numbers in the question")
 
 
-def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProblem:
+def _build(problem: Problem, tied: frozenset, frozen: frozenset,
+           kept_equal: dict[str, str]) -> SymbolicProblem:
     question, solution = problem.question, problem.solution
     mentions = tuple(find_mentions(question))
     variables = variables_of(question, mentions, tied, frozen)
@@ -201,7 +207,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
             if not in_name(question, m):
                 must_use[f"f{m.value}"] = 1.5 if f"f{m.value}" in scaling else 1.0
     pins: set[str] = set()
-    same: dict[str, str] = {}
+    same: dict[str, str] = dict(kept_equal)
     while True:
         chosen, ties = _choose(lit_options, raw_steps + [("lit", final_k)], capacity, must_use,
                                describe, {v.name: v.value for v in variables}, step_values,
@@ -241,7 +247,8 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset) -> SymbolicProb
     in_use = {i for v in variables for i in v.mentions}
     fixed = set(constants) | {m.value for i, m in enumerate(mentions) if i not in in_use}
     slots += [Slot(start, end, tree, "prose", style) for start, end, tree, style in prose_slots(
-        solution[:body_end], sources, chosen, lit_spans, variables, steps, fixed, mentions, question)]
+        solution[:body_end], sources, chosen, lit_spans, variables, steps, fixed, mentions, question,
+        same)]
     slots.sort(key=lambda s: s.start)
     return SymbolicProblem(problem, mentions, variables, tuple(steps), chosen[final_k].tree,
                            tuple(slots), tuple(sorted(pins)), tuple(sorted(same.items())))

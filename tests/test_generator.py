@@ -351,6 +351,26 @@ def test_a_fraction_of_the_question_written_in_digits_in_the_prose_stays():
         assert ", 1/3 are to her boyfriend" in variant.answer
 
 
+def test_two_equal_results_the_prose_cannot_tell_apart_stay_equal():
+    # '6 students are football players and 6 are in the band': either 6 is either result
+    p = problem("In a class of 30 students, 20% are football players. Out of the rest, 25% are "
+                "in the band. How many students are football players or in the band?",
+                "20% of 30 is .20*30 = <<.20*30=6>>6 students\n"
+                "That leaves 30-6 = <<30-6=24>>24 students\n"
+                "25% of 24 is .25*24 = <<.25*24=6>>6 students\n"
+                "6 students are football players and 6 are in the band so 6+6 = <<6+6=12>>12 "
+                "students\n#### 12")
+    assert build(p).same == (("s2", "s0"),)
+    result = perturb_problem(p, "mmos-similar", n=3, seed=0)
+    assert not isinstance(result, Rejection)
+    for variant in result:
+        assert check_variant(variant.to_json()) == []
+        values = new_values(variant, **{"30": 30, "20": 20, "25": 25})
+        football = values["30"] * values["20"] / 100
+        band = (values["30"] - football) * values["25"] / 100
+        assert football == band and Fraction(variant.final_answer) == football + band
+
+
 def test_a_divisor_written_after_a_unit_and_a_slash_is_rewritten():
     p = problem("Judy reads for 15 minutes each night. She can read 2 pages per 1.5 minutes. "
                 "How many pages does she read each night?",
