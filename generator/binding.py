@@ -10,7 +10,6 @@ cheapest assignments would compute different answers: a label is never guessed.
 from __future__ import annotations
 
 import functools
-import itertools
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
@@ -88,18 +87,7 @@ def choose(options: list[list[Candidate]], steps: list[tuple], capacity: dict[st
             base_cost += cand.cost
             for name in cand.uses:
                 base_uses[name] = base_uses.get(name, 0) + 1
-    best_cost, best = None, []
-    for combo in itertools.product(*(options[k] for k in open_slots)):
-        cost = base_cost
-        for cand in combo:
-            cost += cand.cost
-        if best_cost is not None and cost > best_cost + 1e-9:
-            continue  # penalties only add: this one cannot be the cheapest
-        cost += _penalties(combo, base_uses, capacity, must_use)
-        if best_cost is None or cost < best_cost - 1e-9:
-            best_cost, best = cost, [combo]
-        elif abs(cost - best_cost) <= 1e-9:
-            best.append(combo)
+    best = _cheapest([options[k] for k in open_slots], base_cost, base_uses, capacity, must_use)
     best = [_fill(fixed, open_slots, combo) for combo in best]
     if len(best) > 1:
         reference = fingerprint(best[0], steps, pinned or {})
@@ -108,6 +96,53 @@ def choose(options: list[list[Candidate]], steps: list[tuple], capacity: dict[st
                 k = next(k for k in open_slots if other[k] != best[0][k])
                 raise Ambiguity(describe[k], best[0][k], other[k])
     return best[0]
+
+
+def _cheapest(slots: list[list[Candidate]], base_cost: float, base_uses: dict[str, int],
+              capacity: dict[str, int], must_use: dict[str, float]) -> list[tuple]:
+    """Every cheapest choice of one candidate per slot, in the order of itertools.product.
+
+    A depth-first search that keeps the use counts, the reuse cost and the cost of what is
+    left unused as it goes, and leaves a branch once what it already costs (reuse only grows)
+    exceeds the cheapest found.
+    """
+    names = sorted({u for opts in slots for c in opts for u in c.uses} | set(base_uses)
+                   | set(must_use))
+    index = {name: i for i, name in enumerate(names)}
+    counts = [base_uses.get(name, 0) for name in names]
+    cap = [capacity.get(name, 1) for name in names]
+    must = [must_use.get(name, 0.0) for name in names]
+    plans = [[(c, c.cost, tuple(index[u] for u in c.uses)) for c in opts] for opts in slots]
+    chosen: list = [None] * len(slots)
+    best_cost, best = None, []
+
+    def walk(depth, cost, reuse, unused):
+        nonlocal best_cost, best
+        if best_cost is not None and cost + reuse > best_cost + 1e-9:
+            return  # reuse only grows: nothing below is the cheapest
+        if depth == len(plans):
+            total = cost + reuse + unused
+            if best_cost is None or total < best_cost - 1e-9:
+                best_cost, best = total, [tuple(chosen)]
+            elif abs(total - best_cost) <= 1e-9:
+                best.append(tuple(chosen))
+            return
+        for cand, own, idx in plans[depth]:
+            more_reuse, more_unused = reuse, unused
+            for i in idx:
+                counts[i] += 1
+                if counts[i] > cap[i]:
+                    more_reuse += REUSE_COST
+                if counts[i] == 1:
+                    more_unused -= must[i]
+            chosen[depth] = cand
+            walk(depth + 1, cost + own, more_reuse, more_unused)
+            for i in idx:
+                counts[i] -= 1
+
+    walk(0, base_cost, sum(REUSE_COST * max(0, c - k) for c, k in zip(counts, cap)),
+         sum(m for m, c in zip(must, counts) if c == 0))
+    return best
 
 
 def _penalties(combo, base_uses: dict[str, int], capacity: dict[str, int],

@@ -720,6 +720,29 @@ def test_a_result_that_is_the_question_number_itself_needs_no_tie():
         assert Fraction(v.final_answer) == (new["100"] + 5 * new["40"]) / 100
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.sampled_from([0.0, 0.2, 0.3, 0.5, 1.0]),
+                                   st.lists(st.sampled_from(["n0", "n1", "s0", "f2"]),
+                                            max_size=2)),
+                         min_size=1, max_size=3), min_size=1, max_size=5),
+       st.dictionaries(st.sampled_from(["n0", "n1", "s0", "f2"]), st.integers(0, 2)),
+       st.dictionaries(st.sampled_from(["n0", "n1", "s0", "f2"]), st.sampled_from([1.0, 1.5])))
+def test_the_binding_search_finds_every_cheapest_assignment(slots, capacity, must_use):
+    import itertools
+
+    from mathgen.generator.binding import Candidate, _cheapest, _penalties
+    from mathgen.expressions import const
+
+    options = [[Candidate(const(1), cost, tuple(uses), "") for cost, uses in slot]
+               for slot in slots]
+    totals = {combo: sum(c.cost for c in combo) + _penalties(combo, {}, capacity, must_use)
+              for combo in itertools.product(*options)}
+    cheapest = min(totals.values())
+    expected = [combo for combo in itertools.product(*options)
+                if abs(totals[combo] - cheapest) <= 1e-9]
+    assert _cheapest(options, 0.0, {}, capacity, must_use) == expected
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.fractions(max_denominator=60), st.fractions(max_denominator=60).filter(bool),
        st.booleans(), st.booleans())
