@@ -730,8 +730,9 @@ def test_a_result_that_is_the_question_number_itself_needs_no_tie():
 def test_the_binding_search_finds_every_cheapest_assignment(slots, capacity, must_use):
     import itertools
 
-    from mathgen.expressions import const
     from mathgen.generator.binding import Candidate, _cheapest, _penalties
+
+    from mathgen.expressions import const
 
     options = [[Candidate(const(1), cost, tuple(uses), "") for cost, uses in slot]
                for slot in slots]
