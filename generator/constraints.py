@@ -31,6 +31,10 @@ class Kind:
         """None when ``value`` keeps this kind; otherwise what it breaks."""
         if self.exact is not None and value != self.exact:
             return f"must stay {self.exact} (it could be read as a constant)"
+        if type(value) is int and self.sign > 0 and value > 0:  # the common case, fast
+            if self.upper is not None and value > self.upper:
+                return f"must stay at most {self.upper}"
+            return "must not become 1" if self.not_one and value == 1 else None
         if self.sign > 0 and value <= 0:
             return "must stay positive"
         if self.sign == 0 and value < 0:
@@ -68,11 +72,13 @@ class Constraints:
     def check_variable(self, index: int, value: Fraction) -> str | None:
         return self.variables[index].admits(value)
 
-    def violation(self, var_values, step_values, final_value, names):
+    def violation(self, var_values, step_values, final_value, names, variables=None):
         """The first broken constraint as (description, "variable"|"step"|"same"|"final",
-        index, whether moving a number a little can mend it); None when all hold."""
-        for i, (kind, value) in enumerate(zip(self.variables, var_values)):
-            broken = kind.admits(value)
+        index, whether moving a number a little can mend it); None when all hold.
+        ``variables``: the indices of the variables to check, when not all (a sampler
+        checks the numbers it draws as it draws them)."""
+        for i in range(len(self.variables)) if variables is None else variables:
+            broken = self.variables[i].admits(var_values[i])
             if broken:
                 return f"question number {names[i]} {broken}", "variable", i, False
         for i, (kind, value) in enumerate(zip(self.steps, step_values)):

@@ -79,6 +79,9 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
     index = {v.name: i for i, v in enumerate(symbolic.variables)}
     free = [v for v in symbolic.variables if v.derived is None]
     derived = [(i, v) for i, v in enumerate(symbolic.variables) if v.derived is not None]
+    # drawn numbers are checked as they are drawn (and mended ones as they are moved): only
+    # the numbers worked out from them are left to check
+    worked_out = [i for i, _ in derived]
     originals = tuple(v.value for v in symbolic.variables)
     labels = [plain(v.value) for v in symbolic.variables]
     if not free:
@@ -111,7 +114,7 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
                 failures["a number worked out from others would change its magnitude"] += 1
                 continue
             if constrained:
-                broken = limits.violation(var_values, step_values, final, labels)
+                broken = limits.violation(var_values, step_values, final, labels, worked_out)
                 # plain draws first; mending (slower) only when they keep failing
                 if broken and broken[3] and attempt >= _PLAIN_DRAWS and mends < _MENDS:
                     mends += 1

@@ -720,6 +720,17 @@ def test_a_result_that_is_the_question_number_itself_needs_no_tie():
         assert Fraction(v.final_answer) == (new["100"] + 5 * new["40"]) / 100
 
 
+@given(st.integers(-1, 1), st.booleans(), st.integers(0, 3), st.none() | st.integers(-5, 50),
+       st.booleans(), st.none() | st.integers(-5, 50), st.integers(-60, 60))
+def test_a_kind_admits_an_int_as_it_admits_the_same_fraction(sign, integer, places, upper,
+                                                            not_one, exact, value):
+    from mathgen.generator.constraints import Kind
+
+    kind = Kind(sign, integer, places, None if upper is None else Fraction(upper), not_one,
+                None if exact is None else Fraction(exact))
+    assert kind.admits(value) == kind.admits(Fraction(value))
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(st.tuples(st.sampled_from([0.0, 0.2, 0.3, 0.5, 1.0]),
                                    st.lists(st.sampled_from(["n0", "n1", "s0", "f2"]),
