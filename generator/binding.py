@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from mathgen.errors import UnsupportedProblem
-from mathgen.expressions import RUNTIME, const, random_point, substitute, sym, to_python
+from mathgen.expressions import (
+    RUNTIME,
+    const,
+    random_point,
+    substitute,
+    subtrees,
+    sym,
+    to_python,
+)
 
 _MAX_ASSIGNMENTS = 20000
 # Using a number more often than it is written costs as much as a unit constant: when either
@@ -189,11 +197,24 @@ def _compiled(source: str):
     return compile(source, "<step>", "eval")
 
 
+@functools.lru_cache(maxsize=8192)
+def _literals(tree: tuple) -> tuple[int, ...]:
+    """The literal indices of a tree, in order."""
+    return tuple(sorted({part[1] for part in subtrees(tree) if part[0] == "lit"}))
+
+
+@functools.lru_cache(maxsize=16384)
+def _step_code(tree: tuple, leaves: tuple):
+    """A step compiled with its literals read as ``leaves`` (in the order of _literals)."""
+    by_index = dict(zip(_literals(tree), leaves))
+    full = [by_index.get(k) for k in range(max(by_index, default=-1) + 1)]
+    return _compiled(to_python(substitute(tree, full)))
+
+
 def fingerprint(chosen: list[Candidate], steps: list[tuple], pinned: dict) -> tuple:
     """Step results at two fixed random points (callers add the final answer as a step)."""
     names = {n for c in chosen for n in c.uses if n.startswith("n")}
-    leaves = [c.tree for c in chosen]
-    codes = [_compiled(to_python(substitute(tree, leaves))) for tree in steps]
+    codes = [_step_code(tree, tuple(chosen[k].tree for k in _literals(tree))) for tree in steps]
     out = []
     for seed in (1, 2):
         env = random_point(names, seed)

@@ -8,6 +8,7 @@ evaluated exactly with Fractions, turned into a SymPy expression, or written bac
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -302,13 +303,18 @@ RUNTIME = {"_F": Fraction, "_div": _div, "_pow": _pow, "_gcd": _gcd, "_lcm": _lc
 def random_point(names, seed: int) -> dict:
     """An evaluation environment giving each name its own random value (by name, so the same
     name gets the same value whichever other names are present)."""
-    import random
-
     env = dict(RUNTIME)
     for name in names:
-        rng = random.Random(f"{seed}/{name}")
-        env[name] = Fraction(rng.randint(101, 99991), rng.choice((1, 1, 7)))
+        env[name] = _point(name, seed)
     return env
+
+
+@functools.lru_cache(maxsize=4096)
+def _point(name: str, seed: int) -> Fraction:
+    import random
+
+    rng = random.Random(f"{seed}/{name}")
+    return Fraction(rng.randint(101, 99991), rng.choice((1, 1, 7)))
 
 
 def evaluate(tree: tuple, values: dict[str, Fraction] | None = None) -> Fraction:
