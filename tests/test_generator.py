@@ -37,6 +37,15 @@ def problem(question: str, answer: str) -> Problem:
     return Problem("t:1", 1, question, answer, final, "gsm8k")
 
 
+def good_variants(p: Problem, n: int) -> list:
+    """``n`` variants of ``p`` with 'similar', each checked (true annotations, '#### N', kind)."""
+    variants = perturb_problem(p, "similar", n=n, seed=0)
+    assert not isinstance(variants, Rejection) and len(variants) == n, variants
+    for variant in variants:
+        assert check_variant(variant.to_json()) == []
+    return variants
+
+
 def test_janet_symbolic_form():
     sp = build(JANET)
     assert [v.value for v in sp.variables] == [16, 3, 4, 2]
@@ -84,10 +93,7 @@ def test_a_number_equal_to_what_half_stands_for_changes_when_the_solution_tells_
                 "bolts in total does it take?",
                 "It takes 2/2=<<2/2=1>>1 bolt of white fiber\n"
                 "So the total amount of fabric is 2+1=<<2+1=3>>3 bolts of fabric\n#### 3")
-    variants = perturb_problem(p, "similar", n=3, seed=0)  # 4, 6 or 8 bolts: halves whole
-    assert len(variants) == 3
-    for variant in variants:
-        assert check_variant(variant.to_json()) == []
+    for variant in good_variants(p, 3):  # 4, 6 or 8 bolts: halves whole
         blue = new_values(variant)["2"]
         assert Fraction(variant.final_answer) == blue + blue / 2
 
@@ -101,10 +107,7 @@ def test_twice_multiplies_and_the_question_number_of_the_same_value_is_added():
                 "she danced 2*1 = <<2*1=2>>2 hours on Saturday\nIn one week she danced 3 hours "
                 "on the weekdays and 2 hours on the weekend for a total of 3+2 = <<3+2=5>>5 "
                 "hours\n#### 5")
-    variants = perturb_problem(p, "similar", n=5, seed=0)
-    assert len(variants) == 5
-    for variant in variants:
-        assert check_variant(variant.to_json()) == []
+    for variant in good_variants(p, 5):
         thursday = new_values(variant)["2"]
         assert "twice as long" in variant.question
         assert Fraction(variant.final_answer) == 1 + thursday + 2
@@ -139,10 +142,7 @@ def test_a_fraction_written_as_in_the_question_is_the_question_fraction():
                 "Frances invested 2/3 * $720 = $<<2/3*720=480>>480\n"
                 "Dylan's and Frances's total investments were $480 + $480 = $<<480+480=960>>960\n"
                 "Skyler invested $1200 - $960 = $<<1200-960=240>>240\n#### 240")
-    variants = perturb_problem(p, "similar", n=5, seed=0)
-    assert len(variants) == 5
-    for variant in variants:
-        assert check_variant(variant.to_json()) == []
+    for variant in good_variants(p, 5):
         assert variant.question.startswith("Three people")
         total = new_values(variant)["1200"]
         assert Fraction(variant.final_answer) == total * Fraction(3, 5) / 3
@@ -154,10 +154,7 @@ def test_a_count_kept_as_written_does_not_take_the_place_of_an_equal_result():
                 "than Ann. How many cards do the three of them have in total?",
                 "Ann has <<2*15=30>>30 cards.\nBen has <<30-27=3>>3 cards.\n"
                 "They have <<15+30+3=48>>48 cards in total.\n#### 48")
-    variants = perturb_problem(p, "similar", n=5, seed=0)
-    assert len(variants) == 5
-    for variant in variants:
-        assert check_variant(variant.to_json()) == []
+    for variant in good_variants(p, 5):
         values = new_values(variant, **{"27": 27})
         tom, fewer = values["15"], values["27"]
         assert Fraction(variant.final_answer) == tom + 2 * tom + (2 * tom - fewer)
@@ -172,10 +169,7 @@ def test_a_question_number_traded_with_an_equal_word_number_keeps_its_value():
                 "The first plane makes 44 * 2 = <<44*2=88>>88 flights.\n"
                 "A quarter of them is 88 / 4 = <<88/4=22>>22 flights.\n"
                 "France gets 22 / 2 = <<22/2=11>>11 flights.\n#### 11")
-    variants = perturb_problem(p, "similar", n=5, seed=0)
-    assert len(variants) == 5
-    for variant in variants:
-        assert check_variant(variant.to_json()) == []
+    for variant in good_variants(p, 5):
         assert "only 2 planes" in variant.question
         assert Fraction(variant.final_answer) == new_values(variant)["44"] * 2 / 4 / 2
 
@@ -263,10 +257,7 @@ def test_the_count_of_those_the_question_names_keeps_its_value():
                 "the average time the two take to eat the sausages.",
                 "The two take 30+20 = <<30+20=50>>50 minutes in all.\n"
                 "The average is 50/2 = <<50/2=25>>25 minutes.\n#### 25")
-    variants = perturb_problem(p, "similar", n=3, seed=0)
-    assert len(variants) == 3
-    for variant in variants:
-        assert check_variant(variant.to_json()) == []
+    for variant in good_variants(p, 3):
         assert "the two take" in variant.question
         values = new_values(variant, **{"30": 30, "20": 20})
         assert Fraction(variant.final_answer) == (values["30"] + values["20"]) / 2
@@ -285,10 +276,7 @@ def test_two_equal_results_that_cannot_be_told_apart_stay_equal():
                 "So it costs 10 - 7 = $<<10-7=3>>3 more.\n#### 3")
     symbolic = build(p)
     assert symbolic.same == (("s2", "s0"),) and not symbolic.pinned
-    variants = perturb_problem(p, "similar", n=5, seed=0)
-    assert len(variants) == 5
-    for variant in variants:
-        assert check_variant(variant.to_json()) == []
+    for variant in good_variants(p, 5):
         values = new_values(variant, **{"10": 10, "15": 15})
         assert values["10"] / 2 == values["15"] / 3
         assert Fraction(variant.final_answer) == values["10"] / 2 - values["10"] / 5
@@ -317,10 +305,7 @@ def test_a_ratio_equal_to_a_fraction_of_the_question_is_not_it_when_a_number_cou
                 "The horse runs 12 x (30/60) = <<12*(30/60)=6>>6 miles\n"
                 "The horse eats 6 x 0.5 = <<6*0.5=3>>3 bails of hay\n"
                 "The hay costs 3 x $3 = $<<3*3=9>>9\n#### 9")
-    variants = perturb_problem(p, "similar", n=5, seed=0)
-    assert len(variants) == 5
-    for variant in variants:
-        assert check_variant(variant.to_json()) == []
+    for variant in good_variants(p, 5):
         values = new_values(variant, **{"3": 3, "30": 30, "12": 12})
         hay = values["12"] * values["30"] / 60 * Fraction(1, 2)
         assert Fraction(variant.final_answer) == hay * values["3"]
@@ -330,10 +315,7 @@ def test_a_part_the_prose_works_out_on_the_way_follows_the_numbers():
     p = problem("Camden and Sarah painted a total of 30 eggs, but Camden painted 12 more than "
                 "Sarah. How many eggs did Sarah paint?",
                 "Sarah painted (30 - 12)/2 = 18/2 = <<(30-12)/2=9>>9 easter eggs.\n#### 9")
-    variants = perturb_problem(p, "similar", n=5, seed=0)
-    assert len(variants) == 5
-    for variant in variants:
-        assert check_variant(variant.to_json()) == []
+    for variant in good_variants(p, 5):
         values = new_values(variant, **{"30": 30, "12": 12})
         assert f"= {plain(values['30'] - values['12'])}/2 =" in variant.answer
 
@@ -668,10 +650,7 @@ def test_two_named_days_are_a_count_and_the_weeks_keep_theirs():
                 "He runs 7-2=<<7-2=5>>5 days a week\nThat means he serves 5*3=<<5*3=15>>15 cars "
                 "a week\nSo he makes 15*4=$<<15*4=60>>60 a week\nSo he makes 60*2=$<<60*2=120>>120 "
                 "in 2 weeks\n#### 120")
-    variants = perturb_problem(p, "similar", n=5, seed=0)
-    assert len(variants) == 5
-    for variant in variants:
-        assert check_variant(variant.to_json()) == []
+    for variant in good_variants(p, 5):
         values = new_values(variant, **{"3": 3, "4": 4, "2": 2})
         assert Fraction(variant.final_answer) == 5 * values["3"] * values["4"] * values["2"]
 
