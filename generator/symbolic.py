@@ -221,6 +221,8 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
         # result is pinned to its own
         if unclear[0] == "n":
             raise Retie(next(v.value for v in variables if v.name == unclear), underused=True)
+        if unclear in pins:  # cannot happen: a pinned result reads the same either way
+            raise UnsupportedProblem("ambiguous-binding", f"{unclear} cannot be read one way")
         pins.add(unclear)
     equations.check(sources, chosen, raw_steps)
     check_counts(chosen, raw_steps, describe)
@@ -277,8 +279,8 @@ def _written_fractions(solution: str, src, fractions) -> dict[int, tuple[str, bo
 
 def _pinned(pins: set[str], same: dict[str, str], step_values) -> dict:
     """Step index -> the value it keeps, or the name of the earlier result it equals."""
-    return {int(name[1:]): step_values[int(name[1:])] for name in pins} \
-        | {int(later[1:]): earlier for later, earlier in same.items()}
+    return {int(later[1:]): earlier for later, earlier in same.items()} \
+        | {int(name[1:]): step_values[int(name[1:])] for name in pins}  # a pin is stronger
 
 
 def _choose(lit_options, steps, capacity, must_use, describe, values, step_values, pins,
