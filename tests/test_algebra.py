@@ -129,8 +129,8 @@ def test_equations_of_a_solution_follow_the_new_numbers():
     assert len(variants) == 20
     for v in variants:
         assert check_variant(v.to_json()) == []
-        new = {s["old"]: Fraction(s["new"]) for s in v.to_json()["substitutions"]}
-        total, more = new.get("110", Fraction(110)), new.get("30", Fraction(30))
+        new = new_values(v, **{"110": 110, "30": 30})
+        total, more = new["110"], new["30"]
         silver = (total - more) / 2
         assert Fraction(v.final_answer) == silver + more
         lines = v.answer.splitlines()

@@ -581,8 +581,8 @@ def test_known_constants_of_the_world_explain_legs_and_wheels():
     p = problem("There are 22 bicycles and 3 cars in the garage. How many wheels are there?",
                 "(22 * 2) + (3 * 4) = <<(22*2)+(3*4)=56>>56\n#### 56")
     [v] = perturb_problem(p, "similar", n=1, seed=0)
-    new = {s["old"]: Fraction(s["new"]) for s in v.to_json()["substitutions"]}
-    assert Fraction(v.final_answer) == new.get("22", 22) * 2 + new.get("3", 3) * 4
+    new = new_values(v, **{"22": 22, "3": 3})
+    assert Fraction(v.final_answer) == new["22"] * 2 + new["3"] * 4
 
 
 def test_a_constant_added_to_itself_counts_in_the_head_and_is_refused():
@@ -693,9 +693,8 @@ def test_a_result_that_is_the_question_number_itself_needs_no_tie():
     variants = perturb_problem(p, "similar", n=5, seed=0)
     assert not isinstance(variants, Rejection), variants
     for v in variants:
-        record = v.to_json()
-        new = {"100": 100, "40": 40} | {s["old"]: Fraction(s["new"]) for s in record["substitutions"]}
-        assert check_variant(record) == []
+        assert check_variant(v.to_json()) == []
+        new = new_values(v, **{"100": 100, "40": 40})
         assert Fraction(v.final_answer) == (new["100"] + 5 * new["40"]) / 100
 
 
