@@ -126,3 +126,20 @@ def stated_definition(text: str, start: int, end: int) -> int | None:
         if after.match(text, end) and before.search(text, max(0, start - 40), start):
             return factor
     return None
+
+
+def answer_conversions(question: str) -> list[tuple[str, int]]:
+    """How the answer may be the last result in other units: [('mul' or 'div', factor)].
+
+    A question that asks for cents ('how much will each cost, in cents?') may be worked in
+    dollars and the result multiplied by 100; one that asks how many gallons, in quarts and
+    divided by 4. Only the unit the question's last sentence asks for counts.
+    """
+    ask = re.split(r"(?<=[.!?])\s+", question.strip())[-1]
+    out = []
+    for small, big, factor in _DEFINITIONS:
+        if re.search(rf"\b{small}\b", ask, re.IGNORECASE):
+            out.append(("mul", factor))
+        if re.search(rf"\b{big}\b", ask, re.IGNORECASE):
+            out.append(("div", factor))
+    return out

@@ -870,3 +870,20 @@ def test_counts_of_named_things_and_stated_units_keep_their_value(question, answ
     assert not isinstance(variants, Rejection), variants
     for v in variants:
         assert kept in v.question and check_variant(v.to_json()) == []
+
+
+def test_an_answer_asked_in_other_units_is_the_last_result_converted():
+    cents = problem("A box of 20 pencils costs $3.00. How much does each pencil cost, in cents?",
+                    "Each pencil costs 3/20 = $<<3/20=0.15>>0.15.\n#### 15")
+    for v in good_variants(cents, 5):
+        n = new_values(v, **{"20": 20, "3": 3})
+        assert Fraction(v.final_answer) == n["3"] / n["20"] * 100
+    gallons = problem("Ann drinks 3 quarts of milk and Bob drinks 9 quarts. How many gallons "
+                      "did they drink?", "They drank 3 + 9 = <<3+9=12>>12 quarts.\n#### 3")
+    for v in good_variants(gallons, 5):
+        n = new_values(v, **{"3": 3, "9": 9})
+        assert Fraction(v.final_answer) == (n["3"] + n["9"]) / 4
+    # the factor is a number of the question: 4 students, not the quarts in a gallon
+    students = problem("4 students drink 3 quarts each. How many gallons do they drink?",
+                       "They drink 4 * 3 = <<4*3=12>>12 quarts.\n#### 3")
+    assert isinstance(perturb_problem(students, "similar", n=1, seed=0), Rejection)
