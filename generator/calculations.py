@@ -46,7 +46,7 @@ _TERM = rf"(?:\(\s*)*(?:{_NUM})(?:\s*\))*"
 # '2(60)', '(1/2) 278', '9000(.30)': a bracket next to a number multiplies
 _JOIN = rf"(?:{_OP}|(?<=\))\s*(?=[(\d.$])|(?<=\d)\s?(?=\(\s*[\d.$]))"
 _PROSE_EQUATION = re.compile(
-    rf"(?<![\w.,$])(?:{_TERM}){_GAP}(?:{_JOIN}(?:{_TERM}){_GAP})+{_EQ}(?:{_NUM})(?![\w,]|\.\d)")
+    rf"(?<![\w.,$])(?:{_TERM}){_GAP}(?:{_JOIN}(?:{_TERM}){_GAP})+{_EQ}(?:{_NUM})(?!\w|,\d|\.\d)")
 _NUM_TOKEN = re.compile(_NUM)
 _OP_TOKEN = re.compile(rf"[-+*/\u00d7\u00f7\u2013\u2212]|\bx\b|{_WORD_OPS}")
 _OP_NORMAL = {"x": "*", "\u00d7": "*", "\u00f7": "/", "\u2013": "-", "\u2212": "-", "plus": "+",

@@ -168,6 +168,7 @@ def _derived(calc: Calculation, eq, unknown: str, values) -> list[Calculation]:
     left, right = algebra.sides(eq, {unknown})
     trees = [left.get(unknown), left.get(None), right.get(unknown), right.get(None),
              algebra.difference(left.get(unknown), right.get(unknown)),
+             algebra.difference(right.get(unknown), left.get(unknown)),
              algebra.difference(right.get(None), left.get(None)),
              algebra.difference(left.get(None), right.get(None)),
              # 'x - 20 - 10' gathers to 'x - 30': the 30 is the constant negated

@@ -86,7 +86,7 @@ _LICENSED_RES = [(Fraction(value), re.compile(words))
 
 _LIST = re.compile(r"\b\d[\d,.]*(?:, \d[\d,.]*)+,? and (?:a )?\d[\d,.]*")
 # 'Carlos, Jim and Carrey': a list of names (the people who share)
-_WORD_LIST = re.compile(r"\b[A-Z][a-z]+(?:, [A-Z][a-z]+)+,? and [A-Z][a-z]+\b")
+_WORD_LIST = re.compile(r"\b[A-Z][a-zA-Z]+(?:, [A-Z][a-zA-Z]+)+,? and [A-Z][a-zA-Z]+\b")
 # 'John and DeSean', 'Tuesday and Thursday', 'Tom and I': two named
 _PAIR = re.compile(r"(?<!, )\b[A-Z][a-zA-Z]+ and (?:[A-Z][a-zA-Z]+|I)\b")
 

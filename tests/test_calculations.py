@@ -23,6 +23,8 @@ def read(solution: str):
     ("Nikita = (1/2) 278 + 11 = 150 points", ["( 1 / 2 ) * 278 + 11"], [150]),
     ("It takes 16 - 3 - 4 = <<16-3-4=9>>9 eggs.", ["16-3-4"], [9]),
     ("65+94+81 = <<240=240>>240 points", ["65 + 94 + 81"], [240]),
+    ("Then X = 200/20 = 10, so 10 guests.", ["200 / 20"], [10]),  # a comma ends the result
+    ("So 3 * 4 = 12,000 is wrong.", [], []),  # but 12,000 is one number
     ("He has 10 / 3 = 3.33 cups left.", [], []),  # not exact: stays prose
     ("The 2 x 4 boards cost $10.", [], []),
 ])

@@ -887,3 +887,23 @@ def test_an_answer_asked_in_other_units_is_the_last_result_converted():
     students = problem("4 students drink 3 quarts each. How many gallons do they drink?",
                        "They drink 4 * 3 = <<4*3=12>>12 quarts.\n#### 3")
     assert isinstance(perturb_problem(students, "similar", n=1, seed=0), Rejection)
+
+
+def test_a_list_of_names_counts_names_in_capitals_and_equations_move_a_term():
+    # 'Nick, Richard and DJ': three share; '200 + 5X = 25X' gives '200 = 20X' (25 - 5)
+    share = problem("Nick, Richard and DJ have stickers. DJ has 8, Nick has 10 and Richard has 3. "
+                    "If they share them equally, how many does each get?",
+                    "They have 8+10+3=<<8+10+3=21>>21 stickers.\n"
+                    "Each gets 21/3=<<21/3=7>>7 stickers.\n#### 7")
+    for v in good_variants(share, 5):
+        n = new_values(v, **{"8": 8, "10": 10, "3": 3})
+        assert Fraction(v.final_answer) == (n["8"] + n["10"] + n["3"]) / 3
+    venues = problem("One hall charges $200 plus $5 per guest. Another charges $25 per guest. "
+                     "For how many guests do they cost the same?",
+                     "Let X be the number of guests. Then 200 + 5*X = 25*X.\n"
+                     "Subtracting 5*X from each side gives 200 = 20*X.\n"
+                     "Then X = 200/20 = 10, so 10 guests.\n#### 10")
+    for v in good_variants(venues, 5):
+        n = new_values(v, **{"200": 200, "5": 5, "25": 25})
+        assert Fraction(v.final_answer) == n["200"] / (n["25"] - n["5"])
+        assert f"{n['200']} = {n['25'] - n['5']}*X" in v.answer
