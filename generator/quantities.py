@@ -22,6 +22,10 @@ _RAW_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CENTS = re.compile(r"\s*(?:cents?\b|\u00a2)")
 _AS_AFTER = re.compile(r"\s+as\b", re.IGNORECASE)
 _TIMES_AS = re.compile(r"\s+times\s+(?:as|more)\b", re.IGNORECASE)
+# '4 of her friends', 'has 4 roommates': those and the one the question is about
+_COMPANY = re.compile(r"\s+(?:of\s+(?:his|her|their|my|our)\s+)?(?:[a-z]+\s+)?(?:friends|"
+                      r"roommates|siblings|cousins|classmates|teammates|colleagues|co-?workers)\b",
+                      re.IGNORECASE)
 _RANGE_AFTER = re.compile(r"\s?[-\u2013]\s?\d")
 _RANGE_BEFORE = re.compile(r"\d\s?[-\u2013]\s?$")
 _RATIO_AFTER = re.compile(r"\s?:\s?\d")  # a ratio 'p:q' keeps its terms
@@ -56,6 +60,7 @@ class Variable:
     derived: tuple | None = None  # kept equal to this tree over free variables
     cents: bool = False  # '25 cents': also $0.25 in a solution that counts dollars
     times: bool = False  # '4 times as much as': with the other, 5 parts of a whole
+    company: bool = False  # '4 of her friends': with her, 5 people
 
 
 def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
@@ -101,10 +106,11 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
             limits.append(100)
         cents = any(_CENTS.match(question, mentions[i].end) for i in idx)
         times = any(_TIMES_AS.match(question, mentions[i].end) for i in idx)
+        company = any(_COMPANY.match(question, mentions[i].end) for i in idx)
         out.append(Variable(f"n{k}", value, tuple(idx), percent,
                             max(mentions[i].places for i in idx),
                             Fraction(min(limits)) if limits else None, cents=cents,
-                            times=times))
+                            times=times, company=company))
     return tuple(out)
 
 

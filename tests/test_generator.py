@@ -907,3 +907,12 @@ def test_a_list_of_names_counts_names_in_capitals_and_equations_move_a_term():
         n = new_values(v, **{"200": 200, "5": 5, "25": 25})
         assert Fraction(v.final_answer) == n["200"] / (n["25"] - n["5"])
         assert f"{n['200']} = {n['25'] - n['5']}*X" in v.answer
+
+
+def test_friends_and_the_one_who_invites_them():
+    p = problem("Maria invited 4 of her friends over. She gave each person 3 balloons. How many "
+                "balloons did she give?",
+                "There are 5 girls, so she gave 5 * 3 = <<5*3=15>>15 balloons.\n#### 15")
+    for v in good_variants(p, 5):
+        n = new_values(v, **{"4": 4, "3": 3})
+        assert Fraction(v.final_answer) == (n["4"] + 1) * n["3"]
