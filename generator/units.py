@@ -19,18 +19,19 @@ _LICENSED = {
     2: r"both|pair|couple|round[- ]trip|each way|back|twin|average"
        r"|every other|every second|biweekly|pint|quart|cup|weekend|rectangle|perimeter"
        r"|diameter|radius|rectang|triang|consecutive|\beyes?\b|\bears?\b|\bwings?\b"
-       r"|bicycle|\bbikes?\b|\blegs?\b",
-    3: r"yard|feet|foot|teaspoon|tablespoon|triang",
-    4: r"week|month|gallon|quart|season|square|rectang|consecutive|\blegs?\b|\bwheels?\b",
+       r"|bicycle|\bbikes?\b|\blegs?\b|(?:him|her|my|your)self and (?:his|her|my|your)\b",
+    3: r"yard|feet|foot|teaspoon|tablespoon|triang|triplet",
+    4: r"week|month|gallon|quart|season|square|rectang|consecutive|\blegs?\b|\bwheels?\b"
+       r"|quadruplet",
     5: r"nickel|weekday|cent|coin|\bfives\b|pentagon",
     6: r"hexagon|\bcubes?\b|insect",
     7: r"week|day",
-    8: r"pint|gallon|ounce|cup|octagon|spider|octop",
+    8: r"pint|gallon|ounce|cup|octagon|spider|octop|octuplet",
     10: r"dime|decade|percent|%|mm|millimet|cent|coin|\btens\b",
     12: r"month|year|inch|feet|foot|hour|clock",
     16: r"ounce|pound|cup",
     24: r"hour|day",
-    20: r"twenties|twenty-dollar|\$20 bill",
+    20: r"twenties|twenty-dollar|\$20 bill|nickel",
     25: r"quarter|cent|coin",
     50: r"fifties|fifty-dollar",
     30: r"month|day|minute",

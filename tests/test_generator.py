@@ -637,11 +637,21 @@ def test_second_as_an_ordinal_licenses_no_60():
     ("He is open every day except Sunday and Wednesday.", 2),
     ("Tom and I share it.", 2),
     ("Carlos, Jim and Carrey share the bill.", 3),
+    ("Nick, Richard, Jason and DJ each have guns.", 4),
+    ("She buys tickets for herself and her sister.", 2),
+    ("She dresses her octuplets in purple.", 8),
+    ("How many dollars are 120 nickels?", 20),
 ])
 def test_the_names_the_question_lists_license_their_count(text, count):
     from mathgen.generator.units import licensed_constants
 
     assert count in licensed_constants(text)
+
+
+def test_herself_alone_licenses_no_pair():
+    from mathgen.generator.units import licensed_constants
+
+    assert 2 not in licensed_constants("Then she took 1 soda for herself and left.")
 
 
 def test_two_named_days_are_a_count_and_the_weeks_keep_theirs():
