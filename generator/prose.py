@@ -14,7 +14,7 @@ from fractions import Fraction
 from mathgen import expressions
 from mathgen.errors import UnsupportedProblem
 from mathgen.expressions import const, sym
-from mathgen.numbers import find_mentions
+from mathgen.numbers import find_mentions, parse_decimal
 
 from .binding import Candidate, Retie, SameResults, candidates, pick_by_tiers
 
@@ -81,6 +81,10 @@ def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, 
     return slots
 
 
+def _original(name: str, variables) -> Fraction:
+    return next(v.value for v in variables if v.name == name)
+
+
 def _lowest_terms(text: str) -> bool:
     """Whether a written fraction such as '1/3' is in lowest terms (not '60/100')."""
     parts = text.split("/")
@@ -107,6 +111,7 @@ def _partial(value, src, lit_trees):
     return found.pop() if len(found) == 1 else None
 
 
+_CONVERTED = re.compile(r"(\d+(?:\.\d+)?)[ \t]*[A-Za-z]+[ \t]*=[ \t]*\$?\Z")
 _FILLER = {"more", "fewer", "less", "extra", "additional", "other", "of", "the", "a", "an",
            "each", "per", "total", "whole", "full", "on", "in", "at", "for", "to", "from",
            "with", "by", "and", "or", "remaining", "left", "same"}
@@ -168,6 +173,14 @@ def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, step
                  if steps[i].value == value]
         tier2 += [c for c in candidates(value, 0, variables, [], {}) if c.cost == 0]
         tiers += [tier2, [Candidate(const(value), 0, (), "")] if value in fixed else []]
+        # '15 gallons = 120 pints' before '120/5': a question number in other units, written
+        # as such and read so by a calculation
+        given = _CONVERTED.search(body, body.rfind("\n", 0, pos) + 1, pos)
+        tiers.append([Candidate(tree, 0, (), "") for tree in set(lit_trees.values())
+                      if given and tree[0] == "mul" and tree[1][0] == "sym"
+                      and tree[1][1][0] == "n" and tree[2][0] == "const"
+                      and value == tree[2][1] * _original(tree[1][1], variables)
+                      == tree[2][1] * parse_decimal(given.group(1))])
     if word:  # '5 dinosaur children' is the question's 5 children, not the 5 pounds
         def unit(c):
             return units.get(c.tree[1]) if c.tree[0] == "sym" else None

@@ -926,3 +926,12 @@ def test_friends_and_the_one_who_invites_them():
     for v in good_variants(p, 5):
         n = new_values(v, **{"4": 4, "3": 3})
         assert Fraction(v.final_answer) == (n["4"] + 1) * n["3"]
+
+
+def test_a_question_number_converted_in_the_prose_follows_it():
+    p = problem("15 gallons of gas were divided into 5 cans. How many pints are in each can?",
+                "15 gallons = 120 pints\n120/5 = <<120/5=24>>24 pints per can\n#### 24")
+    for v in good_variants(p, 5):
+        n = new_values(v, **{"15": 15, "5": 5})
+        assert v.answer.startswith(f"{n['15']} gallons = {n['15'] * 8} pints\n")
+        assert Fraction(v.final_answer) == n["15"] * 8 / n["5"]
