@@ -648,10 +648,12 @@ def test_the_names_the_question_lists_license_their_count(text, count):
     assert count in licensed_constants(text)
 
 
-def test_herself_alone_licenses_no_pair():
+def test_herself_alone_or_a_percentage_licenses_no_count():
     from mathgen.generator.units import licensed_constants
 
     assert 2 not in licensed_constants("Then she took 1 soda for herself and left.")
+    assert 25 not in licensed_constants("How much more likely is it, as a percentage?")
+    assert 25 in licensed_constants("It costs 75 cents.")
 
 
 def test_two_named_days_are_a_count_and_the_weeks_keep_theirs():
