@@ -38,7 +38,7 @@ _LICENSED = {
     31: r"month|day",
     52: r"week|year",
     60: rf"minute|hour|{_SECONDS}|mph|miles per|speed|\d:\d\d",
-    100: r"percent|%|cent|century|hundred|meter|metre|dollar|\$|penn",
+    100: r"percent|%|cent|century|hundred|meter|metre|penn|nickel|dime|quarters|coin",
     365: r"year|day",
     180: r"triang|angle|straight line",
     360: r"circle|angle|full turn",

@@ -654,6 +654,21 @@ def test_herself_alone_or_a_percentage_licenses_no_count():
     assert 2 not in licensed_constants("Then she took 1 soda for herself and left.")
     assert 25 not in licensed_constants("How much more likely is it, as a percentage?")
     assert 25 in licensed_constants("It costs 75 cents.")
+    # dollars alone give no reason for 100 (cents to the dollar); coins do
+    assert 100 not in licensed_constants("Carmen has $100 and Sam has $25 more.")
+    assert 100 in licensed_constants("She paid $1.30 in nickels.")
+
+
+def test_a_hundred_dollars_may_change():
+    # the manicure's $100 is used twice, which costs what 100 as a constant would
+    p = problem("Iris spent $400 on her hair, 1/4 as much on a manicure and 3/4 as much as the "
+                "manicure on a pedicure. How much did she spend?",
+                "The manicure cost 1/4*$400 = $<<1/4*400=100>>100.\n"
+                "Hair and manicure cost $400+$100 = $<<400+100=500>>500.\n"
+                "The pedicure cost 3/4*$100 = $<<3/4*100=75>>75.\n"
+                "She spent $500+$75 = $<<500+75=575>>575.\n#### 575")
+    (v,) = good_variants(p, 1)  # $800 is the one other amount that keeps to whole dollars
+    assert Fraction(v.final_answer) == new_values(v)["400"] * Fraction(23, 16)
 
 
 def test_two_named_days_are_a_count_and_the_weeks_keep_theirs():
