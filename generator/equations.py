@@ -63,7 +63,8 @@ def read(body: str, taken: list[tuple[int, int]], results: set) -> list[Calculat
         if "=" not in text or not _has(text, names):
             continue
         found = _chain(body, m.start(), text, names, taken, results)
-        covered = set(taken) | {span for calc in found for span in calc.spans}
+        covered = set(taken) | {span for calc in found for span in calc.spans} \
+            | {calc.result_span for calc in found}
         pos = 0
         for part in text.split("="):
             if _has(part, names):  # '3r + 5w = 42' unread: its 3 and 5 could not change
@@ -75,7 +76,7 @@ def read(body: str, taken: list[tuple[int, int]], results: set) -> list[Calculat
             pos += len(part) + 1
         out += found
     out += _expressions(outside, out, names, set(taken) | {s for calc in out for s in calc.spans})
-    covered = set(taken) | {span for calc in out for span in calc.spans}
+    covered = set(taken) | {span for calc in out for span in (*calc.spans, calc.result_span)}
     for m in re.finditer(rf"(?<![\w.])(?:{num})(?=[{letters}](?![A-Za-z]))", body):
         if m.span() not in covered:  # 'the pieces are 4x and x' would keep its 4
             raise UnsupportedProblem("unsupported-equation", f"cannot follow '{m.group()}"
@@ -102,14 +103,18 @@ def _chain(body, start, text, names, taken, results) -> list[Calculation]:
         eq_text = left + "=" + right
         if "," in eq_text:
             continue
+        cut = len(left) + 1  # right-side numbers lie after the '=' at ``c`` in the chain
         try:
             eq = algebra.equation(eq_text.replace("$", " "), has)
-            solution = algebra.solve([eq], has)[has[0]]
         except UnsupportedProblem:
             continue
-        cut = len(left) + 1  # right-side numbers lie after the '=' at ``c`` in the chain
         spans = tuple((start + a + x.start, start + a + x.end) if x.start < cut else
                       (start + c + x.start - cut, start + c + x.end - cut) for x in eq.literals)
+        try:
+            solution = algebra.solve([eq], has)[has[0]]
+        except UnsupportedProblem:
+            out += _identity(start + a, start + d, eq_text.strip(), eq, has[0], spans, cut)
+            continue
         if any(s in taken and s not in results for s in spans):
             continue  # numbers another calculation reads
         values = [x.value for x in eq.literals]
@@ -124,6 +129,46 @@ def _chain(body, start, text, names, taken, results) -> list[Calculation]:
         out.append(calc)
         out += _derived(calc, eq, has[0], values)
     return out
+
+
+def _identity(begin, end, text, eq, unknown, spans, cut) -> list[Calculation]:
+    """'x + (x + 10) = 2x + 10' solves nothing: it gathers like terms. The right side's
+    numbers (the 2 and the 10) are results worked out from the left side's numbers, so they
+    follow them; each part of the right side must be written, or be a fixed 1 on both."""
+    left, right = algebra.sides(eq, {unknown})
+    values = [x.value for x in eq.literals]
+    own = sum(1 for x in eq.literals if x.start < cut)
+    if any(k >= own for tree in left.values() for k in _literal_indices(tree)):
+        return []  # the side with the numbers is the right one ('4x = 2(2x)')
+    parts = []
+    for part in set(left) | set(right):
+        mine, written = left.get(part, const(0)), right.get(part, const(0))
+        try:
+            if evaluate_literals(mine, values) != evaluate_literals(written, values):
+                return []  # not an identity: an equation we cannot solve
+        except (ZeroDivisionError, ValueError, UnsupportedProblem):
+            return []
+        if written[0] == "const" and not _literal_indices(mine):
+            continue  # 'B - 38 + 50 = B + 12': one B on each side, fixed
+        negated = written[0] == "neg" and written[1][0] == "lit"
+        if written[0] != "lit" and not negated:
+            return []
+        k = written[1][1] if negated else written[1]
+        parts.append((algebra.difference(None, mine) if negated else mine, k))
+    if not parts:
+        return []
+    out = []
+    for tree, k in sorted(parts, key=lambda p: spans[p[1]]):
+        value = evaluate_literals(tree, values)
+        out.append(Calculation(begin, end, text, tree, eq.literals[:own], spans[:own], value,
+                               spans[k], None, of=out[0] if out else None))
+    return out
+
+
+def _literal_indices(tree) -> set[int]:
+    if tree[0] == "lit":
+        return {tree[1]}
+    return {k for part in tree[1:] if isinstance(part, tuple) for k in _literal_indices(part)}
 
 
 def _expressions(outside, solved, names, taken) -> list[Calculation]:

@@ -952,3 +952,21 @@ def test_a_question_number_converted_in_the_prose_follows_it():
         n = new_values(v, **{"15": 15, "5": 5})
         assert v.answer.startswith(f"{n['15']} gallons = {n['15'] * 8} pints\n")
         assert Fraction(v.final_answer) == n["15"] * 8 / n["5"]
+
+
+def test_gathering_like_terms_follows_the_numbers_it_gathers():
+    # '5+(4x-13)=4x-8' solves nothing: its 4 and 8 are worked out from 5, 4 and 13
+    p = problem("Together Ann, Bob and Cy have 339 cards. Ann has 5 more than Bob, and Bob has "
+                "13 less than 4 times as many as Cy. How many cards does Bob have?",
+                "Let x be the number of cards Cy has.\nBob: 4x-13\nAnn: 5+(4x-13)=4x-8\n"
+                "Total: x+4x-13+4x-8=339\n9x-21=339\n9x=360\nx=<<40=40>>40 cards\n"
+                "Bob: 4(40)-13=147 cards\n#### 147")
+    for v in good_variants(p, 5):
+        n = new_values(v, **{"339": 339, "5": 5, "13": 13, "4": 4})
+        x = (n["339"] - n["5"] + 2 * n["13"]) / (2 * n["4"] + 1)
+        assert Fraction(v.final_answer) == n["4"] * x - n["13"]
+        assert f"={n['4']}x-{n['13'] - n['5']}\n" in v.answer
+    # an equation that is no identity and cannot be solved is still refused
+    wrong = problem("Ann has 5 more cards than Bob. Together they have 25. How many has Bob?",
+                    "Let x be Bob's cards.\nAnn: x+5\nx+(x+5)=3x+5\n#### 10")
+    assert isinstance(perturb_problem(wrong, "similar", n=1, seed=0), Rejection)
