@@ -68,7 +68,7 @@ def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, 
             tree = echo.get(m.start)
             if tree is None:
                 tree = _prose_tree(body, start, m, sources, line_of, lit_trees, variables, steps,
-                                   fixed, env, mentions, units)
+                                   fixed, env, mentions, units, question)
             if tree is None and idx is not None and body.startswith("<<", src_start):
                 tree = _partial(m.value, sources[idx], lit_trees)
             if tree is None and m.kind == "word":
@@ -146,8 +146,14 @@ def word_after(text: str, end: int) -> str | None:
     return _SINGULAR.get(noun, noun[:-1] if noun.endswith("s") and len(noun) > 3 else noun)
 
 
+def _phrase(text: str, end: int) -> tuple | None:
+    """The three words after a number, if it has three on its sentence ('years from now')."""
+    words = re.match(r"(?:[ \t]+[A-Za-z']+){3}", text[end:end + 60])
+    return tuple(words.group().lower().split()) if words else None
+
+
 def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, steps, fixed, env,
-                mentions, units):
+                mentions, units, question):
     value, line = mention.value, body.count("\n", 0, pos)
     # an equation's solution (and what a solver derives from it) is not written where the
     # equation is: '9x = 90' does not show x, so a 10 beside it is not x
@@ -201,6 +207,13 @@ def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, step
         elif fitting[first]:  # never a constant over a number whose unit differs
             tiers = [fitting[first]]
     chosen = pick_by_tiers(tiers, env)
+    phrase = _phrase(body, pos + len(mention.text))
+    if chosen is None and phrase:  # '4 years from now' as the question says it
+        echoed = {c.tree for tier in tiers for c in tier if c.tree[0] == "sym" and any(
+            v.name == c.tree[1] and any(_phrase(question, mentions[i].end) == phrase
+                                        for i in v.mentions) for v in variables)}
+        if len(echoed) == 1:
+            return echoed.pop()
     if chosen is None and ("." in mention.text or "," in mention.text or mention.money):
         # '$4.00' written as in the question is that number, not a result that equals it
         same = {v.name for v in variables for i in v.mentions

@@ -970,3 +970,14 @@ def test_gathering_like_terms_follows_the_numbers_it_gathers():
     wrong = problem("Ann has 5 more cards than Bob. Together they have 25. How many has Bob?",
                     "Let x be Bob's cards.\nAnn: x+5\nx+(x+5)=3x+5\n#### 10")
     assert isinstance(perturb_problem(wrong, "similar", n=1, seed=0), Rejection)
+
+
+def test_a_prose_number_said_as_the_question_says_it_is_the_question_number():
+    # '4 years from now' is the question's 4, not the present age that is also 4
+    p = problem("Carla will be 16 years old in 12 years. How old will she be 4 years from now?",
+                "Carla's present age is 16 - 12 = <<16-12=4>>4 years old.\n"
+                "So she will be 4 + 4 = <<4+4=8>>8 years old 4 years from now.\n#### 8")
+    for v in good_variants(p, 5):
+        n = new_values(v, **{"16": 16, "12": 12, "4": 4})
+        assert v.answer.endswith(f"years old {n['4']} years from now.\n#### {v.final_answer}")
+        assert Fraction(v.final_answer) == n["16"] - n["12"] + n["4"]
