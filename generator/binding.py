@@ -338,10 +338,11 @@ def candidates(value: Fraction, step: int, variables, step_values, constants,
                        (100 + v.value, ("add", hundred, s), 1.0),
                        (100 / v.value, ("div", hundred, s), 1.0)]  # 25% is a quarter: x/4
             out += [Candidate(t, c, (v.name,), f"{label}%") for x, t, c in derived if x == value]
-        if getattr(v, "times", False) and v.value + 1 == value:  # 4 times as much: 5 parts
-            out.append(Candidate(("add", s, const(1)), 1.0, (v.name,), f"{label} parts and one"))
-        if getattr(v, "company", False) and v.value + 1 == value:  # 4 friends and Maria: 5
-            out.append(Candidate(("add", s, const(1)), 1.0, (v.name,), f"{label} and one more"))
+        # 4 times as much: 5 parts of the whole; 4 of her friends: 5 with her
+        times, company = getattr(v, "times", False), getattr(v, "company", False)
+        if (times or company) and v.value + 1 == value:
+            more = "parts and one" if times else "and one more"
+            out.append(Candidate(("add", s, const(1)), 1.0, (v.name,), f"{label} {more}"))
         if getattr(v, "cents", False) and v.value / 100 == value:
             out.append(Candidate(("div", s, hundred), 0.0, (v.name,), f"{label} cents in dollars"))
     for j, sv in enumerate(step_values[:step]):

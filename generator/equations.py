@@ -14,7 +14,8 @@ import re
 
 from mathgen import algebra
 from mathgen.errors import UnsupportedProblem
-from mathgen.expressions import const, evaluate_literals, substitute_symbols, symbols
+from mathgen.expressions import (const, evaluate_literals, substitute_symbols, subtrees,
+                                 symbols)
 
 from .binding import fingerprint
 from .calculations import Calculation
@@ -166,9 +167,7 @@ def _identity(begin, end, text, eq, unknown, spans, cut) -> list[Calculation]:
 
 
 def _literal_indices(tree) -> set[int]:
-    if tree[0] == "lit":
-        return {tree[1]}
-    return {k for part in tree[1:] if isinstance(part, tuple) for k in _literal_indices(part)}
+    return {part[1] for part in subtrees(tree) if part[0] == "lit"}
 
 
 def _expressions(outside, solved, names, taken) -> list[Calculation]:
