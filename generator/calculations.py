@@ -51,6 +51,8 @@ _NUM_TOKEN = re.compile(_NUM)
 _OP_TOKEN = re.compile(rf"[-+*/\u00d7\u00f7\u2013\u2212]|\bx\b|{_WORD_OPS}")
 _OP_NORMAL = {"x": "*", "\u00d7": "*", "\u00f7": "/", "\u2013": "-", "\u2212": "-", "plus": "+",
               "minus": "-", "times": "*", "multiplied by": "*", "divided by": "/"}
+# what follows '5+2(3) =' in '5+2(3) = 5+6 = 11': expressions worked out, then the result
+_CHAIN = re.compile(rf"(?:(?:{_TERM})(?:{_JOIN}(?:{_TERM}))+{_EQ})+(?:{_NUM})(?!\w|,\d|\.\d)")
 _PROSE_LHS = re.compile(rf"((?:{_TERM}){_GAP}(?:{_JOIN}(?:{_TERM}){_GAP})+){_EQ}\$?\s*\Z")
 
 
@@ -86,28 +88,70 @@ def read(solution: str, body_end: int, annotations) -> list[Calculation]:
         seg_start = ann.end()
     cuts = [0] + [p for a in annotations for p in a.span()] + [body_end]
     for seg_start, seg_end in zip(cuts[::2], cuts[1::2]):
-        for m in _PROSE_EQUATION.finditer(solution, seg_start, seg_end):
+        pos = seg_start
+        while m := _PROSE_EQUATION.search(solution, pos, seg_end):
+            pos = m.end()
             lhs = m.group()[:list(re.finditer(_EQ, m.group()))[-1].start()]
             calc = _calculation(solution, m.start(), lhs)
-            result = list(_NUM_TOKEN.finditer(solution, m.start() + len(lhs) + 1, m.end()))[-1]
-            core = re.search(r"[\d.][\d,.]*", result.group())
-            try:
-                written = parse_decimal(core.group())
-            except ValueError:
+            if calc is None:
                 continue
-            if calc is None or calc[3] != written:
-                continue  # an approximate or mistaken calculation stays prose
-            r_start = result.start() + core.start()
-            r_span = (r_start, r_start + len(core.group()))
-            style = find_mentions(solution[r_span[0]:r_span[1]])
-            out.append(Calculation(m.start(), m.end(), calc[0], calc[1], calc[2], calc[4], written,
-                               r_span, style[0] if style else None))
+            result = list(_NUM_TOKEN.finditer(solution, m.start() + len(lhs) + 1, m.end()))[-1]
+            chain = _CHAIN.match(solution, result.start(), seg_end)
+            if chain:  # '5+2(3) = 5+6 = 11': worked out on the way
+                last = list(_NUM_TOKEN.finditer(solution, result.start(), chain.end()))[-1]
+                main = _prose_result(solution, m.start(), chain.end(), calc, last)
+                worked = main and _worked(solution, main, chain)
+                if worked is not None:
+                    out += [main] + worked
+                    pos = main.end
+                    continue
+            main = _prose_result(solution, m.start(), m.end(), calc, result)
+            if main:  # not an approximate or mistaken calculation, which stays prose
+                out.append(main)
     from .equations import read as read_equations
 
     taken = {span for src in out for span in src.spans}
     results = {src.result_span for src in out}
     out += read_equations(solution[:body_end], taken, results)
     return sorted(out, key=lambda src: src.start)
+
+
+def _prose_result(solution, start, end, calc, result) -> Calculation | None:
+    core = re.search(r"[\d.][\d,.]*", result.group())
+    try:
+        written = parse_decimal(core.group())
+    except ValueError:
+        return None
+    if calc[3] != written:
+        return None
+    r_start = result.start() + core.start()
+    r_span = (r_start, r_start + len(core.group()))
+    style = find_mentions(solution[r_span[0]:r_span[1]])
+    return Calculation(start, end, calc[0], calc[1], calc[2], calc[4], written, r_span,
+                       style[0] if style else None)
+
+
+def _worked(solution: str, main: Calculation, chain) -> list[Calculation] | None:
+    """The numbers of the expressions between a calculation and its result ('5+6' of
+    '5+2(3) = 5+6 = 11'), each a hidden step: the one part of the calculation with its
+    value. None when an expression is not the result, or a number is no single part."""
+    out, start = [], chain.start()
+    for eq in re.finditer(_EQ, chain.group()):
+        calc = _calculation(solution, start, solution[start:chain.start() + eq.start()])
+        start = chain.start() + eq.end()
+        if calc is None or calc[3] != main.value:
+            return None
+        for lit, span in zip(calc[2], calc[4]):
+            found = {part for part in expressions.parts(main.tree)
+                     if _value(part, main.literals) == lit.value}
+            if len(found) != 1:
+                return None
+            tree = found.pop()
+            style = find_mentions(solution[span[0]:span[1]])
+            out.append(Calculation(main.start, main.end, main.text, tree, main.literals,
+                                   main.spans, lit.value, span, style[0] if style else None,
+                                   of=main))
+    return out
 
 
 def _value(tree, literals) -> Fraction | None:

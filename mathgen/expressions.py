@@ -203,6 +203,35 @@ def subtrees(tree: tuple):
             yield from subtrees(a)
 
 
+_FAMILY = {"add": ("add", "sub"), "sub": ("add", "sub"), "mul": ("mul", "div"),
+           "div": ("mul", "div")}
+
+
+def parts(tree: tuple):
+    """What a writer may work out on the way: every subtree, and every run of a chain of
+    one kind of operation that a bracket could hold ('4*60/5' has 60/5; '30-8-2' has 8+2,
+    its sign turned, as in 30 - (8 + 2))."""
+    yield from subtrees(tree)
+    for node in subtrees(tree):
+        family = _FAMILY.get(node[0])
+        if family is None:
+            continue
+        items = []  # the chain down the left side: [(op, operand)], the first op None
+        while node[0] in family:
+            items.append((node[0], node[2]))
+            node = node[1]
+        items.append((None, node))
+        items.reverse()
+        for i in range(1, len(items) - 1):
+            turned = items[i][0] == family[1]  # the run starts with '-' or '/'
+            for j in range(i + 2, len(items) + 1):
+                run = items[i][1]
+                for op, operand in items[i + 1:j]:
+                    run = ((family[0] if op == family[1] else family[1]) if turned else op,
+                           run, operand)
+                yield run
+
+
 def substitute_symbols(tree: tuple, trees: dict[str, tuple]) -> tuple:
     """Replace symbol leaves by the trees named in ``trees``."""
     if tree[0] == "sym":

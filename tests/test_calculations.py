@@ -27,6 +27,11 @@ def read(solution: str):
     ("So 3 * 4 = 12,000 is wrong.", [], []),  # but 12,000 is one number
     ("He has 10 / 3 = 3.33 cups left.", [], []),  # not exact: stays prose
     ("The 2 x 4 boards cost $10.", [], []),
+    # worked out on the way: the 6 of '3+6' is 2(3), a hidden step over the same numbers
+    ("Harry: 5+2(3)=5+6=11 trees", ["5 + 2 * ( 3 )", "5 + 2 * ( 3 )", "5 + 2 * ( 3 )"],
+     [11, 5, 6]),
+    # a run-on, not a chain: 10 + 2 is no 10, so only '6 + 4 = 10' is read
+    ("She has 6 + 4 = 10 + 2 = 12 apples.", ["6 + 4"], [10]),
 ])
 def test_calculations_are_read_exactly(solution, texts, values):
     found = read(solution)
@@ -34,3 +39,13 @@ def test_calculations_are_read_exactly(solution, texts, values):
     assert [c.value for c in found] == [Fraction(v) for v in values]
     for c in found:  # every literal span points at the number it stands for
         assert [solution[s:e].replace(",", "") for s, e in c.spans] == [x.text for x in c.literals]
+
+
+def test_a_chain_writes_each_worked_out_number_as_a_hidden_step():
+    solution = "Harry: 5+2(3)=5+6=11 trees"
+    main, first, second = read(solution)
+    assert main.of is None and first.of is main and second.of is main
+    assert [solution[slice(*c.result_span)] for c in (main, first, second)] == ["11", "5", "6"]
+    assert second.tree == ("mul", ("lit", 1), ("lit", 2))  # the 6 is 2(3)
+    # a number that two parts could explain makes the chain unread
+    assert [c.text for c in read("So 3+2(3)=3+6=9 cups")] == []

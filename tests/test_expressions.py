@@ -179,3 +179,18 @@ _LEAF = st.one_of(
 def test_evaluation_is_exact(pair):
     text, value = pair
     assert exact(text) == value
+
+
+
+@pytest.mark.parametrize("text, values", [
+    ("4*60/5", {48, 240, 4, 60, 5, 12}),  # 4 * 60 / 5 = 4 * 12; no 4/5
+    ("30-8-2", {20, 22, 30, 8, 2, 10}),  # 30 - (8 + 2)
+    ("30-8+2", {24, 22, 30, 8, 2, 6}),  # 30 - (8 - 2)
+    ("2*3+4*5", {26, 6, 2, 3, 20, 4, 5}),
+])
+def test_parts_are_subtrees_and_what_a_bracket_could_hold(text, values):
+    from mathgen.expressions import evaluate_literals, parts
+
+    tree, literals = parse(text)
+    found = {evaluate_literals(part, [x.value for x in literals]) for part in parts(tree)}
+    assert found == {F(v) for v in values}
