@@ -10,6 +10,8 @@ cheapest assignments would compute different answers: a label is never guessed.
 from __future__ import annotations
 
 import functools
+import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
@@ -367,3 +369,21 @@ def candidates(value: Fraction, step: int, variables, step_values, constants,
     return sorted(out, key=lambda c: c.cost)
 
 
+
+
+def other_forms(question: str, body: str, last: str, value: Fraction, answer: Fraction,
+                mentions) -> list[Candidate]:
+    """The answer as the last result (named ``last``, of ``value``) in another form: in the
+    units the question asks for (asked in cents, worked in dollars: times 100; the factor is
+    none of the question's numbers), or rounded as the solution says ('round 6.75 up')."""
+    from .units import answer_conversions
+
+    out = [Candidate((op, sym(last), const(f)), 1.0, (last,), f"in other units ({f})")
+           for op, f in answer_conversions(question)
+           if (value * f if op == "mul" else value / f) == answer
+           and all(m.value != f for m in mentions)][:1]
+    for fn, way in (("ceil", "up"), ("floor", "down")):
+        if value.denominator != 1 and getattr(math, fn)(value) == answer \
+                and re.search(rf"\bround(?:ed|ing|s)?\b[^\n]{{0,40}}?\b{way}\b", body, re.IGNORECASE):
+            out.append(Candidate(("call", fn, (sym(last),)), 1.0, (last,), f"rounded {way}"))
+    return out

@@ -3,14 +3,14 @@
 Every quantity (a question number or a step result) keeps what it was: positive stays
 positive, a whole number stays whole (eggs, people, days), a decimal keeps to cents; a
 percentage of a whole stays within (0, 100]; '5 days a week' stays at most 7; a number or
-result that was not 1 does not become 1 (plurals; a ratio of 1 would end a pattern). The
-final answer is a step or a question number, so it keeps its kind too. Two results the
-solution does not tell apart stay equal.
+result that was not 1 does not become 1 (plurals; a ratio of 1 would end a pattern); a
+result the answer rounds stays a fraction. The final answer is a step or a question number,
+so it keeps its kind too. Two results the solution does not tell apart stay equal.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from mathgen.numbers import decimal_places
@@ -26,11 +26,14 @@ class Kind:
     upper: Fraction | None = None
     not_one: bool = False
     exact: Fraction | None = None  # a pinned result keeps its value
+    rounded: bool = False  # the answer rounds it: it stays a fraction ('round 6.75 up')
 
     def admits(self, value: Fraction) -> str | None:
         """None when ``value`` keeps this kind; otherwise what it breaks."""
         if self.exact is not None and value != self.exact:
             return f"must stay {self.exact} (it could be read as a constant)"
+        if self.rounded and value.denominator == 1:
+            return "must not become a whole number (the answer rounds it)"
         if type(value) is int and self.sign > 0 and value > 0:  # the common case, fast
             if self.upper is not None and value > self.upper:
                 return f"must stay at most {self.upper}"
@@ -99,7 +102,10 @@ def infer(symbolic) -> Constraints:
     from mathgen.expressions import evaluate
 
     variables = tuple(kind_of(v.value, v.upper, quantity=True) for v in symbolic.variables)
+    final = symbolic.final
+    rounded = final[2][0][1] if final[0] == "call" and final[1] in ("ceil", "floor") else None
     steps = tuple(Kind(k.sign, k.integer, k.places, exact=s.value) if s.name in symbolic.pinned
+                  else replace(k, rounded=True) if s.name == rounded
                   else k for s, k in ((s, kind_of(s.value, quantity=True))
                                       for s in symbolic.steps))
     env = {v.name: v.value for v in symbolic.variables} | {s.name: s.value for s in symbolic.steps}

@@ -37,6 +37,11 @@ def unknowns(body: str) -> list[str]:
         for m in pattern.finditer(body):
             if m.group(1) not in _NOT_UNKNOWN and m.group(1) not in found:
                 found.append(m.group(1))
+    for name in list(found):  # 'let X be ...' then '... + x = 27': the same unknown
+        other = name.swapcase()
+        if other not in found and other not in _NOT_UNKNOWN and re.search(
+                rf"(?<![A-Za-z]){other}\s*=|=\s*{other}(?![A-Za-z])", body):
+            found.append(other)
     return found
 
 

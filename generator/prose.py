@@ -17,6 +17,7 @@ from mathgen.expressions import const, sym
 from mathgen.numbers import find_mentions, parse_decimal
 
 from .binding import Candidate, Retie, SameResults, candidates, pick_by_tiers
+from .units import ordinal_count
 
 
 def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, mentions,
@@ -24,6 +25,7 @@ def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, 
     """Bind every number in the solution's prose (outside calculations). ``same`` maps a
     result to the earlier one it stays equal to."""
     same = same or {}
+    fixed = set(fixed) | {ordinal_count(question)} - {None}
     env = expressions.random_point([v.name for v in variables if v.derived is None], 0)
     for name, tree in [(v.name, v.derived) for v in variables if v.derived is not None] \
             + [(st.name, st.tree) for st in steps]:
@@ -34,6 +36,11 @@ def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, 
         if name in same:
             env[name] = env[same[name]]
     lit_trees = {span: chosen[k].tree for k, span in enumerate(lit_spans)}
+    # an answer that no step computes ('round 6.75 up to 7'; in cents) may be written too
+    final = chosen[-1].tree if chosen[-1].tree[0] != "sym" else None
+    if final is not None:
+        final = (final, expressions.evaluate(final, {v.name: v.value for v in variables}
+                                             | {st.name: st.value for st in steps}))
     units = {v.name: word_after(question, mentions[v.mentions[0]].end) for v in variables}
     units.update({f"s{i}": word_after(body, src.result_span[1]) for i, src in enumerate(sources)
                   if src.result_span})
@@ -68,7 +75,7 @@ def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, 
             tree = echo.get(m.start)
             if tree is None:
                 tree = _prose_tree(body, start, m, sources, line_of, lit_trees, variables, steps,
-                                   fixed, env, mentions, units, question)
+                                   fixed, env, mentions, units, question, final)
             if tree is None and idx is not None and body.startswith("<<", src_start):
                 tree = _partial(m.value, sources[idx], lit_trees)
             if tree is None and m.kind == "word":
@@ -96,11 +103,12 @@ def _lowest_terms(text: str) -> bool:
 
 def _partial(value, src, lit_trees):
     """A part of the calculation the prose works out on the way ('(30 - 12)/2 = 18/2 =
-    <<(30-12)/2=9>>' writes 18 for 30 - 12), when exactly one part has that value."""
+    <<(30-12)/2=9>>' writes 18 for 30 - 12; '4 * 60 / 5 = 4 * 12' writes 12 for 60 / 5), when
+    exactly one part has that value."""
     values = [lit.value for lit in src.literals]
     leaves = [lit_trees[span] for span in src.spans]
     found = set()
-    for part in expressions.subtrees(src.tree):
+    for part in expressions.parts(src.tree):
         if part[0] in ("lit", "const") or part == src.tree:
             continue
         try:
@@ -153,7 +161,7 @@ def _phrase(text: str, end: int) -> tuple | None:
 
 
 def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, steps, fixed, env,
-                mentions, units, question):
+                mentions, units, question, final=None):
     value, line = mention.value, body.count("\n", 0, pos)
     # an equation's solution (and what a solver derives from it) is not written where the
     # equation is: '9x = 90' does not show x, so a 10 beside it is not x
@@ -178,6 +186,8 @@ def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, step
         tier2 = [Candidate(sym(f"s{i}"), 0, (), "") for i in reversed(earlier)
                  if steps[i].value == value]
         tier2 += [c for c in candidates(value, 0, variables, [], {}) if c.cost == 0]
+        if final and final[1] == value:
+            tier2.append(Candidate(final[0], 0, (), ""))
         tiers += [tier2, [Candidate(const(value), 0, (), "")] if value in fixed else []]
         # '15 gallons = 120 pints' before '120/5': a question number in other units, written
         # as such and read so by a calculation

@@ -16,7 +16,7 @@ from fractions import Fraction
 from mathgen.numbers import Mention, in_name
 
 from .prose import word_after
-from .units import licensed_constants, stated_definition, unit_bound
+from .units import ORDINALS, licensed_constants, stated_definition, unit_bound
 
 _RAW_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CENTS = re.compile(r"\s*(?:cents?\b|\u00a2)")
@@ -42,8 +42,6 @@ _THE_COUNT = re.compile(r"\b(?:the|all)\s+$", re.IGNORECASE)
 _OF_THEM = re.compile(r"\s+of\s+(?:them|us|you|those)\b", re.IGNORECASE)
 # 'the two take', 'the three have': a number word before a word that is no plural noun
 _NO_NOUN = re.compile(r"\s*[.,;:?!]|\s+[a-z']*[a-rt-z']\b")
-_ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh",
-             8: "eighth", 9: "ninth", 10: "tenth"}
 _RATIO_BEFORE = re.compile(r"\d\s?:\s?$")
 
 
@@ -118,7 +116,7 @@ def _enumerated(question: str, m: Mention) -> bool:
     """Whether the question counts what it then enumerates up to the last ('three sets' and
     'the third set'), so the count cannot change without the text."""
     noun = word_after(question, m.end)
-    last = _ORDINALS.get(m.value)
+    last = ORDINALS.get(m.value)
     if not (noun and last and last in question.lower()):  # a cheap test before the regex
         return False
     return bool(re.search(rf"\b{last}\b(?:[ -][a-z]+)?[ -]{re.escape(noun)}", question,

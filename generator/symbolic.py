@@ -25,10 +25,9 @@ from mathgen.records import Problem
 
 from . import calculations, equations
 from .binding import (Ambiguity, Candidate, Retie, SameResults, candidates, check_counts,
-                      choose, exchangeable)
+                      choose, exchangeable, other_forms)
 from .prose import prose_slots
 from .quantities import Variable, constants_of, variables_of
-from .units import answer_conversions
 
 ANNOTATION = re.compile(r"<<([^<>]*?)=([^<>=]*)>>")
 FINAL_LINE = re.compile(r"^####[ \t]*(.*?)[ \t]*$", re.MULTILINE)
@@ -179,11 +178,9 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
     final_opts = [c for c in candidates(final_value, len(step_values), variables, step_values,
                                         constants) if c.tree[0] == "sym" and c.tree[1][0] == "s"]
     last = f"s{len(step_values) - 1}"
-    if not final_opts:  # asked in cents, worked in dollars: the answer is the last result * 100
-        final_opts = [Candidate((op, sym(last), const(f)), 1.0, (last,), f"in other units ({f})")
-                      for op, f in answer_conversions(question)
-                      if (step_values[-1] * f if op == "mul" else step_values[-1] / f) == final_value
-                      and all(m.value != f for m in mentions)][:1]
+    if not final_opts:  # asked in cents, worked in dollars; or rounded up
+        final_opts = other_forms(question, solution[:body_end], last, step_values[-1],
+                                 final_value, mentions)
     final_opts = sorted(final_opts, key=lambda c: (c.uses != (last,), c.cost))
     lit_options.append(final_opts)
     describe.append(f"the final answer {final_match.group(1)}")

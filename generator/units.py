@@ -30,7 +30,7 @@ _LICENSED = {
     10: r"dime|decade|percent|%|mm|millimet|\bcents?\b|coin|\btens\b",
     12: r"month|year|inch|feet|foot|hour|clock",
     16: r"ounce|pound|cup",
-    24: r"hour|day",
+    24: r"hour|\bdays?\b(?=[\s\S]*\bminutes?\b)|\bminutes?\b(?=[\s\S]*\bdays?\b)",
     20: r"twenties|twenty-dollar|\$20 bill|nickel",
     25: r"quarter|\bcents?\b|coin",
     50: r"fifties|fifty-dollar",
@@ -82,6 +82,10 @@ _STATED_RES = [(re.compile(rf"\b(?:a|an|one|each|every)\s+{big}\s+(?:has|have|is
                for small, big, factor in _DEFINITIONS]
 
 
+ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh",
+            8: "eighth", 9: "ninth", 10: "tenth"}
+_DAYS = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.IGNORECASE)
+
 _LICENSED_RES = [(Fraction(value), re.compile(words))
                  for table in (_LICENSED, _DECIMAL_LICENSED) for value, words in table.items()]
 
@@ -102,11 +106,27 @@ def licensed_constants(text: str) -> dict[Fraction, str]:
         out.setdefault(Fraction(len(re.findall(r"[A-Za-z]+", m.group())) - 1), "a list's length")
     if _PAIR.search(text):  # they each make 14 / 2
         out.setdefault(Fraction(2), "a pair's count")
+    days = {day.lower() for day in _DAYS.findall(text)}
+    if len(days) > 2:  # 'on Monday ... Tuesday ... Friday': over 3 days, 300 / 3
+        out.setdefault(Fraction(len(days)), "the days named")
     for value, words in _LICENSED_RES:
         m = words.search(lowered)
         if m:
             out[value] = m.group()
     return out
+
+
+def ordinal_count(text: str) -> int | None:
+    """How many things 'the first ..., second ... and third ...' count (3), if three or more:
+    the prose may say '54 vlogs for 3 weeks'. Not for calculations: 'the third street' may
+    be where a group triples, which is no count of streets."""
+    lowered = text.lower()
+    if not re.search(r"\bfirst\b", lowered):
+        return None
+    count = 1
+    while count + 1 in ORDINALS and re.search(rf"\b{ORDINALS[count + 1]}\b", lowered):
+        count += 1
+    return count if count >= 3 else None
 
 
 def unit_bound(text: str, end: int) -> int | None:

@@ -981,3 +981,84 @@ def test_a_prose_number_said_as_the_question_says_it_is_the_question_number():
         n = new_values(v, **{"16": 16, "12": 12, "4": 4})
         assert v.answer.endswith(f"years old {n['4']} years from now.\n#### {v.final_answer}")
         assert Fraction(v.final_answer) == n["16"] - n["12"] + n["4"]
+
+
+def test_numbers_worked_out_on_the_way_follow_the_calculation():
+    # '3+2(8)=3+19': the 16 is 2(8); '3 * 90 / 5 = 3 * 18': the 18 is 90/5
+    chain = problem("Tom has 8 marbles. Sam has 3 more than twice as many as Tom. How many "
+                    "marbles does Sam have?", "Sam: 3+2(8)=3+16=19 marbles\n#### 19")
+    for v in good_variants(chain, 5):
+        n = new_values(v, **{"8": 8, "3": 3})
+        assert v.answer.startswith(f"Sam: {n['3']}+2({n['8']})={n['3']}+{2 * n['8']}=")
+        assert Fraction(v.final_answer) == n["3"] + 2 * n["8"]
+    fifths = problem("A farm has 90 cows and three-fifths of them are black. How many black "
+                     "cows are there?",
+                     "There are 3 * 90 / 5 = 3 * 18 = <<3*90/5=54>>54 black cows.\n#### 54")
+    for v in good_variants(fifths, 5):
+        n = new_values(v, **{"90": 90})
+        assert f"3 * {n['90']} / 5 = 3 * {n['90'] / 5} = " in v.answer
+
+
+def test_days_named_and_ordinals_count_what_they_name():
+    days = problem("Rita picked 12 apples on Monday, 15 on Tuesday and 9 on Wednesday. How many "
+                   "did she pick per day on average?",
+                   "She picked 12+15+9 = <<12+15+9=36>>36 apples in all.\n"
+                   "That is 36/3 = <<36/3=12>>12 apples per day.\n#### 12")
+    for v in good_variants(days, 5):
+        n = new_values(v, **{"12": 12, "15": 15, "9": 9})
+        assert Fraction(v.final_answer) == (n["12"] + n["15"] + n["9"]) / 3
+    # an ordinal explains a count in the prose ('for 3 weeks'), never a number computed
+    weeks = problem("Emma made 18 vlogs in the first week, 21 in the second week and 15 in the "
+                    "third week. How many did she make?",
+                    "Emma made 18 + 21 + 15 = <<18+21+15=54>>54 vlogs in 3 weeks.\n#### 54")
+    for v in good_variants(weeks, 5):
+        assert " vlogs in 3 weeks." in v.answer
+    streets = problem("5 children chase a truck on the first street; 4 more join on the "
+                      "second street. On the third street each child brings a brother and a "
+                      "sister along. How many children chase the truck?",
+                      "They are 5 + 4 = <<5+4=9>>9, then 9 * 3 = <<9*3=27>>27.\n#### 27")
+    assert isinstance(perturb_problem(streets, "similar", n=1, seed=0), Rejection)
+
+
+def test_an_answer_rounded_up_as_the_solution_says_stays_rounded():
+    packs = problem("27 students get 2 glue sticks each. Glue sticks come in packs of 8. How "
+                    "many packs are needed?",
+                    "They need 27 x 2 = <<27*2=54>>54 glue sticks.\n"
+                    "That is 54 / 8 = <<54/8=6.75>>6.75 packs, so round 6.75 up to 7.\n"
+                    "He must buy 7 packs.\n#### 7")
+    for v in good_variants(packs, 5):
+        n = new_values(v, **{"27": 27, "2": 2, "8": 8})
+        exact = n["27"] * n["2"] / n["8"]
+        assert exact.denominator != 1  # the rounding stays needed
+        assert Fraction(v.final_answer) == -(-exact // 1)
+        assert v.answer.endswith(f"up to {v.final_answer}.\nHe must buy {v.final_answer} "
+                                 f"packs.\n#### {v.final_answer}")
+    # without the words, an answer that is no result is refused, not guessed
+    unsaid = problem(packs.question, packs.solution.replace(", so round 6.75 up to 7", ""))
+    assert isinstance(perturb_problem(unsaid, "similar", n=1, seed=0), Rejection)
+
+
+def test_an_unknown_declared_in_capitals_may_be_written_small():
+    p = problem("Griffin had 24 fries and gave away 5. Then Ginger gave him some. Now he has "
+                "27 fries. How many did Ginger give him?",
+                "If we let X be the fries Ginger gave, then 24-5+x=27\n"
+                "Thus, Ginger gave x=8 fries\n#### 8")
+    for v in good_variants(p, 5):
+        n = new_values(v, **{"24": 24, "5": 5, "27": 27})
+        assert Fraction(v.final_answer) == n["27"] - n["24"] + n["5"]
+
+
+def test_a_day_licenses_24_only_with_hours_or_minutes():
+    # 24 here is a result: 'day' alone is no reason to read it as the hours of a day
+    clouds = problem("On Monday Alice sees 3 clouds, and each day after that double the day "
+                     "before. How many does she see on Thursday and Friday together?",
+                     "Tuesday: 3 x 2 = <<3*2=6>>6. Wednesday: 6 x 2 = <<6*2=12>>12.\n"
+                     "Thursday: 12 x 2 = <<12*2=24>>24. Friday: 24 x 2 = <<24*2=48>>48.\n"
+                     "Together 24 + 48 = <<24+48=72>>72.\n#### 72")
+    for v in good_variants(clouds, 3):
+        assert Fraction(v.final_answer) == 24 * new_values(v, **{"3": 3})["3"]
+    wait = problem("She will buy shoes in 11 days. How many minutes must she wait?",
+                   "11 * 24 * 60 = <<11*24*60=15840>>15840\n#### 15840")
+    for v in good_variants(wait, 3):
+        assert Fraction(v.final_answer) == new_values(v)["11"] * 1440
+
