@@ -96,7 +96,11 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
     for k in range(n):
         rng = random.Random(f"{seed}/{problem.source_id}/{k}")
         mends = 0
-        for attempt in range(tries):
+        for count in range(tries * (1 + drawer.can_relax)):
+            attempt = count % tries
+            if count == tries:  # no draw kept every constraint: a wider range, once
+                drawer.relax()
+                mends = 0
             drawn = drawer.draw(free, rng, admissible)
             if attempt >= tries // 2 and len(free) > 1:
                 if attempt == tries // 2:
@@ -146,7 +150,7 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
         reason = "no-new-values"
     common = ", ".join(f"{what} ({count}x)" for what, count in failures.most_common(2))
     return Rejection(problem.source_id, problem.source_line, reason,
-                     f"no draw in {tries} kept every constraint; most often: {common}")
+                     f"no draw in {count + 1} kept every constraint; most often: {common}")
 
 
 

@@ -6,7 +6,8 @@ checked afterwards (``generator.constraints``). Look one up with ``get("digits:4
 ==============  ============================================================================
 similar         Same magnitude: same number of digits and trailing zeros, same decimal places
                 (16 -> 10..99, 80,000 -> 10,000..90,000, $2.50 -> $1.00..$9.90); a number of
-                the question worked out from others stays within a digit of its own.
+                the question worked out from others stays within a digit of its own. When
+                no draw keeps every constraint, trailing zeros may go (60 -> 10..99).
                 mathgen's own.
 mmos-similar    Each number + round(N(5, 1)), drawn per number. MMOS paper (Chen et al., 2024).
 mmos-large      Each number + round(N(1000, 300)), drawn independently per number, as the MMOS
@@ -37,9 +38,13 @@ class Strategy:
     """Draws new values for a problem's free variables."""
 
     name = ""
+    can_relax = False  # whether ``relax`` widens the values drawn
 
     def propose(self, var, rng: random.Random) -> Fraction:
         raise NotImplementedError
+
+    def relax(self) -> None:
+        """Draw from a wider range from now on (when no draw kept every constraint)."""
 
     def keeps(self, var, value) -> bool:
         """Whether ``value`` is one this strategy could have drawn for ``var`` (mending a draw
@@ -80,16 +85,24 @@ def _scaled(var) -> tuple[int, int]:
 
 class Similar(Strategy):
     name = "similar"
+    can_relax = True
 
     def __init__(self):
         self._plans: dict = {}
+        self._relaxed = False
+
+    def relax(self):
+        """Trailing zeros may go: $60 split in quarters and thirds has no other round tens
+        ($36 or $48 will do)."""
+        self._relaxed = True
+        self._plans.clear()
 
     def _plan(self, var):
         whole, scale = _scaled(var)
         if whole <= 0:
             return None
         digits = len(str(whole))
-        zeros = min(digits - len(str(whole).rstrip("0")), digits - 1)
+        zeros = 0 if self._relaxed else min(digits - len(str(whole).rstrip("0")), digits - 1)
         mantissa_digits = digits - zeros
         low = 10 ** (mantissa_digits - 1) if mantissa_digits > 1 else 1
         if digits == 1 and var.places == 0:

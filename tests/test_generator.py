@@ -1062,3 +1062,13 @@ def test_a_day_licenses_24_only_with_hours_or_minutes():
     for v in good_variants(wait, 3):
         assert Fraction(v.final_answer) == new_values(v)["11"] * 1440
 
+
+def test_similar_lets_trailing_zeros_go_when_no_round_value_fits():
+    # $60 spent in quarters and thirds: no other round ten is a multiple of 12
+    p = problem("Maggie spent a quarter of her money and Riza spent one-third of hers. They "
+                "each had $60. How much do they have left?",
+                "Maggie spent $60/4 = $<<60/4=15>>15 and Riza $60/3 = $<<60/3=20>>20.\n"
+                "They have 60 - 15 + 60 - 20 = <<60-15+60-20=85>>85 left.\n#### 85")
+    for v in good_variants(p, 3):
+        n = new_values(v)["60"]
+        assert 10 <= n <= 99 and n % 12 == 0 and n != 60
