@@ -31,6 +31,8 @@ _MAX_ASSIGNMENTS = 20000
 # Using a number more often than it is written costs as much as a unit constant: when either
 # could explain a literal, the tie is found and resolved safely (see symbolic._choose).
 REUSE_COST = 1.0
+# small units in a larger one, or a whole in percent: 100 cents, 12 inches, 60 minutes
+_PER_UNIT = {12, 16, 60, 100, 1000}
 _CLOSE = 0.5  # costs closer than this differ by preferences only, not by structure
 
 
@@ -347,9 +349,17 @@ def candidates(value: Fraction, step: int, variables, step_values, constants,
             out.append(Candidate(("add", s, const(1)), 1.0, (v.name,), f"{label} {more}"))
         if getattr(v, "cents", False) and v.value / 100 == value:
             out.append(Candidate(("div", s, hundred), 0.0, (v.name,), f"{label} cents in dollars"))
+    # a result in a larger unit, where it makes one of it or a part ('100 cents = $1',
+    # '100 - 40 = 60%' then '.6'): more would explain too much
+    units = [c for c, entries in constants.items() if c in _PER_UNIT
+             and any(e[2] is None for e in entries)] if 0 < value <= 1 else []
     for j, sv in enumerate(step_values[:step]):
         if sv == value:
             out.append(Candidate(sym(f"s{j}"), 0.0, (f"s{j}",), f"the result of step {j + 1}"))
+        for c in units:
+            if sv == value * c:
+                out.append(Candidate(("div", sym(f"s{j}"), const(c)), 1.0, (f"s{j}",),
+                                     f"the result of step {j + 1} over {c}"))
     # 'half' explains a 2 best where something is divided by it ('half as many as x' can
     # still mean x = 2 * y, so elsewhere it costs a little more)
     usable = sorted((e[0] + (0.1 if e[3] and not divisor else 0), e[1], e[2] or "")

@@ -122,12 +122,20 @@ def _prose_result(solution, start, end, calc, result) -> Calculation | None:
         written = parse_decimal(core.group())
     except ValueError:
         return None
-    if calc[3] != written:
+    text, tree, literals, value, spans = calc
+    if value != written and result.group().endswith("%") \
+            and all(solution.startswith("%", span[1]) for span in spans):
+        # '20% * 40% = 8%': percents of percents, each a part of 100
+        hundred = ("const", Fraction(100))
+        tree = ("mul", expressions.substitute(tree, [("div", ("lit", k), hundred)
+                                                     for k in range(len(literals))]), hundred)
+        value = _value(tree, literals)
+    if value != written:
         return None
     r_start = result.start() + core.start()
     r_span = (r_start, r_start + len(core.group()))
     style = find_mentions(solution[r_span[0]:r_span[1]])
-    return Calculation(start, end, calc[0], calc[1], calc[2], calc[4], written, r_span,
+    return Calculation(start, end, text, tree, literals, spans, written, r_span,
                        style[0] if style else None)
 
 

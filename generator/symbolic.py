@@ -173,14 +173,12 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
         final_value = parse_answer(final_match.group(1))
     except ValueError:
         raise UnsupportedProblem("no-final-answer", f"final answer {final_match.group(1)!r}")
-    # the answer must be computed by a step: one equal to a question number or a constant
-    # was found in the head, and could not follow the numbers
+    # the answer is a step, the last in other units or rounded; never found in the head
     final_opts = [c for c in candidates(final_value, len(step_values), variables, step_values,
                                         constants) if c.tree[0] == "sym" and c.tree[1][0] == "s"]
     last = f"s{len(step_values) - 1}"
-    if not final_opts:  # asked in cents, worked in dollars; or rounded up
-        final_opts = other_forms(question, solution[:body_end], last, step_values[-1],
-                                 final_value, mentions)
+    final_opts = final_opts or other_forms(question, solution[:body_end], last, step_values[-1],
+                                           final_value, mentions)
     final_opts = sorted(final_opts, key=lambda c: (c.uses != (last,), c.cost))
     lit_options.append(final_opts)
     describe.append(f"the final answer {final_match.group(1)}")
@@ -238,6 +236,11 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
     # A question number the solution never uses keeps its value: 'the two houses combined'
     # may count what the steps add up, so changing it could make the question wrong.
     used = {n for c in chosen for n in c.uses} | set(ties)
+    # a result never used ('1600 > 1200' picks one): a reading that leaves it out may be wrong
+    idle = [i for i, src in enumerate(sources) if f"s{i}" in must_use and f"s{i}" not in used
+            and src.tree != ("lit", 0)]  # '2B = <<36=36>>36' restates what algebra found
+    if idle and problem.format == "gsm8k":
+        raise UnsupportedProblem("unused-result", f"step {idle[0] + 1}'s result is never used")
     for v in variables:
         if len(v.mentions) > 1 and sum(v.name in c.uses for c in chosen) < len(v.mentions):
             raise Retie(v.value, underused=True)

@@ -30,6 +30,9 @@ def read(solution: str):
     # worked out on the way: the 6 of '3+6' is 2(3), a hidden step over the same numbers
     ("Harry: 5+2(3)=5+6=11 trees", ["5 + 2 * ( 3 )", "5 + 2 * ( 3 )", "5 + 2 * ( 3 )"],
      [11, 5, 6]),
+    # percents of percents: 20% of 40% is 8%; '20% * 40 = 8' stays prose (not 800)
+    ("Then 20% * 40% = 8% of all.", ["20 * 40"], [8]),
+    ("Then 20% * 40 = 8 of all.", [], []),
     # a run-on, not a chain: 10 + 2 is no 10, so only '6 + 4 = 10' is read
     ("She has 6 + 4 = 10 + 2 = 12 apples.", ["6 + 4"], [10]),
 ])

@@ -1072,3 +1072,32 @@ def test_similar_lets_trailing_zeros_go_when_no_round_value_fits():
     for v in good_variants(p, 3):
         n = new_values(v)["60"]
         assert 10 <= n <= 99 and n % 12 == 0 and n != 60
+
+
+def test_a_result_is_used_in_a_larger_unit_or_the_problem_is_refused():
+    # '100 cents = $1': the 1 is the result over 100, not a fixed one (the 100 may stay)
+    cents = problem("Marisa gets $5 every day. She buys 4 lollipops worth 25 cents each every "
+                    "day and saves the change. How much does she save in 5 days?",
+                    "4 lollipops cost 4 * 25 cents = <<4*25=100>>100 cents\n"
+                    "Since 100 cents = $1 she spends $1 every day.\n"
+                    "She saves $5 - $1 = $<<5-1=4>>4 every day\n"
+                    "In 5 days she saves $4 * 5 = $<<4*5=20>>20\n#### 20")
+    for v in good_variants(cents, 5):
+        n = new_values(v, **{"5": 5, "4": 4, "25": 25})
+        assert Fraction(v.final_answer) == (n["5"] - n["4"] * n["25"] / 100) * n["5"]
+    # '100 - 40 = 60%' then '.6': the chance left, not the question's other 60%
+    chance = problem("There is a 50% chance of rain and, without rain, a 40% chance of wind. "
+                     "What is the percent chance of neither?",
+                     "No rain: 100% - 50% = 50%\nNo wind: 100% - 40% = 60%\n"
+                     "Neither: .5 * .6 = <<.5*.6=.3>>.3\n"
+                     "As a percent: .3 * 100 = <<.3*100=30>>30%\n#### 30")
+    for v in good_variants(chance, 5):
+        n = new_values(v, **{"50": 50, "40": 40})
+        assert Fraction(v.final_answer) == (100 - n["50"]) * (100 - n["40"]) / 100
+    # '1600 > 1200' picks the larger: a comparison mathgen does not follow is refused
+    larger = problem("Plan A gives 6 boxes of 200 sticks; plan B gives 4 boxes of 400. How "
+                     "many sticks does the better plan give?",
+                     "Plan A: 6 x 200 = <<6*200=1200>>1200\nPlan B: 4 x 400 = <<4*400=1600>>1600\n"
+                     "Plan B gives more because 1600 > 1200\n#### 1600")
+    result = perturb_problem(larger, "similar", n=1, seed=0)
+    assert isinstance(result, Rejection) and result.reason == "unused-result"
