@@ -188,6 +188,11 @@ def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, step
         tier2 += [c for c in candidates(value, 0, variables, [], {}) if c.cost == 0]
         if final and final[1] == value:
             tier2.append(Candidate(final[0], 0, (), ""))
+        # '100 cents = $1' where a calculation reads the 1 as that result over 100
+        tier2 += [Candidate(tree, 0, (), "") for tree in set(lit_trees.values())
+                  if tree[0] == "div" and tree[1][0] == "sym" and tree[1][1][0] == "s"
+                  and tree[2][0] == "const" and steps[int(tree[1][1][1:])].value == value
+                  * tree[2][1]]
         tiers += [tier2, [Candidate(const(value), 0, (), "")] if value in fixed else []]
         # '15 gallons = 120 pints' before '120/5': a question number in other units, written
         # as such and read so by a calculation

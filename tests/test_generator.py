@@ -1085,6 +1085,11 @@ def test_a_result_is_used_in_a_larger_unit_or_the_problem_is_refused():
     for v in good_variants(cents, 5):
         n = new_values(v, **{"5": 5, "4": 4, "25": 25})
         assert Fraction(v.final_answer) == (n["5"] - n["4"] * n["25"] / 100) * n["5"]
+    for v in perturb_problem(cents, "mmos-large", n=3, seed=0):  # the prose's $1 follows
+        n = new_values(v, **{"4": 4, "25": 25})
+        written = re.search(r"Since (\d+) cents = \$([\d.]+) she", v.answer)
+        assert Fraction(written.group(1)) == n["4"] * n["25"]
+        assert Fraction(written.group(2)) == n["4"] * n["25"] / 100
     # '100 - 40 = 60%' then '.6': the chance left, not the question's other 60%
     chance = problem("There is a 50% chance of rain and, without rain, a 40% chance of wind. "
                      "What is the percent chance of neither?",
