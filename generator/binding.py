@@ -27,6 +27,8 @@ from mathgen.expressions import (
     to_python,
 )
 
+from .units import answer_conversions
+
 _MAX_ASSIGNMENTS = 20000
 # Using a number more often than it is written costs as much as a unit constant: when either
 # could explain a literal, the tie is found and resolved safely (see symbolic._choose).
@@ -386,8 +388,6 @@ def other_forms(question: str, body: str, last: str, value: Fraction, answer: Fr
     """The answer as the last result (named ``last``, of ``value``) in another form: in the
     units the question asks for (asked in cents, worked in dollars: times 100; the factor is
     none of the question's numbers), or rounded as the solution says ('round 6.75 up')."""
-    from .units import answer_conversions
-
     out = [Candidate((op, sym(last), const(f)), 1.0, (last,), f"in other units ({f})")
            for op, f in answer_conversions(question)
            if (value * f if op == "mul" else value / f) == answer

@@ -150,8 +150,8 @@ def _worked(solution: str, main: Calculation, chain) -> list[Calculation] | None
         if calc is None or calc[3] != main.value:
             return None
         for lit, span in zip(calc[2], calc[4]):
-            found = {part for part in expressions.parts(main.tree)
-                     if _value(part, main.literals) == lit.value}
+            found = expressions.parts_valued(main.tree, [x.value for x in main.literals],
+                                             lit.value)
             if len(found) != 1:
                 return None
             tree = found.pop()

@@ -105,17 +105,10 @@ def _partial(value, src, lit_trees):
     """A part of the calculation the prose works out on the way ('(30 - 12)/2 = 18/2 =
     <<(30-12)/2=9>>' writes 18 for 30 - 12; '4 * 60 / 5 = 4 * 12' writes 12 for 60 / 5), when
     exactly one part has that value."""
-    values = [lit.value for lit in src.literals]
     leaves = [lit_trees[span] for span in src.spans]
-    found = set()
-    for part in expressions.parts(src.tree):
-        if part[0] in ("lit", "const") or part == src.tree:
-            continue
-        try:
-            if expressions.evaluate_literals(part, values) == value:
-                found.add(expressions.substitute(part, leaves))
-        except (ZeroDivisionError, ValueError, OverflowError):
-            continue
+    found = {expressions.substitute(part, leaves) for part in expressions.parts_valued(
+        src.tree, [lit.value for lit in src.literals], value)
+        if part[0] not in ("lit", "const") and part != src.tree}
     return found.pop() if len(found) == 1 else None
 
 

@@ -232,6 +232,18 @@ def parts(tree: tuple):
                 yield run
 
 
+def parts_valued(tree: tuple, values, value) -> set[tuple]:
+    """The ``parts`` of a tree over literals of ``values`` that are worth ``value``."""
+    found = set()
+    for part in parts(tree):
+        try:
+            if evaluate_literals(part, values) == value:
+                found.add(part)
+        except (ZeroDivisionError, ValueError, OverflowError):
+            continue
+    return found
+
+
 def substitute_symbols(tree: tuple, trees: dict[str, tuple]) -> tuple:
     """Replace symbol leaves by the trees named in ``trees``."""
     if tree[0] == "sym":
