@@ -51,6 +51,11 @@ class Strategy:
         moves a number only within that)."""
         return True
 
+    def domain(self, var, limit: int) -> list | None:
+        """Every value this strategy may draw for ``var``, when there are at most ``limit``;
+        otherwise (or when they are unbounded) None."""
+        return None
+
     def keeps_derived(self, var, value) -> bool:
         """Whether ``value`` suits ``var``, a number of the question worked out from others
         (the 24 of '8, 16, 24, ...')."""
@@ -126,6 +131,15 @@ class Similar(Strategy):
         low, high, zeros, scale = plan
         return _number(rng.randint(low, high) * zeros, scale)
 
+    def domain(self, var, limit):
+        plan = self._cached_plan(var)
+        if plan is None:
+            return [var.value]
+        low, high, zeros, scale = plan
+        if high - low >= limit:
+            return None
+        return [_number(units * zeros, scale) for units in range(low, high + 1)]
+
     def keeps(self, var, value):
         plan = self._cached_plan(var)
         if plan is None:
@@ -181,6 +195,13 @@ class Digits(Strategy):
         scale = 10 ** var.places
         low = 10 ** (self.k - 1) if self.k > 1 else 2
         return _number(rng.randint(low * scale, 10 ** self.k * scale - 1), scale)
+
+    def domain(self, var, limit):
+        scale = 10 ** var.places
+        low = 10 ** (self.k - 1) if self.k > 1 else 2
+        if (10 ** self.k - low) * scale > limit:
+            return None
+        return [_number(units, scale) for units in range(low * scale, 10 ** self.k * scale)]
 
     def keeps(self, var, value):
         units = value * 10 ** var.places

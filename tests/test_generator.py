@@ -766,7 +766,7 @@ def test_the_binding_search_finds_every_cheapest_assignment(slots, capacity, mus
 def test_mending_offsets_are_exactly_those_that_keep_a_result_whole(f0, slope, integer, up):
     # the offsets are solved as a congruence; they must be the ones a search would find
     from mathgen.generator.constraints import Kind
-    from mathgen.generator.perturb import _offsets
+    from mathgen.generator.search import _offsets
 
     kind = Kind(1, integer, 2)
     scale = 1 if integer else 100
@@ -1106,3 +1106,31 @@ def test_a_result_is_used_in_a_larger_unit_or_the_problem_is_refused():
                      "Plan B gives more because 1600 > 1200\n#### 1600")
     result = perturb_problem(larger, "similar", n=1, seed=0)
     assert isinstance(result, Rejection) and result.reason == "unused-result"
+
+
+def test_few_values_are_each_tried_once_and_all_are_found():
+    # 24 may be 10..99 and the 3 friends 2..9: few enough combinations to try each once, so
+    # asking for more variants than there are gives every one, each once
+    p = problem("Ann bakes 24 cookies and shares them equally among her 3 friends. How many "
+                "cookies does each friend get?",
+                "Each friend gets 24 / 3 = <<24/3=8>>8 cookies.\n#### 8")
+    variants = perturb_problem(p, "similar", n=1000, seed=0)
+    pairs = [(n["24"], n["3"]) for n in (new_values(v, **{"24": 24, "3": 3}) for v in variants)]
+    expected = {(total, k) for total in range(10, 100) for k in range(2, 10)
+                if total % k == 0 and (total, k) != (24, 3)}
+    assert len(pairs) == len(set(pairs)) and set(pairs) == expected
+    for v in variants[:20]:
+        assert check_variant(v.to_json()) == []
+        assert Fraction(v.final_answer) == Fraction(*[int(x) for x in re.findall(
+            r"(\d+) / (\d+) =", v.answer)[0]])
+    again = perturb_problem(p, "similar", n=5, seed=0)
+    assert [v.to_json() for v in again] == [v.to_json() for v in variants[:5]]
+    from mathgen.generator import strategies
+    from mathgen.generator.perturb import Compiled
+    from mathgen.generator.search import Search
+
+    symbolic = build(p)
+    search = Search(symbolic, Compiled(symbolic), infer(symbolic), strategies.get("similar"),
+                    True, 500)
+    assert len(list(search.found(1000, 0, "t:1"))) == len(expected)
+    assert search.tried == 90 * 8  # each combination once, the original's among them
