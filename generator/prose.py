@@ -147,6 +147,12 @@ def word_after(text: str, end: int) -> str | None:
     return _SINGULAR.get(noun, noun[:-1] if noun.endswith("s") and len(noun) > 3 else noun)
 
 
+def _next_word(text: str, end: int) -> str | None:
+    """The word right after a number ('five pigs consume' -> 'pigs', 'eight-hour' -> 'hour')."""
+    m = re.match(r"[ \t-]*([A-Za-z]+)", text[end:end + 30])
+    return m.group(1).lower() if m else None
+
+
 def _phrase(text: str, end: int) -> tuple | None:
     """The three words after a number, if it has three on its sentence ('years from now')."""
     words = re.match(r"(?:[ \t]+[A-Za-z']+){3}", text[end:end + 60])
@@ -169,8 +175,10 @@ def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, step
              [Candidate(lit_trees[span], 0, (), "") for i in here
               for lit, span in zip(sources[i].literals, sources[i].spans) if lit.value == value]]
     if mention.kind == "word":  # 'two eggs' elsewhere: only the question's two eggs
-        tiers.append([Candidate(sym(v.name), 0, (), "") for v in variables
-                      if v.value == value and word and units.get(v.name) == word])
+        after = _next_word(body, pos + len(mention.text))
+        tiers.append([Candidate(sym(v.name), 0, (), "") for v in variables if v.value == value
+                      and (word and units.get(v.name) == word or after and any(
+                          _next_word(question, mentions[i].end) == after for i in v.mentions))])
     else:
         # a value found in the head is a result written earlier or an expression in the
         # unknown ('Red rope = 4 * (Y - 7)' ... 'The red rope was 20 cm long')

@@ -28,6 +28,7 @@ from .binding import (Ambiguity, Candidate, Retie, SameResults, candidates, chec
                       choose, exchangeable, other_forms)
 from .prose import prose_slots
 from .quantities import Variable, constants_of, variables_of
+from .structure import check_ratios, counted_terms
 
 ANNOTATION = re.compile(r"<<([^<>]*?)=([^<>=]*)>>")
 FINAL_LINE = re.compile(r"^####[ \t]*(.*?)[ \t]*$", re.MULTILINE)
@@ -227,12 +228,17 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
         pins.add(unclear)
     equations.check(sources, chosen, raw_steps)
     check_counts(chosen, raw_steps, describe)
+    check_ratios(chosen, [t for t, src in zip(raw_steps, sources) if not (src.unknown or src.of)],
+                 describe, {v.name for v in variables if v.times and len(v.mentions) == 1})
     steps = []
     leaves = [c.tree for c in chosen]
     for i, (tree, src) in enumerate(zip(raw_steps, sources)):
         steps.append(Step(f"s{i}", expressions.substitute(tree, leaves), step_values[i], src.text))
     if ties:
         variables = _tie(variables, ties, steps)
+    count = counted_terms(steps, variables)
+    if count is not None:  # the count of the terms an average adds up keeps its value
+        raise Retie(next(v.value for v in variables if v.name == count), underused=True)
     # A question number the solution never uses keeps its value: 'the two houses combined'
     # may count what the steps add up, so changing it could make the question wrong.
     used = {n for c in chosen for n in c.uses} | set(ties)

@@ -1134,3 +1134,59 @@ def test_few_values_are_each_tried_once_and_all_are_found():
                     True, 500)
     assert len(list(search.found(1000, 0, "t:1"))) == len(expected)
     assert search.tried == 90 * 8  # each combination once, the original's among them
+
+
+def test_a_ratio_is_not_added_to_a_quantity():
+    # the 2 of '81 + 2' counts the players over 20 points; it only equals '2 times more'
+    p = problem("Mike has 21 points, Jim 3 points less than Mike, and Tony 2 times more than "
+                "Mike. Every player with over 20 points gets an extra point. How many points "
+                "do they have in total?",
+                "Jim has 21 - 3 = <<21-3=18>>18 points.\n"
+                "Tony has 2 * 21 = <<2*21=42>>42 points.\n"
+                "In total they have 42 + 18 + 21 = <<42+18+21=81>>81 points.\n"
+                "Two of them have over 20 points, so they have 81 + 2 = <<2+81=83>>83 points.\n"
+                "#### 83")
+    result = perturb_problem(p, "similar", n=1, seed=0)
+    assert isinstance(result, Rejection) and result.reason == "unexplained-number"
+    assert "ratio" in result.detail
+    # with the one part more it is the parts of a whole: 4 times as much is 5 parts
+    parts = problem("Jeff and Brad share 100 dollars. Jeff gets 4 times as much as Brad. How "
+                    "much does Brad get?", "Brad gets 100/(4+1)=<<100/(4+1)=20>>20.\n#### 20")
+    for v in good_variants(parts, 3):
+        n = new_values(v)
+        assert Fraction(v.final_answer) == n["100"] / (n["4"] + 1)
+
+
+def test_the_count_an_average_divides_by_keeps_its_value():
+    # the solution adds the five scores one by one: 7 tests would still add five
+    p = problem("His grade is the average of 5 test scores. He received 65, 94, 81, 86 and 74. "
+                "What is his grade?",
+                "He received 65+94+81+86+74 = <<65+94+81+86+74=400>>400 points.\n"
+                "His grade is 400/5 = <<400/5=80>>80.\n#### 80")
+    for v in good_variants(p, 5):
+        n = new_values(v, **{"5": 5})
+        assert n["5"] == 5 and "average of 5 test" in v.question
+        assert Fraction(v.final_answer) == sum(n[k] for k in ("65", "94", "81", "86", "74")) / 5
+    # a result over a number of the same value by chance is no average: 2 may change
+    other = problem("Each of 30 people brings 5 boxes. They fit 2 boxes per table. How many "
+                    "tables do they need for the boxes and 12 more?",
+                    "There are 30*5=<<30*5=150>>150 boxes, and 150+12=<<150+12=162>>162 in "
+                    "all.\nThey need 162/3=<<162/3=54>>54 tables.\n#### 54")
+    assert isinstance(perturb_problem(other, "similar", n=1, seed=0), Rejection)
+
+
+def test_prose_follows_a_bracket_divided_and_a_number_word_said_as_asked():
+    # '(200+10)/5' in the prose divides by the 5 groups; the father's 'eight more than' is
+    # the question's 'eight more than' wherever the prose says it
+    p = problem("A class of 200 students is split into 5 equal groups once 10 more students "
+                "join. Dora is 15 and her father is eight more than twice her age. How many "
+                "students are in a group, plus the father's age?",
+                "Each group has (200+10)/5 = <<(200+10)/5=42>>42 students.\n"
+                "Her father is eight more than 15*2 = <<15*2=30>>30.\n"
+                "So he is 30+8 = <<30+8=38>>38.\n"
+                "In all 42+38 = <<42+38=80>>80.\n#### 80")
+    for v in good_variants(p, 5):
+        n = new_values(v, **{"200": 200, "5": 5, "10": 10, "15": 15, "eight": 8})
+        assert f"({n['200']}+{n['10']})/{n['5']} =" in v.answer
+        said = re.search(r"father is (\w+) more than twice", v.question).group(1)
+        assert re.findall(r"(\w+) more than \d", v.answer) == [said]
