@@ -5,7 +5,8 @@ positive, a whole number stays whole (eggs, people, days), a decimal keeps to ce
 percentage of a whole stays within (0, 100]; '5 days a week' stays at most 7; a number or
 result that was not 1 does not become 1 (plurals; a ratio of 1 would end a pattern); a
 result the answer rounds stays a fraction. The final answer is a step or a question number,
-so it keeps its kind too. Two results the solution does not tell apart stay equal.
+so it keeps its kind too. Two results the solution does not tell apart stay equal; two it
+compares ('since 1600 > 1200') stay in that order.
 """
 
 from __future__ import annotations
@@ -71,12 +72,13 @@ class Constraints:
     steps: tuple[Kind, ...]
     final: Kind
     same: tuple[tuple[int, int], ...] = ()  # (later, earlier) steps whose results stay equal
+    order: tuple[tuple[int, int], ...] = ()  # (greater, smaller) steps the solution compares
 
     def check_variable(self, index: int, value: Fraction) -> str | None:
         return self.variables[index].admits(value)
 
     def violation(self, var_values, step_values, final_value, names, variables=None):
-        """The first broken constraint as (description, "variable"|"step"|"same"|"final",
+        """The first broken constraint as (description, "variable"|"step"|"same"|"order"|"final",
         index, whether moving a number a little can mend it); None when all hold.
         ``variables``: the indices of the variables to check, when not all (a sampler
         checks the numbers it draws as it draws them)."""
@@ -93,6 +95,10 @@ class Constraints:
             if step_values[later] != step_values[earlier]:
                 return (f"step {later + 1} result must stay equal to step {earlier + 1}'s (it "
                         "could be read as either)", "same", later, True)
+        for greater, smaller in self.order:
+            if not step_values[greater] > step_values[smaller]:
+                return (f"step {greater + 1} result must stay greater than step {smaller + 1}'s "
+                        "(the solution compares them)", "order", greater, False)
         broken = self.final.admits(final_value)
         return (f"the answer {broken}", "final", 0, False) if broken else None
 
@@ -112,4 +118,5 @@ def infer(symbolic) -> Constraints:
     final = evaluate(symbolic.final, env)
     index = {s.name: i for i, s in enumerate(symbolic.steps)}
     same = tuple((index[later], index[earlier]) for later, earlier in symbolic.same)
-    return Constraints(variables, steps, kind_of(final), same)
+    order = tuple((index[greater], index[smaller]) for greater, smaller in symbolic.order)
+    return Constraints(variables, steps, kind_of(final), same, order)

@@ -46,7 +46,9 @@ def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, 
                   if src.result_span})
     line_of = [body.count("\n", 0, src.start) for src in sources]
     given = {m.text for m in mentions if m.kind == "fraction"}
-    given_values = {m.value for m in mentions if m.kind == "fraction"}
+    # 'half' is 1/2 written as a word: the prose's '1/2 the amount' is it
+    given_values = {m.value for m in mentions if m.kind == "fraction"
+                    or m.kind == "multiplier" and m.value < 1}
     slots, seg_start = [], 0
     ends = [(src.start, src.end, i) for i, src in enumerate(sources)] + [(len(body), len(body), None)]
     for src_start, src_end, idx in ends:
@@ -147,6 +149,20 @@ def word_after(text: str, end: int) -> str | None:
     return _SINGULAR.get(noun, noun[:-1] if noun.endswith("s") and len(noun) > 3 else noun)
 
 
+def _money(tree, variables, mentions, sources, body) -> bool | None:
+    """Whether a question number or a result is written as money ($12), if known."""
+    if tree[0] != "sym":
+        return None
+    if tree[1][0] == "n":
+        return any(mentions[i].money for v in variables if v.name == tree[1] for i in v.mentions)
+    src = sources[int(tree[1][1:])]
+    if src.result_style is not None:
+        return src.result_style.money
+    if body.startswith("<<", src.start):  # '= $<<12*12=144>>144'
+        return body[max(0, src.start - 2):src.start].strip().endswith("$")
+    return None
+
+
 def _next_word(text: str, end: int) -> str | None:
     """The word right after a number ('five pigs consume' -> 'pigs', 'eight-hour' -> 'hour')."""
     m = re.match(r"[ \t-]*([A-Za-z]+)", text[end:end + 30])
@@ -203,6 +219,10 @@ def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, step
                       and tree[1][1][0] == "n" and tree[2][0] == "const"
                       and value == tree[2][1] * _original(tree[1][1], variables)
                       == tree[2][1] * parse_decimal(given.group(1))])
+    if mention.money:  # '$12 per pair' is the question's $12, not the 12 pairs
+        tiers = [[c for c in tier if _money(c.tree, variables, mentions, sources, body) is not False]
+                 if any(_money(c.tree, variables, mentions, sources, body) for c in tier) else tier
+                 for tier in tiers]
     if word:  # '5 dinosaur children' is the question's 5 children, not the 5 pounds
         def unit(c):
             return units.get(c.tree[1]) if c.tree[0] == "sym" else None

@@ -113,14 +113,22 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
 
 
 def _enumerated(question: str, m: Mention) -> bool:
-    """Whether the question counts what it then enumerates up to the last ('three sets' and
-    'the third set'), so the count cannot change without the text."""
-    noun = word_after(question, m.end)
-    last = ORDINALS.get(m.value)
-    if not (noun and last and last in question.lower()):  # a cheap test before the regex
+    """Whether the question counts what it then enumerates up to the last, or the one after
+    ('three sets' and 'the third set'; 'the first five tests' and 'the sixth test'; 'for 11
+    months' and 'the 12th month'), so the count cannot change without the text."""
+    after = re.match(r"[ \t-]*([A-Za-z]+?)s?\b", question[m.end:m.end + 30])
+    nouns = {noun for noun in (word_after(question, m.end), after and after.group(1).lower())
+             if noun}
+    if not nouns or m.value.denominator != 1:
         return False
-    return bool(re.search(rf"\b{last}\b(?:[ -][a-z]+)?[ -]{re.escape(noun)}", question,
-                          re.IGNORECASE))
+    lowered = question.lower()
+    for n in (int(m.value), int(m.value) + 1):
+        word = ORDINALS.get(n)
+        names = [f"{n}(?:st|nd|rd|th)"] + ([word] if word and word in lowered else [])
+        if re.search(rf"\b(?:{'|'.join(names)})\b(?:[ -][a-z]+)?[ -](?:"
+                     rf"{'|'.join(map(re.escape, nouns))})", question, re.IGNORECASE):
+            return True
+    return False
 
 
 def constants_of(question: str, prose: str, mentions, variables) -> dict[Fraction, list]:

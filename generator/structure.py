@@ -4,12 +4,28 @@ Some solutions hold a number in their shape rather than in a literal: an average
 up five scores one by one and divides by the question's 5 would divide the same five scores
 by 7 once the 5 became 7. Such a count keeps its value. And a ratio of the question ('2 times
 more') is never a number of things: a solution that adds it to points has read some other 2.
+Two results the prose compares ('since $125 > $96, he chooses jewelry') keep their order;
+a number of a list the solution picks by its order ('the lowest score, which is 71') cannot.
+A literal pair such as '2/3' may write a fraction of the question rather than two numbers.
 """
 
 from __future__ import annotations
 
+import re
+from fractions import Fraction
+
 from mathgen.errors import UnsupportedProblem
 from mathgen.expressions import const, subtrees
+
+# a list of numbers: '89, 71, 92, 100 and 86'
+_LIST = re.compile(r"\$?\d[\d,.]*(?:, \$?\d[\d,.]*)+,? and \$?\d[\d,.]*")
+# 'the lowest score, which is 71': a number named by its order
+_PICKED = re.compile(r"\b(?:lowest|highest|smallest|largest|biggest|greatest|least|cheapest|"
+                     r"minimum|maximum|worst|best)\b[^.\n\d]{0,30}?\$?(\d[\d,]*(?:\.\d+)?)",
+                     re.IGNORECASE)
+# between two numbers of the prose: '$125 > $96', '1600 is more than 1200'
+_COMPARED = re.compile(r"[ \t]*(?:[<>]=?|[\u2264\u2265]|(?:is|are|was|were)[ \t]+(?:greater|more|"
+                       r"larger|bigger|higher|less|smaller|lower|fewer)[ \t]+than)[ \t]*\$?\Z")
 
 
 def check_ratios(chosen, steps: list[tuple], describe: list[str], ratios: set[str]) -> None:
@@ -47,3 +63,51 @@ def counted_terms(steps, variables):
                 if count > 1 and values[part[2][1]] == count:
                     return part[2][1]
     return None
+
+
+def compared(solution: str, slots, steps) -> tuple[tuple[str, str], ...]:
+    """Results the prose compares ('1600 > 1200'), as (greater, smaller) step names: the
+    solution's choice follows from the order, which must hold in a variant too."""
+    value = {step.name: step.value for step in steps}
+    prose = sorted((s for s in slots if s.role == "prose" and s.tree[0] == "sym"
+                    and s.tree[1] in value), key=lambda s: s.start)
+    out = []
+    for first, second in zip(prose, prose[1:]):
+        if _COMPARED.match(solution[first.end:second.start]):
+            a, b = first.tree[1], second.tree[1]
+            if value[a] != value[b]:
+                out.append((a, b) if value[a] > value[b] else (b, a))
+    return tuple(out)
+
+
+def check_picked(question: str, solution: str) -> None:
+    """Refuse a solution that picks a number of a list in the question by its order ('scores
+    of 89, 71, 92 and 86' ... 'the lowest score, which is 71'): new values may change which
+    one is lowest, and the steps would not follow."""
+    listed = {number.replace(",", "") for m in _LIST.finditer(question)
+              for number in re.findall(r"\d[\d,]*(?:\.\d+)?", m.group())}
+    for m in _PICKED.finditer(solution):
+        if m.group(1).replace(",", "") in listed:
+            raise UnsupportedProblem("order-dependent", f"the solution picks {m.group(1)} as "
+                                     "the one of a list with an order that new values may change")
+
+
+def written_fractions(solution: str, src, fractions) -> dict[int, tuple[str, bool]]:
+    """Literals of ``src`` that write a fraction of the question, or what remains of it ('2/3'
+    of '12 x 2/3' when the question says 2/3, two-thirds, or that a third is gone), with that
+    fraction's key and whether it is written in lowest terms."""
+    out = {}
+    for k in range(len(src.literals) - 1):
+        (_, end), (start, _) = src.spans[k], src.spans[k + 1]
+        numerator, denominator = src.literals[k].value, src.literals[k + 1].value
+        if solution[end:start].strip() != "/" or not denominator:
+            continue
+        ratio = Fraction(numerator, denominator)
+        for fraction in (ratio, 1 - ratio):
+            if fraction in fractions:
+                # written in lowest terms ('2/3'), or scaled ('10/100' for 1/10) where no
+                # number of the question could be read instead ('30/60' is 30 minutes)
+                lowest = (ratio.numerator, ratio.denominator) == (numerator, denominator)
+                out[k] = out[k + 1] = (f"f{fraction}", lowest)
+                break
+    return out

@@ -28,7 +28,7 @@ from .binding import (Ambiguity, Candidate, Retie, SameResults, candidates, chec
                       choose, exchangeable, other_forms)
 from .prose import prose_slots
 from .quantities import Variable, constants_of, variables_of
-from .structure import check_ratios, counted_terms
+from .structure import check_picked, check_ratios, compared, counted_terms, written_fractions
 
 ANNOTATION = re.compile(r"<<([^<>]*?)=([^<>=]*)>>")
 FINAL_LINE = re.compile(r"^####[ \t]*(.*?)[ \t]*$", re.MULTILINE)
@@ -61,6 +61,7 @@ class SymbolicProblem:
     slots: tuple[Slot, ...]
     pinned: tuple[str, ...] = field(default=())  # steps that keep their value in variants
     same: tuple[tuple[str, str], ...] = field(default=())  # (later, earlier): equal results
+    order: tuple[tuple[str, str], ...] = field(default=())  # (greater, smaller): compared
 
     def sympy_steps(self) -> dict:
         """Each step and the final answer as a SymPy expression over the variables only."""
@@ -102,6 +103,7 @@ def build(problem: Problem) -> SymbolicProblem:
 def _build(problem: Problem, tied: frozenset, frozen: frozenset,
            kept_equal: dict[str, str]) -> SymbolicProblem:
     question, solution = problem.question, problem.solution
+    check_picked(question, solution)
     mentions = tuple(find_mentions(question))
     variables = variables_of(question, mentions, tied, frozen)
     final_match = None
@@ -130,7 +132,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
         base = bases[id(src)] = len(lit_options)
         divisors = expressions.divisor_literals(src.tree)
         roles = expressions.operand_roles(src.tree)
-        ratios = _written_fractions(solution, src, fractions)
+        ratios = written_fractions(solution, src, fractions)
         for k, (key, lowest) in list(ratios.items()):
             if not lowest and any(c.tree[0] == "sym" and c.tree[1][0] == "n" for c in candidates(
                     src.literals[k].value, i, variables, step_values, constants)):
@@ -242,11 +244,6 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
     # A question number the solution never uses keeps its value: 'the two houses combined'
     # may count what the steps add up, so changing it could make the question wrong.
     used = {n for c in chosen for n in c.uses} | set(ties)
-    # a result never used ('1600 > 1200' picks one): a reading that leaves it out may be wrong
-    idle = [i for i, src in enumerate(sources) if f"s{i}" in must_use and f"s{i}" not in used
-            and src.tree != ("lit", 0)]  # '2B = <<36=36>>36' restates what algebra found
-    if idle and problem.format == "gsm8k":
-        raise UnsupportedProblem("unused-result", f"step {idle[0] + 1}'s result is never used")
     for v in variables:
         if len(v.mentions) > 1 and sum(v.name in c.uses for c in chosen) < len(v.mentions):
             raise Retie(v.value, underused=True)
@@ -263,30 +260,16 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
     slots += [Slot(start, end, tree, "prose", style) for start, end, tree, style in prose_slots(
         solution[:body_end], sources, chosen, lit_spans, variables, steps, fixed, mentions, question,
         same)]
+    order = compared(solution, slots, steps)  # '1600 > 1200' picks one: they keep that order
+    # a result never used otherwise: a reading that leaves it out may be wrong
+    idle = [i for i, src in enumerate(sources) if f"s{i}" in must_use and f"s{i}" not in used
+            and not any(f"s{i}" in pair for pair in order)
+            and src.tree != ("lit", 0)]  # '2B = <<36=36>>36' restates what algebra found
+    if idle and problem.format == "gsm8k":
+        raise UnsupportedProblem("unused-result", f"step {idle[0] + 1}'s result is never used")
     slots.sort(key=lambda s: s.start)
     return SymbolicProblem(problem, mentions, variables, tuple(steps), chosen[final_k].tree,
-                           tuple(slots), tuple(sorted(pins)), tuple(sorted(same.items())))
-
-
-def _written_fractions(solution: str, src, fractions) -> dict[int, tuple[str, bool]]:
-    """Literals of ``src`` that write a fraction of the question, or what remains of it ('2/3'
-    of '12 x 2/3' when the question says 2/3, two-thirds, or that a third is gone), with that
-    fraction's key and whether it is written in lowest terms."""
-    out = {}
-    for k in range(len(src.literals) - 1):
-        (_, end), (start, _) = src.spans[k], src.spans[k + 1]
-        numerator, denominator = src.literals[k].value, src.literals[k + 1].value
-        if solution[end:start].strip() != "/" or not denominator:
-            continue
-        ratio = Fraction(numerator, denominator)
-        for fraction in (ratio, 1 - ratio):
-            if fraction in fractions:
-                # written in lowest terms ('2/3'), or scaled ('10/100' for 1/10) where no
-                # number of the question could be read instead ('30/60' is 30 minutes)
-                lowest = (ratio.numerator, ratio.denominator) == (numerator, denominator)
-                out[k] = out[k + 1] = (f"f{fraction}", lowest)
-                break
-    return out
+                           tuple(slots), tuple(sorted(pins)), tuple(sorted(same.items())), order)
 
 
 def _pinned(pins: set[str], same: dict[str, str], step_values) -> dict:

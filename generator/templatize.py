@@ -179,6 +179,8 @@ def write(symbolic: SymbolicProblem) -> str:
         front["pinned"] = list(symbolic.pinned)
     if symbolic.same:
         front["same"] = {later: earlier for later, earlier in symbolic.same}
+    if symbolic.order:
+        front["order"] = [list(pair) for pair in symbolic.order]
     meta = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=100)
     return f"---\n{meta}---\n{question}\n---\n{solution}\n"
 
@@ -242,7 +244,8 @@ def load(path: Path, meta: dict, question: str, solution: str) -> SymbolicProble
                   for start, end, args in s_marks)
     return SymbolicProblem(problem, mentions, tuple(variables), tuple(steps), final, slots,
                            tuple(meta.get("pinned") or ()),
-                           tuple((str(k), str(v)) for k, v in (meta.get("same") or {}).items()))
+                           tuple((str(k), str(v)) for k, v in (meta.get("same") or {}).items()),
+                           tuple((str(a), str(b)) for a, b in meta.get("order") or ()))
 
 
 def _render(body: str, values: dict, where: str, part: str):

@@ -83,7 +83,9 @@ _STATED_RES = [(re.compile(rf"\b(?:a|an|one|each|every)\s+{big}\s+(?:has|have|is
 
 
 ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh",
-            8: "eighth", 9: "ninth", 10: "tenth"}
+            8: "eighth", 9: "ninth", 10: "tenth", 11: "eleventh", 12: "twelfth",
+            13: "thirteenth", 14: "fourteenth", 15: "fifteenth", 16: "sixteenth",
+            17: "seventeenth", 18: "eighteenth", 19: "nineteenth", 20: "twentieth"}
 _DAYS = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.IGNORECASE)
 
 _LICENSED_RES = [(Fraction(value), re.compile(words))

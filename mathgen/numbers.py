@@ -49,8 +49,10 @@ _TOKEN = re.compile(
     r"|(?P<mixed>(?<![\w.,/])\d+ \d+/\d+(?![\w/]))"
     r"|(?P<frac>(?<![\w.,/])\d+/\d+(?![\w/.]))"
     # after a '/' only when a word or a bracket is divided ('minutes/1.5', '(200+10)/3') or
-    # by a decimal ('6/1.5'), not in a fraction ('3/4')
-    r"|(?P<digits>(?:(?<![\w.,/])|(?<=[a-zA-Z)]/)|(?<=\d/)(?=\d+\.\d)|(?<=\d[xX]))"
+    # by a decimal or a number with thousands ('6/1.5', '10,440,000/145,000'), not in a
+    # fraction ('3/4')
+    r"|(?P<digits>(?:(?<![\w.,/])|(?<=[a-zA-Z)]/)|(?<=\d/)(?=\d+\.\d|\d{1,3},\d{3})"
+    r"|(?<=\d[xX]))"
     r"(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d+)?"
     r"|(?:(?<![\w.,/])|(?<=\d/))\.\d+)"
     rf"|(?P<fracword>\b{_FRACTION_WORD}\b)"

@@ -1099,13 +1099,79 @@ def test_a_result_is_used_in_a_larger_unit_or_the_problem_is_refused():
     for v in good_variants(chance, 5):
         n = new_values(v, **{"50": 50, "40": 40})
         assert Fraction(v.final_answer) == (100 - n["50"]) * (100 - n["40"]) / 100
-    # '1600 > 1200' picks the larger: a comparison mathgen does not follow is refused
+    # a result no later step uses: a reading that leaves it out may be wrong
+    unused = problem("Plan A gives 6 boxes of 200 sticks; plan B gives 4 boxes of 400. How "
+                     "many sticks does plan B give?",
+                     "Plan A: 6 x 200 = <<6*200=1200>>1200\nPlan B: 4 x 400 = <<4*400=1600>>1600\n"
+                     "#### 1600")
+    result = perturb_problem(unused, "similar", n=1, seed=0)
+    assert isinstance(result, Rejection) and result.reason == "unused-result"
+
+
+def test_results_the_prose_compares_keep_their_order():
+    # '1600 > 1200' picks the larger: every variant keeps plan B the larger, so the answer
+    # and the sentence stay true
     larger = problem("Plan A gives 6 boxes of 200 sticks; plan B gives 4 boxes of 400. How "
                      "many sticks does the better plan give?",
                      "Plan A: 6 x 200 = <<6*200=1200>>1200\nPlan B: 4 x 400 = <<4*400=1600>>1600\n"
                      "Plan B gives more because 1600 > 1200\n#### 1600")
-    result = perturb_problem(larger, "similar", n=1, seed=0)
-    assert isinstance(result, Rejection) and result.reason == "unused-result"
+    for v in good_variants(larger, 8):
+        n = new_values(v, **{"6": 6, "200": 200, "4": 4, "400": 400})
+        a, b = n["6"] * n["200"], n["4"] * n["400"]
+        assert b > a and Fraction(v.final_answer) == b and f"because {plain(b)} > {plain(a)}" \
+            in v.answer
+    assert build(larger).order == (("s1", "s0"),)
+
+
+def test_a_count_and_the_ordinal_after_it_keep_their_value():
+    # 'for 11 months ... on the twelfth month': 11 payments, then the rest
+    p = problem("Stephen owes $306. For 11 months he pays $25 per month and the rest on the "
+                "twelfth month. How much does he pay in the twelfth month?",
+                "For 11 months he pays $25 x 11 = $<<25*11=275>>275.\n"
+                "He pays 306 - 275 = $<<306-275=31>>31 on the twelfth month.\n#### 31")
+    for v in good_variants(p, 5):
+        n = new_values(v, **{"11": 11})
+        assert n["11"] == 11 and Fraction(v.final_answer) == n["306"] - 11 * n["25"]
+    digits = problem("Caitlin is on the 13th step. She walks down 4 steps and then up 12 steps "
+                     "to the top. How many steps are there?",
+                     "13 - 4 + 12 = <<13-4+12=21>>21\n#### 21")
+    for v in good_variants(digits, 3):
+        assert "up 12 steps" in v.question
+
+
+def test_a_number_picked_by_its_order_in_a_list_is_refused():
+    p = problem("She has scores of 89, 71, 92, 100 and 86. The lowest is removed. What is the "
+                "total of the rest?",
+                "The lowest score is 71, so the rest add up to 89 + 92 + 100 + 86 = "
+                "<<89+92+100+86=367>>367.\n#### 367")
+    result = perturb_problem(p, "similar", n=1, seed=0)
+    assert isinstance(result, Rejection) and result.reason == "order-dependent"
+
+
+def test_prose_keeps_half_as_written_and_money_as_money():
+    # '1/2 the amount' is the question's half, not the 2 teeth; '$12 per pair' is the price
+    teeth = problem("The tooth fairy gave Sharon $1.00 for each of 3 teeth, and for each of the "
+                    "last 2 teeth half the amount per tooth. How much did she get?",
+                    "She got 1*3 = $<<1*3=3.00>>3.00.\n"
+                    "On the next 2 she got 1/2 the amount, 1*.5 = $<<1*.5=0.50>>0.50 each.\n"
+                    "That is .50*2 = $<<.50*2=1.00>>1.00, so 3+1 = $<<3+1=4.00>>4.00.\n#### 4")
+    for v in good_variants(teeth, 5):
+        assert "got 1/2 the amount" in v.answer
+    shoes = problem("Mario has 6 dogs with four legs each, and a pair of snowshoes costs $12.00. "
+                    "How much are snowshoes for all his dogs?",
+                    "Each dog has 4/2 = <<4/2=2>>2 pair of legs.\n"
+                    "The 6 dogs have 6*2 = <<6*2=12>>12 pair of legs.\n"
+                    "The snowshoes cost $12 per pair so he spends 12*12 = $<<12*12=144>>144.\n"
+                    "#### 144")
+    for v in good_variants(shoes, 5):
+        price = new_values(v, **{"12": 12})["12"]
+        assert f"cost ${plain(price)} per pair" in v.answer
+    tires = problem("A tire lasts 10,440,000 rotations and turns 145,000 times a month. How "
+                    "many months does it last?",
+                    "It lasts 10,440,000/145,000=<<10440000/145000=72>>72 months.\n#### 72")
+    for v in good_variants(tires, 3):
+        n = new_values(v, **{"10440000": 10440000, "145000": 145000})
+        assert f"{int(n['10440000']):,}/{int(n['145000']):,}=" in v.answer
 
 
 def test_few_values_are_each_tried_once_and_all_are_found():
