@@ -2,19 +2,23 @@
 
 Every quantity (a question number or a step result) keeps what it was: positive stays
 positive, a whole number stays whole (eggs, people, days), a decimal keeps to cents; a
-percentage of a whole stays within (0, 100]; '5 days a week' stays at most 7; a number or
-result that was not 1 does not become 1 (plurals; a ratio of 1 would end a pattern); a
-result the answer rounds stays a fraction. The final answer is a step or a question number,
-so it keeps its kind too. Two results the solution does not tell apart stay equal; two it
-compares ('since 1600 > 1200') stay in that order.
+percentage of a whole (and a chance asked for as one) stays within (0, 100]; '5 days a week'
+stays at most 7; a number or result that was not 1 does not become 1 (plurals; a ratio of 1
+would end a pattern); a result the answer rounds stays a fraction. The final answer is a
+step or a question number, so it keeps its kind too. Two results the solution does not tell
+apart stay equal; two it compares ('since 1600 > 1200') stay in that order.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from mathgen.numbers import decimal_places
+
+_CHANCE = re.compile(r"\b(?:probability|chance|likely)\b[\s\S]*\bpercent(?:age)?\b|\bpercent(?:age)?\b"
+                     r"[\s\S]*\b(?:probability|chance)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -119,4 +123,7 @@ def infer(symbolic) -> Constraints:
     index = {s.name: i for i, s in enumerate(symbolic.steps)}
     same = tuple((index[later], index[earlier]) for later, earlier in symbolic.same)
     order = tuple((index[greater], index[smaller]) for greater, smaller in symbolic.order)
-    return Constraints(variables, steps, kind_of(final), same, order)
+    # a chance asked for as a percentage is at most 100%
+    chance = final <= 100 and _CHANCE.search(symbolic.problem.question)
+    return Constraints(variables, steps, kind_of(final, Fraction(100) if chance else None),
+                       same, order)
