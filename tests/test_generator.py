@@ -1256,3 +1256,15 @@ def test_prose_follows_a_bracket_divided_and_a_number_word_said_as_asked():
         assert f"({n['200']}+{n['10']})/{n['5']} =" in v.answer
         said = re.search(r"father is (\w+) more than twice", v.question).group(1)
         assert re.findall(r"(\w+) more than \d", v.answer) == [said]
+
+
+def test_a_chance_asked_for_as_a_percentage_stays_at_most_100():
+    p = problem("Mark buys one lottery ticket with a 20% chance of winning and a second ticket "
+                "that's three times as likely to win. What is the probability, expressed as a "
+                "percentage, that both tickets win?",
+                "The second ticket's chance is .2 * 3 = <<.2*3=.6>>.6\n"
+                "Both win with .6 * .2 * 100 = <<.6*.2*100=12>>12 percent.\n#### 12")
+    variants = perturb_problem(p, "mmos-similar", n=20, seed=0)
+    assert len(variants) == 20
+    for v in variants:
+        assert 0 < Fraction(v.final_answer) <= 100
