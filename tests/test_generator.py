@@ -1264,7 +1264,7 @@ def test_a_chance_asked_for_as_a_percentage_stays_at_most_100():
                 "percentage, that both tickets win?",
                 "The second ticket's chance is .2 * 3 = <<.2*3=.6>>.6\n"
                 "Both win with .6 * .2 * 100 = <<.6*.2*100=12>>12 percent.\n#### 12")
-    variants = perturb_problem(p, "mmos-similar", n=20, seed=0)
+    variants = perturb_problem(p, "similar", n=20, seed=0)
     assert len(variants) == 20
     for v in variants:
         assert 0 < Fraction(v.final_answer) <= 100
