@@ -9,6 +9,7 @@ then enumerates ('three sets ... the third set'). Constants come from words of t
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -116,19 +117,33 @@ def _enumerated(question: str, m: Mention) -> bool:
     """Whether the question counts what it then enumerates up to the last, or the one after
     ('three sets' and 'the third set'; 'the first five tests' and 'the sixth test'; 'for 11
     months' and 'the 12th month'), so the count cannot change without the text."""
+    if m.value.denominator != 1:
+        return False
+    ordinals = _ordinals(question)
+    if not any(n in ordinals for n in (m.value, m.value + 1)):  # the common case, fast
+        return False
     after = re.match(r"[ \t-]*([A-Za-z]+?)s?\b", question[m.end:m.end + 30])
     nouns = {noun for noun in (word_after(question, m.end), after and after.group(1).lower())
              if noun}
-    if not nouns or m.value.denominator != 1:
-        return False
-    lowered = question.lower()
-    for n in (int(m.value), int(m.value) + 1):
-        word = ORDINALS.get(n)
-        names = [f"{n}(?:st|nd|rd|th)"] + ([word] if word and word in lowered else [])
-        if re.search(rf"\b(?:{'|'.join(names)})\b(?:[ -][a-z]+)?[ -](?:"
-                     rf"{'|'.join(map(re.escape, nouns))})", question, re.IGNORECASE):
-            return True
-    return False
+    return any(word.startswith(noun) for n in (m.value, m.value + 1)
+               for words in ordinals.get(n, ()) for word in words for noun in nouns)
+
+
+_ORDINAL = re.compile(rf"\b(?:(\d+)(?:st|nd|rd|th)|({'|'.join(ORDINALS.values())}))\b"
+                      r"(?:[ -]([a-z]+))?(?:[ -]([a-z]+))?", re.IGNORECASE)
+_ORDINAL_VALUE = {word: n for n, word in ORDINALS.items()}
+
+
+@functools.lru_cache(maxsize=256)
+def _ordinals(question: str) -> dict[int, list[tuple[str, ...]]]:
+    """The ordinals of a question ('the sixth test', 'the 12th month'): value -> the one or
+    two words after each (what it counts is the first, or the second after an adjective)."""
+    out: dict[int, list] = {}
+    for m in _ORDINAL.finditer(question):
+        n = int(m.group(1)) if m.group(1) else _ORDINAL_VALUE[m.group(2).lower()]
+        words = tuple(w.lower() for w in m.group(3, 4) if w)
+        out.setdefault(n, []).append(words)
+    return out
 
 
 def constants_of(question: str, prose: str, mentions, variables) -> dict[Fraction, list]:

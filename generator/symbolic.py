@@ -13,6 +13,7 @@ Constraints, drawing values and rendering all work from this form.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -112,7 +113,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
     if final_match is None:
         raise UnsupportedProblem("no-final-answer", "the solution has no '#### N' line")
     body_end = final_match.start()
-    sources = calculations.read(solution, body_end, list(ANNOTATION.finditer(solution, 0, body_end)))
+    sources = _calculations(solution, body_end)
     if not sources:
         raise UnsupportedProblem("no-steps", "the solution has no <<expr=result>> or 'a + b = c' steps")
     constants = constants_of(question, ANNOTATION.sub(" ", solution[:body_end]), mentions,
@@ -270,6 +271,13 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
     slots.sort(key=lambda s: s.start)
     return SymbolicProblem(problem, mentions, variables, tuple(steps), chosen[final_k].tree,
                            tuple(slots), tuple(sorted(pins)), tuple(sorted(same.items())), order)
+
+
+@functools.lru_cache(maxsize=64)
+def _calculations(solution: str, body_end: int) -> tuple:
+    """The calculations of a solution, read once however often the problem is built."""
+    return tuple(calculations.read(solution, body_end,
+                                   list(ANNOTATION.finditer(solution, 0, body_end))))
 
 
 def _pinned(pins: set[str], same: dict[str, str], step_values) -> dict:

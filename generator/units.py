@@ -9,6 +9,7 @@ question instead (see numbers.find_mentions).
 
 from __future__ import annotations
 
+import functools
 import re
 from fractions import Fraction
 
@@ -100,6 +101,11 @@ _PAIR = re.compile(r"(?<!, )\b[A-Z][a-zA-Z]+ and (?:[A-Z][a-zA-Z]+|I)\b")
 
 def licensed_constants(text: str) -> dict[Fraction, str]:
     """Constants the words of ``text`` give a reason for, with the word that licenses each."""
+    return dict(_licensed(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _licensed(text: str) -> tuple[tuple[Fraction, str], ...]:
     lowered = text.lower()
     out: dict[Fraction, str] = {Fraction(0): "zero", Fraction(1): "one"}
     for m in _LIST.finditer(text):  # '30, 14, 21 and 25' licenses 4, the count (for a mean)
@@ -115,7 +121,7 @@ def licensed_constants(text: str) -> dict[Fraction, str]:
         m = words.search(lowered)
         if m:
             out[value] = m.group()
-    return out
+    return tuple(out.items())
 
 
 def ordinal_count(text: str) -> int | None:

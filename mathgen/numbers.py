@@ -14,6 +14,7 @@ may change; fractions and multipliers are proportions and keep their value.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -125,6 +126,13 @@ def find_mentions(text: str, fractions: bool = True) -> list[Mention]:
 
     With ``fractions=False``, '60/100' gives two digit mentions, as a calculation reads it.
     """
+    return list(_mentions(text, fractions))
+
+
+@functools.lru_cache(maxsize=1024)
+def _mentions(text: str, fractions: bool) -> tuple[Mention, ...]:
+    """``find_mentions``, remembered: a problem read again (with two numbers tied) reads the
+    same texts."""
     out: list[Mention] = []
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
@@ -171,7 +179,7 @@ def find_mentions(text: str, fractions: bool = True) -> list[Mention]:
             percent = bool(_PERCENT_AFTER.match(text, e))
             out.append(Mention(s, e, raw, Fraction(value), "word", percent,
                                capitalized=raw[0].isupper()))
-    return out
+    return tuple(out)
 
 
 def in_name(text: str, m: Mention) -> bool:
