@@ -89,7 +89,57 @@ ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "se
             17: "seventeenth", 18: "eighteenth", 19: "nineteenth", 20: "twentieth"}
 _DAYS = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.IGNORECASE)
 
-_LICENSED_RES = [(Fraction(value), re.compile(words))
+
+
+def _anchors(words: str) -> tuple[str, ...] | None:
+    """Plain letters that every match of the alternatives ``words`` contains (the longest run
+    of each alternative outside groups, classes, escapes and optional letters), or None when
+    some alternative has none: a cheap test before the regex."""
+    out = []
+    for alternative in _top_level(words):
+        runs, run, depth, i = [], "", 0, 0
+        while i < len(alternative):
+            c = alternative[i]
+            if c == "\\" or c in "([{":
+                runs.append(run[:-1] if c == "{" else run)  # 'ab{0,1}': the b is optional
+                run = ""
+                depth += c in "(["
+                i += 2 if c == "\\" else 1
+                continue
+            if c in ")]":
+                depth -= 1
+            elif depth == 0 and c in "?*" and run:
+                run = run[:-1]  # the letter before is optional
+            elif depth == 0 and (c.isalpha() or c in " -"):
+                run += c
+                i += 1
+                continue
+            runs.append(run)
+            run = ""
+            i += 1
+        best = max(runs + [run], key=len)
+        if len(best.strip()) < 2:
+            return None
+        out.append(best)
+    return tuple(out)
+
+
+def _top_level(words: str) -> list[str]:
+    """The alternatives of a regex, split at the '|' outside groups."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(words):
+        if words[i] == "\\":
+            i += 2
+            continue
+        depth += words[i] in "([" and 1 or -(words[i] in ")]")
+        if words[i] == "|" and depth == 0:
+            parts.append(words[start:i])
+            start = i + 1
+        i += 1
+    return parts + [words[start:]]
+
+
+_LICENSED_RES = [(Fraction(value), re.compile(words), _anchors(words))
                  for table in (_LICENSED, _DECIMAL_LICENSED) for value, words in table.items()]
 
 _LIST = re.compile(r"\b\d[\d,.]*(?:, \d[\d,.]*)+,? and (?:a )?\d[\d,.]*")
@@ -117,7 +167,9 @@ def _licensed(text: str) -> tuple[tuple[Fraction, str], ...]:
     days = {day.lower() for day in _DAYS.findall(text)}
     if len(days) > 2:  # 'on Monday ... Tuesday ... Friday': over 3 days, 300 / 3
         out.setdefault(Fraction(len(days)), "the days named")
-    for value, words in _LICENSED_RES:
+    for value, words, anchors in _LICENSED_RES:
+        if anchors is not None and not any(anchor in lowered for anchor in anchors):
+            continue
         m = words.search(lowered)
         if m:
             out[value] = m.group()

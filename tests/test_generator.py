@@ -1268,3 +1268,24 @@ def test_a_chance_asked_for_as_a_percentage_stays_at_most_100():
     assert len(variants) == 20
     for v in variants:
         assert 0 < Fraction(v.final_answer) <= 100
+
+
+_LICENSE_WORDS = ["week", "weekday", "days", "minute", "hours", "second", "per second", "eyes",
+                  "round trip", "round-trip", "herself and her", "$20 bill", "cents", "%",
+                  "10:30", "kg", "pints", "and a half", "triangle", "angle", "x", "a", " "]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_LICENSE_WORDS) | st.text(max_size=4), max_size=12))
+def test_the_cheap_test_before_each_licensing_regex_loses_nothing(parts):
+    # every regex of a licensed constant is searched only when a word it needs is present;
+    # what is licensed must be what searching every regex gives
+    from mathgen.generator import units
+
+    text = " ".join(parts)
+    everything = {value: m.group() for value, words, _ in units._LICENSED_RES
+                  if (m := words.search(text.lower()))}
+    found = units.licensed_constants(text)
+    assert {k: v for k, v in found.items() if k in everything} == everything
+    assert all(k in everything or v in ("zero", "one", "a list's length", "a pair's count",
+                                        "the days named") for k, v in found.items())
