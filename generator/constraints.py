@@ -6,7 +6,8 @@ percentage of a whole (and a chance asked for as one) stays within (0, 100]; '5 
 stays at most 7; a number or result that was not 1 does not become 1 (plurals; a ratio of 1
 would end a pattern); a result the answer rounds stays a fraction. The final answer is a
 step or a question number, so it keeps its kind too. Two results the solution does not tell
-apart stay equal; two it compares ('since 1600 > 1200') stay in that order.
+apart stay equal; two it compares ('since 1600 > 1200') stay in that order; a part of a
+number ('8 puppies, 3 of which') stays below it.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class Constraints:
     final: Kind
     same: tuple[tuple[int, int], ...] = ()  # (later, earlier) steps whose results stay equal
     order: tuple[tuple[int, int], ...] = ()  # (greater, smaller) steps the solution compares
+    parts: tuple[tuple[int, int], ...] = ()  # (whole, part) variables: the part stays below
 
     def check_variable(self, index: int, value: Fraction) -> str | None:
         return self.variables[index].admits(value)
@@ -90,6 +92,10 @@ class Constraints:
             broken = self.variables[i].admits(var_values[i])
             if broken:
                 return f"question number {names[i]} {broken}", "variable", i, False
+        for whole, part in self.parts:
+            if not var_values[part] < var_values[whole]:
+                return (f"question number {names[part]} must stay below {names[whole]} (a part "
+                        "of it)", "variable", part, False)
         for i, (kind, value) in enumerate(zip(self.steps, step_values)):
             broken = kind.admits(value)
             if broken:
@@ -125,5 +131,7 @@ def infer(symbolic) -> Constraints:
     order = tuple((index[greater], index[smaller]) for greater, smaller in symbolic.order)
     # a chance asked for as a percentage is at most 100%
     chance = final <= 100 and _CHANCE.search(symbolic.problem.question)
+    position = {v.name: i for i, v in enumerate(symbolic.variables)}
+    parts = tuple((position[whole], position[part]) for whole, part in symbolic.parts)
     return Constraints(variables, steps, kind_of(final, Fraction(100) if chance else None),
-                       same, order)
+                       same, order, parts)

@@ -7,11 +7,15 @@ more') is never a number of things: a solution that adds it to points has read s
 Two results the prose compares ('since $125 > $96, he chooses jewelry') keep their order;
 a number of a list the solution picks by its order ('the lowest score, which is 71') cannot.
 A literal pair such as '2/3' may write a fraction of the question rather than two numbers.
+A number of the question that is a part of the one before ('8 puppies, 3 of which have
+spots') stays below it; if the solution never uses the part ('3 groups such that 2 of them
+are equal and the last one'), the whole keeps its value.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from fractions import Fraction
 
 from mathgen.errors import UnsupportedProblem
@@ -23,6 +27,9 @@ _LIST = re.compile(r"\$?\d[\d,.]*(?:, \$?\d[\d,.]*)+,? and \$?\d[\d,.]*")
 _PICKED = re.compile(r"\b(?:lowest|highest|smallest|largest|biggest|greatest|least|cheapest|"
                      r"minimum|maximum|worst|best)\b[^.\n\d]{0,30}?\$?(\d[\d,]*(?:\.\d+)?)",
                      re.IGNORECASE)
+# 'has 8 puppies, 3 of which have spots': a part of the number before it
+_PART = re.compile(r"\s+of\s+(?:them|which|those|these|whom)\b", re.IGNORECASE)
+_GROUP = re.compile(r"\b(?:the|all|both)\s+$", re.IGNORECASE)
 # between two numbers of the prose: '$125 > $96', '1600 is more than 1200'
 _COMPARED = re.compile(r"[ \t]*(?:[<>]=?|[\u2264\u2265]|(?:is|are|was|were)[ \t]+(?:greater|more|"
                        r"larger|bigger|higher|less|smaller|lower|fewer)[ \t]+than)[ \t]*\$?\Z")
@@ -111,3 +118,40 @@ def written_fractions(solution: str, src, fractions) -> dict[int, tuple[str, boo
                 out[k] = out[k + 1] = (f"f{fraction}", lowest)
                 break
     return out
+
+
+def parts_of(question: str, mentions) -> list[tuple[int, int]]:
+    """(whole, part) mention indices: '8 puppies, 3 of which have spots', '3 groups such that
+    2 of them are equal'; the whole is the count just before, when it was the larger ('the
+    two of them' is no part, nor is a part of $60)."""
+    out = []
+    for j, m in enumerate(mentions):
+        if not m.quantity or not _PART.match(question, m.end) \
+                or _GROUP.search(question, max(0, m.start - 8), m.start):
+            continue  # 'the two of them' is all of them
+        before = [i for i in range(j) if mentions[i].quantity]
+        whole = mentions[before[-1]] if before else None
+        if whole and whole.value > m.value and not (whole.money or whole.percent) \
+                and whole.value.denominator == m.value.denominator == 1:
+            out.append((before[-1], j))
+    return out
+
+
+def kept_parts(question: str, mentions, variables):
+    """The variables (a part of a number the question keeps is bounded by it) and the (whole,
+    part) variable names whose order must hold. Raises Retie to keep a whole whose part the
+    solution never uses ('3 groups such that 2 of them are equal and the last one')."""
+    from .binding import Retie
+
+    owner = {i: v for v in variables for i in v.mentions}
+    parts, below = [], {}
+    for whole, part in parts_of(question, mentions):
+        if whole in owner and part not in owner:
+            raise Retie(owner[whole].value, underused=True)
+        if whole not in owner and part in owner:
+            cap = mentions[whole].value - 1
+            below[owner[part].name] = min(cap, below.get(owner[part].name, cap))
+        elif part in owner and owner[whole] is not owner[part]:
+            parts.append((owner[whole].name, owner[part].name))
+    return tuple(replace(v, upper=min(below[v.name], v.upper or below[v.name]))
+                 if v.name in below else v for v in variables), tuple(parts)

@@ -29,7 +29,8 @@ from .binding import (Ambiguity, Candidate, Retie, SameResults, candidates, chec
                       choose, exchangeable, other_forms)
 from .prose import prose_slots
 from .quantities import Variable, constants_of, variables_of
-from .structure import check_picked, check_ratios, compared, counted_terms, written_fractions
+from .structure import (check_picked, check_ratios, compared, counted_terms, kept_parts,
+                        written_fractions)
 
 ANNOTATION = re.compile(r"<<([^<>]*?)=([^<>=]*)>>")
 FINAL_LINE = re.compile(r"^####[ \t]*(.*?)[ \t]*$", re.MULTILINE)
@@ -63,6 +64,7 @@ class SymbolicProblem:
     pinned: tuple[str, ...] = field(default=())  # steps that keep their value in variants
     same: tuple[tuple[str, str], ...] = field(default=())  # (later, earlier): equal results
     order: tuple[tuple[str, str], ...] = field(default=())  # (greater, smaller): compared
+    parts: tuple[tuple[str, str], ...] = field(default=())  # (whole, part) question numbers
 
     def sympy_steps(self) -> dict:
         """Each step and the final answer as a SymPy expression over the variables only."""
@@ -248,7 +250,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
     for v in variables:
         if len(v.mentions) > 1 and sum(v.name in c.uses for c in chosen) < len(v.mentions):
             raise Retie(v.value, underused=True)
-    variables = tuple(v for v in variables if v.name in used)
+    variables, parts = kept_parts(question, mentions, tuple(v for v in variables if v.name in used))
     slots = [Slot(*lit_spans[k], chosen[k].tree, "literal")
              for k in equations.written_literals(lit_spans, chosen, raw_steps, result_of)]
     slots += [Slot(*src.result_span, sym(f"s{i}"), "result", src.result_style)
@@ -270,7 +272,8 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
         raise UnsupportedProblem("unused-result", f"step {idle[0] + 1}'s result is never used")
     slots.sort(key=lambda s: s.start)
     return SymbolicProblem(problem, mentions, variables, tuple(steps), chosen[final_k].tree,
-                           tuple(slots), tuple(sorted(pins)), tuple(sorted(same.items())), order)
+                           tuple(slots), tuple(sorted(pins)), tuple(sorted(same.items())), order,
+                           tuple(parts))
 
 
 @functools.lru_cache(maxsize=64)

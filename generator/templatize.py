@@ -181,6 +181,8 @@ def write(symbolic: SymbolicProblem) -> str:
         front["same"] = {later: earlier for later, earlier in symbolic.same}
     if symbolic.order:
         front["order"] = [list(pair) for pair in symbolic.order]
+    if symbolic.parts:
+        front["parts"] = [list(pair) for pair in symbolic.parts]
     meta = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=100)
     return f"---\n{meta}---\n{question}\n---\n{solution}\n"
 
@@ -245,7 +247,8 @@ def load(path: Path, meta: dict, question: str, solution: str) -> SymbolicProble
     return SymbolicProblem(problem, mentions, tuple(variables), tuple(steps), final, slots,
                            tuple(meta.get("pinned") or ()),
                            tuple((str(k), str(v)) for k, v in (meta.get("same") or {}).items()),
-                           tuple((str(a), str(b)) for a, b in meta.get("order") or ()))
+                           tuple((str(a), str(b)) for a, b in meta.get("order") or ()),
+                           tuple((str(a), str(b)) for a, b in meta.get("parts") or ()))
 
 
 def _render(body: str, values: dict, where: str, part: str):

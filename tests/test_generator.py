@@ -1289,3 +1289,22 @@ def test_the_cheap_test_before_each_licensing_regex_loses_nothing(parts):
     assert {k: v for k, v in found.items() if k in everything} == everything
     assert all(k in everything or v in ("zero", "one", "a list's length", "a pair's count",
                                         "the days named") for k, v in found.items())
+
+
+def test_a_part_stays_below_its_whole_and_an_unused_part_keeps_the_whole():
+    puppies = problem("Jennifer's dog has 8 puppies, 3 of which have spots. Brandon's dog has 12 "
+                      "puppies, 4 of which have spots. How many puppies have spots?",
+                      "They have 3 + 4 = <<3+4=7>>7 spotted puppies.\n#### 7")
+    for v in good_variants(puppies, 10):
+        n = new_values(v, **{"8": 8, "3": 3, "12": 12, "4": 4})
+        assert n["3"] < n["8"] and n["4"] < n["12"]
+    groups = problem("A class of 200 students is split into 3 groups such that 2 of them are "
+                     "equal in number and the last one is 10 less than each of the others. How "
+                     "many students are in the smallest group?",
+                     "Adding 10 gives (200+10)/3 = <<(200+10)/3=70>>70 in each group.\n"
+                     "The smallest has 70-10 = <<70-10=60>>60 students.\n#### 60")
+    for v in good_variants(groups, 5):
+        assert "into 3 groups such that 2 of them" in v.question
+    assert "the two of them" in good_variants(problem(
+        "Ann has $60 and Bo has $40. How much do the two of them have?",
+        "They have 60 + 40 = <<60+40=100>>100 dollars.\n#### 100"), 1)[0].question
