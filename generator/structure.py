@@ -14,6 +14,7 @@ are equal and the last one'), the whole keeps its value.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import replace
 from fractions import Fraction
@@ -30,6 +31,9 @@ _PICKED = re.compile(r"\b(?:lowest|highest|smallest|largest|biggest|greatest|lea
 # 'has 8 puppies, 3 of which have spots': a part of the number before it
 _PART = re.compile(r"\s+of\s+(?:them|which|those|these|whom)\b", re.IGNORECASE)
 _GROUP = re.compile(r"\b(?:the|all|both)\s+$", re.IGNORECASE)
+# 'six of the packets ... the other four': parts of a count said before
+_PARTS_SAID = re.compile(r"\b(?:other|rest|remaining|of (?:them|the|her|his|their|these|"
+                         r"those))\b", re.IGNORECASE)
 # between two numbers of the prose: '$125 > $96', '1600 is more than 1200'
 _COMPARED = re.compile(r"[ \t]*(?:[<>]=?|[\u2264\u2265]|(?:is|are|was|were)[ \t]+(?:greater|more|"
                        r"larger|bigger|higher|less|smaller|lower|fewer)[ \t]+than)[ \t]*\$?\Z")
@@ -137,10 +141,11 @@ def parts_of(question: str, mentions) -> list[tuple[int, int]]:
     return out
 
 
-def kept_parts(question: str, mentions, variables):
-    """The variables (a part of a number the question keeps is bounded by it) and the (whole,
-    part) variable names whose order must hold. Raises Retie to keep a whole whose part the
-    solution never uses ('3 groups such that 2 of them are equal and the last one')."""
+def kept_parts(question: str, mentions, variables, named: int):
+    """The variables (a part of a number the question keeps is bounded by it; a total of two
+    parts follows them, see ``totals``) and the (whole, part) variable names whose order must
+    hold. Raises Retie to keep a whole whose part the solution never uses ('3 groups such that
+    2 of them are equal and the last one'). ``named``: how many variable names are taken."""
     from .binding import Retie
 
     owner = {i: v for v in variables for i in v.mentions}
@@ -153,5 +158,31 @@ def kept_parts(question: str, mentions, variables):
             below[owner[part].name] = min(cap, below.get(owner[part].name, cap))
         elif part in owner and owner[whole] is not owner[part]:
             parts.append((owner[whole].name, owner[part].name))
-    return tuple(replace(v, upper=min(below[v.name], v.upper or below[v.name]))
-                 if v.name in below else v for v in variables), tuple(parts)
+    variables = tuple(replace(v, upper=min(below[v.name], v.upper or below[v.name]))
+                      if v.name in below else v for v in variables)
+    return variables + totals(question, mentions, variables, named), tuple(parts)
+
+
+def totals(question: str, mentions, variables, named: int) -> tuple:
+    """Counts of the question that the solution never uses but that two later ones, said to
+    be its parts, add up to ('ten packets ... six of the packets ... the other four'): each
+    becomes a number worked out from its parts, so the question still adds up."""
+    from .quantities import Variable
+
+    owner = {i: v for v in variables if v.derived is None for i in v.mentions}
+    taken = {i for v in variables for i in v.mentions}
+    out = []
+    for w, m in enumerate(mentions):
+        if not m.quantity or w in taken or m.value.denominator != 1 or m.value < 2:
+            continue
+        later = sorted({(owner[i].name, owner[i].value, max(j for j in owner[i].mentions))
+                        for i in owner if i > w})
+        pairs = {(a, b, max(i, j)) for (a, x, i), (b, y, j) in itertools.combinations(later, 2)
+                 if x + y == m.value}
+        if len(pairs) == 1 and _PARTS_SAID.search(question, m.end,
+                                                  mentions[next(iter(pairs))[2]].end):
+            (a, b, _), = pairs
+            name = f"n{named + len(out)}"
+            out.append(Variable(name, m.value, (w,), m.percent, m.places, None,
+                                derived=("add", ("sym", a), ("sym", b))))
+    return tuple(out)

@@ -241,16 +241,16 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
         steps.append(Step(f"s{i}", expressions.substitute(tree, leaves), step_values[i], src.text))
     if ties:
         variables = _tie(variables, ties, steps)
-    count = counted_terms(steps, variables)
-    if count is not None:  # the count of the terms an average adds up keeps its value
+    if (count := counted_terms(steps, variables)) is not None:  # an average's count stays
         raise Retie(next(v.value for v in variables if v.name == count), underused=True)
-    # A question number the solution never uses keeps its value: 'the two houses combined'
-    # may count what the steps add up, so changing it could make the question wrong.
+    # A question number the solution never uses keeps its value ('the two houses combined'
+    # may count what the steps add up), unless two parts add up to it (structure.totals).
     used = {n for c in chosen for n in c.uses} | set(ties)
     for v in variables:
         if len(v.mentions) > 1 and sum(v.name in c.uses for c in chosen) < len(v.mentions):
             raise Retie(v.value, underused=True)
-    variables, parts = kept_parts(question, mentions, tuple(v for v in variables if v.name in used))
+    variables, parts = kept_parts(question, mentions, tuple(v for v in variables if v.name in used),
+                                  len(variables))
     slots = [Slot(*lit_spans[k], chosen[k].tree, "literal")
              for k in equations.written_literals(lit_spans, chosen, raw_steps, result_of)]
     slots += [Slot(*src.result_span, sym(f"s{i}"), "result", src.result_style)

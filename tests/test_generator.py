@@ -1308,3 +1308,20 @@ def test_a_part_stays_below_its_whole_and_an_unused_part_keeps_the_whole():
     assert "the two of them" in good_variants(problem(
         "Ann has $60 and Bo has $40. How much do the two of them have?",
         "They have 60 + 40 = <<60+40=100>>100 dollars.\n#### 100"), 1)[0].question
+
+
+def test_a_total_the_solution_never_uses_follows_the_parts_said_to_make_it():
+    p = problem("Beatrice bought ten packets of crayons. Six of the packets had eight crayons "
+                "each, and the other four packets had sixteen crayons each. How many crayons "
+                "did she buy?",
+                "Six packets had 6 x 8 = <<6*8=48>>48 crayons.\n"
+                "Four packets had 4 x 16 = <<4*16=64>>64 crayons.\n"
+                "She bought 48 + 64 = <<48+64=112>>112 crayons.\n#### 112")
+    for v in good_variants(p, 5):
+        n = new_values(v, **{"10": 10, "6": 6, "4": 4})
+        assert n["10"] == n["6"] + n["4"]
+    # a sum by chance, with no part said, leaves the number as it is
+    chance = problem("Paco had 9 sweet cookies and 6 salty cookies. He ate 3 salty cookies. "
+                     "How many salty cookies are left?", "6 - 3 = <<6-3=3>>3\n#### 3")
+    for v in good_variants(chance, 3):
+        assert "had 9 sweet" in v.question
