@@ -141,11 +141,12 @@ def parts_of(question: str, mentions) -> list[tuple[int, int]]:
     return out
 
 
-def kept_parts(question: str, mentions, variables, named: int):
+def kept_parts(question: str, mentions, variables, named: int, constants: set):
     """The variables (a part of a number the question keeps is bounded by it; a total of two
     parts follows them, see ``totals``) and the (whole, part) variable names whose order must
     hold. Raises Retie to keep a whole whose part the solution never uses ('3 groups such that
-    2 of them are equal and the last one'). ``named``: how many variable names are taken."""
+    2 of them are equal and the last one'). ``named``: how many variable names are taken;
+    ``constants``: the values the solution uses as constants."""
     from .binding import Retie
 
     owner = {i: v for v in variables for i in v.mentions}
@@ -160,10 +161,10 @@ def kept_parts(question: str, mentions, variables, named: int):
             parts.append((owner[whole].name, owner[part].name))
     variables = tuple(replace(v, upper=min(below[v.name], v.upper or below[v.name]))
                       if v.name in below else v for v in variables)
-    return variables + totals(question, mentions, variables, named), tuple(parts)
+    return variables + totals(question, mentions, variables, named, constants), tuple(parts)
 
 
-def totals(question: str, mentions, variables, named: int) -> tuple:
+def totals(question: str, mentions, variables, named: int, constants: set) -> tuple:
     """Counts of the question that the solution never uses but that two later ones, said to
     be its parts, add up to ('ten packets ... six of the packets ... the other four'): each
     becomes a number worked out from its parts, so the question still adds up."""
@@ -173,8 +174,9 @@ def totals(question: str, mentions, variables, named: int) -> tuple:
     taken = {i for v in variables for i in v.mentions}
     out = []
     for w, m in enumerate(mentions):
-        if not m.quantity or w in taken or m.value.denominator != 1 or m.value < 2:
-            continue
+        if not m.quantity or w in taken or m.value in constants or m.value.denominator != 1 \
+                or m.value < 2:
+            continue  # used, or it may be the number a constant of the solution stands for
         later = sorted({(owner[i].name, owner[i].value, max(j for j in owner[i].mentions))
                         for i in owner if i > w})
         pairs = {(a, b, max(i, j)) for (a, x, i), (b, y, j) in itertools.combinations(later, 2)

@@ -250,7 +250,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
         if len(v.mentions) > 1 and sum(v.name in c.uses for c in chosen) < len(v.mentions):
             raise Retie(v.value, underused=True)
     variables, parts = kept_parts(question, mentions, tuple(v for v in variables if v.name in used),
-                                  len(variables))
+                                  len(variables), {c.tree[1] for c in chosen if c.tree[0] == "const"})
     slots = [Slot(*lit_spans[k], chosen[k].tree, "literal")
              for k in equations.written_literals(lit_spans, chosen, raw_steps, result_of)]
     slots += [Slot(*src.result_span, sym(f"s{i}"), "result", src.result_style)

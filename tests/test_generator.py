@@ -1325,3 +1325,17 @@ def test_a_total_the_solution_never_uses_follows_the_parts_said_to_make_it():
                      "How many salty cookies are left?", "6 - 3 = <<6-3=3>>3\n#### 3")
     for v in good_variants(chance, 3):
         assert "had 9 sweet" in v.question
+
+
+def test_a_number_that_may_be_a_constant_of_the_solution_is_no_total():
+    # the 5 of '2*5' may be the 5 friends or the 5 gifts (both keep their value): neither may
+    # follow '2 ... and the other 3' as a total, or the question's gifts and the 2*5 part
+    p = problem("Cherrie buys gifts for her 5 friends. 2 of her friends want 5 gifts and the "
+                "other 3 friends want 2 gifts. She also buys 10 more gifts. How many gifts does "
+                "she buy?",
+                "Two friends want 2*5=<<2*5=10>>10 gifts.\n"
+                "The other three want 3*2=<<3*2=6>>6 gifts.\n"
+                "In all she buys 10+6+10=<<10+6+10=26>>26 gifts.\n#### 26")
+    for v in perturb_problem(p, "similar", n=5, seed=0):
+        wanted = re.search(r"want (\d+) gifts and", v.question).group(1)
+        assert f"*{wanted}=<<" in v.answer.split("\n")[0].replace(" ", "")
