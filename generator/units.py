@@ -88,6 +88,9 @@ ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "se
             13: "thirteenth", 14: "fourteenth", 15: "fifteenth", 16: "sixteenth",
             17: "seventeenth", 18: "eighteenth", 19: "nineteenth", 20: "twentieth"}
 _DAYS = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.IGNORECASE)
+_WEEK = ["mon", "tues", "wednes", "thurs", "fri", "satur", "sun"]
+_DAY_RANGE = re.compile(r"\b(mon|tues|wednes|thurs|fri|satur|sun)days?\s+(?:to|through|thru|"
+                        r"until|till|-)\s+(mon|tues|wednes|thurs|fri|satur|sun)day\b", re.IGNORECASE)
 
 
 
@@ -164,6 +167,9 @@ def _licensed(text: str) -> tuple[tuple[Fraction, str], ...]:
         out.setdefault(Fraction(len(re.findall(r"[A-Za-z]+", m.group())) - 1), "a list's length")
     if _PAIR.search(text):  # they each make 14 / 2
         out.setdefault(Fraction(2), "a pair's count")
+    for m in _DAY_RANGE.finditer(text):  # 'from Monday to Friday': 5 days
+        first, last = (_WEEK.index(m.group(k).lower()) for k in (1, 2))
+        out.setdefault(Fraction((last - first) % 7 + 1), f"the days from {m.group()}")
     days = {day.lower() for day in _DAYS.findall(text)}
     if len(days) > 2:  # 'on Monday ... Tuesday ... Friday': over 3 days, 300 / 3
         out.setdefault(Fraction(len(days)), "the days named")

@@ -1339,3 +1339,17 @@ def test_a_number_that_may_be_a_constant_of_the_solution_is_no_total():
     for v in perturb_problem(p, "similar", n=5, seed=0):
         wanted = re.search(r"want (\d+) gifts and", v.question).group(1)
         assert f"*{wanted}=<<" in v.answer.split("\n")[0].replace(" ", "")
+
+
+def test_the_days_from_monday_to_friday_are_five_and_not_the_question_s_5():
+    p = problem("Andy's car does 10 miles per gallon and gas costs $3 a gallon. He drives to "
+                "work from Monday to Friday, 5 miles each way. How much does he spend a week?",
+                "Between Monday to Friday there are 5 days\n"
+                "He drives 5*2 = <<5*2=10>>10 miles a day\n"
+                "That is 10 miles * 5 days = <<10*5=50>>50 miles a week\n"
+                "He uses 50 / 10 = <<50/10=5>>5 gallons\n"
+                "He spends 5 * $3 = $<<5*3=15>>15\n#### 15")
+    for v in good_variants(p, 5):
+        assert "there are 5 days" in v.answer
+        n = new_values(v, **{"10": 10, "3": 3, "5": 5})
+        assert Fraction(v.final_answer) == n["5"] * 2 * 5 / n["10"] * n["3"]
