@@ -149,6 +149,13 @@ def word_after(text: str, end: int) -> str | None:
     return _SINGULAR.get(noun, noun[:-1] if noun.endswith("s") and len(noun) > 3 else noun)
 
 
+def nouns(text: str, end: int) -> set[str]:
+    """What the number ending at ``end`` counts: the noun ``word_after`` finds and the word
+    right after it, singular ('first 3 customers buy' -> {'buy', 'customer'})."""
+    after = re.match(r"[ \t-]*([A-Za-z]+?)s?\b", text[end:end + 30])
+    return {noun for noun in (word_after(text, end), after and after.group(1).lower()) if noun}
+
+
 def _money(tree, variables, mentions, sources, body) -> bool | None:
     """Whether a question number or a result is written as money ($12), if known."""
     if tree[0] != "sym":

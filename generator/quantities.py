@@ -16,7 +16,7 @@ from fractions import Fraction
 
 from mathgen.numbers import Mention, in_name
 
-from .prose import word_after
+from .prose import nouns
 from .units import ORDINALS, licensed_constants, stated_definition, unit_bound
 
 _RAW_NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -122,11 +122,9 @@ def _enumerated(question: str, m: Mention) -> bool:
     ordinals = _ordinals(question)
     if not any(n in ordinals for n in (m.value, m.value + 1)):  # the common case, fast
         return False
-    after = re.match(r"[ \t-]*([A-Za-z]+?)s?\b", question[m.end:m.end + 30])
-    nouns = {noun for noun in (word_after(question, m.end), after and after.group(1).lower())
-             if noun}
     return any(word.startswith(noun) for n in (m.value, m.value + 1)
-               for words in ordinals.get(n, ()) for word in words for noun in nouns)
+               for words in ordinals.get(n, ()) for word in words
+               for noun in nouns(question, m.end))
 
 
 _ORDINAL = re.compile(rf"\b(?:(\d+)(?:st|nd|rd|th)|({'|'.join(ORDINALS.values())}))\b"

@@ -32,8 +32,8 @@ _PICKED = re.compile(r"\b(?:lowest|highest|smallest|largest|biggest|greatest|lea
 _PART = re.compile(r"\s+of\s+(?:them|which|those|these|whom)\b", re.IGNORECASE)
 _GROUP = re.compile(r"\b(?:the|all|both)\s+$", re.IGNORECASE)
 # 'six of the packets ... the other four': parts of a count said before
-_PARTS_SAID = re.compile(r"\b(?:other|rest|remaining|of (?:them|the|her|his|their|these|"
-                         r"those))\b", re.IGNORECASE)
+_PARTS_SAID = re.compile(r"\b(?:other|rest|remaining|next|last|of (?:them|the|her|his|their|"
+                         r"these|those))\b", re.IGNORECASE)
 # between two numbers of the prose: '$125 > $96', '1600 is more than 1200'
 _COMPARED = re.compile(r"[ \t]*(?:[<>]=?|[\u2264\u2265]|(?:is|are|was|were)[ \t]+(?:greater|more|"
                        r"larger|bigger|higher|less|smaller|lower|fewer)[ \t]+than)[ \t]*\$?\Z")
@@ -165,26 +165,32 @@ def kept_parts(question: str, mentions, variables, named: int, constants: set):
 
 
 def totals(question: str, mentions, variables, named: int, constants: set) -> tuple:
-    """Counts of the question that the solution never uses but that two later ones, said to
-    be its parts, add up to ('ten packets ... six of the packets ... the other four'): each
+    """Counts of the question that the solution never uses but that two or three later ones
+    of the same thing, said to be its parts, add up to ('ten packets ... six of the packets
+    ... the other four'; '8 customers ... his first 3 ... his next 2 ... his last 3'): each
     becomes a number worked out from its parts, so the question still adds up."""
+    from .prose import nouns
     from .quantities import Variable
 
-    owner = {i: v for v in variables if v.derived is None for i in v.mentions}
-    taken = {i for v in variables for i in v.mentions}
+    owner = {i: v for v in variables for i in v.mentions}
     out = []
     for w, m in enumerate(mentions):
-        if not m.quantity or w in taken or m.value in constants or m.value.denominator != 1 \
+        if not m.quantity or w in owner or m.value in constants or m.value.denominator != 1 \
                 or m.value < 2:
             continue  # used, or it may be the number a constant of the solution stands for
-        later = sorted({(owner[i].name, owner[i].value, max(j for j in owner[i].mentions))
-                        for i in owner if i > w})
-        pairs = {(a, b, max(i, j)) for (a, x, i), (b, y, j) in itertools.combinations(later, 2)
-                 if x + y == m.value}
-        if len(pairs) == 1 and _PARTS_SAID.search(question, m.end,
-                                                  mentions[next(iter(pairs))[2]].end):
-            (a, b, _), = pairs
-            name = f"n{named + len(out)}"
-            out.append(Variable(name, m.value, (w,), m.percent, m.places, None,
-                                derived=("add", ("sym", a), ("sym", b))))
+        noun = nouns(question, m.end)
+        later = [i for i in sorted(owner) if i > w  # parts name the same thing, or nothing
+                 and (not nouns(question, mentions[i].end)
+                      or nouns(question, mentions[i].end) & noun)]
+        found = {tuple(sorted(owner[i].name for i in parts)): parts
+                 for size in (2, 3) for parts in itertools.combinations(later, size)
+                 if sum(mentions[i].value for i in parts) == m.value}
+        if len(found) == 1 and _PARTS_SAID.search(question, m.end,
+                                                  mentions[next(iter(found.values()))[-1]].end):
+            trees = [owner[i].derived or ("sym", owner[i].name) for i in found.popitem()[1]]
+            tree = trees[0]
+            for part in trees[1:]:  # over free variables, as a worked-out number must be
+                tree = ("add", tree, part)
+            out.append(Variable(f"n{named + len(out)}", m.value, (w,), m.percent, m.places,
+                                None, derived=tree))
     return tuple(out)

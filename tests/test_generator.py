@@ -1320,6 +1320,15 @@ def test_a_total_the_solution_never_uses_follows_the_parts_said_to_make_it():
     for v in good_variants(p, 5):
         n = new_values(v, **{"10": 10, "6": 6, "4": 4})
         assert n["10"] == n["6"] + n["4"]
+    customers = problem("Billy has 8 customers on Tuesday. His first 3 customers buy one DVD "
+                        "each. His next 2 customers buy 2 DVDs each. His last 3 customers buy "
+                        "none. How many DVDs did he sell?",
+                        "The first 3 buy 3 * 1 = <<3*1=3>>3 DVDs.\n"
+                        "The next 2 buy 2 * 2 = <<2*2=4>>4 DVDs.\n"
+                        "He sells 3 + 4 + 0 = <<3+4+0=7>>7 DVDs.\n#### 7")
+    for v in good_variants(customers, 5):
+        counts = [int(x) for x in re.findall(r"(\d+) customers", v.question)]
+        assert counts[0] == sum(counts[1:])
     # a sum by chance, with no part said, leaves the number as it is
     chance = problem("Paco had 9 sweet cookies and 6 salty cookies. He ate 3 salty cookies. "
                      "How many salty cookies are left?", "6 - 3 = <<6-3=3>>3\n#### 3")
