@@ -49,6 +49,7 @@ def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, 
     # 'half' is 1/2 written as a word: the prose's '1/2 the amount' is it
     given_values = {m.value for m in mentions if m.kind == "fraction"
                     or m.kind == "multiplier" and m.value < 1}
+    given_values |= {1 - value for value in given_values if 0 < value < 1}  # '1 - 1/3 = 2/3'
     slots, seg_start = [], 0
     ends = [(src.start, src.end, i) for i, src in enumerate(sources)] + [(len(body), len(body), None)]
     for src_start, src_end, idx in ends:

@@ -1157,6 +1157,15 @@ def test_prose_keeps_half_as_written_and_money_as_money():
                     "That is .50*2 = $<<.50*2=1.00>>1.00, so 3+1 = $<<3+1=4.00>>4.00.\n#### 4")
     for v in good_variants(teeth, 5):
         assert "got 1/2 the amount" in v.answer
+    # '1 - (1/3) = 2/3': what is left of the question's third, written as a fraction, stays
+    cards = problem("Kenny sells cards for $1.5 each to pay a $100 ticket and keep $50. He keeps "
+                    "1/3 of his cards. How many cards did he start with?",
+                    "He made 100 + 50 = <<100+50=150>>150 dollars.\n"
+                    "He sold 150 / 1.5 = <<150/1.5=100>>100 cards.\n"
+                    "The cards he sold were 2/3 of his collection because 1 - (1/3) = 2/3\n"
+                    "He started with 100 / (2/3) = <<100/(2/3)=150>>150 cards.\n#### 150")
+    for v in good_variants(cards, 3):
+        assert "because 1 - (1/3) = 2/3" in v.answer
     shoes = problem("Mario has 6 dogs with four legs each, and a pair of snowshoes costs $12.00. "
                     "How much are snowshoes for all his dogs?",
                     "Each dog has 4/2 = <<4/2=2>>2 pair of legs.\n"
