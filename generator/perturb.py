@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from functools import partial
+from itertools import islice
 from typing import Iterable, Iterator
 
 from mathgen.errors import UnsupportedProblem
@@ -71,7 +72,7 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
         return Rejection(problem.source_id, problem.source_line, "nothing-to-perturb",
                          "no number of the question can change")
     variants = [_variant(symbolic, strategy, seed, k, *result)
-                for k, result in enumerate(search.found(n, seed, problem.source_id))]
+                for k, result in enumerate(islice(search.found(seed, problem.source_id), n))]
     if variants:
         return variants
     failures = search.failures

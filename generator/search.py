@@ -58,38 +58,29 @@ class Search:
         return not self.constrained or self.limits.check_variable(self.index[var.name],
                                                                   value) is None
 
-    def found(self, n: int, seed: int, source_id: str):
-        """Up to ``n`` results (variable values, step values, answer, written values), each
-        new; fewer when no more can be found."""
-        k = 0
-        relaxed_draws = False
+    def found(self, seed: int, source_id: str):
+        """Results (variable values, step values, answer, written values), each new, one after
+        another until no more can be found: take as many as wanted."""
+        k, relaxed = 0, False
         domains = self._domains()
         if domains is not None:
             rng = random.Random(f"{seed}/{source_id}")
             for result in self._every(domains, rng):
                 yield result
                 k += 1
-                if k == n:
-                    return
             if not self.drawer.can_relax:
                 return
             self.drawer.relax()  # none left: a wider range, once
             wider = self._domains()
-            if wider == domains:
-                return
             if wider is not None:
-                for result in self._every(wider, rng):
-                    yield result
-                    k += 1
-                    if k == n:
-                        return
+                if wider != domains:
+                    yield from self._every(wider, rng)
                 return
-            relaxed_draws = True
-        for k in range(k, n):
-            result = self._drawn(random.Random(f"{seed}/{source_id}/{k}"), relaxed_draws)
-            if result is None:
-                return  # a variant that no draw could give: later ones would fail the same way
+            relaxed = True
+        # a variant that no draw could give ends the search: later ones would fail the same way
+        while (result := self._drawn(random.Random(f"{seed}/{source_id}/{k}"), relaxed)):
             yield result
+            k += 1
 
     def _domains(self) -> list[list] | None:
         """Each free number's possible values (its own among them: a number may stay), when

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from fractions import Fraction
+from itertools import islice
 
 import pytest
 from checks import check_variant, new_values
@@ -1207,7 +1208,7 @@ def test_few_values_are_each_tried_once_and_all_are_found():
     symbolic = build(p)
     search = Search(symbolic, Compiled(symbolic), infer(symbolic), strategies.get("similar"),
                     True, 500)
-    assert len(list(search.found(1000, 0, "t:1"))) == len(expected)
+    assert len(list(islice(search.found(0, "t:1"), 1000))) == len(expected)
     assert search.tried == 90 * 8  # each combination once, the original's among them
 
 
