@@ -19,6 +19,7 @@ from fractions import Fraction
 from mathgen.errors import UnsupportedProblem
 from mathgen.expressions import (
     RUNTIME,
+    compiled,
     const,
     random_point,
     substitute,
@@ -199,11 +200,6 @@ def check_counts(chosen: list[Candidate], steps: list[tuple], describe: list[str
 
 
 @functools.lru_cache(maxsize=8192)
-def _compiled(source: str):
-    return compile(source, "<step>", "eval")
-
-
-@functools.lru_cache(maxsize=8192)
 def _literals(tree: tuple) -> tuple[int, ...]:
     """The literal indices of a tree, in order."""
     return tuple(sorted({part[1] for part in subtrees(tree) if part[0] == "lit"}))
@@ -214,7 +210,7 @@ def _step_code(tree: tuple, leaves: tuple):
     """A step compiled with its literals read as ``leaves`` (in the order of _literals)."""
     by_index = dict(zip(_literals(tree), leaves))
     full = [by_index.get(k) for k in range(max(by_index, default=-1) + 1)]
-    return _compiled(to_python(substitute(tree, full)))
+    return compiled(to_python(substitute(tree, full)))
 
 
 def fingerprint(chosen: list[Candidate], steps: list[tuple], pinned: dict) -> tuple:

@@ -4,6 +4,7 @@ worked solution whose every number (annotations, prose, '#### N') is recomputed 
 
 from __future__ import annotations
 
+import functools
 import re
 from fractions import Fraction
 
@@ -18,7 +19,8 @@ def splice(text: str, edits: list[tuple[int, int, str]]) -> str:
     out, pos = [], 0
     for start, end, new in sorted(edits):
         before = text[pos:start]
-        m = _ARTICLE.search(before)
+        # 'an ' at most: the search starts there (a boundary still sees the letter before)
+        m = _ARTICLE.search(before, max(0, len(before) - 3))
         if m and new != text[start:end]:
             article = "an" if starts_with_vowel_sound(new) else "a"
             if m.group(1)[0].isupper():
@@ -59,11 +61,17 @@ def _written(value: Fraction, original: str, style: Mention | None, role: str) -
         return format_like(value, commas=False, places=0)
     if style is not None:
         return format_like(value, style)
-    m = _PLAIN_STYLE.fullmatch(original)
-    places = len(m.group(1) or "") if m else 0
-    text = format_like(value, commas="," in original, places=places)
+    commas, places = _plain_style(original)
+    text = format_like(value, commas=commas, places=places)
     # only without constraints can a number be 10/3; in a calculation it needs parentheses
     return f"({text})" if "/" in text and role == "literal" else text
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_style(original: str) -> tuple[bool, int]:
+    """Whether a number written plainly uses commas, and its decimal places."""
+    m = _PLAIN_STYLE.fullmatch(original)
+    return "," in original, len(m.group(1) or "") if m else 0
 
 
 _DIGIT_ARTICLE = re.compile(r"\b([Aa]n?) (\$?\d[\d,]*(?:\.\d+)?)")

@@ -291,6 +291,8 @@ def to_python(tree: tuple, consts: dict | None = None) -> str:
         v = tree[1]
         if consts is not None:
             return consts.setdefault(v, f"_c{len(consts)}")
+        if v.denominator == 1:  # an int: whole arithmetic stays fast
+            return str(v.numerator) if v.numerator >= 0 else f"({v.numerator})"
         return f"_F({v.numerator},{v.denominator})"
     if op == "neg":
         return f"(-{to_python(tree[1], consts)})"
@@ -310,8 +312,15 @@ def _div(a, b):
     if type(a) is int and type(b) is int:
         q, r = divmod(a, b)
         return q if r == 0 else Fraction(a, b)
-    q = Fraction(a) / b
-    return q.numerator if q.denominator == 1 else q  # ints keep later arithmetic fast
+    # over numerators and denominators: one Fraction built at most (ints or Fractions)
+    try:
+        n, d = a.numerator * b.denominator, a.denominator * b.numerator
+    except AttributeError:  # not a number (a result that could not be worked out)
+        raise TypeError(f"cannot divide {a!r} by {b!r}") from None
+    if d == 0:
+        raise ZeroDivisionError("division by zero")
+    q, r = divmod(n, d)
+    return q if r == 0 else Fraction(n, d)  # ints keep later arithmetic fast
 
 
 def _pow(base, exp):
@@ -358,10 +367,17 @@ def _point(name: str, seed: int) -> Fraction:
     return Fraction(rng.randint(101, 99991), rng.choice((1, 1, 7)))
 
 
+@functools.lru_cache(maxsize=8192)
+def compiled(source: str):
+    """``source`` (from ``to_python``) compiled for ``eval``, once per source: a problem built
+    again (two numbers tied) evaluates the same trees."""
+    return compile(source, "<expr>", "eval")
+
+
 def evaluate(tree: tuple, values: dict[str, Fraction] | None = None) -> Fraction:
     """Exact value of a tree whose leaves are symbols (looked up in ``values``) or constants."""
     try:
-        code = compile(to_python(tree), "<expr>", "eval")
+        code = compiled(to_python(tree))
     except (SyntaxError, RecursionError, MemoryError):
         raise UnsupportedProblem("unsupported-expression", "too deeply nested") from None
     return Fraction(eval(code, dict(RUNTIME), dict(values or {})))  # noqa: S307 - our own tree

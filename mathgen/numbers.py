@@ -46,6 +46,9 @@ _FRACTION_WORD = (rf"(?:a|one|{'|'.join(k for k in _ONES if k not in ('zero', 'o
                   rf"[- ](?:{'|'.join(_DENOMS)})")
 
 _TOKEN = re.compile(
+    # each family is tried only where it can start (a digit or '.'; a letter after no
+    # letter): most places of a text start none, and the lookbehinds below are slow
+    r"(?=[\d.])(?:"
     r"(?P<time>\b\d{1,2}:\d{2}\b)"
     r"|(?P<mixed>(?<![\w.,/])\d+ \d+/\d+(?![\w/]))"
     r"|(?P<frac>(?<![\w.,/])\d+/\d+(?![\w/.]))"
@@ -55,10 +58,11 @@ _TOKEN = re.compile(
     r"|(?P<digits>(?:(?<![\w.,/])|(?<=[a-zA-Z)]/)|(?<=\d/)(?=\d+\.\d|\d{1,3},\d{3})"
     r"|(?<=\d[xX]))"
     r"(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d+)?"
-    r"|(?:(?<![\w.,/])|(?<=\d/))\.\d+)"
-    rf"|(?P<fracword>\b{_FRACTION_WORD}\b)"
-    r"|(?P<mult>\b(?:a\s+)?(?:" + "|".join(_MULTIPLIERS) + r")\b)"
-    rf"|(?P<word>\b{_WORD_NUMBER}\b)",
+    r"|(?:(?<![\w.,/])|(?<=\d/))\.\d+))"
+    r"|(?=[a-zA-Z])(?<!\w)(?:"
+    rf"(?P<fracword>{_FRACTION_WORD}\b)"
+    r"|(?P<mult>(?:a\s+)?(?:" + "|".join(_MULTIPLIERS) + r")\b)"
+    rf"|(?P<word>{_WORD_NUMBER}\b))",
     re.IGNORECASE,
 )
 _DIGITS = re.compile(r"\d+")
@@ -111,6 +115,8 @@ def parse_word_number(text: str) -> int | None:
 def parse_decimal(text: str) -> Fraction:
     """Exact value of a plain decimal string such as '1,250.50' or '.5' (ValueError if not)."""
     cleaned = text.replace(",", "").strip()
+    if cleaned.isascii() and cleaned.isdigit():  # the common case, fast
+        return Fraction(int(cleaned))
     if not re.fullmatch(r"-?(?:\d+(?:\.\d*)?|\.\d+)", cleaned):
         raise ValueError(f"not a decimal number: {text!r}")
     return Fraction(cleaned)
@@ -231,6 +237,8 @@ def format_like(value: Fraction, like: Mention | None = None, *, commas: bool | 
         return word[0].upper() + word[1:] if like.capitalized else word
     use_commas = like.commas if commas is None and like is not None else bool(commas)
     min_places = (like.places if like is not None else 0) if places is None else places
+    if value.denominator == 1 and not min_places:  # a whole number, the common case, fast
+        return f"{value.numerator:,}" if use_commas else str(value.numerator)
     text = plain(value)
     if "/" in text:
         return text

@@ -182,6 +182,18 @@ def test_evaluation_is_exact(pair):
 
 
 
+def test_division_is_exact_over_ints_and_fractions_and_refuses_what_is_not_a_number():
+    from mathgen.expressions import _div
+
+    assert _div(F(5, 2), F(1, 2)) == 5 and type(_div(F(5, 2), F(1, 2))) is int
+    assert _div(7, F(-3, 4)) == F(-28, 3) and _div(F(3, 7), -2) == F(-3, 14)
+    assert type(_div(6, 4)) is F and _div(6, 3) == 2
+    with pytest.raises(ZeroDivisionError):
+        _div(F(1, 2), F(0))
+    with pytest.raises(TypeError):  # a result that could not be worked out is None
+        _div(F(1, 2), None)
+
+
 @pytest.mark.parametrize("text, values", [
     ("4*60/5", {48, 240, 4, 60, 5, 12}),  # 4 * 60 / 5 = 4 * 12; no 4/5
     ("30-8-2", {20, 22, 30, 8, 2, 10}),  # 30 - (8 + 2)
