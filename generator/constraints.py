@@ -38,20 +38,22 @@ class Kind:
         """None when ``value`` keeps this kind; otherwise what it breaks."""
         if self.exact is not None and value != self.exact:
             return f"must stay {self.exact} (it could be read as a constant)"
-        if self.rounded and value.denominator == 1:
+        # on the numerator and denominator (an int's too): Fraction comparisons are slow
+        num, den = value.numerator, value.denominator
+        if self.rounded and den == 1:
             return "must not become a whole number (the answer rounds it)"
-        if type(value) is int and self.sign > 0 and value > 0:  # the common case, fast
-            if self.upper is not None and value > self.upper:
+        if den == 1 and self.sign > 0 and num > 0:  # the common case, fast
+            if self.upper is not None and num > self.upper:
                 return f"must stay at most {self.upper}"
-            return "must not become 1" if self.not_one and value == 1 else None
-        if self.sign > 0 and value <= 0:
+            return "must not become 1" if self.not_one and num == 1 else None
+        if self.sign > 0 and num <= 0:
             return "must stay positive"
-        if self.sign == 0 and value < 0:
+        if self.sign == 0 and num < 0:
             return "must not become negative"
-        if self.sign < 0 and value >= 0:
+        if self.sign < 0 and num >= 0:
             return "must stay negative"
         if self.integer:
-            if value.denominator != 1:
+            if den != 1:
                 return "must stay a whole number"
         else:
             places = decimal_places(value)
@@ -59,7 +61,7 @@ class Kind:
                 return f"must keep to {self.places} decimal places"
         if self.upper is not None and value > self.upper:
             return f"must stay at most {self.upper}"
-        if self.not_one and value == 1:
+        if self.not_one and num == 1 and den == 1:
             return "must not become 1"
         return None
 
@@ -79,9 +81,6 @@ class Constraints:
     same: tuple[tuple[int, int], ...] = ()  # (later, earlier) steps whose results stay equal
     order: tuple[tuple[int, int], ...] = ()  # (greater, smaller) steps the solution compares
     parts: tuple[tuple[int, int], ...] = ()  # (whole, part) variables: the part stays below
-
-    def check_variable(self, index: int, value: Fraction) -> str | None:
-        return self.variables[index].admits(value)
 
     def violation(self, var_values, step_values, final_value, names, variables=None):
         """The first broken constraint as (description, "variable"|"step"|"same"|"order"|"final",

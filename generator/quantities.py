@@ -71,11 +71,12 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
     for i, m in enumerate(mentions):
         if not m.quantity or m.value in (0, 1) or m.value in frozen:
             continue  # proportions keep their value; so do 0 and 1 (one of, a single ...)
-        if _RANGE_AFTER.match(question, m.end) or _RANGE_BEFORE.search(question, 0, m.start):
+        if _RANGE_AFTER.match(question, m.end) or _ends(_RANGE_BEFORE, question, m.start, 5):
             continue  # 'grades 4 - 7': a range keeps its ends in order
-        if _RATIO_AFTER.match(question, m.end) or _RATIO_BEFORE.search(question, 0, m.start):
+        if _RATIO_AFTER.match(question, m.end) or _ends(_RATIO_BEFORE, question, m.start, 5):
             continue  # 'boys to girls is 8:5': a ratio is the problem's rule, like a rate
-        if _LABEL_BEFORE.search(question, 0, m.start) and _LABEL_AFTER.match(question, m.end):
+        if _LABEL_AFTER.match(question, m.end) and _ends(_LABEL_BEFORE, question, m.start, 8,
+                                                         spaces=True):
             continue  # 'on day seven he saw 90': a label, not a quantity
         if in_name(question, m):
             continue  # 'at Five Flags': a number in a name stays as written
@@ -111,6 +112,15 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
                             Fraction(min(limits)) if limits else None, cents=cents,
                             times=times, company=company))
     return tuple(out)
+
+
+def _ends(pattern: re.Pattern, text: str, end: int, width: int, spaces: bool = False) -> bool:
+    """Whether ``pattern`` (ending in '$') matches ``text[:end]``, searched only in the last
+    ``width`` characters (with ``spaces``: before the spaces that end it), not from the start."""
+    start = end
+    while spaces and start and text[start - 1].isspace():
+        start -= 1
+    return pattern.search(text, max(0, start - width), end) is not None
 
 
 def _enumerated(question: str, m: Mention) -> bool:

@@ -40,14 +40,14 @@ class Search:
     def __init__(self, symbolic, compiled, limits, drawer, constrained: bool, tries: int):
         self.compiled, self.limits, self.drawer = compiled, limits, drawer
         self.constrained, self.tries = constrained, tries
-        index = {v.name: i for i, v in enumerate(symbolic.variables)}
         self.free = [v for v in symbolic.variables if v.derived is None]
         self.derived = [(i, v) for i, v in enumerate(symbolic.variables) if v.derived is not None]
         # drawn numbers are checked as they are drawn (and mended ones as they are moved):
         # only the numbers worked out from them are left to check
         self.worked_out = [i for i, _ in self.derived]
         self.labels = [plain(v.value) for v in symbolic.variables]
-        self.index = index
+        # what each number must stay, by name (a drawn number is checked as it is drawn)
+        self.kinds = {v.name: kind for v, kind in zip(symbolic.variables, limits.variables)}
         self.depends = _dependencies(symbolic, self.free)
         self.seen = {tuple(v.value for v in symbolic.variables)}
         self.failures: Counter = Counter()
@@ -55,8 +55,7 @@ class Search:
         self.mends = 0
 
     def admissible(self, var, value) -> bool:
-        return not self.constrained or self.limits.check_variable(self.index[var.name],
-                                                                  value) is None
+        return not self.constrained or self.kinds[var.name].admits(value) is None
 
     def found(self, seed: int, source_id: str):
         """Results (variable values, step values, answer, written values), each new, one after

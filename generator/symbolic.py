@@ -86,6 +86,7 @@ def build(problem: Problem) -> SymbolicProblem:
     as it is written; otherwise ('2 cases ... 2 bottles each', one of them used only in the
     head) they keep their value. Either way, every reading gives the same answer.
     """
+    check_picked(problem.question, problem.solution)
     tied, frozen, same = frozenset(), frozenset(), {}
     for _ in range(12):
         try:
@@ -106,7 +107,6 @@ def build(problem: Problem) -> SymbolicProblem:
 def _build(problem: Problem, tied: frozenset, frozen: frozenset,
            kept_equal: dict[str, str]) -> SymbolicProblem:
     question, solution = problem.question, problem.solution
-    check_picked(question, solution)
     mentions = tuple(find_mentions(question))
     variables = variables_of(question, mentions, tied, frozen)
     final_match = None

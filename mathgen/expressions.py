@@ -364,7 +364,8 @@ def _point(name: str, seed: int) -> Fraction:
     import random
 
     rng = random.Random(f"{seed}/{name}")
-    return Fraction(rng.randint(101, 99991), rng.choice((1, 1, 7)))
+    value = Fraction(rng.randint(101, 99991), rng.choice((1, 1, 7)))
+    return value.numerator if value.denominator == 1 else value  # ints: fast arithmetic
 
 
 @functools.lru_cache(maxsize=8192)
