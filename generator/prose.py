@@ -239,9 +239,10 @@ def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, step
         fitting = [[c for c in tier if unit(c) in (None, word)] for tier in tiers]
         first = next((i for i, tier in enumerate(tiers) if tier), 0)
         if agreeing[first]:  # the nearest candidates that name the same thing
-            # a result of this line and a number it uses that name the same thing (10
-            # pictures included, 20 - 10 = 10 extra pictures) must agree
-            tiers = [agreeing[0] + agreeing[1] if first == 0 else agreeing[first]]
+            # a result of this line and a number it uses that names the same thing (10
+            # pictures included, 20 - 10 = 10 extra pictures) or nothing ('4 were Mia's',
+            # 8 - 4 = 4 more shells) must agree
+            tiers = [agreeing[0] + fitting[1] if first == 0 else agreeing[first]]
         elif first == 0 and fitting[0]:  # a result of this line: '5 pens ... 25/5 = <<..>>5'
             tiers = [fitting[0]]
         elif any(agreeing):  # '2 tubs' is the question's 2 tubs, not a $2 of this line

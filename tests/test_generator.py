@@ -253,6 +253,17 @@ def test_a_prose_number_that_could_be_a_result_or_a_number_of_its_line_is_not_gu
     assert isinstance(result, Rejection) and result.reason == "unexplained-prose-number"
 
 
+def test_a_result_that_names_the_thing_is_no_better_than_a_number_of_its_line_without_one():
+    # the 4 shells Mia found are the question's 4 ('4 were Mia's', no noun after it) or the
+    # 4 more shells the line works out: the noun alone cannot tell ('Mia found 2 shells' when
+    # she found 6 would be false)
+    p = problem("Of the shells on the beach, 4 were Mia's and 8 were her brother's. How many "
+                "more shells did her brother find than Mia?",
+                "Mia found 4 shells, so her brother found 8 - 4 = <<8-4=4>>4 more shells.\n#### 4")
+    result = perturb_problem(p, "similar", n=3, seed=0)
+    assert isinstance(result, Rejection) and result.reason == "unexplained-prose-number"
+
+
 def test_the_count_of_those_the_question_names_keeps_its_value():
     p = problem("A cat eats nine sausages in 30 minutes. A dog eats them in 20 minutes. Calculate "
                 "the average time the two take to eat the sausages.",
