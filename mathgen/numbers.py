@@ -46,8 +46,8 @@ _FRACTION_WORD = (rf"(?:a|one|{'|'.join(k for k in _ONES if k not in ('zero', 'o
                   rf"[- ](?:{'|'.join(_DENOMS)})")
 
 _TOKEN = re.compile(
-    # each family is tried only where it can start (a digit or '.'; a letter after no
-    # letter): most places of a text start none, and the lookbehinds below are slow
+    # each family is tried only where it can start (a digit or '.'; a letter that starts a
+    # word): most places of a text start none, and the lookbehinds below are slow
     r"(?=[\d.])(?:"
     r"(?P<time>\b\d{1,2}:\d{2}\b)"
     r"|(?P<mixed>(?<![\w.,/])\d+ \d+/\d+(?![\w/]))"
