@@ -243,24 +243,22 @@ def test_a_number_word_in_the_solution_follows_its_quantity():
     assert changed
 
 
-def test_a_prose_number_that_could_be_a_result_or_a_number_of_its_line_is_not_guessed():
+@pytest.mark.parametrize("question, answer", [
     # '10 pictures' is the 10 included, or the 10 extra pictures the line works out
-    p = problem("A firm's service includes hanging 10 pictures. Angela has 20 pictures. Each "
-                "extra picture costs $15. How much does she pay for the extra pictures?",
-                "The service includes 10 pictures and she has 20 so that's 20-10 = <<20-10=10>>10 "
-                "extra pictures\nThat's 10*15 = $<<10*15=150>>150\n#### 150")
-    result = perturb_problem(p, "similar", n=3, seed=0)
-    assert isinstance(result, Rejection) and result.reason == "unexplained-prose-number"
-
-
-def test_a_result_that_names_the_thing_is_no_better_than_a_number_of_its_line_without_one():
+    ("A firm's service includes hanging 10 pictures. Angela has 20 pictures. Each extra "
+     "picture costs $15. How much does she pay for the extra pictures?",
+     "The service includes 10 pictures and she has 20 so that's 20-10 = <<20-10=10>>10 extra "
+     "pictures\nThat's 10*15 = $<<10*15=150>>150\n#### 150"),
     # the 4 shells Mia found are the question's 4 ('4 were Mia's', no noun after it) or the
     # 4 more shells the line works out: the noun alone cannot tell ('Mia found 2 shells' when
     # she found 6 would be false)
-    p = problem("Of the shells on the beach, 4 were Mia's and 8 were her brother's. How many "
-                "more shells did her brother find than Mia?",
-                "Mia found 4 shells, so her brother found 8 - 4 = <<8-4=4>>4 more shells.\n#### 4")
-    result = perturb_problem(p, "similar", n=3, seed=0)
+    ("Of the shells on the beach, 4 were Mia's and 8 were her brother's. How many more shells "
+     "did her brother find than Mia?",
+     "Mia found 4 shells, so her brother found 8 - 4 = <<8-4=4>>4 more shells.\n#### 4"),
+])
+def test_a_prose_number_that_could_be_a_result_or_a_number_of_its_line_is_not_guessed(question,
+                                                                                        answer):
+    result = perturb_problem(problem(question, answer), "similar", n=3, seed=0)
     assert isinstance(result, Rejection) and result.reason == "unexplained-prose-number"
 
 
