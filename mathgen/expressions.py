@@ -360,7 +360,7 @@ def random_point(names, seed: int) -> dict:
 
 
 @functools.lru_cache(maxsize=4096)
-def _point(name: str, seed: int) -> Fraction:
+def _point(name: str, seed: int) -> int | Fraction:
     import random
 
     rng = random.Random(f"{seed}/{name}")
