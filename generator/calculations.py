@@ -38,15 +38,18 @@ class Calculation:
 
 _NUM = r"\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?|\$?\.\d+%?"
 _WORD_OPS = r"\b(?:plus|minus|times|multiplied by|divided by)\b"
-_GAP = (r"(?:/[A-Za-z]+)?(?:\s+(?!(?:x|plus|minus|times|multiplied|divided|equals)\b)"
-        r"[A-Za-z][A-Za-z'/-]*){0,9}")
+# a unit written against its number: '9km/3hrs = 3km/hr'
+_GLUED_UNIT = r"(?:km|m|cm|mm|kg|g|lb|lbs|oz|ft|in|mi|hrs?|h|min|mins|sec|s|mph|ml|l|L)\b"
+_GAP = (rf"(?:(?<=\d){_GLUED_UNIT})?(?:/[A-Za-z]+)?"
+        r"(?:\s+(?!(?:x|plus|minus|times|multiplied|divided|equals)\b)[A-Za-z][A-Za-z'/-]*){0,9}")
 _OP = rf"\s*(?:[-+*/\u00d7\u00f7\u2013\u2212]|\bx\b|{_WORD_OPS})\s*"
 _EQ = r"\s*(?:=|\bequals\b|\bfor(?: a total of)?\b)\s*"
 _TERM = rf"(?:\(\s*)*(?:{_NUM})(?:\s*\))*"
 # '2(60)', '(1/2) 278', '9000(.30)': a bracket next to a number multiplies
 _JOIN = rf"(?:{_OP}|(?<=\))\s*(?=[(\d.$])|(?<=\d)\s?(?=\(\s*[\d.$]))"
 _PROSE_EQUATION = re.compile(
-    rf"(?<![\w.,$])(?:{_TERM}){_GAP}(?:{_JOIN}(?:{_TERM}){_GAP})+{_EQ}(?:{_NUM})(?!\w|,\d|\.\d)")
+    rf"(?<![\w.,$])(?:{_TERM}){_GAP}(?:{_JOIN}(?:{_TERM}){_GAP})+{_EQ}(?:{_NUM})"
+    rf"(?!(?!{_GLUED_UNIT})\w|,\d|\.\d)")
 _NUM_TOKEN = re.compile(_NUM)
 _OP_TOKEN = re.compile(rf"[-+*/\u00d7\u00f7\u2013\u2212]|\bx\b|{_WORD_OPS}")
 _OP_NORMAL = {"x": "*", "\u00d7": "*", "\u00f7": "/", "\u2013": "-", "\u2212": "-", "plus": "+",

@@ -17,7 +17,7 @@ from fractions import Fraction
 from mathgen.numbers import Mention, in_name
 
 from .prose import nouns
-from .units import ORDINALS, licensed_constants, stated_definition, unit_bound
+from .units import ORDINALS, defines_unit, licensed_constants, stated_definition, unit_bound
 
 _RAW_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CENTS = re.compile(r"\s*(?:cents?\b|\u00a2)")
@@ -90,7 +90,8 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
             continue  # 'the three of them', 'the two take': the count of those it names
         bound = unit_bound(question, m.end)
         if bound is not None and m.value == bound \
-                or stated_definition(question, m.start, m.end) is not None:
+                or stated_definition(question, m.start, m.end) is not None \
+                or defines_unit(question, m.start):
             continue  # "60 minutes in an hour", "a month has 30 days": a definition
         # 'three angles' and '3 times' are not one quantity: a word ties only with words
         key = ("value", m.value, m.kind == "word") if m.value in tied else ("mention", i)

@@ -215,6 +215,17 @@ def stated_definition(text: str, start: int, end: int) -> int | None:
     return None
 
 
+# '1 hectare is equal to 10000 m^2', '(1 mile = 1.6 km)': one of a unit, stated in another
+_ONE_UNIT_IS = re.compile(r"\b(?:1|one|One)\s+[A-Za-z]+\s*(?:is equal to|is equivalent to|"
+                          r"equals|is the same as|=)\s*(?:about\s+|approximately\s+)?$")
+
+
+def defines_unit(text: str, start: int) -> bool:
+    """Whether the number at ``start`` says how much one of a unit is in another ('1 hectare
+    is equal to 10000 m^2'): a definition, which a variant keeps, whatever the units."""
+    return _ONE_UNIT_IS.search(text, max(0, start - 40), start) is not None
+
+
 def answer_conversions(question: str) -> list[tuple[str, int]]:
     """How the answer may be the last result in other units: [('mul' or 'div', factor)].
 

@@ -35,6 +35,11 @@ def read(solution: str):
     ("Then 20% * 40 = 8 of all.", [], []),
     # a run-on, not a chain: 10 + 2 is no 10, so only '6 + 4 = 10' is read
     ("She has 6 + 4 = 10 + 2 = 12 apples.", ["6 + 4"], [10]),
+    # a unit written against its number: '9km/3hrs = 3km/hr', '40ft x 2 = 80ft'
+    ("He must ride 9km/3hrs = 3km/hr to be on time.", ["9 / 3"], [3]),
+    ("The fence is 40ft x 2 = 80ft long.", ["40 * 2"], [80]),
+    # but letters that are no unit still end the reading: '2x' is algebra
+    ("So 3 + 2 = 5x apples.", [], []),
 ])
 def test_calculations_are_read_exactly(solution, texts, values):
     found = read(solution)

@@ -374,6 +374,16 @@ def test_a_divisor_written_after_a_unit_and_a_slash_is_rewritten():
         assert prose.group(1, 2) == prose.group(3, 4)
 
 
+def test_one_unit_stated_in_another_is_a_definition_that_keeps_its_value():
+    p = problem("A sack holds 6 kilograms of rice. If 1 kilogram is equal to 2.2 pounds, how "
+                "many pounds does the sack hold?",
+                "The sack holds 6 x 2.2 = <<6*2.2=13.2>>13.2 pounds.\n#### 13.2")
+    for variant in good_variants(p, 5):
+        assert "1 kilogram is equal to 2.2 pounds" in variant.question
+        assert new_values(variant, **{"2.2": "2.2"})["6"] * Fraction("2.2") \
+            == Fraction(variant.final_answer)
+
+
 @pytest.mark.parametrize("question, answer, reason", [
     # 7 = 5 + 2 was done in the head: nothing in the question explains it
     ("Tom has 5 apples and gets 2 more. He gives 4 away. How many are left?",
