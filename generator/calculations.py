@@ -42,7 +42,8 @@ _WORD_OPS = r"\b(?:plus|minus|times|multiplied by|divided by)\b"
 _GLUED_UNIT = r"(?:km|m|cm|mm|kg|g|lb|lbs|oz|ft|in|mi|hrs?|h|min|mins|sec|s|mph|ml|l|L)\b"
 _GAP = (rf"(?:(?<=\d){_GLUED_UNIT})?(?:/[A-Za-z]+)?"
         r"(?:\s+(?!(?:x|plus|minus|times|multiplied|divided|equals)\b)[A-Za-z][A-Za-z'/-]*){0,9}")
-_OP = rf"\s*(?:[-+*/\u00d7\u00f7\u2013\u2212]|\bx\b|{_WORD_OPS})\s*"
+# '270 X 7': a capital X between two numbers multiplies as well
+_OP = rf"\s*(?:[-+*/\u00d7\u00f7\u2013\u2212]|\bx\b|(?<=[\d)] )X(?= [\d(])|{_WORD_OPS})\s*"
 _EQ = r"\s*(?:=|\bequals\b|\bfor(?: a total of)?\b)\s*"
 _TERM = rf"(?:\(\s*)*(?:{_NUM})(?:\s*\))*"
 # '2(60)', '(1/2) 278', '9000(.30)': a bracket next to a number multiplies
@@ -51,8 +52,8 @@ _PROSE_EQUATION = re.compile(
     rf"(?<![\w.,$])(?:{_TERM}){_GAP}(?:{_JOIN}(?:{_TERM}){_GAP})+{_EQ}(?:{_NUM})"
     rf"(?!(?!{_GLUED_UNIT})\w|,\d|\.\d)")
 _NUM_TOKEN = re.compile(_NUM)
-_OP_TOKEN = re.compile(rf"[-+*/\u00d7\u00f7\u2013\u2212]|\bx\b|{_WORD_OPS}")
-_OP_NORMAL = {"x": "*", "\u00d7": "*", "\u00f7": "/", "\u2013": "-", "\u2212": "-", "plus": "+",
+_OP_TOKEN = re.compile(rf"[-+*/\u00d7\u00f7\u2013\u2212]|\bx\b|(?<=[\d)] )X(?= [\d(])|{_WORD_OPS}")
+_OP_NORMAL = {"x": "*", "X": "*", "\u00d7": "*", "\u00f7": "/", "\u2013": "-", "\u2212": "-", "plus": "+",
               "minus": "-", "times": "*", "multiplied by": "*", "divided by": "/"}
 # what follows '5+2(3) =' in '5+2(3) = 5+6 = 11': expressions worked out, then the result
 _CHAIN = re.compile(rf"(?:(?:{_TERM})(?:{_JOIN}(?:{_TERM}))+{_EQ})+(?:{_NUM})(?!\w|,\d|\.\d)")

@@ -38,6 +38,8 @@ def read(solution: str):
     # a unit written against its number: '9km/3hrs = 3km/hr', '40ft x 2 = 80ft'
     ("He must ride 9km/3hrs = 3km/hr to be on time.", ["9 / 3"], [3]),
     ("The fence is 40ft x 2 = 80ft long.", ["40 * 2"], [80]),
+    # a capital X between numbers multiplies; beside a letter it is a name
+    ("They lay 270 X 7 = 1890 eggs a week.", ["270 * 7"], [1890]),
     # but letters that are no unit still end the reading: '2x' is algebra
     ("So 3 + 2 = 5x apples.", [], []),
 ])
