@@ -134,6 +134,13 @@ def _prose_result(solution, start, end, calc, result) -> Calculation | None:
         tree = ("mul", expressions.substitute(tree, [("div", ("lit", k), hundred)
                                                      for k in range(len(literals))]), hundred)
         value = _value(tree, literals)
+    percents = [k for k, span in enumerate(spans) if solution.startswith("%", span[1])]
+    if value != written and percents and not result.group().endswith("%"):
+        # '20 minnows / 40% = 50 minnows': a percent read as the part of 100 it is
+        hundred = ("const", Fraction(100))
+        tree = expressions.substitute(tree, [("div", ("lit", k), hundred) if k in percents
+                                             else ("lit", k) for k in range(len(literals))])
+        value = _value(tree, literals)
     if value != written:
         return None
     r_start = result.start() + core.start()

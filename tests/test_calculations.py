@@ -30,14 +30,17 @@ def read(solution: str):
     # worked out on the way: the 6 of '3+6' is 2(3), a hidden step over the same numbers
     ("Harry: 5+2(3)=5+6=11 trees", ["5 + 2 * ( 3 )", "5 + 2 * ( 3 )", "5 + 2 * ( 3 )"],
      [11, 5, 6]),
-    # percents of percents: 20% of 40% is 8%; '20% * 40 = 8' stays prose (not 800)
+    # percents of percents: 20% of 40% is 8%; '20% * 40 = 8' is 20% of 40 (not 800)
     ("Then 20% * 40% = 8% of all.", ["20 * 40"], [8]),
-    ("Then 20% * 40 = 8 of all.", [], []),
+    ("Then 20% * 40 = 8 of all.", ["20 * 40"], [8]),
     # a run-on, not a chain: 10 + 2 is no 10, so only '6 + 4 = 10' is read
     ("She has 6 + 4 = 10 + 2 = 12 apples.", ["6 + 4"], [10]),
     # a unit written against its number: '9km/3hrs = 3km/hr', '40ft x 2 = 80ft'
     ("He must ride 9km/3hrs = 3km/hr to be on time.", ["9 / 3"], [3]),
     ("The fence is 40ft x 2 = 80ft long.", ["40 * 2"], [80]),
+    # a percent in a calculation whose result is no percent is a part of 100
+    ("There are 20 fish / 40% = 50 fish in all.", ["20 / 40"], [50]),
+    ("Then 30% * 50 = 15 are white.", ["30 * 50"], [15]),
     # a capital X between numbers multiplies; beside a letter it is a name
     ("They lay 270 X 7 = 1890 eggs a week.", ["270 * 7"], [1890]),
     # but letters that are no unit still end the reading: '2x' is algebra
