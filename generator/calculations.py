@@ -9,7 +9,7 @@ calculation inside an annotation.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from mathgen import expressions
@@ -45,7 +45,9 @@ _GAP = (rf"(?:(?<=\d){_GLUED_UNIT})?(?:/[A-Za-z]+)?"
 # '270 X 7': a capital X between two numbers multiplies as well
 _OP = rf"\s*(?:[-+*/\u00d7\u00f7\u2013\u2212]|\bx\b|(?<=[\d)] )X(?= [\d(])|{_WORD_OPS})\s*"
 _EQ = r"\s*(?:=|\bequals\b|\bfor(?: a total of)?\b)\s*"
-_TERM = rf"(?:\(\s*)*(?:{_NUM})(?:\s*\))*"
+# '1 1/2': a mixed number is one number of a calculation
+_MIXED = r"\d+[ \t]+\d+/\d+(?![\d/])"
+_TERM = rf"(?:\(\s*)*(?:{_MIXED}|{_NUM})(?:\s*\))*"
 # '2(60)', '(1/2) 278', '9000(.30)': a bracket next to a number multiplies
 _JOIN = rf"(?:{_OP}|(?<=\))\s*(?=[(\d.$])|(?<=\d)\s?(?=\(\s*[\d.$]))"
 _PROSE_EQUATION = re.compile(
@@ -182,14 +184,23 @@ def _value(tree, literals) -> Fraction | None:
 
 def _calculation(solution: str, start: int, lhs: str):
     """Parse 'A op B op C' written in prose at ``start``: (text, tree, literals, value, spans)."""
-    parts, spans = [], []
+    parts, spans, mixed, shown = [], [], {}, {}
     lhs = re.sub(r"/[A-Za-z]+", lambda m: " " * len(m.group()), lhs)  # '$600/month': a unit
-    for tok in re.finditer(rf"{_NUM}|{_OP_TOKEN.pattern}|[()]", lhs):
+    for tok in re.finditer(rf"{_MIXED}|{_NUM}|{_OP_TOKEN.pattern}|[()]", lhs):
         text = tok.group()
-        operand_next = text == "(" or _NUM_TOKEN.fullmatch(text)
+        operand_next = text == "(" or _NUM_TOKEN.fullmatch(text) or re.fullmatch(_MIXED, text)
         if operand_next and parts and (parts[-1] == ")" or parts[-1][-1].isdigit()):
             parts.append("*")  # '2(60)': multiplication written by a bracket
-        if _NUM_TOKEN.fullmatch(text):
+        if re.fullmatch(_MIXED, text):  # read as one number: its value is set after parsing
+            whole, part = text.split()
+            top, bottom = part.split("/")
+            if int(bottom) == 0:
+                return None
+            mixed[len(spans)] = int(whole) + Fraction(int(top), int(bottom))
+            spans.append((start + tok.start(), start + tok.end()))
+            parts.append("1")
+            shown[len(parts) - 1] = f"{whole} {part}"
+        elif _NUM_TOKEN.fullmatch(text):
             core = re.search(r"[\d.][\d,.]*", text)
             spans.append((start + tok.start() + core.start(), start + tok.start() + core.end()))
             parts.append(core.group().replace(",", ""))
@@ -202,5 +213,8 @@ def _calculation(solution: str, start: int, lhs: str):
         return None
     if len(literals) != len(spans):
         return None
+    literals = [replace(lit, text=solution[spans[k][0]:spans[k][1]], value=mixed[k])
+                if k in mixed else lit for k, lit in enumerate(literals)]
+    expr_text = " ".join(shown.get(i, part) for i, part in enumerate(parts))
     return expr_text, tree, tuple(literals), _value(tree, literals), tuple(spans)
 

@@ -56,7 +56,14 @@ def solution(symbolic, slot_values: list[Fraction]) -> str:
     return splice(text, edits)
 
 
+_MIXED = re.compile(r"(\d+)[ \t]+(\d+)/(\d+)")
+
+
 def _written(value: Fraction, original: str, style: Mention | None, role: str) -> str:
+    mixed = _MIXED.fullmatch(original)
+    if mixed and int(mixed.group(3)) and value == int(mixed.group(1)) + Fraction(
+            int(mixed.group(2)), int(mixed.group(3))):
+        return original  # '1 1/2' that keeps its value stays as written
     if role == "final":
         return format_like(value, commas=False, places=0)
     if style is not None:

@@ -41,6 +41,8 @@ def read(solution: str):
     # a percent in a calculation whose result is no percent is a part of 100
     ("There are 20 fish / 40% = 50 fish in all.", ["20 / 40"], [50]),
     ("Then 30% * 50 = 15 are white.", ["30 * 50"], [15]),
+    # a mixed number is one number: 8 x 1 1/2 is 12
+    ("They eat 8 x 1 1/2 = 12 dinner rolls.", ["8 * 1 1/2"], [12]),
     # a capital X between numbers multiplies; beside a letter it is a name
     ("They lay 270 X 7 = 1890 eggs a week.", ["270 * 7"], [1890]),
     # but letters that are no unit still end the reading: '2x' is algebra

@@ -374,6 +374,15 @@ def test_a_divisor_written_after_a_unit_and_a_slash_is_rewritten():
         assert prose.group(1, 2) == prose.group(3, 4)
 
 
+def test_a_mixed_number_in_a_prose_calculation_is_one_number_and_stays_as_written():
+    p = problem("There are 12 guests. Each guest eats 2 1/2 slices of cake. How many slices "
+                "do the guests eat?",
+                "The guests eat 12 x 2 1/2 = 30 slices.\n#### 30")
+    for variant in good_variants(p, 5):
+        guests = new_values(variant)["12"]
+        assert f"{guests} x 2 1/2 = {guests * Fraction(5, 2)} slices" in variant.answer
+
+
 def test_one_unit_stated_in_another_is_a_definition_that_keeps_its_value():
     p = problem("A sack holds 6 kilograms of rice. If 1 kilogram is equal to 2.2 pounds, how "
                 "many pounds does the sack hold?",
