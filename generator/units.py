@@ -45,6 +45,8 @@ _LICENSED = {
     360: r"circle|angle|full turn",
     1000: r"thousand|kilo|milli|gram|meter|metre|liter|litre|ml|\bkg\b|\bkm\b",
     2000: r"ton|pound",
+    1000000: r"million",
+    1000000000: r"billion",
     3600: rf"hour|{_SECONDS}",
     5280: r"mile|feet|foot",
 }

@@ -30,7 +30,8 @@ _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "sev
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1000000}
 _DENOMS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "fourth": 4, "fourths": 4,
            "quarter": 4, "quarters": 4, "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6,
-           "eighth": 8, "eighths": 8, "tenth": 10, "tenths": 10}
+           "seventh": 7, "sevenths": 7, "eighth": 8, "eighths": 8, "ninth": 9, "ninths": 9,
+           "tenth": 10, "tenths": 10, "twelfth": 12, "twelfths": 12}
 _MULTIPLIERS = {"half": Fraction(1, 2), "twice": Fraction(2), "double": Fraction(2),
                 "doubles": Fraction(2), "doubled": Fraction(2), "triple": Fraction(3),
                 "tripled": Fraction(3), "triples": Fraction(3), "thrice": Fraction(3),
@@ -42,7 +43,7 @@ _CARDINAL = "|".join(sorted(list(_ONES) + list(_TENS), key=len, reverse=True))
 _WORD_NUMBER = (rf"(?:{_CARDINAL})(?:[- ](?:{'|'.join(_ONES)}))?"
                 rf"(?:\s+(?:hundred|thousand|million)(?:[\s-]+(?:and\s+)?(?:{_CARDINAL})"
                 rf"(?:[- ](?:{'|'.join(_ONES)}))?)?)*")
-_FRACTION_WORD = (rf"(?:a|one|{'|'.join(k for k in _ONES if k not in ('zero', 'one'))})"
+_FRACTION_WORD = (rf"(?:an?|one|{'|'.join(k for k in _ONES if k not in ('zero', 'one'))})"
                   rf"[- ](?:{'|'.join(_DENOMS)})")
 
 _TOKEN = re.compile(
@@ -171,7 +172,7 @@ def _mentions(text: str, fractions: bool) -> tuple[Mention, ...]:
             out.append(Mention(s, e, raw, int(whole) + Fraction(int(num), int(den)), "fraction"))
         elif kind == "fracword":
             num_word, den_word = re.split(r"[- ]", raw.lower(), maxsplit=1)
-            num = 1 if num_word in ("a", "one") else _ONES[num_word]
+            num = 1 if num_word in ("a", "an", "one") else _ONES[num_word]
             out.append(Mention(s, e, raw, Fraction(num, _DENOMS[den_word]), "fraction",
                                capitalized=raw[0].isupper()))
         elif kind == "mult":

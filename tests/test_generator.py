@@ -383,6 +383,16 @@ def test_a_mixed_number_in_a_prose_calculation_is_one_number_and_stays_as_writte
         assert f"{guests} x 2 1/2 = {guests * Fraction(5, 2)} slices" in variant.answer
 
 
+def test_a_number_of_millions_may_be_written_out_in_the_solution():
+    p = problem("A town has 2 million people. Half of them are children. How many children "
+                "live in the town?",
+                "There are 2000000 / 2 = <<2000000/2=1000000>>1000000 children.\n#### 1000000")
+    for variant in good_variants(p, 3):
+        millions = new_values(variant)["2"]
+        assert f"{millions} million people" in variant.question
+        assert Fraction(variant.final_answer) == millions * 1000000 / 2
+
+
 def test_one_unit_stated_in_another_is_a_definition_that_keeps_its_value():
     p = problem("A sack holds 6 kilograms of rice. If 1 kilogram is equal to 2.2 pounds, how "
                 "many pounds does the sack hold?",

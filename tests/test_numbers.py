@@ -27,6 +27,11 @@ def brief(mentions) -> list[tuple[str, F, str]]:
 @pytest.mark.parametrize("text, expected", [
     # digits
     ("She has 16 eggs.", [("16", F(16), "digits")]),
+    # any ordinal a fraction is written with, after 'a', 'an' or a count
+    ("She spent a seventh of it.", [("a seventh", F(1, 7), "fraction")]),
+    ("An eighth of the pie is left.", [("An eighth", F(1, 8), "fraction")]),
+    ("Two-ninths of them came.", [("Two-ninths", F(2, 9), "fraction")]),
+    ("It is the ninth day.", []),
     ("It cost 1,250 dollars.", [("1,250", F(1250), "digits")]),
     ("A city of 1,000,000 people", [("1,000,000", F(1000000), "digits")]),
     ("Add .5 cups of flour.", [(".5", F(1, 2), "digits")]),
