@@ -120,6 +120,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
         raise UnsupportedProblem("no-steps", "the solution has no <<expr=result>> or 'a + b = c' steps")
     constants = constants_of(question, ANNOTATION.sub(" ", solution[:body_end]), mentions,
                              variables)
+    algebra = bool(equations.unknowns(solution[:body_end]))
     lit_options, lit_spans, describe, raw_steps, step_values = [], [], [], [], []
     scaling = {f"f{m.value}" for m in mentions if m.kind in ("multiplier", "fraction")}
     fractions = {m.value for m in mentions if m.kind == "fraction"}
@@ -145,6 +146,10 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
         # algebra): only an earlier result can explain it, not an equal question number.
         # As the first calculation it restates a given: 'Amber ran <<8=8>>8 miles'.
         statement = i > 0 and src.tree == ("lit", 0) and solution.startswith("<<", src.start)
+        if statement and not algebra and "=" not in solution[
+                solution.rfind("\n", 0, src.start) + 1:src.start]:
+            # 'Dues: <<800=800>>800$' with no unknown anywhere restates a given
+            statement = False
         for k, (lit, span) in enumerate(zip(src.literals, src.spans)):
             options = candidates(lit.value, i, variables, step_values, constants,
                                  divisor=k in divisors)

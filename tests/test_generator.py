@@ -393,6 +393,26 @@ def test_a_number_of_millions_may_be_written_out_in_the_solution():
         assert Fraction(variant.final_answer) == millions * 1000000 / 2
 
 
+def test_a_restated_number_of_the_question_follows_it_where_no_algebra_is_done():
+    p = problem("A shop made 300 chairs. Each chair has 4 legs and 1 seat. How many legs and "
+                "seats did the shop make?",
+                "The chairs have 300 x 4 = <<300*4=1200>>1200 legs.\n"
+                "There is one seat per chair, so there are <<300=300>>300 seats.\n"
+                "In all, 1200 + 300 = <<1200+300=1500>>1500 legs and seats.\n#### 1500")
+    for variant in good_variants(p, 3):
+        values = new_values(variant, **{"300": 300, "4": 4})
+        assert Fraction(variant.final_answer) == values["300"] * (values["4"] + 1)
+        assert f"there are <<{values['300']}={values['300']}>>" in variant.answer
+    # after an equation in an unknown, '<<30=30>>' is what the algebra found, not the $30
+    algebra = problem("Sam lost $30 in 10 games. He lost $3 per game. How many games did he "
+                      "lose?", "Let L be the games lost.\n3L = 30\nL = <<30/3=10>>10\n"
+                      "So Losses = <<10=10>>10\n#### 10")
+    result = perturb_problem(algebra, "similar", n=3, seed=0)
+    for variant in ([] if isinstance(result, Rejection) else result):
+        values = new_values(variant, **{"3": 3, "10": 10, "30": 30})
+        assert Fraction(variant.final_answer) == values["30"] / values["3"]
+
+
 def test_one_unit_stated_in_another_is_a_definition_that_keeps_its_value():
     p = problem("A sack holds 6 kilograms of rice. If 1 kilogram is equal to 2.2 pounds, how "
                 "many pounds does the sack hold?",
