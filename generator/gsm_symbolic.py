@@ -185,7 +185,11 @@ def _build(row: dict, path: str, source_id: str) -> Template:
     template = Template(source_id, path, tuple(draws), defaults, conditions, (), answer, renderer,
                         derived=derived)
     try:
-        got = Fraction(template.evaluate(defaults)["answer"])
+        env = template.evaluate(defaults)
+        got = Fraction(env["answer"])
+        # the worked solution must end in the #answer: where the stored answer does not
+        # apply (P1/P2), this is what keeps a label from resting on one expression alone
+        written = original_answer({"answer": renderer.solution(env)})
     except EvalError as err:
         raise UnsupportedProblem("defaults-unevaluable", f"{path}: {err}") from None
     object.__setattr__(template, "kinds", dict(infer_kinds(template)))
@@ -195,6 +199,9 @@ def _build(row: dict, path: str, source_id: str) -> Template:
     if expected is not None and got != expected and not adds_clauses(row, question):
         raise UnsupportedProblem("default-mismatch", f"the defaults give {plain(got)}, the "
                                  f"original answer is {plain(expected)}")
+    if written is not None and written != got:
+        raise UnsupportedProblem("solution-mismatch", f"at the defaults the solution ends in "
+                                 f"{plain(written)}, the #answer gives {plain(got)}")
     return template
 
 

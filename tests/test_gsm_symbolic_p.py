@@ -36,6 +36,8 @@ REJECTED = [
     ("p2_zero_at_defaults", "defaults-unevaluable", "p2_zero_at_defaults.json: "),
     ("original_reworded_mismatch", "default-mismatch", "the original answer is 54"),
     ("huge_range", "template-error", "huge_range.json: OverflowError"),
+    # an added clause the worked solution forgot: its #### is not the #answer
+    ("p1_solution_disagrees", "solution-mismatch", "the solution ends in 63, the #answer gives 59"),
 ]
 
 
