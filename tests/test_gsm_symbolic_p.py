@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_templates import _CHECK, _HEAD, _env, _literal
 
@@ -95,6 +95,32 @@ def test_perturb_a_folder_of_p_templates(tmp_path):
     assert sorted({r["source_id"] for r in rows}) == sorted(s for s, _ in IMPORTED)
     got = {r["source_id"]: r["reason"] for r in map(json.loads, rejects.read_text().splitlines())}
     assert got == {stem: reason for stem, reason, _ in REJECTED}
+    again = tmp_path / "again.jsonl"
+    result = CliRunner().invoke(main, ["perturb", str(FOLDER), "-n", "20", "-o", str(again),
+                                       "--workers", "2"])
+    assert result.exit_code == 0 and again.read_bytes() == out.read_bytes()
+
+
+_WORDS = json.loads((FOLDER / "p2_word_defaults.json").read_text())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(st.integers(0, len(_WORDS["question_annotated"])), st.integers(0, 30),
+       st.sampled_from(["", "{", "}", ",", "0", "/0", "quarter", "{q,third}", "\n#init:", "**"]))
+def test_any_broken_p_template_gives_a_rejection_or_instances(tmp_path, start, length, insert):
+    """Cut a piece out of a P2 template and put a piece of syntax in: loading and drawing
+    give instances or the package's own error, never a traceback."""
+    from mathgen.errors import MathgenError
+
+    text = _WORDS["question_annotated"]
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(dict(_WORDS, question_annotated=text[:start] + insert
+                                    + text[start + length:])))
+    try:
+        variants(gsm_symbolic.load(path, "p"), 2, seed=0)
+    except MathgenError:
+        pass
 
 
 _PARTS = [Worded(Fraction(1, 3), "a third"), Worded(Fraction(1, 5), "one-fifth")]
