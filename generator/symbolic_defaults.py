@@ -100,16 +100,15 @@ def _word_value(text: str, draw: Draw) -> Fraction:
     domain holds whole numbers and 1/3 where it holds parts. A word that none of these
     fixes is rejected, never guessed."""
     bare = _bare(text)
-    sample = [Fraction(v) for v in (draw.domain[i] for i in range(min(len(draw.domain), 5000)))
-              if is_number(v)]
+    head = [draw.domain[i] for i in range(min(len(draw.domain), 5000))]  # ranges may be huge
+    sample = [Fraction(v) for v in head if is_number(v)]
     parts = all(0 < v < 1 for v in sample)
     whole = all(v >= 1 and v.denominator == 1 for v in sample)
 
     def fits(v):
         return (0 < v < 1) if parts else (v >= 1 and v.denominator == 1) if whole else True
 
-    found = {Fraction(v) for v in (draw.domain[i] for i in range(min(len(draw.domain), 5000)))
-             if isinstance(v, Worded) and _bare(v.text) == bare}
+    found = {Fraction(v) for v in head if isinstance(v, Worded) and _bare(v.text) == bare}
     if not found:
         found = {Fraction(v) for items in word_lists().values() for v in items
                  if isinstance(v, Worded) and _bare(v.text) == bare and fits(Fraction(v))}
