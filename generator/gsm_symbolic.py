@@ -20,6 +20,8 @@ whitelist (nothing is evaluated as code). Supported in ``#init:`` lines: ``sampl
 written as words), ``np.random.randint(a, b, k)`` (read as the range a..b-1), lists, ``list``,
 ``fix_floats`` and ``shuffle_list`` (no-ops with exact numbers), and the word lists of
 ``templates/lists.yaml``. A template using anything else is rejected with the construct named.
+The harder P1/P2 files (clauses added to the original) read the same way; how their defaults
+and answers are read is in ``generator.symbolic_defaults``.
 """
 
 from __future__ import annotations
