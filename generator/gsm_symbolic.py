@@ -20,6 +20,8 @@ whitelist (nothing is evaluated as code). Supported in ``#init:`` lines: ``sampl
 written as words), ``np.random.randint(a, b, k)`` (read as the range a..b-1), lists, ``list``,
 ``fix_floats`` and ``shuffle_list`` (no-ops with exact numbers), and the word lists of
 ``templates/lists.yaml``. A template using anything else is rejected with the construct named.
+The harder P1/P2 files (clauses added to the original) read the same way; how their defaults
+and answers are read is in ``generator.symbolic_defaults``.
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ import re
 from fractions import Fraction
 from pathlib import Path
 
-from mathgen.errors import UnsupportedProblem
+from mathgen.errors import MathgenError, UnsupportedProblem
 from mathgen.formulas import FUNCTIONS, Dec, EvalError, FormulaError, Worded, parse
-from mathgen.numbers import find_mentions, number_word, parse_answer, plain
+from mathgen.numbers import number_word, plain
 
 from .render import tidy
+from .symbolic_defaults import adds_clauses, defaults as read_defaults, original_answer
 from .template import (DecimalRange, Draw, Template, find_derived, infer_kinds, show,
                        word_lists)
 
@@ -115,6 +118,15 @@ def load(path: Path, source_id: str) -> Template:
         return _build(row, str(path), source_id)
     except FormulaError as err:
         raise UnsupportedProblem("unsupported-construct", str(err)) from None
+    except EvalError as err:
+        raise UnsupportedProblem("defaults-unevaluable", f"{path}: {err}") from None
+    except UnsupportedProblem:
+        raise
+    except (MathgenError, ArithmeticError, LookupError, TypeError, ValueError,
+            RecursionError) as err:
+        # one odd file is one rejection that names it, never the end of a run of hundreds
+        raise UnsupportedProblem("template-error", f"{path}: {type(err).__name__}: {err}") \
+            from None
 
 
 def _sections(text: str) -> tuple[str, dict[str, str]]:
@@ -170,16 +182,28 @@ def _build(row: dict, path: str, source_id: str) -> Template:
         raise UnsupportedProblem("unknown-variable", f"{', '.join(unknown)} used but not in "
                                  "#init (lists are names, not variables)")
     derived = find_derived(draws, conditions, _TEXT_FUNCTIONS)
-    defaults = _defaults(draws, question, conditions, derived)
+    defaults = read_defaults(draws, question, conditions, derived)
     renderer = _Renderer(question, solution)
     template = Template(source_id, path, tuple(draws), defaults, conditions, (), answer, renderer,
                         derived=derived)
-    object.__setattr__(template, "kinds", {k: v for k, v in infer_kinds(template).items()})
-    expected = _original_answer(row)
-    got = Fraction(template.evaluate(defaults)["answer"])
-    if expected is not None and got != expected:
+    try:
+        env = template.evaluate(defaults)
+        got = Fraction(env["answer"])
+        # the worked solution must end in the #answer: where the stored answer does not
+        # apply (P1/P2), this is what keeps a label from resting on one expression alone
+        written = original_answer({"answer": renderer.solution(env)})
+    except EvalError as err:
+        raise UnsupportedProblem("defaults-unevaluable", f"{path}: {err}") from None
+    object.__setattr__(template, "kinds", dict(infer_kinds(template)))
+    # the stored answer is the original GSM8K one: it is the defaults' answer only where the
+    # annotated question is the original's (P1/P2 add clauses; see adds_clauses)
+    expected = original_answer(row)
+    if expected is not None and got != expected and not adds_clauses(row, question):
         raise UnsupportedProblem("default-mismatch", f"the defaults give {plain(got)}, the "
                                  f"original answer is {plain(expected)}")
+    if written is not None and written != got:
+        raise UnsupportedProblem("solution-mismatch", f"at the defaults the solution ends in "
+                                 f"{plain(written)}, the #answer gives {plain(got)}")
     return template
 
 
@@ -198,75 +222,6 @@ def _segments(text: str, path: str, field: str) -> list:
         pos = m.end()
     out.append(text[pos:])
     return out
-
-
-def _defaults(draws, question, conditions, derived) -> dict:
-    written = {}
-    for piece in question:
-        if isinstance(piece, tuple) and piece[1] is not None and len(piece[0].names) == 1:
-            written.setdefault(next(iter(piece[0].names)), piece[1])
-    defaults, missing = {}, []
-    for draw in draws:
-        for name in draw.names:
-            if name in written:
-                defaults[name] = _default_value(written[name], draw)
-            else:
-                missing.append(draw)
-                break
-    # a variable the question never shows (the answer itself, say): solved from its
-    # equation, or else the first value that meets every condition at the other defaults
-    for d in derived:
-        if d.name not in defaults:
-            try:
-                x = d.solve(defaults)
-                defaults[d.name] = int(x) if x.denominator == 1 else Dec(x)
-            except EvalError:
-                pass
-    for draw in {id(d): d for d in missing if d.names[0] not in defaults}.values():
-        for pick in draw.each():
-            trial = {**defaults, **dict(zip(draw.names, pick))}
-            if all(_holds(c, trial) for c in conditions if c.names <= trial.keys()):
-                defaults.update(zip(draw.names, pick))
-                break
-        else:
-            defaults.update(zip(draw.names, next(iter(draw.each()))))
-    return defaults
-
-
-def _holds(condition, env) -> bool:
-    try:
-        return bool(condition(env))
-    except EvalError:
-        return False
-
-
-def _default_value(text: str, draw: Draw):
-    for i in range(min(len(draw.domain), 5000)):
-        if show(draw.domain[i]).lower() == text.lower():
-            return draw.domain[i]
-    numeric = len(draw.domain) and isinstance(draw.domain[0], (int, Fraction))
-    if not numeric:
-        return text
-    try:
-        value = parse_answer(text)
-    except ValueError:
-        mentions = find_mentions(text)
-        if len(mentions) != 1:
-            raise UnsupportedProblem("unsupported-construct",
-                                     f"default {text!r} is not a number") from None
-        value = mentions[0].value
-        return Worded(value, text)
-    if isinstance(draw.domain[0], Worded):
-        return Worded(value, text)
-    return int(value) if value.denominator == 1 and "." not in text else Dec(value)
-
-
-def _original_answer(row) -> Fraction | None:
-    m = re.search(r"^####\s*(.+?)\s*$", str(row.get("answer", "")), re.MULTILINE)
-    try:
-        return parse_answer(m.group(1)) if m else None
-    except ValueError:
-        return None
 
 
 class _Renderer:

@@ -216,6 +216,15 @@ def _from_templates(paths, format, skip_invalid, tags, strategy, n, seed, tries,
             yield variants(template, n, seed, strategy, tries)
         except UnsupportedProblem as err:
             yield Rejection(name, 1, err.reason, err.detail)
+        except TemplateError as err:  # the user's own template is wrong: said as on loading
+            if not skip_invalid:
+                raise
+            yield Rejection(name, 1, "invalid-template", str(err))
+        except (MathgenError, ArithmeticError, LookupError, TypeError, ValueError,
+                RecursionError) as err:
+            # a template that fails while its instances are drawn is one rejection naming
+            # its file; the other templates of the run still give theirs
+            yield Rejection(name, 1, "template-error", f"{path}: {type(err).__name__}: {err}")
 
 
 def _checked(results, programs, tally, timeout):
