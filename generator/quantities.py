@@ -17,7 +17,7 @@ from fractions import Fraction
 from mathgen.numbers import Mention, in_name
 
 from .prose import nouns
-from .units import ORDINALS, licensed_constants, stated_definition, unit_bound
+from .units import ORDINALS, calendar_bound, licensed_constants, stated_definition, unit_bound
 
 _RAW_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CENTS = re.compile(r"\s*(?:cents?\b|\u00a2)")
@@ -97,6 +97,9 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
         groups.setdefault(key, []).append(i)
         if bound is not None and m.value < bound:
             bounds.setdefault(key, []).append(bound)
+        calendar = calendar_bound(question, m.end)  # '45 minutes a day': at most 1440
+        if calendar is not None and m.value < calendar:
+            bounds.setdefault(key, []).append(calendar)
     out = []
     for k, (key, idx) in enumerate(groups.items()):
         value = mentions[idx[0]].value

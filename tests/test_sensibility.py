@@ -1,0 +1,75 @@
+"""Sensibility constraints read from the structure of a story, on problems written here: the
+calendar and the clock bound what falls within one period, under every strategy."""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+import pytest
+from mathgen.generator import perturb_problem
+from mathgen.generator.units import calendar_bound
+
+from mathgen.records import Problem, Rejection
+
+STRATEGIES = ["similar", "mmos-similar", "mmos-large", "gsm-hard", "digits:7"]
+
+
+def problem(question: str, answer: str) -> Problem:
+    final = Fraction(answer.rsplit("####", 1)[1].strip())
+    return Problem("t:1", 1, question, answer, final, "gsm8k")
+
+
+def variants(p: Problem, strategy: str, n: int = 4) -> list:
+    out = perturb_problem(p, strategy, n=n, seed=0)
+    assert not isinstance(out, Rejection), out
+    return out
+
+
+def new_values(variant, old: str) -> list[Fraction]:
+    return [Fraction(new.replace(",", "").lstrip("$")) for was, new in variant.substitutions
+            if was == old]
+
+
+@pytest.mark.parametrize("text, bound", [
+    ("Ivo naps 35 minutes a day", 1440),
+    ("she spends 50 minutes each morning on it", 1440),
+    ("Lena sews 3 days in the month", 31),
+    ("they work an 8 hour day", 24),
+    ("a 4-day work week", 7),
+    ("Pim reads 2 hours on Sunday", 24),
+    ("he runs 15 hours every week", 168),
+    ("the shop opens 9 months of the year", 12),
+    ("we swim 25 minutes daily", 1440),
+    ("3 weeks in a month", 5),
+    ("Ada walks 5 hours over 3 weeks", None),  # three periods bound nothing
+    ("for 40 minutes at 4 miles per hour", None),  # a speed, not minutes of an hour
+    ("Noor waits 20 minutes. The next day she", None),  # another sentence
+    ("12 days, 3 times a week", None),  # another number between
+])
+def test_calendar_bound_reads_the_one_period_a_number_falls_within(text, bound):
+    number = re.search(r"\d+", text)
+    assert calendar_bound(text, number.end()) == bound
+
+
+CLOCKED = [
+    ("Mara practices the piano for 45 minutes a day. How many minutes does she practice in "
+     "6 days?", "She practices 45 * 6 = <<45*6=270>>270 minutes.\n#### 270", "45", 1440),
+    ("Ravi jogs 3 hours on Saturday and 2 hours on Sunday. How many hours does he jog in 4 "
+     "weekends?", "Each weekend he jogs 3 + 2 = <<3+2=5>>5 hours.\nIn 4 weekends he jogs 5 * 4 "
+     "= <<5*4=20>>20 hours.\n#### 20", "3", 24),
+    ("A bakery is open 9 months of the year and sells 120 pies each month it is open. How "
+     "many pies does it sell in a year?", "It sells 9 * 120 = <<9*120=1080>>1080 pies.\n"
+     "#### 1080", "9", 12),
+    ("Juno paints 4 days in the month and earns $75 a day. How much does she earn in 3 "
+     "months?", "In a month she earns 4 * 75 = $<<4*75=300>>300.\nIn 3 months she earns "
+     "300 * 3 = $<<300*3=900>>900.\n#### 900", "4", 31),
+]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("question, answer, number, bound", CLOCKED)
+def test_a_number_within_one_period_stays_within_it_under_every_strategy(
+        question, answer, number, bound, strategy):
+    for variant in variants(problem(question, answer), strategy):
+        assert all(value <= bound for value in new_values(variant, number)), variant.question
