@@ -73,3 +73,42 @@ def test_a_number_within_one_period_stays_within_it_under_every_strategy(
         question, answer, number, bound, strategy):
     for variant in variants(problem(question, answer), strategy):
         assert all(value <= bound for value in new_values(variant, number)), variant.question
+
+
+KINDS = [
+    ("A baker makes 3 kinds of cookies and bakes 24 of each kind. How many cookies does she "
+     "bake?", "She bakes 3 * 24 = <<3*24=72>>72 cookies.\n#### 72", "3", 20),
+    ("The league has 6 teams and each team has 11 players. How many players are in the "
+     "league?", "There are 6 * 11 = <<6*11=66>>66 players.\n#### 66", "6", 20),
+    ("An ice cream stand sells 4 different flavors. It makes 15 tubs of each flavor a week. "
+     "How many tubs does it make in 2 weeks?", "It makes 4 * 15 = <<4*15=60>>60 tubs a week.\n"
+     "In 2 weeks it makes 60 * 2 = <<60*2=120>>120 tubs.\n#### 120", "4", 20),
+    ("A garden has 30 varieties of roses with 12 bushes of each. How many bushes are there?",
+     "There are 30 * 12 = <<30*12=360>>360 bushes.\n#### 360", "30", 60),
+]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("question, answer, number, bound", KINDS)
+def test_a_count_of_kinds_stays_small_under_every_strategy(question, answer, number, bound,
+                                                           strategy):
+    for variant in variants(problem(question, answer), strategy):
+        assert all(value <= bound for value in new_values(variant, number)), variant.question
+
+
+NAMED_GROUPS = [
+    ("A class of 28 children is split into two equal groups of girls and boys. How many "
+     "girls are there?", "There are 28 / 2 = <<28/2=14>>14 girls.\n#### 14", "two"),
+    ("A shop stocks 3 colors of yarn: red, blue and green, with 40 balls of each. How many "
+     "balls does it stock?", "It stocks 3 * 40 = <<3*40=120>>120 balls.\n#### 120", "3"),
+    ("Lucy bakes 2 kinds of pie, apple or cherry, and makes 9 of each kind. How many pies "
+     "does she make?", "She makes 2 * 9 = <<2*9=18>>18 pies.\n#### 18", "2"),
+]
+
+
+@pytest.mark.parametrize("strategy", ["similar", "mmos-similar", "digits:2"])
+@pytest.mark.parametrize("question, answer, number", NAMED_GROUPS)
+def test_a_count_of_the_kinds_a_text_names_keeps_its_value(question, answer, number,
+                                                           strategy):
+    for variant in variants(problem(question, answer), strategy):
+        assert new_values(variant, number) == [], variant.question
