@@ -112,3 +112,30 @@ def test_a_count_of_the_kinds_a_text_names_keeps_its_value(question, answer, num
                                                            strategy):
     for variant in variants(problem(question, answer), strategy):
         assert new_values(variant, number) == [], variant.question
+
+
+def value_of(variant, old: str) -> Fraction:
+    """The number written ``old`` in the original, as the variant has it."""
+    return next(iter(new_values(variant, old)), Fraction(old))
+
+
+TAKEN_AWAY = [
+    ("Mia had 42 stickers. She gave 35 stickers to her brother and then bought 50 more. How "
+     "many stickers does she have now?", "She has 42 - 35 + 50 = <<42-35+50=57>>57 stickers."
+     "\n#### 57", "42", "35"),
+    ("A jar held 64 marbles. Theo took out 27 marbles, and later his sister put in 45 "
+     "marbles. How many marbles are in the jar?", "There are 64 - 27 + 45 = <<64-27+45=82>>82 "
+     "marbles.\n#### 82", "64", "27"),
+    ("A tank had 80 liters of water. 55 liters leaked out, then 70 liters were poured in and "
+     "the tank was shared equally by 5 horses. How many liters does each horse get?",
+     "The tank has 80 - 55 + 70 = <<80-55+70=95>>95 liters.\nEach horse gets 95 / 5 = "
+     "<<95/5=19>>19 liters.\n#### 19", "80", "55"),
+]
+
+
+@pytest.mark.parametrize("strategy", ["similar", "mmos-large"])
+@pytest.mark.parametrize("question, answer, had, taken", TAKEN_AWAY)
+def test_what_is_taken_away_on_the_way_stays_at_most_what_there_was(question, answer, had,
+                                                                    taken, strategy):
+    for variant in variants(problem(question, answer), strategy, n=20):
+        assert value_of(variant, had) >= value_of(variant, taken), variant.question
