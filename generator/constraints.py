@@ -83,8 +83,9 @@ class Constraints:
     same: tuple[tuple[int, int], ...] = ()  # (later, earlier) steps whose results stay equal
     order: tuple[tuple[int, int], ...] = ()  # (greater, smaller) steps the solution compares
     parts: tuple[tuple[int, int], ...] = ()  # (whole, part) variables: the part stays below
-    # (step, subtraction inside it): what is taken away on the way stays at most what was there
-    taken: tuple[tuple[int, tuple], ...] = ()
+    # (what it means, tree): trees that stay at least 0: what a step takes away on the way
+    # stays at most what was there; a group stays within the count it is taken from
+    taken: tuple[tuple[str, tuple], ...] = ()
     names: tuple[str, ...] = ()  # of the variables, then the steps: what ``taken`` is over
     _left: object = field(default=None, compare=False, repr=False)
 
@@ -121,10 +122,10 @@ class Constraints:
                 return (f"step {later + 1} result must stay equal to step {earlier + 1}'s (it "
                         "could be read as either)", "same", later, True)
         if self._left is not None:
-            for (i, _), left in zip(self.taken, self._left(*var_values, *step_values)):
+            for i, ((what, _), left) in enumerate(zip(self.taken,
+                                                      self._left(*var_values, *step_values))):
                 if left < 0:
-                    return (f"step {i + 1} takes away more than there was at that point",
-                            "taken", i, False)
+                    return what, "taken", i, False
         for greater, smaller in self.order:
             if not step_values[greater] > step_values[smaller]:
                 return (f"step {greater + 1} result must stay greater than step {smaller + 1}'s "
@@ -154,12 +155,12 @@ def infer(symbolic) -> Constraints:
     position = {v.name: i for i, v in enumerate(symbolic.variables)}
     parts = tuple((position[whole], position[part]) for whole, part in symbolic.parts)
     return Constraints(variables, steps, kind_of(final, Fraction(100) if chance else None),
-                       same, order, parts, taken_away(symbolic.steps, env),
-                       tuple(env))
+                       same, order, parts, taken_away(symbolic.steps, env)
+                       + covered(symbolic.covers, env), tuple(env))
 
 
-def taken_away(steps, env) -> tuple[tuple[int, tuple], ...]:
-    """(step index, a subtraction inside it, not the step itself) for every amount that a
+def taken_away(steps, env) -> tuple[tuple[str, tuple], ...]:
+    """(what it means, a subtraction inside a step, not the step itself) for every amount that a
     step takes away from a positive one on the way, when what was left there was not below
     zero ('12 - 7 + 20'): the story had that much at that point, so a variant must too."""
     from mathgen.expressions import evaluate, subtrees
@@ -169,5 +170,15 @@ def taken_away(steps, env) -> tuple[tuple[int, tuple], ...]:
         for part in list(subtrees(step.tree))[1:]:
             if part[0] == "sub" and evaluate(part[1], env) > 0 and evaluate(part[2], env) > 0 \
                     and evaluate(part, env) >= 0:
-                out.append((i, ("sub", part[1], part[2])))
+                out.append((f"step {i + 1} takes away more than there was at that point",
+                            ("sub", part[1], part[2])))
     return tuple(out)
+
+
+def covered(covers, env) -> tuple[tuple[str, tuple], ...]:
+    """The story's (whole, part, what) pairs (``structure.story_bounds``) that hold in the
+    original, as trees that stay at least 0."""
+    from mathgen.expressions import evaluate
+
+    return tuple((what, ("sub", whole, part)) for whole, part, what in covers
+                 if evaluate(whole, env) >= evaluate(part, env))

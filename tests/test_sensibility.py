@@ -139,3 +139,45 @@ def test_what_is_taken_away_on_the_way_stays_at_most_what_there_was(question, an
                                                                     taken, strategy):
     for variant in variants(problem(question, answer), strategy, n=20):
         assert value_of(variant, had) >= value_of(variant, taken), variant.question
+
+
+RATE_GROUPS = [
+    # the herd is worked out and asked for
+    ("On a farm, every 6 cows produce 108 liters of milk a week. The cows produced 2160 "
+     "liters in 5 weeks. How many cows are on the farm?", "Each cow produces 108 / 6 = "
+     "<<108/6=18>>18 liters a week.\nThe farm produces 2160 / 5 = <<2160/5=432>>432 liters a "
+     "week.\nSo there are 432 / 18 = <<432/18=24>>24 cows.\n#### 24", "6", None),
+    # the count is a number of the question
+    ("For every 4 children at a party, 10 balloons are bought. There are 14 children at the "
+     "party. How many balloons are bought?", "There are 14 / 4 = <<14/4=3.5>>3.5 groups of "
+     "four.\nSo 3.5 * 10 = <<3.5*10=35>>35 balloons are bought.\n#### 35", "4", "14"),
+    ("A gym has 23 members. Each group of 12 members shares 30 towels a week. How many "
+     "towels does the gym use in a week?", "There are 23 / 12 * 30 = <<23/12*30=57.5>>57.5 "
+     "towels.\n#### 57.5", "12", "23"),
+]
+
+
+@pytest.mark.parametrize("strategy", ["similar", "mmos-large", "digits:2"])
+@pytest.mark.parametrize("question, answer, group, count", RATE_GROUPS)
+def test_a_group_a_rate_is_given_for_stays_within_the_count_of_those_things(
+        question, answer, group, count, strategy):
+    for variant in variants(problem(question, answer), strategy):
+        whole = Fraction(variant.final_answer) if count is None else value_of(variant, count)
+        assert value_of(variant, group) <= whole, variant.question
+
+
+FOUND_OR_LOST = [
+    ("There are 30 eggs hidden in the park. Tom finds 12 eggs and Sara finds 15 eggs. How "
+     "many more eggs does Sara find than Tom?", "Sara finds 15 - 12 = <<15-12=3>>3 more eggs."
+     "\n#### 3", "30", ["12", "15"]),
+    ("Ona keeps 40 beads in a box. On the bus she lost 12 beads. What fraction of her beads "
+     "did she lose, as a percent?", "She lost 12 / 40 * 100 = <<12/40*100=30>>30 percent.\n"
+     "#### 30", "40", ["12"]),
+]
+
+
+@pytest.mark.parametrize("question, answer, there, parts", FOUND_OR_LOST)
+def test_what_is_found_or_lost_stays_within_what_there_was(question, answer, there, parts):
+    for variant in variants(problem(question, answer), "similar", n=8):
+        whole = value_of(variant, there)
+        assert sum(value_of(variant, part) for part in parts) <= whole, variant.question
