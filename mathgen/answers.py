@@ -16,14 +16,20 @@ removing thousands separators, currency signs, units and LaTeX wrappers (``\\fra
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from mathgen.errors import MathgenError
+
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
 _ANSWER_IS = re.compile(r"answer\s+is\s*:?\s*(.+?)(?:\.(?:\s|$)|\n|$)", re.IGNORECASE)
-_HASHES = re.compile(r"^\s*####\s*(.+?)\s*$", re.MULTILINE)
+# [ \t], not \s: \s* ran on over all the blank lines below at every line start (quadratic)
+_HASHES = re.compile(r"^[ \t]*####[ \t]*(.+?)[ \t\r]*$", re.MULTILINE)
 _OUTPUT = re.compile(r"```output\s*\n(.*?)(?:```|$)", re.DOTALL)
+_OPERAND = r"\(?\s*(-?(?:\d[\d,]*(?:\.\d+)?|\.\d+))\s*\)?"
+_RATIO = re.compile(_OPERAND + r"\s*/\s*" + _OPERAND)
 _FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox)\s*\{([^{}]*)\}")
 _CURRENCY = re.compile(r"\\?\$|€|£|¥|USD|dollars?|cents?", re.IGNORECASE)
@@ -43,21 +49,26 @@ class Verdict:
     reason: str
 
 
+_BOX = re.compile(r"\\boxed\s*\{")
+
+
 def _boxed(text: str) -> str | None:
-    """The content of the last ``\\boxed{...}``, braces balanced."""
-    start = text.rfind("\\boxed")
-    while start != -1:
-        brace = text.find("{", start)
-        if brace != -1 and text[start + 6:brace].strip() == "":
-            depth = 0
-            for i in range(brace, len(text)):
-                if text[i] == "{":
-                    depth += 1
-                elif text[i] == "}":
-                    depth -= 1
-                    if depth == 0:
-                        return text[brace + 1:i]
-        start = text.rfind("\\boxed", 0, start)
+    """The content of the last ``\\boxed{...}`` whose braces close.
+
+    One pass pairs every brace (a stack), so thousands of unclosed boxes stay linear.
+    """
+    if "\\boxed" not in text:
+        return None
+    closing, stack = {}, []
+    for m in re.finditer(r"[{}]", text):
+        if m.group() == "{":
+            stack.append(m.start())
+        elif stack:
+            closing[stack.pop()] = m.start()
+    for m in reversed(list(_BOX.finditer(text))):
+        brace = m.end() - 1
+        if brace in closing:
+            return text[brace + 1:closing[brace]]
     return None
 
 
@@ -99,8 +110,10 @@ def number(text) -> tuple[Fraction | None, bool]:
     s = s.replace("{", "").replace("}", "").replace("\\left", "").replace("\\right", "")
     s = _CURRENCY.sub(" ", s)
     s = s.strip().rstrip(".").strip()
-    m = re.fullmatch(r"\(?\s*(-?[\d,]*\.?\d+)\s*\)?\s*/\s*\(?\s*(-?[\d,]*\.?\d+)\s*\)?", s)
+    m = "/" in s and _RATIO.fullmatch(s)
     if m:
+        if len(s) > 4000:  # Python refuses longer digit strings; no answer is that long
+            return None, percent
         try:
             return Fraction(m.group(1).replace(",", "")) / Fraction(m.group(2).replace(",", "")), \
                 percent
@@ -122,6 +135,9 @@ def number(text) -> tuple[Fraction | None, bool]:
 
 def grade(predicted, gold, rel_tol: float = 0.0) -> Verdict:
     """Whether a predicted answer (text or number) equals the gold one, and why."""
+    if isinstance(rel_tol, bool) or not isinstance(rel_tol, (int, float, Fraction)) \
+            or not math.isfinite(rel_tol) or rel_tol < 0:
+        raise MathgenError(f"rel_tol {rel_tol!r}: give a finite number >= 0, such as 0.01")
     pred, percent = number(predicted)
     want, _ = number(gold)
     if want is None:

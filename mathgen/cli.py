@@ -16,6 +16,15 @@ from mathgen.formats import FORMATS
 from mathgen.training.config import click_options as _train_options
 
 
+def _check(outputs, inputs=()) -> bool:
+    """Refuse an output that is an input (or another output); True when an output is stdout,
+    so the summary goes to stderr and the data alone to stdout."""
+    from mathgen.io import check_outputs
+
+    check_outputs(outputs, inputs)
+    return any(path is not None and str(path) == "-" for _, path in outputs)
+
+
 def _fail(err: Exception) -> None:
     click.echo("mathgen: error: " + " ".join(str(err).split()), err=True)  # one line
     sys.exit(2)
@@ -71,6 +80,9 @@ def perturb(inputs, output, strategy, n, seed, fmt, templates, tags, rejects, sk
     from mathgen.generator.run import perturb_files
 
     try:
+        quiet = _check([("-o", output), ("--rejects", rejects)],
+                       [("INPUT", p) for p in inputs] + [("--templates", p) for p in templates]
+                       + [("--verify-with", p) for p in verify_with])
         total = sum(_count_rows(p) for p in inputs)
         with click.progressbar(length=total, label="perturbing", file=sys.stderr,
                                hidden=total < 200 or not sys.stderr.isatty()) as bar:
@@ -83,8 +95,9 @@ def perturb(inputs, output, strategy, n, seed, fmt, templates, tags, rejects, sk
     except MathgenError as err:
         _fail(err)
     for line in summary.lines():
-        click.echo(line)
-    click.echo(f"variants: {output}" + (f"; rejections: {rejects}" if rejects else ""))
+        click.echo(line, err=quiet)
+    click.echo(f"variants: {output}" + (f"; rejections: {rejects}" if rejects else ""),
+               err=quiet)
 
 
 @main.command()
@@ -106,6 +119,7 @@ def templatize(inputs, output, fmt, rejects, skip_invalid):
     from mathgen.generator.run import templatize_files
 
     try:
+        quiet = _check([("--rejects", rejects)], [("INPUT", p) for p in inputs])
         summary = templatize_files(inputs, output, format=fmt, skip_invalid=skip_invalid,
                                    rejects=rejects)
     except MathgenError as err:
@@ -113,7 +127,7 @@ def templatize(inputs, output, fmt, rejects, skip_invalid):
     lines = summary.lines()
     lines[1] = f"wrote {summary.variants} templates to {output}"
     for line in lines:
-        click.echo(line)
+        click.echo(line, err=quiet)
 
 
 @main.group()
@@ -141,18 +155,19 @@ def audit_gsm_hard(path, gsm8k, output, as_json, timeout, workers):
     from mathgen.robustness.audit import table, write_items
 
     try:
+        quiet = _check([("-o", output)], [("PATH", path), ("--gsm8k", gsm8k)])
         result = run_audit(path, gsm8k, timeout=timeout, workers=workers)
         if output:
             write_items(result, output)
     except MathgenError as err:
         _fail(err)
     if as_json:
-        click.echo(json.dumps(result.summary()))
+        click.echo(json.dumps(result.summary()), err=quiet)
     else:
         for line in table(result):
-            click.echo(line)
+            click.echo(line, err=quiet)
         if output:
-            click.echo(f"items: {output}")
+            click.echo(f"items: {output}", err=quiet)
 
 
 
@@ -255,7 +270,7 @@ def robustness_report(sets, baseline, out, backend, model, predictions, prompt, 
         limit=limit, rel_tol=rel_tol, timeout=program_timeout, seed=seed, progress=progress))
 
 
-def _with_progress(label: str, run) -> None:
+def _with_progress(label: str, run, quiet: bool = False) -> None:
     """``run(progress)`` under a progress bar that ``progress(done, total)`` moves; then
     its summary's lines, or the one-line error."""
     try:
@@ -268,7 +283,7 @@ def _with_progress(label: str, run) -> None:
     except MathgenError as err:
         _fail(err)
     for line in summary.lines():
-        click.echo(line)
+        click.echo(line, err=quiet)
 
 
 @main.command()
@@ -301,11 +316,15 @@ def sample(input, output, backend, model, n, prompt, max_rounds, temperature, to
     from mathgen.training.sample import sample_paths
 
     options = {k: v for k, v in backend_options.items() if v is not None}
+    try:
+        quiet = _check([("-o", output)], [("INPUT", input)])
+    except MathgenError as err:
+        _fail(err)
     _with_progress("sampling", lambda progress: sample_paths(
         input, output, backend=backend, model=model, n=n,
         sampling=Sampling(temperature, top_p, max_tokens, seed), prompt=prompt,
         rounds=max_rounds, backend_options=options, limit=limit, timeout=program_timeout,
-        progress=progress))
+        progress=progress), quiet)
 
 
 @main.group()
@@ -357,6 +376,8 @@ def mmos_build(samples, output, k, mix, seed, stats, rejects, workers, timeout, 
                 ratios[name] = parse_ratio(ratio)
             except ValueError as err:
                 raise MathgenError(f"--mix {name}: {err}") from None
+        quiet = _check([("-o", output), ("--stats", stats), ("--rejects", rejects)],
+                       [("FILE", p) for _, p in specs])
         total = sum(_count_rows(p) for _, p in specs)
         with click.progressbar(length=total, label="building", file=sys.stderr,
                                hidden=total < 200 or not sys.stderr.isatty()) as bar:
@@ -366,9 +387,9 @@ def mmos_build(samples, output, k, mix, seed, stats, rejects, workers, timeout, 
     except MathgenError as err:
         _fail(err)
     for line in summary.lines():
-        click.echo(line)
+        click.echo(line, err=quiet)
     if stats:
-        click.echo(f"stats: {stats}")
+        click.echo(f"stats: {stats}", err=quiet)
 
 
 @main.command()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+import sys
 import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -81,41 +83,151 @@ def _has_surrogate(obj) -> bool:
     return False
 
 
-class AtomicJsonl:
-    """Write JSON lines to a temporary file beside ``path``; it replaces ``path`` on success.
+class _Output:
+    """Where one output goes: a regular file is written to a temporary beside it and renamed
+    over it at the end; stdout (``-``), a FIFO, a device or /proc/self/fd/N is written in place
+    as it comes, because renaming over it would turn it into a regular file (``/dev/null``).
 
-    An interrupted or failed run leaves any earlier file at ``path`` untouched.
+    A symlink writes its target, so the link stays. Temporaries are named
+    ``.NAME.mathgen-PID-XXXX.tmp``; the next run on NAME removes those whose PID is gone.
     """
 
     def __init__(self, path):
         self.path = Path(path)
-        self._handle = None
-        self.count = 0
+        self._handle = self._tmp = None
 
-    def __enter__(self) -> "AtomicJsonl":
-        directory = self.path.parent if str(self.path.parent) else Path(".")
+    def __enter__(self):
+        if str(self.path) == "-":
+            self._handle = sys.stdout
+            return self
+        target = Path(os.path.realpath(self.path))  # a symlink's target; the link is kept
         try:
+            kind = os.stat(target).st_mode
+        except OSError:
+            kind = None
+        if kind is not None and not stat.S_ISREG(kind):
+            if stat.S_ISDIR(kind):
+                raise MathgenError(f"{self.path}: is a folder; give a file name")
+            self._handle = self._open(lambda: open(target, "w", encoding="utf-8",
+                                                   newline="\n"))
+            return self
+        directory = target.parent
+        prefix, suffix = f".{target.name}.mathgen-", ".tmp"
+
+        def create():
             directory.mkdir(parents=True, exist_ok=True)
-            fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=directory)
-        except OSError as err:
-            raise MathgenError(f"{self.path}: cannot write here ({err.strerror}); "
-                               "give an output path in a writable folder") from None
+            _remove_stale(directory, prefix, suffix)
+            return tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-", suffix=suffix,
+                                    dir=directory)
+
+        fd, self._tmp = self._open(create)
+        self._target = target
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(self._tmp, 0o666 & ~umask)  # as an ordinary open() would create it
         self._handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         return self
 
+    def _open(self, how):
+        try:
+            return how()
+        except OSError as err:
+            raise MathgenError(f"{self.path}: cannot write here ({err.strerror}); "
+                               "give an output path in a writable folder") from None
+
+    def write(self, text: str) -> None:
+        self._handle.write(text)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._handle is sys.stdout:
+            self._handle.flush()
+            return
+        self._handle.close()
+        if self._tmp is None:
+            return
+        if exc_type is None:
+            os.replace(self._tmp, self._target)
+        else:
+            os.unlink(self._tmp)
+
+
+def _remove_stale(directory: Path, prefix: str, suffix: str) -> None:
+    """Delete temporaries a killed run left for this output (their PID no longer runs)."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(suffix)):
+            continue
+        pid = name[len(prefix):].split("-", 1)[0]
+        if not pid.isdigit() or _running(int(pid)):
+            continue
+        try:
+            os.unlink(directory / name)
+        except OSError:
+            pass
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def check_outputs(outputs, inputs=()) -> None:
+    """Refuse an output that is one of the inputs or another output (also through a link):
+    writing it would destroy what is being read."""
+    seen = []
+    for option, path in outputs:
+        if path is None or str(path) == "-":
+            continue
+        for other_option, other in list(inputs) + seen:
+            if other is None or str(other) == "-":
+                continue
+            if not _same(path, other):
+                continue
+            if (other_option, other) in seen:
+                raise MathgenError(f"{option} {path} is the same file as {other_option}; "
+                                   "outputs must differ")
+            raise MathgenError(f"{option} {path} is the same file as an input ({other}); "
+                               "give another output path")
+        seen.append((option, path))
+
+
+def _same(a, b) -> bool:
+    try:
+        if os.path.samefile(a, b):
+            return not stat.S_ISCHR(os.stat(a).st_mode)  # /dev/null may be both
+    except OSError:
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+class AtomicJsonl:
+    """Write JSON lines to ``path``: a regular file is replaced only on success, so an
+    interrupted or failed run leaves any earlier file untouched; ``-``, a FIFO or a device is
+    streamed in place (see ``_Output``)."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self._out = _Output(path)
+        self.count = 0
+
+    def __enter__(self) -> "AtomicJsonl":
+        self._out.__enter__()
+        return self
+
     def write(self, record: dict) -> None:
-        self._handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._out.write(json.dumps(record, ensure_ascii=False) + "\n")
         self.count += 1
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self._handle.close()
-        if exc_type is None:
-            os.replace(self._tmp, self.path)
-        else:
-            os.unlink(self._tmp)
+        self._out.__exit__(exc_type, exc, tb)
 
 
 def write_jsonl(path, records: Iterable[dict]) -> int:
@@ -127,9 +239,6 @@ def write_jsonl(path, records: Iterable[dict]) -> int:
 
 
 def write_text(path, text: str) -> None:
-    """Write a whole text file atomically (a temporary file beside it, then a rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    """Write a whole text file atomically (or in place where it is not a regular file)."""
+    with _Output(path) as out:
+        out.write(text)
