@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 from mathgen import load_problems, perturb
-from mathgen.records import Rejection
+from mathgen.records import Problem, Rejection
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gsm8k"
 
@@ -41,9 +41,13 @@ def sets() -> dict[str, tuple[Path, object]]:
 
 
 def measure(path: Path, keep, strategy: str, workers: int):
-    """(problems, problems with a variant, Counter of rejection reasons, rejections)."""
+    """(problems, problems with a variant, Counter of rejection reasons, rejections).
+
+    Rows the format itself sets aside (a model's solution marked wrong) are not problems.
+    """
     try:
-        problems = [p for p in load_problems(path) if keep is None or keep(p.source_line)]
+        problems = [p for p in load_problems(path) if isinstance(p, Problem)
+                    and (keep is None or keep(p.source_line))]
     except Exception as err:  # a format this release cannot read yet: say so, go on
         print(f"  {path.name}: not read ({err})", file=sys.stderr)
         return None

@@ -3,7 +3,11 @@
 =========  ==========================================  ==========================================
 format     fields                                      solution
 =========  ==========================================  ==========================================
-gsm8k      question, answer ('... <<a*b=c>>c ... #### N')  as given
+gsm8k      question, answer ('... <<a*b=c>>c ... #### N')  as given; a last line 'A: N' or
+                                                         'The answer is N.' stands for '#### N'
+model-     question, ground_truth, and fields holding   one Problem per solution marked correct
+solutions  {is_correct, solution} (GSM8K's model         (source id NAME:LINE:FIELD); one marked
+           solutions: 6b_finetuning, 175b_verification)  wrong is a Rejection, never a label
 tora       question, gt_cot, gt (ToRA output files)     gt_cot + '#### gt'
 svamp      Body, Question, Equation, Answer             the equation as one annotated step
 asdiv      body, question, formula, answer ('9 (apples)')  each part of the formula (formula_steps)
@@ -36,6 +40,9 @@ class Format:
     name: str
     fields: tuple[str, ...]
     convert: Callable[[dict, Path, int], tuple[str, str, Fraction]]  # question, solution, answer
+    # Formats with several solutions per row: (field, (question, solution, answer) or the
+    # UnsupportedProblem that field's solution gives), in the row's order.
+    solutions: Callable[[dict, Path, int], list] | None = None
 
 
 def _text(row: dict, field: str, path: Path, line: int, fmt: str) -> str:
@@ -57,15 +64,69 @@ def _number(text, path, line, field, hint) -> Fraction:
                          hint=hint) from None
 
 
+# The last line of a solution that states its final answer in words rather than '#### N':
+# 'A: 18' (GSM8K's model-written solutions), 'Answer: 18', 'The (final) answer is 18.'.
+_ANSWER_LINE = re.compile(r"\A(?:A|Answer|(?:So,? )?[Tt]he (?:final )?answer is)[ \t]*:?[ \t]*"
+                          r"(-?\$?[\d,]*\.?\d+)[ \t]*\.?[ \t]*\Z")
+
+
+def _final(solution: str, path, line, field) -> tuple[str, Fraction]:
+    """The solution with its final answer on a '#### N' line, and that answer's value."""
+    final = re.findall(r"^####[ \t]*(.*?)[ \t]*$", solution, re.MULTILINE)
+    if not final:
+        lines = solution.rstrip().split("\n")
+        m = _ANSWER_LINE.match(lines[-1].strip())
+        if m is None:
+            raise InputError("has no final '#### N' line", path=path, line=line, field=field,
+                             hint="GSM8K answers end with a line such as '#### 18' "
+                                  "(or 'A: 18', 'The answer is 18.')")
+        final = [m.group(1).replace("$", "")]
+        solution = "\n".join(lines[:-1] + [f"#### {final[0]}"])
+    value = _number(final[-1], path, line, field, "the '#### N' line must hold a number")
+    return solution, value
+
+
 def _gsm8k(row, path, line):
     question = _text(row, "question", path, line, "gsm8k")
-    answer = _text(row, "answer", path, line, "gsm8k")
-    final = re.findall(r"^####[ \t]*(.*?)[ \t]*$", answer, re.MULTILINE)
-    if not final:
-        raise InputError("has no final '#### N' line", path=path, line=line, field="answer",
-                         hint="GSM8K answers end with a line such as '#### 18'")
-    value = _number(final[-1], path, line, "answer", "the '#### N' line must hold a number")
+    answer, value = _final(_text(row, "answer", path, line, "gsm8k"), path, line, "answer")
     return question, answer, value
+
+
+def _model_rows(row, path, line):
+    """GSM8K's model-written solutions: each field {is_correct, solution} beside the question."""
+    question = _text(row, "question", path, line, "model-solutions")
+    _truth, gold = _final(_text(row, "ground_truth", path, line, "model-solutions"), path, line,
+                          "ground_truth")
+    out = []
+    for field, value in row.items():
+        if not (isinstance(value, dict) and "is_correct" in value and "solution" in value):
+            continue
+        if value["is_correct"] is not True:
+            out.append((field, UnsupportedProblem(
+                "incorrect-solution", f"{field} is marked wrong (is_correct false)")))
+            continue
+        if not isinstance(value["solution"], str):
+            raise InputError("expected text", path=path, line=line, field=f"{field}.solution")
+        solution, answer = _final(value["solution"], path, line, f"{field}.solution")
+        if answer != gold:  # marked correct, yet its answer is not the ground truth's
+            out.append((field, UnsupportedProblem(
+                "label-mismatch", f"{field} ends with {plain(answer)}, the ground truth is "
+                                  f"{plain(gold)}")))
+            continue
+        out.append((field, (question, solution, gold)))
+    if not out:
+        raise InputError("has no solution field", path=path, line=line,
+                         hint="model-solutions rows hold fields such as '175b_verification': "
+                              "{\"is_correct\": true, \"solution\": \"... A: 18\"}")
+    return out
+
+
+def _model_solutions(row, path, line):
+    """The question and its ground truth (the row as one problem, as sets read it)."""
+    question = _text(row, "question", path, line, "model-solutions")
+    truth, gold = _final(_text(row, "ground_truth", path, line, "model-solutions"), path, line,
+                         "ground_truth")
+    return question, truth, gold
 
 
 def _tora(row, path, line):
@@ -203,8 +264,10 @@ FORMATS: dict[str, Format] = {
     "svamp": Format("svamp", ("Body", "Question", "Equation", "Answer"), _svamp),
     "asdiv": Format("asdiv", ("body", "question", "formula", "answer"), _asdiv),
     "gsm-hard": Format("gsm-hard", ("input", "code", "target"), _gsm_hard),
+    "model-solutions": Format("model-solutions", ("question", "ground_truth"), _model_solutions,
+                              _model_rows),
 }
-_DETECT_ORDER = ("gsm-hard", "svamp", "asdiv", "tora", "gsm8k")
+_DETECT_ORDER = ("gsm-hard", "svamp", "asdiv", "tora", "model-solutions", "gsm8k")
 
 
 def detect(row: dict, path, line: int) -> str:
@@ -236,7 +299,10 @@ def load_problems(path, format: str | None = None, skip_invalid: bool = False,
                 raise row
             if fmt is None:
                 fmt = FORMATS[detect(row, path, line)]
-            question, solution, answer = fmt.convert(row, path, line)
+            if fmt.solutions is not None:
+                items = fmt.solutions(row, path, line)
+            else:
+                items = [(None, fmt.convert(row, path, line))]
         except InputError as err:
             if not skip_invalid:
                 raise
@@ -245,4 +311,9 @@ def load_problems(path, format: str | None = None, skip_invalid: bool = False,
         except UnsupportedProblem as err:
             yield Rejection(source_id, line, err.reason, err.detail)
             continue
-        yield Problem(source_id, line, question, solution, answer, fmt.name)
+        for field, item in items:
+            item_id = source_id if field is None else f"{source_id}:{field}"
+            if isinstance(item, UnsupportedProblem):
+                yield Rejection(item_id, line, item.reason, item.detail)
+            else:
+                yield Problem(item_id, line, *item, fmt.name)

@@ -111,7 +111,8 @@ def _question_and_gold(fmt: str):
 
 _READERS = {"gsm8k": _question_and_gold("gsm8k"), "svamp": _joined("Body", "Question"),
             "asdiv": _joined("body", "question"), "gsm-hard": _gsm_hard,
-            "tora": _question_and_gold("tora")}
+            "tora": _question_and_gold("tora"),
+            "model-solutions": _question_and_gold("model-solutions")}
 _VARIANT_FIELDS = ("id", "source_id", "question", "final_answer")
 _GOLD_FIELDS = ("answer", "Answer", "gt")
 
@@ -123,13 +124,14 @@ def normalise(question: str) -> str:
 def _kind(row: dict, path: Path, line: int) -> str:
     if all(f in row for f in _VARIANT_FIELDS):
         return "variant"
-    for kind in ("gsm-hard", "svamp", "asdiv", "tora", "gsm8k"):
+    for kind in ("gsm-hard", "svamp", "asdiv", "tora", "model-solutions", "gsm8k"):
         if all(f in row for f in FORMATS[kind].fields):
             return kind
     fields = ", ".join(sorted(str(k)[:30] for k in row)[:8]) or "none"
     raise InputError(f"cannot tell the kind of set from the fields ({fields})", path=path,
                      line=line, hint="a set is mathgen perturb output (id, source_id, question, "
-                                     "final_answer) or GSM8K, GSM-HARD, SVAMP, ASDiv or ToRA rows")
+                                     "final_answer) or GSM8K, GSM-HARD, SVAMP, ASDiv, ToRA or "
+                                     "model-solutions rows")
 
 
 def read_set(name: str, path, limit: int | None = None) -> tuple[list[Item], list[Skipped]]:
