@@ -20,6 +20,7 @@ from mathgen.records import Problem, Rejection, Variant
 from . import render, strategies
 from .constraints import infer
 from .search import SAME, Search
+from .selfcheck import ProseCheck, stale_variables
 from .symbolic import SymbolicProblem, build
 
 DEFAULT_TRIES = 500
@@ -71,6 +72,7 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
     if not search.free:
         return Rejection(problem.source_id, problem.source_line, "nothing-to-perturb",
                          "no number of the question can change")
+    search.vouch = _vouch(symbolic)
     variants = [_variant(symbolic, strategy, seed, k, *result)
                 for k, result in enumerate(islice(search.found(seed, problem.source_id), n))]
     if variants:
@@ -82,6 +84,26 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
     common = ", ".join(f"{what} ({count}x)" for what, count in failures.most_common(2))
     return Rejection(problem.source_id, problem.source_line, reason,
                      f"no draw in {search.tried} kept every constraint; most often: {common}")
+
+
+def _vouch(symbolic: SymbolicProblem):
+    """A draw's last check, or None when there is nothing to check: a number of the question
+    written again where no slot rewrites it keeps its value (stale_variables), every
+    calculation written in the prose that was true stays true (selfcheck), and a place
+    stays a place (1st, 2nd)."""
+    check = ProseCheck(symbolic.problem.solution)
+    ordinals = [k for k, slot in enumerate(symbolic.slots) if slot.role == "ordinal"]
+    stale = stale_variables(symbolic)
+    if not (check.needed or ordinals or stale):
+        return None
+
+    def vouch(var_values, slot_values) -> bool:
+        if any(var_values[i] != value for i, value in stale):
+            return False
+        if any(slot_values[k] < 1 or slot_values[k] != int(slot_values[k]) for k in ordinals):
+            return False
+        return check.keeps(render.solution(symbolic, list(slot_values)))
+    return vouch
 
 
 def _variant(symbolic, strategy, seed, k, var_values, step_values, final, slot_values

@@ -273,3 +273,24 @@ def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, step
         raise SameResults(*names)  # '6 students ... and 6 are in the band': either result
     return None if chosen is None else chosen.tree
 
+
+_SHOWN = re.compile(r"\$?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?((?:st|nd|rd|th)\b)?")
+
+
+def shown_results(body: str, sources, slots) -> list[tuple[int, int, tuple, str]]:
+    """The result an annotation shows right after itself, whatever is glued to it
+    ('<<1200/1000=1.2>>1.2Mb', '<<1+5=6>>6th place'), where no slot covers it yet:
+    (start, end, tree, role). An ordinal's suffix is part of its slot ('6th' -> '10th')."""
+    taken = [(slot.start, slot.end) for slot in slots]
+    out = []
+    for i, src in enumerate(sources):
+        if not body.startswith(">>", src.end - 2):
+            continue
+        m = _SHOWN.match(body, src.end)
+        if not m or parse_decimal(m.group(1) + (m.group(2) or "")) != src.value:
+            continue
+        start = m.start(1)
+        if any(s < m.end() and start < e for s, e in taken):
+            continue
+        out.append((start, m.end(), sym(f"s{i}"), "ordinal" if m.group(3) else "result"))
+    return out

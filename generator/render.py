@@ -66,6 +66,10 @@ def _written(value: Fraction, original: str, style: Mention | None, role: str) -
         return original  # '1 1/2' that keeps its value stays as written
     if role == "final":
         return format_like(value, commas=False, places=0)
+    if role == "ordinal":  # '6th' -> '2nd': a result shown as a place (a whole number >= 1)
+        n = int(value)
+        suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        return f"{n}{suffix}"
     if style is not None:
         return format_like(value, style)
     commas, places = _plain_style(original)

@@ -32,6 +32,7 @@ _COMBINATIONS_PER_TRY = 2  # every combination is tried when they are at most 2 
 EVAL_ERRORS = (ZeroDivisionError, ValueError, OverflowError, TypeError)
 _EQUAL = Kind(0, True, 0, exact=Fraction(0))  # two results that must stay equal differ by 0
 SAME = "same values as the original or an earlier variant"
+UNVOUCHED = "a calculation written in the solution's prose would turn false"
 
 
 class Search:
@@ -53,6 +54,7 @@ class Search:
         self.failures: Counter = Counter()
         self.tried = 0  # draws or combinations judged
         self.mends = 0
+        self.vouch = None  # the written solution's last check (selfcheck), given slot values
 
     def admissible(self, var, value) -> bool:
         return not self.constrained or self.kinds[var.name].admits(value) is None
@@ -161,6 +163,8 @@ class Search:
             return self._fail("a step divides by zero")
         if self.constrained and any(decimal_places(v) is None for v in slot_values):
             return self._fail("a written number would not be a finite decimal")
+        if self.vouch is not None and not self.vouch(var_values, slot_values):
+            return self._fail(UNVOUCHED)
         self.seen.add(var_values)
         return var_values, step_values, final, slot_values
 

@@ -27,7 +27,7 @@ from mathgen.records import Problem
 from . import calculations, equations
 from .binding import (Ambiguity, Candidate, Retie, SameResults, candidates, check_counts,
                       choose, exchangeable, other_forms)
-from .prose import prose_slots
+from .prose import prose_slots, shown_results
 from .quantities import Variable, constants_of, variables_of
 from .structure import (check_picked, check_ratios, compared, counted_terms, kept_parts,
                         written_fractions)
@@ -49,7 +49,7 @@ class Slot:
     start: int
     end: int
     tree: tuple
-    role: str  # literal | result | prose | final
+    role: str  # literal | result | ordinal | prose | final
     style: Mention | None = None
 
 
@@ -268,6 +268,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
     slots += [Slot(start, end, tree, "prose", style) for start, end, tree, style in prose_slots(
         solution[:body_end], sources, chosen, lit_spans, variables, steps, fixed, mentions, question,
         same)]
+    slots += [Slot(*shown) for shown in shown_results(solution[:body_end], sources, slots)]
     order = compared(solution, slots, steps)  # '1600 > 1200' picks one: they keep that order
     # a result never used otherwise: a reading that leaves it out may be wrong
     idle = [i for i, src in enumerate(sources) if f"s{i}" in must_use and f"s{i}" not in used

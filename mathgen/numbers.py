@@ -201,7 +201,8 @@ def _unit_suffix(text: str, end: int) -> bool:
     """'5kg', '10km', '3ft' style suffixes are units, so the number is still a quantity."""
     m = re.match(r"[a-zA-Z]+", text[end:])
     return bool(m) and m.group().lower() in {
-        "kg", "g", "km", "m", "cm", "mm", "ft", "lb", "lbs", "oz", "ml", "l", "mph", "k"}
+        "kg", "g", "km", "m", "cm", "mm", "ft", "lb", "lbs", "oz", "ml", "l", "mph", "k",
+        "kb", "mb", "gb", "tb"}
 
 
 def decimal_places(value: Fraction) -> int | None:
