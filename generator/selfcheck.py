@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from mathgen.numbers import parse_word_number
+
 # the characters a written calculation is made of; a run starts at a digit, '$' or '('
 _RUN = re.compile(r"(?:(?<![\w)])-(?=[\d$(])|[\d$(])[\d$.,%+\-*/×÷x=() \t]*")
 _ANNOTATION = re.compile(r"<<[^<>]*>>")
@@ -168,6 +170,13 @@ def stale_variables(symbolic) -> list[tuple[int, Fraction]]:
     covered = [(slot.start, slot.end) for slot in symbolic.slots]
     covered += [m.span() for m in _ANNOTATION.finditer(body)]
     written = set()
+    # 'the four quarters lasted': a number word the reader left as written is a quantity too
+    for m in re.finditer(r"[A-Za-z]+(?:-[A-Za-z]+)?", body):
+        value = parse_word_number(m.group())
+        if value is None and "-" in m.group():  # 'an eight-hour day'
+            value = parse_word_number(m.group().split("-")[0])
+        if value is not None and not any(s < m.end() and m.start() < e for s, e in covered):
+            written.add(Fraction(value))
     for m in _DIGITS.finditer(body):
         if not any(s < m.end() and m.start() < e for s, e in covered):
             try:
