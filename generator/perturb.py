@@ -20,7 +20,7 @@ from mathgen.records import Problem, Rejection, Variant
 from . import render, strategies
 from .constraints import infer
 from .search import SAME, Search
-from .selfcheck import ProseCheck, stale_variables
+from .selfcheck import ProseCheck, stale_values
 from .symbolic import SymbolicProblem, build
 
 DEFAULT_TRIES = 500
@@ -88,17 +88,18 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
 
 def _vouch(symbolic: SymbolicProblem):
     """A draw's last check, or None when there is nothing to check: a number of the question
-    written again where no slot rewrites it keeps its value (stale_variables), every
+    written again where no slot rewrites it keeps its value (stale_values), every
     calculation written in the prose that was true stays true (selfcheck), and a place
     stays a place (1st, 2nd)."""
     check = ProseCheck(symbolic.problem.solution)
     ordinals = [k for k, slot in enumerate(symbolic.slots) if slot.role == "ordinal"]
-    stale = stale_variables(symbolic)
-    if not (check.needed or ordinals or stale):
+    stale, stale_steps = stale_values(symbolic)
+    if not (check.needed or ordinals or stale or stale_steps):
         return None
 
-    def vouch(var_values, slot_values) -> bool:
-        if any(var_values[i] != value for i, value in stale):
+    def vouch(var_values, step_values, slot_values) -> bool:
+        if any(var_values[i] != value for i, value in stale) \
+                or any(step_values[i] != value for i, value in stale_steps):
             return False
         if any(slot_values[k] < 1 or slot_values[k] != int(slot_values[k]) for k in ordinals):
             return False

@@ -163,7 +163,7 @@ class Search:
             return self._fail("a step divides by zero")
         if self.constrained and any(decimal_places(v) is None for v in slot_values):
             return self._fail("a written number would not be a finite decimal")
-        if self.vouch is not None and not self.vouch(var_values, slot_values):
+        if self.vouch is not None and not self.vouch(var_values, step_values, slot_values):
             return self._fail(UNVOUCHED)
         self.seen.add(var_values)
         return var_values, step_values, final, slot_values

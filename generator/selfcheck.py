@@ -161,26 +161,30 @@ class ProseCheck:
 _DIGITS = re.compile(r"(?<![\d.,/])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+(?![\d.]))?")
 
 
-def stale_variables(symbolic) -> list[tuple[int, Fraction]]:
-    """(index, value) of each number of the question whose value the solution writes where
-    no slot rewrites it ('As 1Mb has 1000kb', 'from her 5th birthday'): which of them the
-    text means cannot be told, so each keeps its value (a draw that changes one is refused)."""
+def stale_values(symbolic) -> tuple[list, list]:
+    """(index, value) of each number of the question, and of each result, whose value the
+    solution writes where no slot rewrites it ('As 1Mb has 1000kb', 'from her 5th birthday',
+    'added four into each stall' for a result of 4): which of them the text means cannot be
+    told, so each keeps its value (a draw that changes one is refused). A result is checked
+    against words only: digits left as written are constants far more often."""
     solution = symbolic.problem.solution
     body = solution.rsplit("\n####", 1)[0]
     covered = [(slot.start, slot.end) for slot in symbolic.slots]
     covered += [m.span() for m in _ANNOTATION.finditer(body)]
-    written = set()
+    written, words = set(), set()
     # 'the four quarters lasted': a number word the reader left as written is a quantity too
     for m in re.finditer(r"[A-Za-z]+(?:-[A-Za-z]+)?", body):
         value = parse_word_number(m.group())
         if value is None and "-" in m.group():  # 'an eight-hour day'
             value = parse_word_number(m.group().split("-")[0])
         if value is not None and not any(s < m.end() and m.start() < e for s, e in covered):
-            written.add(Fraction(value))
+            words.add(Fraction(value))
     for m in _DIGITS.finditer(body):
         if not any(s < m.end() and m.start() < e for s, e in covered):
             try:
                 written.add(Fraction(m.group().replace(",", "")))
             except ZeroDivisionError:  # '1/0' is no number
                 continue
-    return [(i, v.value) for i, v in enumerate(symbolic.variables) if v.value in written]
+    written |= words
+    return [(i, v.value) for i, v in enumerate(symbolic.variables) if v.value in written], \
+        [(i, step.value) for i, step in enumerate(symbolic.steps) if step.value in words]
