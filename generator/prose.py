@@ -79,7 +79,10 @@ def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, 
             if tree is None:
                 tree = _prose_tree(body, start, m, sources, line_of, lit_trees, variables, steps,
                                    fixed, env, mentions, units, question, final)
-            if tree is None and idx is not None and body.startswith("<<", src_start):
+            # a part worked out on the way is written in digits ('(30 - 12)/2 = 18/2'): a
+            # word before the calculation ('the first three turns') counts something else
+            if tree is None and idx is not None and body.startswith("<<", src_start) \
+                    and m.kind != "word":
                 tree = _partial(m.value, sources[idx], lit_trees)
             if tree is None and m.kind == "word":
                 continue  # 'the three of them', 'first two months': words stay as written

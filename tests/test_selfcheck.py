@@ -114,3 +114,33 @@ def test_every_strategy_is_checked(strategy):
     for v in variants(p, n=3, strategy=strategy):
         a, b, shown = re.search(r"make (\d+) /(\d+) = <<[^>]*>>(\d+)", v.answer).groups()
         assert F(int(a), int(b)) == int(shown)
+
+
+def test_a_count_written_as_a_word_keeps_the_question_number_it_repeats():
+    p = problem("A match has 4 halves of 20 minutes each. How long is the match?",
+                "The four halves last 20 x 4 = <<20*4=80>>80 minutes.\n#### 80", 80)
+    for v in variants(p, n=4):
+        assert "has 4 halves" in v.question  # 'The four halves' is not rewritten
+
+
+def test_a_result_written_as_a_word_keeps_its_value():
+    p = problem("Ten boxes hold 20 pens each. Tom buys 40 pens and shares them equally "
+                "among the boxes. How many pens are in 3 boxes now?",
+                "Each box gets 40/10 = <<40/10=4>>4 new pens.\n"
+                "So 3 boxes get 3 * 4 = <<3*4=12>>12 new pens.\n"
+                "Since each box had 20 pens before Tom added four into each box, 3 boxes had "
+                "3 * 20 = <<3*20=60>>60 pens.\n"
+                "There are 60 + 12 = <<60+12=72>>72 pens in 3 boxes.\n#### 72", 72)
+    for v in variants(p, n=4):
+        first = re.search(r"<<([^=]*)=", v.answer).group(1)
+        assert exact(first) == 4  # the 'four' that no slot rewrites stays true
+
+
+def test_a_number_word_before_a_calculation_is_not_a_part_of_it():
+    p = problem("In a game Ann moves 8 spaces, then 2 spaces, then back 5 spaces, then 6 "
+                "spaces. How far has she moved?",
+                "In the first three turns and the last, she moved 8 + 2 - 5 + 6 = "
+                "<<8+2-5+6=11>>11 spaces.\n#### 11", 11)
+    out = perturb_problem(p, "similar", n=4, seed=0)
+    for v in out if isinstance(out, list) else []:
+        assert "first three turns" in v.answer  # never the '2 - 5 + 6' written as a word
