@@ -152,8 +152,8 @@ def test_metrics_pair_sets_by_source():
                                                    True, False])]
     m = compute_metrics(graded, baseline="base", seed=0)
     assert m["sets"]["base"] == {"n": 4, "correct": 3, "accuracy": 0.75, "no_answer": 0,
-                                 "failed": 0, "format": "gsm8k",
-                                 "ci95": m["sets"]["base"]["ci95"]}
+                                 "failed": 0, "failed_share": 0.0, "missing": 0,
+                                 "format": "gsm8k", "ci95": m["sets"]["base"]["ci95"]}
     p = m["paired"]["var"]
     assert (p["n_pairs"], p["n_sources"], p["broken_items"], p["fixed_items"]) == (8, 4, 3, 1)
     # by source: 0 right/right, 1 right/split (neither), 2 right/wrong (broken), 3 wrong/split
