@@ -14,7 +14,8 @@ timeout                no reply within ``request_timeout`` seconds (a hung reque
 connection dropped     the server closed or reset the connection mid-request
 HTTP 429, 5xx, 408     the server is busy or broken; a ``Retry-After`` (or ``-ms``) header is
                        honoured up to ``retry_max_wait`` seconds
-malformed reply        an HTTP 200 whose body is not a whole JSON object (truncated)
+malformed reply        an HTTP 200 whose body is not a whole JSON object (truncated), or
+                       cannot be decoded (a wrong ``Content-Encoding``)
 incomplete reply       a body without ``choices``, with none, or whose first choice has no
                        ``text`` (completions) or ``message.content`` (chat)
 HTTP 400, 413, 422     the server refuses this prompt (too long, say): not retried
@@ -160,10 +161,13 @@ class OpenAIBackend:
         except openai.APIConnectionError as err:
             cause = err.__cause__ or err.__context__
             name = type(cause).__name__ if cause is not None else type(err).__name__
+            detail = f"{name}: {str(cause or err)[:160]}"
+            if name == "DecodingError":  # the body arrived but cannot be unpacked
+                raise ItemFailure(f"malformed reply: {detail}") from None
             # refused: nothing listens there; anything else broke one request's connection
             refused = name == "ConnectError"
-            raise ItemFailure(f"connection {'refused' if refused else 'dropped'}: {name}: "
-                              f"{str(cause or err)[:160]}", refused=refused) from None
+            raise ItemFailure(f"connection {'refused' if refused else 'dropped'}: {detail}",
+                              refused=refused) from None
         except openai.APIStatusError as err:
             status = err.status_code
             if status in FATAL_STATUS:

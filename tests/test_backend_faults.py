@@ -116,6 +116,19 @@ class FaultServer:
         if fault == "truncated":
             data = json.dumps(full).encode()
             return self._send(h, 200, data[:len(data) // 2])
+        if fault == "short":  # promises the whole body, sends half of it and hangs up
+            data = json.dumps(full).encode()
+            h.send_response(200)
+            h.send_header("Content-Length", str(len(data)))
+            h.end_headers()
+            h.wfile.write(data[:len(data) // 2])
+            h.wfile.flush()
+            h.close_connection = True
+            return h.connection.shutdown(socket.SHUT_RDWR)
+        if fault == "bad_encoding":  # says gzip, is not
+            return self._send(h, 200, b"\x1f\x8b not gzip at all", {"Content-Encoding": "gzip"})
+        if fault == "not_utf8":
+            return self._send(h, 200, b'{"choices": [{"text": "\xff\xfe"}]}')
         if fault == "no_choices":
             return self._send(h, 200, {"id": "x", "object": "text_completion"})
         if fault == "error_200":
@@ -255,6 +268,21 @@ def test_a_bad_server_fails_single_items_which_the_report_leaves_out_and_a_rerun
     assert "s: 100.0% of 13" in again.output
     assert json.loads((out / "metrics.json").read_text())["failed"] == []
     assert "could not be generated" not in (out / "report.md").read_text()
+
+
+def test_bodies_cut_short_or_wrongly_encoded_fail_their_items_only(serve, tmp_path):
+    data, out = _questions(tmp_path / "four.jsonl", 4), tmp_path / "r"
+    srv = serve({(0, 0): ["short"] * ALWAYS, (1, 1): ["bad_encoding"] * ALWAYS,
+                 (2, 0): ["not_utf8"]})
+    result = CliRunner().invoke(main, _args(data, out, srv.url, "--retries", "1"))
+    assert result.exit_code == 0, result.output
+    items = _items(out)
+    assert items["s:1"]["failed"].startswith("connection dropped: RemoteProtocolError")
+    assert items["s:2"]["failed"].startswith("malformed reply: DecodingError")
+    # bytes that are not UTF-8 are replaced, never a crash: an answer with no number in it
+    assert items["s:3"]["output"] is not None and items["s:3"]["correct"] is False
+    assert items["s:4"]["correct"] is True
+    assert "s: 50.0% of 2" in result.output and "2 failed (50.0%) left out" in result.output
 
 
 def test_retry_after_is_capped(serve, tmp_path):
