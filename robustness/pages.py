@@ -66,9 +66,12 @@ def write_plots(metrics: dict, folder: Path) -> list[Path]:
 
     fig, ax = plt.subplots(figsize=(7, _height(len(names))))
     accs = [100 * (metrics["sets"][n]["accuracy"] or 0) for n in names]
+    # a set with no item answered gets no bar and no interval, and says so
+    cis = [metrics["sets"][n]["ci95"] if metrics["sets"][n]["n"] else (0, 0) for n in names]
     ax.barh(range(len(names)), accs, capsize=3, color=[colour[n] for n in names],
-            xerr=_err(accs, [metrics["sets"][n]["ci95"] for n in names]))
-    ax.set_yticks(range(len(names)), names)
+            xerr=_err(accs, cis))
+    ax.set_yticks(range(len(names)), [n if metrics["sets"][n]["n"] else f"{n} (none answered)"
+                                      for n in names])
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("accuracy (%), 95% interval")
@@ -127,7 +130,8 @@ def write_plots(metrics: dict, folder: Path) -> list[Path]:
         labels = list(classes)
         accs = [100 * (classes[c]["accuracy"] or 0) for c in labels]
         ax.barh(range(len(labels)), accs,
-                xerr=_err(accs, [classes[c]["ci95"] for c in labels]), capsize=3,
+                xerr=_err(accs, [classes[c]["ci95"] if classes[c]["n"] else (0, 0)
+                                 for c in labels]), capsize=3,
                 color=["#2ca02c" if c == "sensible" else "#d62728" for c in labels])
         ax.set_yticks(range(len(labels)), [f"{c} (n={classes[c]['n']})" for c in labels])
         ax.invert_yaxis()
