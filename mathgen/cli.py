@@ -202,6 +202,10 @@ _BACKEND_OPTIONS = [
     click.option("--request-timeout", type=click.FloatRange(1),
                  help="openai: seconds per request."),
     click.option("--retries", type=click.IntRange(0, 100), help="openai: retries per request."),
+    click.option("--retry-backoff", type=click.FloatRange(0, 60),
+                 help="openai: seconds before the first retry, doubled each time (0.5)."),
+    click.option("--retry-max-wait", type=click.FloatRange(0, 3600),
+                 help="openai: the longest wait between tries, Retry-After included (60)."),
 ]
 
 

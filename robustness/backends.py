@@ -10,7 +10,9 @@ vllm      offline batched generation with vLLM (``tensor_parallel_size``, ``dtyp
 hf        transformers ``generate``, batched and left-padded, on CUDA when there is one
           (``batch_size``, ``device``, ``dtype``)
 openai    any OpenAI-compatible server (``vllm serve``, a hosted API): ``concurrency``
-          requests in flight, retries with exponential backoff, a per-request ``timeout``
+          requests in flight; a request that fails (a timeout, a dropped connection, a
+          5xx or 429, a truncated or incomplete reply) is retried with backoff, then fails
+          that item alone (``robustness.openai_backend``)
 ========  ===================================================================================
 
 ``generate`` takes prompts (texts, or chat messages that the model's chat template or the
@@ -24,8 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import os
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
@@ -35,7 +35,7 @@ from mathgen.errors import MathgenError
 BACKENDS = {
     "vllm": "mathgen.robustness.backends:VLLMBackend",
     "hf": "mathgen.robustness.backends:HFBackend",
-    "openai": "mathgen.robustness.backends:OpenAIBackend",
+    "openai": "mathgen.robustness.openai_backend:OpenAIBackend",
 }
 
 
@@ -194,70 +194,10 @@ class VLLMBackend:
         else:
             outputs = self.llm.generate(list(prompts), params, use_tqdm=False)
         for i, out in enumerate(outputs):
+            if not out.outputs:  # vLLM gives no completion for a prompt it could not take
+                yield i, None, "incomplete reply: vLLM returned no completion"
+                continue
             yield i, _cut(out.outputs[0].text, stop), None
 
     def close(self) -> None:
         self.llm = None
-
-
-class OpenAIBackend:
-    """An OpenAI-compatible server: completions for texts, chat completions for messages."""
-
-    OPTIONS = ("base_url", "api_key_env", "concurrency", "request_timeout", "retries")
-
-    def __init__(self, model: str, sampling: Sampling, base_url: str | None = None,
-                 api_key_env: str = "OPENAI_API_KEY", concurrency: int = 16,
-                 request_timeout: float = 600.0, retries: int = 5):
-        openai = require("openai", "openai")
-        self.sampling, self.concurrency, self.model = sampling, concurrency, model
-        self.chunk = 8 * concurrency
-        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL",
-                                                   "https://api.openai.com/v1")
-        # the served model's name is its identity: a server restarted elsewhere (another
-        # port, another host) still finds its cached generations
-        self.name = f"openai:{model}"
-        self.settings = sampling.as_dict()
-        self.client = openai.OpenAI(base_url=self.base_url, timeout=request_timeout,
-                                    max_retries=retries,
-                                    api_key=os.environ.get(api_key_env) or "EMPTY")
-        # a timeout is one slow item; a refused connection or a wrong model or key is fatal
-        self._item_errors = (openai.APITimeoutError, openai.BadRequestError,
-                             openai.RateLimitError, openai.InternalServerError,
-                             openai.UnprocessableEntityError, openai.ConflictError)
-        self._fatal = (openai.APIConnectionError, openai.AuthenticationError,
-                       openai.NotFoundError, openai.PermissionDeniedError)
-
-    def _one(self, prompt, stop, key: str = "") -> str:
-        s = self.sampling
-        common = dict(model=self.model, max_tokens=s.max_tokens, temperature=s.temperature,
-                      top_p=s.top_p, seed=_prompt_seed(s.seed, prompt, key))
-        if stop:
-            common["stop"] = list(stop)
-        if isinstance(prompt, str):
-            reply = self.client.completions.create(prompt=prompt, **common)
-            return reply.choices[0].text or ""
-        reply = self.client.chat.completions.create(messages=prompt, **common)
-        return reply.choices[0].message.content or ""
-
-    def generate(self, prompts, stop, keys=None):
-        keys = keys or [""] * len(prompts)
-        with ThreadPoolExecutor(self.concurrency) as pool:
-            futures = {pool.submit(self._one, p, stop, keys[i]): i
-                       for i, p in enumerate(prompts)}
-            try:
-                for future in as_completed(futures):
-                    i = futures[future]
-                    try:
-                        yield i, _cut(future.result(), stop), None
-                    except self._item_errors as err:
-                        yield i, None, f"{type(err).__name__}: {str(err)[:200]}"
-                    except self._fatal as err:
-                        raise MathgenError(f"{self.base_url}: {type(err).__name__}: {err} (hint: "
-                                           "is the server running, and do --base-url, --model "
-                                           "and the API key match it?)") from None
-            finally:
-                for future in futures:
-                    future.cancel()
-
-    def close(self) -> None:
-        self.client.close()

@@ -7,6 +7,11 @@
         text = backend.generate(...)
         cache.put(key, item_id, text)      # on disk at once
 
+A transcript that runs programs (``--prompt tora``, ``pal``) is also stored round by round
+while it grows (``put_round``): the text so far and the program it waits to run, so a killed
+run asks the model again for nothing it had answered; ``put`` of the whole transcript removes
+it. Rounds are never read as answers.
+
 Each generation is keyed by a SHA-256 of the model, the prompt style, the sampling settings
 and the item's id and question, so changing any of them asks the model again, and re-running
 a report costs no model call. Every ``put`` is committed before it returns (SQLite in WAL
@@ -37,6 +42,9 @@ class GenerationCache:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("CREATE TABLE IF NOT EXISTS generations (key TEXT PRIMARY KEY, "
                              "item TEXT NOT NULL, output TEXT NOT NULL, meta TEXT, created REAL)")
+            self._db.execute("CREATE TABLE IF NOT EXISTS rounds (key TEXT PRIMARY KEY, "
+                             "item TEXT NOT NULL, text TEXT NOT NULL, rounds INTEGER NOT NULL, "
+                             "pending TEXT, created REAL)")
             self._db.commit()
         except sqlite3.DatabaseError as err:
             raise MathgenError(f"{self.path}: not a generation cache ({err}); remove it or "
@@ -69,11 +77,36 @@ class GenerationCache:
         return out
 
     def put(self, key: str, item_id: str, output: str, meta: dict | None = None) -> None:
-        """Store one generation and commit it; a second put of the same key keeps the first."""
+        """Store one generation and commit it; a second put of the same key keeps the first.
+        Its unfinished rounds go in the same transaction."""
         with self._lock:
             self._db.execute("INSERT OR IGNORE INTO generations VALUES (?, ?, ?, ?, ?)",
                              (key, item_id, output, json.dumps(meta or {}), time.time()))
+            self._db.execute("DELETE FROM rounds WHERE key = ?", (key,))
             self._db.commit()
+
+    def put_round(self, key: str, item_id: str, text: str, rounds: int,
+                  pending: str | None) -> None:
+        """Store an unfinished transcript: its text, the programs run so far and the program
+        it waits to run (None once its output is in the text); committed before it returns."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO rounds VALUES (?, ?, ?, ?, ?, ?)",
+                             (key, item_id, text, rounds, pending, time.time()))
+            self._db.commit()
+
+    def get_rounds(self, keys: Iterable[str]) -> dict[str, tuple[str, int, str | None]]:
+        """The unfinished transcripts among ``keys``: key -> (text, rounds, pending)."""
+        keys = list(dict.fromkeys(keys))
+        out: dict[str, tuple[str, int, str | None]] = {}
+        with self._lock:
+            for i in range(0, len(keys), 500):
+                chunk = keys[i:i + 500]
+                marks = ",".join("?" * len(chunk))
+                for key, text, rounds, pending in self._db.execute(
+                        f"SELECT key, text, rounds, pending FROM rounds WHERE key IN ({marks})",
+                        chunk):
+                    out[key] = (text, rounds, pending)
+        return out
 
     def __len__(self) -> int:
         with self._lock:

@@ -4,11 +4,13 @@
 
 Items are asked in chunks. A tora transcript goes round by round: the backend writes until it
 stops at a tool call, the programs of the whole chunk run in ``mathgen.sandbox`` at once, their
-outputs are spliced in, and the unfinished transcripts go back to the backend. Each transcript
-is stored in the cache the moment it is complete, so a killed run loses only what was in
-flight, and items already in the cache (from any earlier run with the same model, style and
-settings) cost nothing. A generation the backend could not make (a request that failed after
-its retries) is not stored, so the next run asks again.
+outputs are spliced in, and the unfinished transcripts go back to the backend. Every round is
+stored as it completes (the model's text with the program it waits for, then with that
+program's output), and the whole transcript the moment it is complete, so a killed run asks
+the model again for nothing it had answered, and items already in the cache (from any earlier
+run with the same model, style and settings) cost nothing. A generation the backend could not
+make (a request that failed after its retries) is an ``Outcome`` with its reason and is not
+stored, so the next run asks again, for that round only.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Outcome:
 @dataclass
 class InferenceStats:
     cached: int = 0
+    resumed: int = 0  # transcripts taken up at a round a killed run had stored
     generated: int = 0
     failed: int = 0
     programs: int = 0
@@ -42,6 +45,7 @@ class _Transcript:
     prompt: object
     text: str = ""
     rounds: int = 0
+    pending: str | None = None  # the program written in the last round, not yet run
 
 
 def _continued(prompt, text: str):
@@ -77,6 +81,10 @@ def run_inference(items, backend, style: Style, cache: GenerationCache, *,
     stats.cached = len(items) - sum(1 for it in items if keys[(it.set, it.id)] in todo)
     if progress and stats.cached:
         progress(stats.cached)
+    for key, (text, rounds, pending) in cache.get_rounds(todo).items():
+        t = todo[key]
+        t.text, t.rounds, t.pending = text, rounds, pending
+        stats.resumed += 1
     results: dict[str, Outcome] = {k: Outcome(v) for k, v in stored.items()}
     chunk = chunk or getattr(backend, "chunk", None) or 256
     pending = list(todo.values())
@@ -84,11 +92,12 @@ def run_inference(items, backend, style: Style, cache: GenerationCache, *,
         for start in range(0, len(pending), chunk):
             active = pending[start:start + chunk]
             while active:
-                calls: list[tuple[_Transcript, str]] = []
-                prompts = [_continued(t.prompt, t.text) for t in active]
-                for index, text, error in backend.generate(
-                        prompts, style.stop, keys=[t.item_id for t in active]):
-                    t = active[index]
+                asking = [t for t in active if t.pending is None]
+                answers = backend.generate(
+                    [_continued(t.prompt, t.text) for t in asking], style.stop,
+                    keys=[t.item_id for t in asking]) if asking else ()
+                for index, text, error in answers:
+                    t = asking[index]
                     if text is None:
                         results[t.key] = Outcome(None, error)
                         stats.failed += 1
@@ -96,24 +105,25 @@ def run_inference(items, backend, style: Style, cache: GenerationCache, *,
                         stats.failures[kind] = stats.failures.get(kind, 0) + 1
                         _done(counts, t, progress)
                         continue
-                    code = style.program(text, t.rounds)
-                    if code is not None:
-                        t.text += text
-                        calls.append((t, code))
-                        continue
                     t.text += text
-                    _finish(cache, results, stats, t)
-                    _done(counts, t, progress)
+                    t.pending = style.program(text, t.rounds)
+                    if t.pending is None:
+                        _finish(cache, results, stats, t)
+                        _done(counts, t, progress)
+                    else:  # this round's text is kept before its program runs
+                        cache.put_round(t.key, t.item_id, t.text, t.rounds, t.pending)
+                calls = [t for t in active if t.pending is not None]
                 if not calls:
                     break
-                runs = box.run_many([code for _, code in calls], timeout=timeout,
+                runs = box.run_many([t.pending for t in calls], timeout=timeout,
                                     memory_mb=memory_mb, workers=workers)
                 stats.programs += len(calls)
                 active = []
-                for (t, _), run in zip(calls, runs):
+                for t, run in zip(calls, runs):
                     t.text = style.splice(t.text, tool_output(run))
-                    t.rounds += 1
+                    t.rounds, t.pending = t.rounds + 1, None
                     if style.continues:
+                        cache.put_round(t.key, t.item_id, t.text, t.rounds, None)
                         active.append(t)
                     else:
                         _finish(cache, results, stats, t)

@@ -11,9 +11,12 @@ McNemar p-value, fixed and broken counts), ``by_size`` (accuracy by the digits o
 number in the question), ``spread`` (sets holding several items per source: how much the
 verdict varies across a source's instances, and the share of sources solved in all of them),
 ``consistency`` (sources asked in the baseline and another set: the share solved everywhere),
-and ``gsm_hard`` (accuracy per audit class, when a set is GSM-HARD). Items with no output (a
-failed request, a missing prediction) count as wrong in accuracy, but pair with nothing: a
-network error is not a model that broke.
+and ``gsm_hard`` (accuracy per audit class, when a set is GSM-HARD), and ``failed`` (every
+item whose generation failed, with the reason). An item whose generation failed (a timeout, a
+server error, a malformed reply, after its retries) is left out of every accuracy and every
+pair: a network error is not a wrong answer. Each accuracy says beside it how many items
+failed (``failed``, ``failed_share``). A missing prediction (``--backend predictions``) counts
+as wrong, as the model's own run scored it, but pairs with nothing.
 """
 
 from __future__ import annotations
@@ -40,13 +43,20 @@ class Graded:
     correct: bool
     reason: str
     classes: tuple[str, ...] = ()  # GSM-HARD audit classes of the item
+    error: str | None = None  # why the generation failed; such an item is graded nowhere
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
 
     def to_json(self) -> dict:
         it = self.item
         row = {"set": it.set, "id": it.id, "source_id": it.source_id, "question": it.question,
                "output": self.output, "extracted": self.extracted, "method": self.method,
-               "gold": it.gold, "correct": self.correct, "reason": self.reason,
-               "size": size_bin(it.size)}
+               "gold": it.gold, "correct": None if self.failed else self.correct,
+               "reason": self.reason, "size": size_bin(it.size)}
+        if self.failed:
+            row["failed"] = self.error
         if it.format == "gsm-hard":
             row["classes"] = list(self.classes)
         return row
@@ -66,7 +76,8 @@ def grade_items(items, outcomes: dict, extract, rel_tol: float = 0.0) -> list[Gr
         if text is None:
             error = getattr(outcome, "error", None)
             out.append(Graded(it, None, None, "none", False,
-                              f"generation failed: {error}" if error else "no prediction"))
+                              f"generation failed: {error}" if error else "no prediction",
+                              error=error))
             continue
         found = extract(text)
         # a float label (GSM-HARD) is graded up to float noise, never more
@@ -76,16 +87,23 @@ def grade_items(items, outcomes: dict, extract, rel_tol: float = 0.0) -> list[Gr
     return out
 
 
-def _acc(verdicts) -> dict:
-    a = stats.accuracy(verdicts)
-    return {"n": a.n, "correct": a.correct, "accuracy": a.value, "ci95": list(a.ci95)}
+def _acc(rows: list[Graded]) -> dict:
+    """Accuracy over the items that were answered; failed ones are counted beside it (with no
+    item answered the accuracy is None, never 0%)."""
+    graded = [g.correct for g in rows if not g.failed]
+    a = stats.accuracy(graded)
+    failed = len(rows) - len(graded)
+    return {"n": a.n, "correct": a.correct, "accuracy": a.value if a.n else None,
+            "ci95": list(a.ci95), "failed": failed,
+            "failed_share": failed / len(rows) if rows else 0.0}
 
 
 def _by_source(rows, answered_only: bool = False) -> dict[str, list[bool]]:
     out: dict[str, list[bool]] = defaultdict(list)
     for g in rows:
-        if g.output is not None or not answered_only:
-            out[g.item.source].append(g.correct)
+        if g.failed or (answered_only and g.output is None):
+            continue
+        out[g.item.source].append(g.correct)
     return out
 
 
@@ -96,16 +114,18 @@ def compute_metrics(graded: list[Graded], baseline: str | None, seed: int = 0,
     for g in graded:
         by_set[g.item.set].append(g)
     metrics: dict = {"baseline": baseline, "sets": {}, "paired": {}, "by_size": {},
-                     "spread": {}, "consistency": None, "gsm_hard": {}, "flips": {}}
+                     "spread": {}, "consistency": None, "gsm_hard": {}, "flips": {},
+                     "failed": [{"set": g.item.set, "id": g.item.id, "reason": g.error}
+                                for g in graded if g.failed]}
     for name, rows in by_set.items():
-        entry = _acc([g.correct for g in rows])
+        entry = _acc(rows)
         entry["no_answer"] = sum(g.output is not None and g.extracted is None for g in rows)
-        entry["failed"] = sum(g.output is None for g in rows)
+        entry["missing"] = sum(g.output is None and not g.failed for g in rows)
         entry["format"] = rows[0].item.format
         metrics["sets"][name] = entry
-        bins: dict[str, list[bool]] = defaultdict(list)
+        bins: dict[str, list[Graded]] = defaultdict(list)
         for g in rows:
-            bins[size_bin(g.item.size)].append(g.correct)
+            bins[size_bin(g.item.size)].append(g)
         metrics["by_size"][name] = {b: _acc(bins[b]) for b in SIZE_BINS if b in bins}
         groups = _by_source(rows)
         several = {s: v for s, v in groups.items() if len(v) > 1}
@@ -164,12 +184,12 @@ def _spread(groups: dict[str, list[bool]]) -> dict:
 
 
 def _gsm_hard(rows: list[Graded]) -> dict:
-    groups: dict[str, list[bool]] = defaultdict(list)
+    groups: dict[str, list[Graded]] = defaultdict(list)
     for g in rows:
         broken = "negative" in g.classes or "non_integer" in g.classes
-        groups["broken (negative or non-integer)" if broken else "sensible"].append(g.correct)
+        groups["broken (negative or non-integer)" if broken else "sensible"].append(g)
         for cls in g.classes:
-            groups[cls].append(g.correct)
+            groups[cls].append(g)
     order = ["sensible", "broken (negative or non-integer)", "negative", "non_integer",
              "unchanged", "text_program_mismatch", "label_mismatch"]
     return {c: _acc(groups[c]) for c in order if c in groups}

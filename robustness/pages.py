@@ -16,8 +16,15 @@ _COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#
             "#7f7f7f"]
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}"
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}"
+
+
+def _failed(a: dict) -> str:
+    return f"{a['failed']} ({_pct(a['failed_share'])}%)" if a["failed"] else "0"
+
+
+FAILED_LISTED = 200  # failed items listed in the pages; metrics.json holds all of them
 
 
 def _ci(ci) -> str:
@@ -58,10 +65,13 @@ def write_plots(metrics: dict, folder: Path) -> list[Path]:
         paths.append(path)
 
     fig, ax = plt.subplots(figsize=(7, _height(len(names))))
-    accs = [100 * metrics["sets"][n]["accuracy"] for n in names]
+    accs = [100 * (metrics["sets"][n]["accuracy"] or 0) for n in names]
+    # a set with no item answered gets no bar and no interval, and says so
+    cis = [metrics["sets"][n]["ci95"] if metrics["sets"][n]["n"] else (0, 0) for n in names]
     ax.barh(range(len(names)), accs, capsize=3, color=[colour[n] for n in names],
-            xerr=_err(accs, [metrics["sets"][n]["ci95"] for n in names]))
-    ax.set_yticks(range(len(names)), names)
+            xerr=_err(accs, cis))
+    ax.set_yticks(range(len(names)), [n if metrics["sets"][n]["n"] else f"{n} (none answered)"
+                                      for n in names])
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("accuracy (%), 95% interval")
@@ -71,7 +81,8 @@ def write_plots(metrics: dict, folder: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for n in names:
         bins = metrics["by_size"][n]
-        xs = [i for i, b in enumerate(SIZE_BINS) if b in bins]
+        xs = [i for i, b in enumerate(SIZE_BINS)
+              if b in bins and bins[b]["accuracy"] is not None]
         ys = [100 * bins[SIZE_BINS[i]]["accuracy"] for i in xs]
         ax.errorbar(xs, ys, yerr=_err(ys, [bins[SIZE_BINS[i]]["ci95"] for i in xs]),
                     marker="o", capsize=3, label=n, color=colour[n])
@@ -117,9 +128,10 @@ def write_plots(metrics: dict, folder: Path) -> list[Path]:
     for n, classes in metrics["gsm_hard"].items():
         fig, ax = plt.subplots(figsize=(7, _height(len(classes))))
         labels = list(classes)
-        accs = [100 * classes[c]["accuracy"] for c in labels]
+        accs = [100 * (classes[c]["accuracy"] or 0) for c in labels]
         ax.barh(range(len(labels)), accs,
-                xerr=_err(accs, [classes[c]["ci95"] for c in labels]), capsize=3,
+                xerr=_err(accs, [classes[c]["ci95"] if classes[c]["n"] else (0, 0)
+                                 for c in labels]), capsize=3,
                 color=["#2ca02c" if c == "sensible" else "#d62728" for c in labels])
         ax.set_yticks(range(len(labels)), [f"{c} (n={classes[c]['n']})" for c in labels])
         ax.invert_yaxis()
@@ -138,9 +150,9 @@ def _tables(metrics: dict) -> list[tuple[str, list[str], list[list[str]]]]:
     """(title, header, rows) of every table, shared by the Markdown and the HTML page."""
     out = []
     rows = [[n, str(s["n"]), str(s["correct"]), _pct(s["accuracy"]), _ci(s["ci95"]),
-             str(s["no_answer"]), str(s["failed"])] for n, s in metrics["sets"].items()]
-    out.append(("Accuracy", ["set", "items", "correct", "accuracy %", "95% interval",
-                             "no answer", "failed"], rows))
+             str(s["no_answer"]), _failed(s)] for n, s in metrics["sets"].items()]
+    out.append(("Accuracy", ["set", "items graded", "correct", "accuracy %", "95% interval",
+                             "no answer", "failed (left out)"], rows))
     if metrics["paired"]:
         rows = [[n, p["baseline"], str(p["n_sources"]), str(p["n_pairs"]),
                  _pct(p["baseline_accuracy"]), _pct(p["accuracy"]), _pct(p["drop"]),
@@ -153,7 +165,7 @@ def _tables(metrics: dict) -> list[tuple[str, list[str], list[list[str]]]]:
                     ["set", "baseline", "sources", "pairs", "baseline %", "set %", "drop",
                      "drop 95%", "McNemar p", "broken sources (items)",
                      "fixed sources (items)"], rows))
-    rows = [[n] + [f"{_pct(b[k]['accuracy'])} ({b[k]['n']})" if k in b else "" for k in SIZE_BINS]
+    rows = [[n] + [_size_cell(b[k]) if k in b else "" for k in SIZE_BINS]
             for n, b in metrics["by_size"].items()]
     out.append(("Accuracy by number size (digits of the largest number; items in brackets)",
                 ["set"] + list(SIZE_BINS), rows))
@@ -174,18 +186,43 @@ def _tables(metrics: dict) -> list[tuple[str, list[str], list[list[str]]]]:
         rows = [[c, str(a["n"]), _pct(a["accuracy"]), _ci(a["ci95"])] for c, a in classes.items()]
         out.append((f"GSM-HARD audit classes: {n}", ["class", "items", "accuracy %",
                                                      "95% interval"], rows))
+    failed = metrics.get("failed") or []
+    if failed:
+        rows = [[f["set"], f["id"], f["reason"]] for f in failed[:FAILED_LISTED]]
+        if len(failed) > FAILED_LISTED:
+            rows.append(["", f"and {len(failed) - FAILED_LISTED} more", "see metrics.json"])
+        out.append(("Items that failed (left out of every accuracy)", ["set", "item", "reason"],
+                    rows))
     return out
+
+
+def _size_cell(a: dict) -> str:
+    cell = f"{_pct(a['accuracy'])} ({a['n']})"
+    return cell + f", {a['failed']} failed" if a["failed"] else cell
+
+
+def intro(metrics: dict) -> str:
+    """What the numbers mean, and, when any generation failed, how many and what was done."""
+    failed = metrics.get("failed") or []
+    if not failed:
+        return _INTRO
+    total = sum(s["n"] + s["failed"] for s in metrics["sets"].values())
+    return (f"{_INTRO} {len(failed)} of {total} items ({_pct(len(failed) / total)}%) could not "
+            "be generated (the backend failed them, after any retries): they are left out of "
+            "every accuracy, pair and interval below, counted in the 'failed' columns and "
+            "listed at the end; running the report again asks for them only.")
 
 
 _INTRO = ("Accuracy has Wilson 95% intervals. A paired comparison uses the problems a set "
           "shares with the baseline, each source weighted once; its interval is a bootstrap "
           "over sources, and the exact McNemar test counts each source once: 'broken' when "
           "the original is right and most of its variants wrong, 'fixed' the other way round. "
-          "Items with no output count as wrong but pair with nothing.")
+          "An item whose generation failed is left out of every figure; a missing prediction "
+          "counts as wrong but pairs with nothing.")
 
 
 def markdown(metrics: dict, plots: list[Path], title: str) -> str:
-    lines = [f"# {title}", "", _INTRO, ""]
+    lines = [f"# {title}", "", intro(metrics), ""]
     for name, header, rows in _tables(metrics):
         lines += [f"## {name}", "", "| " + " | ".join(header) + " |",
                   "|" + "---|" * len(header)]
@@ -243,5 +280,6 @@ def html(metrics: dict, plots: list[Path], title: str) -> str:
     images = [(p.stem, "data:image/png;base64," + base64.b64encode(p.read_bytes()).decode())
               for p in plots]
     flip_sets = [(n, f) for n, f in metrics["flips"].items() if f]
-    return env.from_string(_PAGE).render(title=title, intro=_INTRO, tables=_tables(metrics),
+    return env.from_string(_PAGE).render(title=title, intro=intro(metrics),
+                                         tables=_tables(metrics),
                                          images=images, flip_sets=flip_sets)

@@ -26,6 +26,7 @@ from mathgen.io import write_jsonl, write_text
 from mathgen.robustness.metrics import Graded, compute_metrics, grade_items
 from mathgen.robustness.sets import Item, normalise, read_set
 
+FAILED_NAMED = 10  # failed items named on the terminal; all of them are in the report
 AUDIT_CLASSES = ("negative", "non_integer", "unchanged", "text_program_mismatch",
                  "label_mismatch")
 
@@ -35,6 +36,7 @@ class ReportSummary:
     out: Path
     sets: dict = field(default_factory=dict)  # name -> items
     cached: int = 0
+    resumed: int = 0
     generated: int = 0
     failed: int = 0
     programs: int = 0
@@ -51,20 +53,35 @@ class ReportSummary:
                        f"(lines {', '.join(str(r.line) for r in rows[:5])}"
                        + (", ..." if len(rows) > 5 else "") + ")")
         if self.generated or self.cached or self.failed:
-            out.append(f"generated {self.generated}, from the cache {self.cached}, failed "
-                       f"{self.failed}; {self.programs} programs run in the sandbox")
+            resumed = f" ({self.resumed} taken up at a stored round)" if self.resumed else ""
+            out.append(f"generated {self.generated}{resumed}, from the cache {self.cached}, "
+                       f"failed {self.failed}; {self.programs} programs run in the sandbox")
         if self.failed:
             out.append("failed generations (asked again on the next run): " + ", ".join(
                 f"{k} {v}" for k, v in sorted(self.failures.items())))
         if self.unmatched_predictions:
             out.append(f"{self.unmatched_predictions} prediction rows matched no item")
-        missing = {n: s["failed"] for n, s in self.metrics.get("sets", {}).items() if s["failed"]}
-        if missing and not self.failed:
-            out.append("items with no output (wrong in accuracy, left out of pairs): " +
+        missing = {n: s["missing"] for n, s in self.metrics.get("sets", {}).items()
+                   if s.get("missing")}
+        if missing:
+            out.append("items with no prediction (wrong in accuracy, left out of pairs): " +
                        ", ".join(f"{n} {c}" for n, c in missing.items()))
+        failed = self.metrics.get("failed") or []
+        if failed:
+            named = ", ".join(f"{f['set']}/{f['id']}" for f in failed[:FAILED_NAMED])
+            more = len(failed) - FAILED_NAMED
+            out.append(f"items that failed, left out of every accuracy: {named}"
+                       + (f" and {more} more" if more > 0 else "")
+                       + " (reasons in items.jsonl and the report)")
         for name, s in self.metrics.get("sets", {}).items():
-            line = (f"{name}: {100 * s['accuracy']:.1f}% of {s['n']} "
-                    f"[{100 * s['ci95'][0]:.1f}, {100 * s['ci95'][1]:.1f}]")
+            if s["accuracy"] is None:
+                line = f"{name}: no item answered ({s['failed']} failed)"
+            else:
+                line = (f"{name}: {100 * s['accuracy']:.1f}% of {s['n']} "
+                        f"[{100 * s['ci95'][0]:.1f}, {100 * s['ci95'][1]:.1f}]")
+                if s["failed"]:
+                    line += (f", {s['failed']} failed ({100 * s['failed_share']:.1f}%) "
+                             "left out")
             p = self.metrics["paired"].get(name)
             if p and p["drop"] is None:
                 line += f"; no source shared with {p['baseline']}"
@@ -185,6 +202,7 @@ def robustness_report(sets, out, *, baseline: str | None = None, backend: str = 
         finally:
             engine.close()
         summary.cached, summary.generated = stats.cached, stats.generated
+        summary.resumed = stats.resumed
         summary.failed, summary.programs = stats.failed, stats.programs
         summary.failures = stats.failures
     graded = grade_items(every, outcomes, style.extract, rel_tol=rel_tol)

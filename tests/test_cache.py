@@ -81,3 +81,20 @@ def test_a_file_that_is_not_a_cache_is_a_clear_error(tmp_path):
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(MathgenError, match="not a generation cache"):
         GenerationCache(path)
+
+
+def test_rounds_are_kept_apart_from_answers_and_leave_with_the_transcript(tmp_path):
+    path = tmp_path / "c.sqlite"
+    with GenerationCache(path) as cache:
+        cache.put_round("k1", "a", "```python\nprint(2)\n```\n", 0, "print(2)\n")
+        cache.put_round("k1", "a", "```python\nprint(2)\n```\n```output\n2\n```\n", 1, None)
+        cache.put_round("k2", "b", "text", 2, "x = 1\n")
+        # a round is never read as an answer
+        assert cache.get("k1") is None and cache.get_many(["k1", "k2"]) == {} and len(cache) == 0
+    with GenerationCache(path) as cache:  # on disk: another run finds the latest round
+        assert cache.get_rounds(["k1", "k2", "k3"]) == {
+            "k1": ("```python\nprint(2)\n```\n```output\n2\n```\n", 1, None),
+            "k2": ("text", 2, "x = 1\n")}
+        cache.put("k1", "a", "whole transcript")
+        assert cache.get_rounds(["k1", "k2"]) == {"k2": ("text", 2, "x = 1\n")}
+        assert cache.get("k1") == "whole transcript"

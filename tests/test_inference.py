@@ -130,8 +130,8 @@ def test_openai_backend_timeouts_fail_items_that_the_next_run_asks_again(server,
     assert result.exit_code == 0, result.output
     assert "generated 0, from the cache 0, failed 2" in result.output
     rows = _items(out)
-    assert all(r["output"] is None and r["reason"].startswith("generation failed: APITimeout")
-               for r in rows)
+    assert all(r["output"] is None and r["correct"] is None and
+               r["reason"].startswith("generation failed: timeout") for r in rows)
     fast = server()
     result = CliRunner().invoke(main, _openai_args(data, out, fast.url))
     assert "generated 2, from the cache 0, failed 0" in result.output
@@ -149,7 +149,7 @@ def test_openai_backend_unreachable_or_unknown_model_is_one_clear_line(server, t
     result = CliRunner().invoke(main, _openai_args(data, tmp_path / "b", srv.url, "--retries",
                                                    "0"))
     assert result.exit_code == 2
-    assert result.output.count("\n") == 1 and "APIConnectionError" in result.output
+    assert result.output.count("\n") == 1 and "connection refused" in result.output
 
 
 def test_a_killed_run_resumes_without_asking_any_item_twice(server, tmp_path):

@@ -152,8 +152,8 @@ def test_metrics_pair_sets_by_source():
                                                    True, False])]
     m = compute_metrics(graded, baseline="base", seed=0)
     assert m["sets"]["base"] == {"n": 4, "correct": 3, "accuracy": 0.75, "no_answer": 0,
-                                 "failed": 0, "format": "gsm8k",
-                                 "ci95": m["sets"]["base"]["ci95"]}
+                                 "failed": 0, "failed_share": 0.0, "missing": 0,
+                                 "format": "gsm8k", "ci95": m["sets"]["base"]["ci95"]}
     p = m["paired"]["var"]
     assert (p["n_pairs"], p["n_sources"], p["broken_items"], p["fixed_items"]) == (8, 4, 3, 1)
     # by source: 0 right/right, 1 right/split (neither), 2 right/wrong (broken), 3 wrong/split
@@ -168,6 +168,43 @@ def test_metrics_pair_sets_by_source():
     assert m["consistency"] == {"sources": 4, "solved_everywhere": 0.25, "solved_nowhere": 0.0}
     assert [f["kind"] for f in m["flips"]["var"]].count("fixed") == 1
     assert "spread" not in m["paired"] and "base" not in m["spread"]
+
+
+def _failed(item: Item) -> Graded:
+    return Graded(item, None, None, "none", False, "generation failed: HTTP 500 (3 attempts)",
+                  error="HTTP 500 (3 attempts)")
+
+
+def test_failed_items_are_left_out_of_every_figure_and_listed(tmp_path):
+    from mathgen.robustness.report import write_report
+
+    base, var = _items("base", 6), _items("var", 6)
+    # the failed items would be wrong if they counted: every figure below stays at 100%
+    graded = [_failed(b) if i in (1, 4) else _graded(b, True) for i, b in enumerate(base)]
+    graded += [_failed(v) if i == 0 else _graded(v, True) for i, v in enumerate(var)]
+    graded += [_failed(Item("down", f"down:{i}", f"src:{i}", 1, f"Q{i} has 1 egg", "1",
+                            "gsm8k", 1, source=f"Q{i}")) for i in range(2)]
+    m = write_report(graded, tmp_path, baseline="base")
+    s = m["sets"]["base"]
+    assert (s["n"], s["correct"], s["accuracy"], s["failed"]) == (4, 4, 1.0, 2)
+    assert s["failed_share"] == pytest.approx(2 / 6) and s["missing"] == 0
+    # both items with two-digit numbers failed: that bin has no accuracy, not 0%
+    assert m["by_size"]["base"]["2"] == {"n": 0, "correct": 0, "accuracy": None, "failed": 2,
+                                         "failed_share": 1.0, "ci95": [0.0, 1.0]}
+    assert m["by_size"]["base"]["1"]["accuracy"] == 1.0
+    assert m["sets"]["down"]["accuracy"] is None and m["sets"]["down"]["failed"] == 2
+    p = m["paired"]["var"]  # sources 1 and 4 failed in the baseline, 0 in the variants
+    assert (p["n_sources"], p["drop"], p["broken"]) == (3, 0.0, 0)
+    assert m["consistency"]["solved_nowhere"] == 0.0
+    assert [f["id"] for f in m["failed"]] == ["base:1", "base:4", "var:0", "down:0", "down:1"]
+    page = (tmp_path / "report.md").read_text()
+    assert "5 of 14 items (35.7%) could not be generated" in page
+    assert "| down | 0 | 0 | n/a |" in page and "| base | 4 | 4 | 100.0 |" in page
+    assert "| base | base:4 | HTTP 500 (3 attempts) |" in page
+    assert "| base | 100.0 (2) | n/a (0), 2 failed | 100.0 (2) |" in page
+    rows = [json.loads(x) for x in (tmp_path / "items.jsonl").read_text().splitlines()]
+    assert [r["correct"] for r in rows[:2]] == [True, None] and rows[1]["failed"]
+    assert "n/a" in (tmp_path / "report.html").read_text()
 
 
 def _write_report(tmp_path: Path, *extra: str):
