@@ -2,8 +2,8 @@
 
 ::
 
-    read("$1,250.00")            # Reading(Fraction(1250), percent=False, why='')
-    read("\\frac{1+\\sqrt{5}}{2}")  # Reading(None, False, 'a root, pi or infinity is not ...')
+    read("$1,250.00")         # Reading(Fraction(1250), percent=False, why='')
+    read("2\\sqrt{3}")        # Reading(None, False, 'a root, pi or infinity is not ...')
     last_token("p = 2/3").group()  # '2/3'
 
 A token is one of: a number (``-`` or a dash used as minus, digits with ``,`` thousands groups
@@ -35,8 +35,8 @@ MINUS = "-\u2212\u2012\u2013\u2010\u2011\ufe63\uff0d"  # hyphen-minus, minus sig
 SEPARATORS = " \u00a0\u2009\u202f"  # space, no-break, thin and narrow no-break space
 _TO_ASCII = str.maketrans({c: "-" for c in MINUS[1:]})
 
-# braced argument: up to two levels of braces, each run of other characters bounded, so a
-# fraction token is at most about 500 characters (the window margin below relies on it);
+# braced argument: up to two levels of braces, each run of other characters bounded, so an
+# argument is at most about 450 characters and a fraction about 900, under MARGIN below;
 # possessive quantifiers (*+, ?+) never give back what they took: no backtracking to retry
 _ARG = r"\{[^{}\n]{0,80}+(?:\{[^{}\n]{0,40}+\}[^{}\n]{0,80}+){0,3}+\}"
 _ONE = r"[0-9A-Za-z]"

@@ -123,9 +123,9 @@ def test_huge_and_odd_numbers_grade_without_an_exception(predicted, gold, correc
 
 
 ADVERSARIAL = ["9", " ", "\n", " \n", "{", "}", "{}", "{{}", "\\boxed{", "\\boxed{}",
-               "\\boxed{{x}", "\\frac{", "\\frac{1}{2}", "\\sqrt{", "1 ", "000 ", "1\u00a0000\u00a0",
-               "1,", "1.", "1/", "1e", "-", "\u22121", "\u2013\u2014", "0x", "%", "$",
-               "answer is ", "The answer is\n", "#### ", "#### 1\n", "```output\n", "```",
+               "\\boxed{{x}", "\\frac{", "\\frac{1}{2}", "\\sqrt{", "1 ", "000 ",
+               "1\u00a0000\u00a0", "1,", "1.", "1/", "1e", "-", "\u22121", "\u2013\u2014", "0x",
+               "%", "$", "answer is ", "The answer is\n", "#### ", "#### 1\n", "```output\n", "```",
                "the eggs "]
 
 
