@@ -206,7 +206,8 @@ def test_a_number_written_any_usual_way_grades_equal_to_itself(numerator, denomi
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(st.text(), st.text(alphabet="0123456789 ,./-eEx{}\\%$\u2212\u00a0\nfracsqrtboxed#")))
+@given(st.one_of(st.text(),
+                 st.text(alphabet="0123456789 ,./-eEx{}\\%$\u2212\u00a0\nfracsqrtboxed#")))
 def test_any_text_extracts_and_grades_without_an_exception(text):
     found = extract(text)
     for predicted, gold in [(found.text, "1"), (text, "1"), ("1", text), (text, text)]:
