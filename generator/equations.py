@@ -54,6 +54,9 @@ def read(body: str, taken: list[tuple[int, int]], results: set) -> list[Calculat
     names = unknowns(body)
     if not names:
         return []
+    # the Socratic layout's 'Write an equation ** x+x+30=110': its '**' opens the answer
+    # to a sub-question, it is no operator (blanked, so every position stays)
+    body = re.sub(r"\*\*(?=[ \t])", "  ", body)
     letters = "".join(re.escape(n) for n in names)
     num = r"\d{1,3}(?:,\d{3})+(?![\d])(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"  # '12,' ends at 12
     token = rf"(?:{num}|(?<![A-Za-z])[{letters}](?![A-Za-z])|[-+*/\u00d7\u00f7\u2013\u2212()=])"

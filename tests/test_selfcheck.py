@@ -144,3 +144,16 @@ def test_a_number_word_before_a_calculation_is_not_a_part_of_it():
     out = perturb_problem(p, "similar", n=4, seed=0)
     for v in out if isinstance(out, list) else []:
         assert "first three turns" in v.answer  # never the '2 - 5 + 6' written as a word
+
+
+def test_an_equation_in_the_socratic_layout_is_read_after_its_marker():
+    p = problem("Gretchen has 110 coins. There are 30 more gold coins than silver coins. "
+                "How many gold coins does Gretchen have?",
+                "Define a variable ** Let x be the number of silver coins\n"
+                "Write an equation ** x+x+30=110\n"
+                "Simplify ** 2*x=80\n"
+                "Simplify ** x=<<40=40>>40\n"
+                "How many gold coins does Gretchen have? ** 40+30=<<40+30=70>>70\n#### 70", 70)
+    for v in variants(p, n=3):
+        total, more = map(int, re.search(r"has (\d+) coins. There are (\d+)", v.question).groups())
+        assert f"x+x+{more}={total}" in v.answer and f"2*x={total - more}" in v.answer
