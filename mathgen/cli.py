@@ -14,6 +14,7 @@ from mathgen import __version__
 from mathgen.errors import MathgenError
 from mathgen.formats import FORMATS
 from mathgen.training.config import click_options as _train_options
+from mathgen.wording import counted
 
 
 def _check(outputs, inputs=()) -> bool:
@@ -125,7 +126,7 @@ def templatize(inputs, output, fmt, rejects, skip_invalid):
     except MathgenError as err:
         _fail(err)
     lines = summary.lines()
-    lines[1] = f"wrote {summary.variants} templates to {output}"
+    lines[1] = f"wrote {counted(summary.variants, 'template')} to {output}"
     for line in lines:
         click.echo(line, err=quiet)
 

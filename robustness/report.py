@@ -25,6 +25,7 @@ from mathgen.errors import MathgenError
 from mathgen.io import write_jsonl, write_text
 from mathgen.robustness.metrics import Graded, compute_metrics, grade_items
 from mathgen.robustness.sets import Item, normalise, read_set
+from mathgen.wording import counted
 
 AUDIT_CLASSES = ("negative", "non_integer", "unchanged", "text_program_mismatch",
                  "label_mismatch")
@@ -44,15 +45,17 @@ class ReportSummary:
     metrics: dict = field(default_factory=dict)
 
     def lines(self) -> list[str]:
-        out = [f"read {sum(self.sets.values())} items in {len(self.sets)} set(s): "
+        out = [f"read {counted(sum(self.sets.values()), 'item')} in "
+               f"{counted(len(self.sets), 'set')}: "
                + ", ".join(f"{n} {c}" for n, c in self.sets.items())]
         for name, rows in self.skipped.items():
-            out.append(f"skipped {len(rows)} rows of {name} whose gold answer is not a number "
+            out.append(f"skipped {counted(len(rows), 'row')} of {name} whose gold answer is "
+                       "not a number "
                        f"(lines {', '.join(str(r.line) for r in rows[:5])}"
                        + (", ..." if len(rows) > 5 else "") + ")")
         if self.generated or self.cached or self.failed:
             out.append(f"generated {self.generated}, from the cache {self.cached}, failed "
-                       f"{self.failed}; {self.programs} programs run in the sandbox")
+                       f"{self.failed}; {counted(self.programs, 'program')} run in the sandbox")
         if self.failed:
             out.append("failed generations (asked again on the next run): " + ", ".join(
                 f"{k} {v}" for k, v in sorted(self.failures.items())))
@@ -71,7 +74,8 @@ class ReportSummary:
             elif p:
                 line += (f"; drop vs {p['baseline']} {100 * p['drop']:.1f} points "
                          f"[{100 * p['drop_ci95'][0]:.1f}, {100 * p['drop_ci95'][1]:.1f}] "
-                         f"over {p['n_sources']} sources, McNemar p={p['mcnemar_p']:.2g}")
+                         f"over {counted(p['n_sources'], 'source')}, "
+                         f"McNemar p={p['mcnemar_p']:.2g}")
             out.append(line)
         out.append(f"report: {self.out / 'report.html'}")
         return out

@@ -30,6 +30,7 @@ TrainerCallback = require("transformers", "train").TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint  # noqa: E402
 
 from mathgen.training.data import Collator, load  # noqa: E402  (needs numpy, torch)
+from mathgen.wording import counted  # noqa: E402
 
 
 class JsonlLog(TrainerCallback):
@@ -240,7 +241,8 @@ def train(config: TrainConfig, *, resume=False, callbacks=(), echo=print) -> dic
         tokenizer.pad_token = tokenizer.eos_token
     examples = load(config.data, tokenizer, max_length=config.max_length,
                     chat=config.chat_template)
-    echo(f"read {examples.rows} rows: {len(examples)} examples, {examples.tokens} tokens "
+    echo(f"read {counted(examples.rows, 'row')}: {counted(len(examples), 'example')}, "
+         f"{counted(examples.tokens, 'token')} "
          f"({examples.completion_tokens} with loss); {examples.too_long} longer than "
          f"max_length {config.max_length} left out")
     if not len(examples):
