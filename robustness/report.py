@@ -40,6 +40,7 @@ class ReportSummary:
     failed: int = 0
     programs: int = 0
     unmatched_predictions: int = 0
+    unmatched_example: tuple = ()  # (an id that matched nothing, an id that would match)
     failures: dict = field(default_factory=dict)  # why generations failed, with counts
     skipped: dict = field(default_factory=dict)  # set -> rows skipped (gold not a number)
     metrics: dict = field(default_factory=dict)
@@ -60,7 +61,10 @@ class ReportSummary:
             out.append("failed generations (asked again on the next run): " + ", ".join(
                 f"{k} {v}" for k, v in sorted(self.failures.items())))
         if self.unmatched_predictions:
-            out.append(f"{self.unmatched_predictions} prediction rows matched no item")
+            wrong, right = self.unmatched_example or (None, None)
+            out.append(f"{counted(self.unmatched_predictions, 'prediction row')} matched no "
+                       "item" + (f" (such as {wrong!r}; item ids look like {right!r})"
+                                 if wrong is not None and right is not None else ""))
         missing = {n: s["failed"] for n, s in self.metrics.get("sets", {}).items() if s["failed"]}
         if missing and not self.failed:
             out.append("items with no output (wrong in accuracy, left out of pairs): " +
@@ -174,6 +178,7 @@ def robustness_report(sets, out, *, baseline: str | None = None, backend: str = 
 
         found = read_predictions(predictions, items)
         outcomes, summary.unmatched_predictions = found.outputs, found.unmatched
+        summary.unmatched_example = (found.unmatched_example, found.expected_example)
     else:
         from mathgen.robustness.backends import Sampling, load_backend
         from mathgen.robustness.cache import GenerationCache
