@@ -281,7 +281,7 @@ def train(config: TrainConfig, *, resume=False, callbacks=(), echo=print) -> dic
     _save(trainer, config, output)
     if _is_main():
         (output / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
-    echo(f"trained {state.global_step} steps in {seconds:.1f} s "
+    echo(f"trained {counted(state.global_step, 'step')} in {seconds:.1f} s "
          f"({summary['tokens_per_second']} tokens/s), final loss {_last_loss(state)}; "
          f"model and tokenizer in {output}")
     return summary
