@@ -91,6 +91,10 @@ def template_files(paths: Iterable[Path]) -> list[Path]:
             out += found
         elif not path.exists():
             raise MathgenError(f"{path}: no such file or folder")
+        elif path.suffix == ".jsonl":  # problems, where templates were asked for
+            raise InputError("a JSONL file of problems is not a template", path=path,
+                             hint="give problem files as INPUT, templates as '.jinja' or "
+                                  "GSM-Symbolic '.json' files")
         else:
             out.append(path)
     return out

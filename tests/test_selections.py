@@ -46,6 +46,9 @@ CASES = {
     "a tag with problem files only": (
         lambda tmp: [write_rows(tmp / "p.jsonl", [GSM8K_ROW]), "--tag", "money"],
         ["--tag money", "no template to select from", "--templates"]),
+    "a JSONL file as --templates": (
+        lambda tmp: ["--templates", write_rows(tmp / "p.jsonl", [GSM8K_ROW])],
+        ["p.jsonl", "not a template", "INPUT"]),
     "an input file with no problem": (
         lambda tmp: [write_rows(tmp / "blank.jsonl", [b"\n \n"])], ["blank.jsonl", "empty"]),
 }
