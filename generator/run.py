@@ -10,10 +10,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterable
 
-from mathgen.errors import MathgenError, UnsupportedProblem
+from mathgen.errors import InputError, MathgenError, UnsupportedProblem
 from mathgen.formats import load_problems
 from mathgen.io import AtomicJsonl
 from mathgen.records import Rejection
+from mathgen.wording import counted
 
 from . import strategies
 from .perturb import DEFAULT_TRIES, perturb_all, sample
@@ -35,11 +36,12 @@ class Summary:
     verification: Verification | None = None  # with --verify-with
 
     def lines(self) -> list[str]:
-        out = [f"read {self.problems} problems from {self.files} file(s)",
-               f"wrote {self.variants} variants for {self.perturbed} problems"
-               + (f" ({self.short} gave fewer than asked: {self.missing} variants short, "
-                  "their numbers allow no more distinct draws)" if self.short else ""),
-               f"rejected {sum(self.rejected.values())} problems"
+        out = [f"read {counted(self.problems, 'problem')} from {counted(self.files, 'file')}",
+               f"wrote {counted(self.variants, 'variant')} for "
+               f"{counted(self.perturbed, 'problem')}"
+               + (f" ({self.short} gave fewer than asked: {counted(self.missing, 'variant')} "
+                  "short, their numbers allow no more distinct draws)" if self.short else ""),
+               f"rejected {counted(sum(self.rejected.values()), 'problem')}"
                + (":" if self.rejected else "")]
         width = max((len(r) for r in self.rejected), default=0)
         out += [f"  {reason:<{width}}  {count}" for reason, count in self.rejected.most_common()]
@@ -82,12 +84,40 @@ def template_files(paths: Iterable[Path]) -> list[Path]:
     out = []
     for path in map(Path, paths):
         if path.is_dir():
-            out += sorted(p for p in path.rglob("*") if p.suffix in (".jinja", ".json"))
+            found = sorted(p for p in path.rglob("*") if p.suffix in (".jinja", ".json"))
+            if not found:  # a folder that selects nothing is a mistake, not an empty run
+                raise InputError("the folder holds no template ('.jinja' or GSM-Symbolic "
+                                 "'.json' files)", path=path, hint=_empty_folder_hint(path))
+            out += found
         elif not path.exists():
             raise MathgenError(f"{path}: no such file or folder")
+        elif path.suffix == ".jsonl":  # problems, where templates were asked for
+            raise InputError("a JSONL file of problems is not a template", path=path,
+                             hint="give problem files as INPUT, templates as '.jinja' or "
+                                  "GSM-Symbolic '.json' files")
         else:
             out.append(path)
     return out
+
+
+def _empty_folder_hint(folder: Path) -> str:
+    if any(p.suffix == ".jsonl" for p in folder.rglob("*.jsonl")):
+        return (f"a folder is read as templates; give its JSONL problem files themselves, "
+                f"e.g. {folder / '*.jsonl'}")
+    return "give a folder of '.jinja' or '.json' templates, or no input for mathgen's library"
+
+
+def check_tags(tags: set[str], skills: set[str] | None) -> None:
+    """Refuse a ``--tag`` that selected nothing: ``skills`` are those of the templates read
+    (None when no template was read at all)."""
+    if skills is None:
+        raise MathgenError(f"--tag {sorted(tags)[0]}: no template to select from, the inputs "
+                           "are problem files (hint: add --templates PATH, or give no INPUT "
+                           "for mathgen's library)")
+    missing = sorted(tags - skills)
+    if missing:
+        raise MathgenError(f"--tag {missing[0]}: no template has this tag (hint: tags of the "
+                           f"templates read: {', '.join(sorted(skills)) or 'none'})")
 
 
 def load_template(path: Path, source_id: str, format: str | None = None):
@@ -137,14 +167,17 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
         for path, name in zip(inputs, names):
             yield from load_problems(path, format=format, skip_invalid=skip_invalid, name=name)
 
+    skills: set[str] = set()
     with AtomicJsonl(output) as out, \
             (AtomicJsonl(rejects) if rejects is not None else nullcontext()) as rej:
         for result in _from_templates(template_paths, format, skip_invalid, set(tags),
-                                      strategy, n, seed, tries, constrained, summary):
+                                      strategy, n, seed, tries, constrained, summary, skills):
             summary.problems += 1
             _count(summary, result, n, out, rej)
             if progress is not None:
                 progress(1)
+        if tags:
+            check_tags(set(tags), skills if template_paths else None)
         results = perturb_all(problems(), strategy=strategy, n=n, seed=seed,
                               constrained=constrained, tries=tries, workers=workers)
         if programs is not None:
@@ -182,9 +215,9 @@ def _count(summary, result, n, out, rej, drawn=0):
 
 
 def _from_templates(paths, format, skip_invalid, tags, strategy, n, seed, tries, constrained,
-                    summary):
+                    summary, skills):
     """Variants (or a Rejection) for each template file, in order; templates without one of
-    ``tags`` are skipped and not counted."""
+    ``tags`` are skipped and not counted. The skills of every template read go to ``skills``."""
     from .instances import variants
     from .template import TemplateError
 
@@ -201,6 +234,8 @@ def _from_templates(paths, format, skip_invalid, tags, strategy, n, seed, tries,
             yield Rejection(name, 1, err.reason, err.detail)
             continue
         symbolic = isinstance(template, SymbolicProblem)  # written by templatize
+        if not symbolic:
+            skills.update(template.skills)
         if tags and (symbolic or not tags & set(template.skills)):
             summary.files -= 1
             continue

@@ -17,6 +17,7 @@ from fractions import Fraction
 from mathgen import expressions
 from mathgen.errors import UnsupportedProblem
 from mathgen.expressions import Literal, const
+from mathgen.wording import counted
 
 _SAME_LENGTH = str.maketrans({"\u00d7": "*", "\u00f7": "/", "\u2013": "-", "\u2212": "-"})
 
@@ -160,8 +161,9 @@ def solve(equations: list[Equation], unknowns: list[str]) -> dict[str, tuple]:
     """Each unknown as a tree over the equations' literals (indices run across the equations
     in order: the literals of equation 2 follow those of equation 1)."""
     if len(equations) != len(unknowns) or not 1 <= len(unknowns) <= 2:
-        raise UnsupportedProblem("unsupported-equation", f"{len(equations)} equation(s) for "
-                                 f"{len(unknowns)} unknown(s)")
+        raise UnsupportedProblem("unsupported-equation",
+                                 f"{counted(len(equations), 'equation')} for "
+                                 f"{counted(len(unknowns), 'unknown')}")
     rows, shift, values = [], 0, []
     for eq in equations:
         left, right = sides(eq, unknowns, shift)

@@ -13,7 +13,9 @@ import click
 from mathgen import __version__
 from mathgen.errors import MathgenError
 from mathgen.formats import FORMATS
+from mathgen.model_path import check_local
 from mathgen.training.config import click_options as _train_options
+from mathgen.wording import counted
 
 
 def _check(outputs, inputs=()) -> bool:
@@ -41,7 +43,7 @@ def main() -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="JSONL file for the variants.")
 @click.option("--strategy", default="similar", show_default=True, metavar="NAME",
-              help="similar, mmos-similar, mmos-large, gsm-hard or digits:K.")
+              help="similar, mmos-similar, mmos-large, gsm-hard, digits:K or distractor.")
 @click.option("-n", "n", default=1, show_default=True, type=click.IntRange(1, 100000),
               help="Variants per problem.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Same seed, same bytes.")
@@ -125,7 +127,7 @@ def templatize(inputs, output, fmt, rejects, skip_invalid):
     except MathgenError as err:
         _fail(err)
     lines = summary.lines()
-    lines[1] = f"wrote {summary.variants} templates to {output}"
+    lines[1] = f"wrote {counted(summary.variants, 'template')} to {output}"
     for line in lines:
         click.echo(line, err=quiet)
 
@@ -265,6 +267,8 @@ def robustness_report(sets, baseline, out, backend, model, predictions, prompt, 
         if backend == "predictions" and options:
             flag = "--" + next(iter(options)).replace("_", "-")
             raise MathgenError(f"{flag} needs --backend vllm, hf or openai")
+        if backend in ("vllm", "hf"):  # an openai server names its models its own way
+            check_local(model)
     except MathgenError as err:
         _fail(err)
     _with_progress("asking the model", lambda progress: run_report(
@@ -322,6 +326,8 @@ def sample(input, output, backend, model, n, prompt, max_rounds, temperature, to
     options = {k: v for k, v in backend_options.items() if v is not None}
     try:
         quiet = _check([("-o", output)], [("INPUT", input)])
+        if backend in ("vllm", "hf"):
+            check_local(model)
     except MathgenError as err:
         _fail(err)
     _with_progress("sampling", lambda progress: sample_paths(
@@ -411,11 +417,17 @@ def train(config_file, resume, **options):
     try:
         options["data"] = options["data"] or None
         config = load_config(config_file, **options)
+        check_local(config.model)  # before a loader asks a model hub for a mistyped folder
         from mathgen.training.sft import train as fine_tune
 
-        fine_tune(config, resume=resume, echo=click.echo)
+        summary = fine_tune(config, resume=resume, echo=click.echo)
     except MathgenError as err:
         _fail(err)
+    stopped = summary.get("stopped")
+    if stopped:  # as a shell reports a signal (130 for Ctrl-C), so `train && evaluate` stops
+        import signal
+
+        sys.exit(128 + getattr(signal, stopped, signal.SIGINT))
 
 
 def _count_rows(path: Path) -> int:

@@ -30,6 +30,7 @@ from pathlib import Path
 from mathgen.errors import InputError
 from mathgen.io import read_jsonl, write_jsonl
 from mathgen.numbers import find_mentions
+from mathgen.wording import counted
 
 CLASSES = ("negative", "non_integer", "negative_or_non_integer", "unchanged",
            "text_program_mismatch", "label_mismatch")
@@ -127,7 +128,8 @@ def table(audit: Audit) -> list[str]:
             exact = counts["non_integer_exact"]
             lines.append(f"{'  without noise tolerance':<26}{exact:>7}{exact / total:>9.1%}")
     if audit.unmatched:
-        lines.append(f"({audit.unmatched} items not found in the GSM8K file: 'unchanged' and "
+        lines.append(f"({counted(audit.unmatched, 'item')} not found in the GSM8K file: "
+                     "'unchanged' and "
                      "the text check treat them as new questions)")
     return lines
 

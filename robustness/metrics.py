@@ -195,13 +195,35 @@ def _gsm_hard(rows: list[Graded]) -> dict:
     return {c: _acc(groups[c]) for c in order if c in groups}
 
 
-def _flips(base_rows, rows, seed: int, k: int) -> list[dict]:
-    """A few variants whose verdict differs from their source's original, broken first."""
-    originals = {g.item.source: g for g in base_rows if g.output is not None}
-    broken, fixed = [], []
+def flip_pairs(base_rows, rows) -> list[tuple[Graded, Graded]]:
+    """(original, variant) pairs of items made from the same source problem.
+
+    A baseline with one item per source (GSM8K) pairs it with each of that source's
+    variants. A baseline with several (template instances) pairs the i-th instance of a
+    source in one set with the i-th in the other, in file order: the same draw of the same
+    template (the same names, other numbers) when both were drawn with one seed, never the
+    last instance of the source with every variant. Items with no output pair with nothing.
+    """
+    base: dict[str, list[Graded]] = defaultdict(list)
+    for g in base_rows:
+        base[g.item.source].append(g)
+    seen: dict[str, int] = defaultdict(int)
+    pairs = []
     for g in rows:
-        o = originals.get(g.item.source)
-        if o is not None and g.output is not None and o.correct != g.correct:
+        originals = base.get(g.item.source, [])
+        i = seen[g.item.source]
+        seen[g.item.source] += 1
+        o = originals[0] if len(originals) == 1 else originals[i] if i < len(originals) else None
+        if o is not None and o.output is not None and g.output is not None:
+            pairs.append((o, g))
+    return pairs
+
+
+def _flips(base_rows, rows, seed: int, k: int) -> list[dict]:
+    """A few variants whose verdict differs from their own original, broken first."""
+    broken, fixed = [], []
+    for o, g in flip_pairs(base_rows, rows):
+        if o.correct != g.correct:
             (broken if o.correct else fixed).append((o, g))
     rng = random.Random(seed)
     picks = rng.sample(broken, min(len(broken), k - min(len(fixed), k // 3)))

@@ -213,12 +213,15 @@ def intro(metrics: dict) -> str:
             "listed at the end; running the report again asks for them only.")
 
 
-_INTRO = ("Accuracy has Wilson 95% intervals. A paired comparison uses the problems a set "
-          "shares with the baseline, each source weighted once; its interval is a bootstrap "
-          "over sources, and the exact McNemar test counts each source once: 'broken' when "
-          "the original is right and most of its variants wrong, 'fixed' the other way round. "
-          "An item whose generation failed is left out of every figure; a missing prediction "
-          "counts as wrong but pairs with nothing.")
+_INTRO = ("Accuracy has Wilson 95% intervals. An item's source is the problem it was made "
+          "from (a variant's original question). A paired comparison uses the sources a set "
+          "shares with the baseline, each weighted once; its interval is a bootstrap over "
+          "sources, and the exact McNemar test counts each source once: 'broken' when at "
+          "least half of the baseline's items of the source are right and most of the set's "
+          "wrong, 'fixed' the other way round. With few broken and fixed sources its p is "
+          "large however big the drop (one source: p = 1). Flips pair a variant with its own "
+          "original. An item whose generation failed is left out of every figure; a missing "
+          "prediction counts as wrong but pairs with nothing.")
 
 
 def markdown(metrics: dict, plots: list[Path], title: str) -> str:

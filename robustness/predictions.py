@@ -6,6 +6,11 @@ or ``text`` also name the output), matched by item id, or ToRA output files (``i
 a list whose first entry is the full model output), matched by position: ``idx`` 0 is the set
 file's first row; a ToRA row's question must be that item's question.
 
+An item's id is its variant ``id`` in ``mathgen perturb`` output (``test:12/similar/0/3``)
+and ``NAME:LINE`` in any other set file (``gsm8k:12``: line 12 of set gsm8k). A variant may
+also be named ``NAME:LINE`` (``large:40``: the 40th line of set large), as a loop that
+numbers the lines of the file it was given would name it.
+
 A bare file's id that names items of several sets with different questions is an error
 (bind the file to its set); a file that matches no item at all is an error too.
 """
@@ -26,6 +31,15 @@ OUTPUT_FIELDS = ("output", "prediction", "completion", "response", "generation",
 class Predictions:
     outputs: dict[tuple[str, str], str]  # (set, item id) -> model output
     unmatched: int  # rows that matched no item
+    unmatched_example: str | None = None  # the first id that matched no item
+    expected_example: str | None = None  # an id that would have matched
+
+
+def _ids(items) -> dict:
+    """Item by id: its own id, and NAME:LINE for a variant (where that is no item's id)."""
+    by_id = {f"{it.set}:{it.source_line}": it for it in items if it.format == "variant"}
+    by_id.update({it.id: it for it in items})
+    return by_id
 
 
 def _output(row: dict, path: Path, line: int) -> str:
@@ -48,15 +62,17 @@ def read_predictions(files, sets: dict) -> Predictions:
     """Outputs for the items of ``sets`` (name -> items) from ``files``: (set or None, path)."""
     outputs: dict[tuple[str, str], str] = {}
     unmatched = 0
+    unmatched_example = expected_example = None
     for bound, path in files:
         path = Path(path)
         if bound is not None and bound not in sets:
             raise MathgenError(f"--predictions {bound}={path}: no set named {bound!r} "
                                f"(sets: {', '.join(sets)})")
         targets = [bound] if bound is not None else list(sets)
-        by_id = {name: {item.id: item for item in sets[name]} for name in targets}
+        by_id = {name: _ids(sets[name]) for name in targets}
         by_row = {name: {item.row: item for item in sets[name]} for name in targets}
         seen: set = set()
+        answered: set = set()
         matched = 0
         for line, row in read_jsonl(path):
             output = _output(row, path, line)
@@ -93,11 +109,25 @@ def read_predictions(files, sets: dict) -> Predictions:
                                  path=path, line=line, field="id",
                                  hint="bind the file to one set: --predictions NAME=FILE")
             unmatched += not matches
+            if not matches and unmatched_example is None:
+                unmatched_example = str(key)
+                expected_example = next((sets[t][0].id for t in targets if sets[t]), None)
             matched += bool(matches)
             for item in matches:
+                if (item.set, item.id) in answered:  # its id and its NAME:LINE both given
+                    raise InputError(f"{key!r} answers item {item.id!r} a second time",
+                                     path=path, line=line, field="id",
+                                     hint="give one output per item")
+                answered.add((item.set, item.id))
                 outputs[(item.set, item.id)] = output
         if seen and not matched:
             raise InputError("no row matches an item of " + ", ".join(targets), path=path,
-                             hint="ids of a set file's rows are NAME:LINE (a variant's own id); "
-                                  "bind a ToRA file to the set it was made from")
-    return Predictions(outputs, unmatched)
+                             hint=f"ids look like {_example(sets, targets)}: a variant's own "
+                                  "id, or NAME:LINE for any row; bind a ToRA file to the set "
+                                  "it was made from")
+    return Predictions(outputs, unmatched, unmatched_example, expected_example)
+
+
+def _example(sets: dict, targets) -> str:
+    items = [sets[t][0] for t in targets if sets[t]]
+    return " or ".join(repr(it.id) for it in items[:2]) or "NAME:LINE"

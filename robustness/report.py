@@ -25,6 +25,7 @@ from mathgen.errors import MathgenError
 from mathgen.io import write_jsonl, write_text
 from mathgen.robustness.metrics import Graded, compute_metrics, grade_items
 from mathgen.robustness.sets import Item, normalise, read_set
+from mathgen.wording import counted
 
 FAILED_NAMED = 10  # failed items named on the terminal; all of them are in the report
 AUDIT_CLASSES = ("negative", "non_integer", "unchanged", "text_program_mismatch",
@@ -41,26 +42,33 @@ class ReportSummary:
     failed: int = 0
     programs: int = 0
     unmatched_predictions: int = 0
+    unmatched_example: tuple = ()  # (an id that matched nothing, an id that would match)
     failures: dict = field(default_factory=dict)  # why generations failed, with counts
     skipped: dict = field(default_factory=dict)  # set -> rows skipped (gold not a number)
     metrics: dict = field(default_factory=dict)
 
     def lines(self) -> list[str]:
-        out = [f"read {sum(self.sets.values())} items in {len(self.sets)} set(s): "
+        out = [f"read {counted(sum(self.sets.values()), 'item')} in "
+               f"{counted(len(self.sets), 'set')}: "
                + ", ".join(f"{n} {c}" for n, c in self.sets.items())]
         for name, rows in self.skipped.items():
-            out.append(f"skipped {len(rows)} rows of {name} whose gold answer is not a number "
+            out.append(f"skipped {counted(len(rows), 'row')} of {name} whose gold answer is "
+                       "not a number "
                        f"(lines {', '.join(str(r.line) for r in rows[:5])}"
                        + (", ..." if len(rows) > 5 else "") + ")")
         if self.generated or self.cached or self.failed:
             resumed = f" ({self.resumed} taken up at a stored round)" if self.resumed else ""
             out.append(f"generated {self.generated}{resumed}, from the cache {self.cached}, "
-                       f"failed {self.failed}; {self.programs} programs run in the sandbox")
+                       f"failed {self.failed}; {counted(self.programs, 'program')} run in the "
+                       "sandbox")
         if self.failed:
             out.append("failed generations (asked again on the next run): " + ", ".join(
                 f"{k} {v}" for k, v in sorted(self.failures.items())))
         if self.unmatched_predictions:
-            out.append(f"{self.unmatched_predictions} prediction rows matched no item")
+            wrong, right = self.unmatched_example or (None, None)
+            out.append(f"{counted(self.unmatched_predictions, 'prediction row')} matched no "
+                       "item" + (f" (such as {wrong!r}; item ids look like {right!r})"
+                                 if wrong is not None and right is not None else ""))
         missing = {n: s["missing"] for n, s in self.metrics.get("sets", {}).items()
                    if s.get("missing")}
         if missing:
@@ -88,7 +96,8 @@ class ReportSummary:
             elif p:
                 line += (f"; drop vs {p['baseline']} {100 * p['drop']:.1f} points "
                          f"[{100 * p['drop_ci95'][0]:.1f}, {100 * p['drop_ci95'][1]:.1f}] "
-                         f"over {p['n_sources']} sources, McNemar p={p['mcnemar_p']:.2g}")
+                         f"over {counted(p['n_sources'], 'source')}, "
+                         f"McNemar p={p['mcnemar_p']:.2g}")
             out.append(line)
         out.append(f"report: {self.out / 'report.html'}")
         return out
@@ -187,6 +196,7 @@ def robustness_report(sets, out, *, baseline: str | None = None, backend: str = 
 
         found = read_predictions(predictions, items)
         outcomes, summary.unmatched_predictions = found.outputs, found.unmatched
+        summary.unmatched_example = (found.unmatched_example, found.expected_example)
     else:
         from mathgen.robustness.backends import Sampling, load_backend
         from mathgen.robustness.cache import GenerationCache

@@ -32,9 +32,9 @@ def records(path: Path) -> list[dict]:
 
 def summary(stdout: str) -> dict[str, int]:
     """The counts printed by ``perturb``: read, variants, perturbed, rejected."""
-    read = re.search(r"^read (\d+) problems from (\d+) file", stdout, re.M)
-    wrote = re.search(r"^wrote (\d+) variants for (\d+) problems", stdout, re.M)
-    rejected = re.search(r"^rejected (\d+) problems", stdout, re.M)
+    read = re.search(r"^read (\d+) problems? from (\d+) file", stdout, re.M)
+    wrote = re.search(r"^wrote (\d+) variants? for (\d+) problems?", stdout, re.M)
+    rejected = re.search(r"^rejected (\d+) problems?", stdout, re.M)
     assert read and wrote and rejected, stdout
     return {"read": int(read[1]), "files": int(read[2]), "variants": int(wrote[1]),
             "perturbed": int(wrote[2]), "rejected": int(rejected[1])}

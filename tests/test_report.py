@@ -331,3 +331,71 @@ def test_svamp_originals_pair_with_their_perturbed_variants(tmp_path):
     (orig,), _ = read_set("orig", original)
     var, _ = read_set("var", variants)
     assert len(var) == 2 and {v.source for v in var} == {orig.source}
+
+
+def _instances(name: str, strategy: str, verdicts) -> list[Graded]:
+    """Instances of one template (one source), drawn in order, graded as given."""
+    return [_graded(Item(name, f"t/{strategy}/1/{i}", "t", i + 1, f"{name} question {i}", "1",
+                         "variant", 1, source="the template's question"), ok)
+            for i, ok in enumerate(verdicts)]
+
+
+def test_flips_pair_each_instance_with_the_same_instance_of_the_baseline():
+    small = _instances("small", "similar", [True, True, False])
+    large = _instances("large", "digits:4", [False, False, False])
+    m = compute_metrics(small + large, baseline="small", seed=0)
+    flips = m["flips"]["large"]
+    # instance 2 is wrong in both: no flip; instances 0 and 1 broke, each against its own
+    assert sorted((f["original"]["id"], f["variant"]["id"]) for f in flips) == [
+        ("t/similar/1/0", "t/digits:4/1/0"), ("t/similar/1/1", "t/digits:4/1/1")]
+    assert {f["kind"] for f in flips} == {"broken"}
+
+
+def test_flips_pair_a_single_original_with_each_of_its_variants():
+    base = [_graded(i, c) for i, c in zip(_items("base", 2), [True, False])]
+    var = [_graded(Item("var", f"v{i}{k}", f"src:{i}", 1, f"V{i}{k}", "1", "variant", 1,
+                        source=f"Q{i}"), ok)
+           for i, oks in enumerate([(False, True), (True, True)]) for k, ok in enumerate(oks)]
+    flips = compute_metrics(base + var, baseline="base", seed=0)["flips"]["var"]
+    got = sorted((f["kind"], f["original"]["id"], f["variant"]["id"]) for f in flips)
+    assert got == [("broken", base[0].item.id, "v00"), ("fixed", base[1].item.id, "v10"),
+                   ("fixed", base[1].item.id, "v11")]
+
+
+def _variant_items(name: str) -> list[Item]:
+    return [Item(name, f"q:{i}/similar/0/0", f"q:{i}", i, f"Q{i}", "1", "variant", 1,
+                 source=f"Q{i}", row=i - 1) for i in (1, 2)]
+
+
+@pytest.mark.parametrize("ids", [["q:1/similar/0/0", "q:2/similar/0/0"], ["v:1", "v:2"],
+                                 ["q:1/similar/0/0", "v:2"]])
+def test_predictions_of_variants_match_by_variant_id_or_by_line(tmp_path, ids):
+    rows = [{"id": i, "output": str(k)} for k, i in enumerate(ids)]
+    found = read_predictions([(None, write_rows(tmp_path / "p.jsonl", rows))],
+                             {"v": _variant_items("v")})
+    assert found.outputs == {("v", "q:1/similar/0/0"): "0", ("v", "q:2/similar/0/0"): "1"}
+    assert found.unmatched == 0
+
+
+def test_one_variant_answered_by_its_id_and_its_line_is_an_error(tmp_path):
+    rows = [{"id": "q:1/similar/0/0", "output": "1"}, {"id": "v:1", "output": "2"}]
+    with pytest.raises(InputError, match="second time"):
+        read_predictions([(None, write_rows(tmp_path / "p.jsonl", rows))],
+                         {"v": _variant_items("v")})
+
+
+def test_rows_that_match_no_item_are_counted_with_an_example_of_an_expected_id(tmp_path):
+    sets = write_rows(tmp_path / "v.jsonl", [{**VARIANT, "id": "q:1/similar/0/0"}])
+    preds = write_rows(tmp_path / "p.jsonl", [{"id": "q:1/similar/0/0", "output": "1200"},
+                                              {"id": "q:1", "output": "1200"}])
+    result = CliRunner().invoke(main, ["robustness-report", "--set", f"v={sets}",
+                                       "--predictions", str(preds), "--out",
+                                       str(tmp_path / "rep")])
+    assert result.exit_code == 0, result.output
+    assert ("1 prediction row matched no item (such as 'q:1'; item ids look like "
+            "'q:1/similar/0/0')") in result.output
+    nothing = write_rows(tmp_path / "n.jsonl", [{"id": "zzz", "output": "1"}])
+    result = CliRunner().invoke(main, ["robustness-report", "--set", f"v={sets}",
+                                       "--predictions", str(nothing), "--out",
+                                       str(tmp_path / "rep2")])
+    assert result.exit_code == 2 and "'q:1/similar/0/0'" in result.output

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from mathgen.errors import InputError, MathgenError
+from mathgen.wording import counted
 
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 SCHEDULERS = ("cosine", "linear", "constant_with_warmup")
@@ -103,8 +104,8 @@ class TrainConfig:
         if self.batch_size % per_step:
             raise MathgenError(
                 f"batch_size {self.batch_size} is not a multiple of micro_batch_size "
-                f"{self.micro_batch_size} x {world_size} device(s); choose a batch_size of "
-                f"{max(1, self.batch_size // per_step) * per_step} or another micro_batch_size")
+                f"{self.micro_batch_size} x {counted(world_size, 'device')}; choose a "
+                f"batch_size of {max(1, self.batch_size // per_step) * per_step} or another micro_batch_size")
         return self.batch_size // per_step
 
 

@@ -45,6 +45,7 @@ from pathlib import Path
 from mathgen.errors import MathgenError
 from mathgen.io import AtomicJsonl, write_text
 from mathgen.numbers import plain
+from mathgen.wording import counted
 
 from .paths import gold_value, graded, read_samples, source, text_form
 from .select import Distinct, k_table, mix_copies, most_diverse
@@ -99,15 +100,17 @@ class BuildSummary:
 
     def lines(self) -> list[str]:
         kept = self.paths - sum(self.rejected.values())
-        out = [f"read {self.paths} paths of {sum(s['questions'] for s in self.sources.values())}"
-               f" questions from {self.rows} rows; ran {self.programs} distinct programs"]
+        questions = sum(s['questions'] for s in self.sources.values())
+        out = [f"read {counted(self.paths, 'path')} of {counted(questions, 'question')} from "
+               f"{counted(self.rows, 'row')}; ran {counted(self.programs, 'distinct program')}"]
         out += [f"  {stage}: {self.rejected[stage]}" for stage in STAGES if self.rejected[stage]]
         out.append(f"  kept: {kept}")
         for name, s in self.sources.items():
-            out.append(f"source {name}: {s['questions']} questions, {s['with_correct']} with a "
-                       f"correct path, {s['kept']} paths kept, {s['written']} lines written "
+            out.append(f"source {name}: {counted(s['questions'], 'question')}, "
+                       f"{s['with_correct']} with a correct path, {counted(s['kept'], 'path')} "
+                       f"kept, {counted(s['written'], 'line')} written "
                        f"(ratio {s['ratio']})")
-        out.append(f"wrote {self.written} lines to {self.output}")
+        out.append(f"wrote {counted(self.written, 'line')} to {self.output}")
         return out
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from mathgen.errors import MathgenError
 from mathgen.io import write_jsonl
+from mathgen.wording import counted
 
 
 @dataclass
@@ -43,15 +44,15 @@ class SampleSummary:
     failures: dict = field(default_factory=dict)
 
     def lines(self) -> list[str]:
-        out = [f"read {self.questions} questions" +
-               (f" ({self.skipped} rows skipped: their gold answer is not a number)"
-                if self.skipped else "") + f"; {self.samples} samples asked",
+        out = [f"read {counted(self.questions, 'question')}" +
+               (f" ({counted(self.skipped, 'row')} skipped: their gold answer is not a number)"
+                if self.skipped else "") + f"; {counted(self.samples, 'sample')} asked",
                f"generated {self.generated}, from the cache {self.cached}, failed "
-               f"{self.failed}; {self.programs} programs run in the sandbox"]
+               f"{self.failed}; {counted(self.programs, 'program')} run in the sandbox"]
         if self.failures:
             kinds = ", ".join(f"{k}: {v}" for k, v in sorted(self.failures.items()))
             out.append(f"failures ({kinds}); run the same command again to ask for them")
-        out.append(f"wrote {self.questions} questions to {self.output}")
+        out.append(f"wrote {counted(self.questions, 'question')} to {self.output}")
         return out
 
 

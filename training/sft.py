@@ -30,6 +30,7 @@ TrainerCallback = require("transformers", "train").TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint  # noqa: E402
 
 from mathgen.training.data import Collator, load  # noqa: E402  (needs numpy, torch)
+from mathgen.wording import counted  # noqa: E402
 
 
 class JsonlLog(TrainerCallback):
@@ -240,7 +241,8 @@ def train(config: TrainConfig, *, resume=False, callbacks=(), echo=print) -> dic
         tokenizer.pad_token = tokenizer.eos_token
     examples = load(config.data, tokenizer, max_length=config.max_length,
                     chat=config.chat_template)
-    echo(f"read {examples.rows} rows: {len(examples)} examples, {examples.tokens} tokens "
+    echo(f"read {counted(examples.rows, 'row')}: {counted(len(examples), 'example')}, "
+         f"{counted(examples.tokens, 'token')} "
          f"({examples.completion_tokens} with loss); {examples.too_long} longer than "
          f"max_length {config.max_length} left out")
     if not len(examples):
@@ -279,7 +281,7 @@ def train(config: TrainConfig, *, resume=False, callbacks=(), echo=print) -> dic
     _save(trainer, config, output)
     if _is_main():
         (output / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
-    echo(f"trained {state.global_step} steps in {seconds:.1f} s "
+    echo(f"trained {counted(state.global_step, 'step')} in {seconds:.1f} s "
          f"({summary['tokens_per_second']} tokens/s), final loss {_last_loss(state)}; "
          f"model and tokenizer in {output}")
     return summary
