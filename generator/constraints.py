@@ -83,9 +83,10 @@ class Constraints:
     same: tuple[tuple[int, int], ...] = ()  # (later, earlier) steps whose results stay equal
     order: tuple[tuple[int, int], ...] = ()  # (greater, smaller) steps the solution compares
     parts: tuple[tuple[int, int], ...] = ()  # (whole, part) variables: the part stays below
-    # (what it means, tree): trees that stay at least 0: what a step takes away on the way
-    # stays at most what was there; a group stays within the count it is taken from
-    taken: tuple[tuple[str, tuple], ...] = ()
+    # (what it means, tree, strict): trees that stay at least 0 (strict: above 0): what a
+    # step takes away on the way stays at most what was there; a group stays within the count
+    # it is taken from; a constraint written in a templatized file holds
+    taken: tuple[tuple[str, tuple, bool], ...] = ()
     names: tuple[str, ...] = ()  # of the variables, then the steps: what ``taken`` is over
     _left: object = field(default=None, compare=False, repr=False)
 
@@ -93,7 +94,7 @@ class Constraints:
         if self.taken:  # compiled once: evaluated on every draw
             from mathgen.expressions import RUNTIME, to_python
 
-            body = "".join(f"{to_python(tree)}," for _, tree in self.taken)
+            body = "".join(f"{to_python(tree)}," for _, tree, _ in self.taken)
             env = dict(RUNTIME)
             exec(compile(f"def _left({', '.join(self.names)}):\n    return ({body})",  # noqa: S102
                          "<taken>", "exec"), env)  # our own trees
@@ -122,9 +123,9 @@ class Constraints:
                 return (f"step {later + 1} result must stay equal to step {earlier + 1}'s (it "
                         "could be read as either)", "same", later, True)
         if self._left is not None:
-            for i, ((what, _), left) in enumerate(zip(self.taken,
-                                                      self._left(*var_values, *step_values))):
-                if left < 0:
+            for i, ((what, _, strict), left) in enumerate(
+                    zip(self.taken, self._left(*var_values, *step_values))):
+                if left < 0 or strict and left == 0:
                     return what, "taken", i, False
         for greater, smaller in self.order:
             if not step_values[greater] > step_values[smaller]:
@@ -171,14 +172,19 @@ def taken_away(steps, env) -> tuple[tuple[str, tuple], ...]:
             if part[0] == "sub" and evaluate(part[1], env) > 0 and evaluate(part[2], env) > 0 \
                     and evaluate(part, env) >= 0:
                 out.append((f"step {i + 1} takes away more than there was at that point",
-                            ("sub", part[1], part[2])))
+                            ("sub", part[1], part[2]), False))
     return tuple(out)
 
 
-def covered(covers, env) -> tuple[tuple[str, tuple], ...]:
-    """The story's (whole, part, what) pairs (``structure.story_bounds``) that hold in the
-    original, as trees that stay at least 0."""
+def covered(covers, env) -> tuple[tuple[str, tuple, bool], ...]:
+    """The (whole, part, what, strict) bounds of the story (``structure.story_bounds``, or a
+    templatized file's ``constraints:``) that hold in the original, as trees that stay at
+    least 0 (strict: above 0)."""
     from mathgen.expressions import evaluate
 
-    return tuple((what, ("sub", whole, part)) for whole, part, what in covers
-                 if evaluate(whole, env) >= evaluate(part, env))
+    out = []
+    for whole, part, what, strict in covers:
+        left = evaluate(whole, env) - evaluate(part, env)
+        if left > 0 or left == 0 and not strict:
+            out.append((what, ("sub", whole, part), strict))
+    return tuple(out)

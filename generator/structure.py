@@ -217,9 +217,9 @@ def _next_noun(text: str, end: int) -> str | None:
 
 
 def story_bounds(question: str, solution: str, mentions, variables, result_spans,
-                 final: tuple) -> tuple[tuple[tuple, tuple, str], ...]:
-    """(whole, part, what it means) trees over variable and step names, the part to stay at
-    most the whole: a group a rate is given for ('every 6 cows produce 108 liters') and each
+                 final: tuple) -> tuple[tuple[tuple, tuple, str, bool], ...]:
+    """(whole, part, what it means, False) trees over variable and step names, the part to
+    stay at most the whole (False: it may equal it): a group a rate is given for ('every 6 cows produce 108 liters') and each
     count of those things (a number of the question, a result the solution writes before
     the noun, '= 24 cows', or the answer to 'how many cows'); what is found or lost ('Tom finds
     5 eggs and Sara finds 8 eggs') and what there was to find or lose ('20 eggs are hidden').
@@ -252,7 +252,7 @@ def story_bounds(question: str, solution: str, mentions, variables, result_spans
             if count not in seen:
                 seen.add(count)
                 out.append((count, tree[j], f"the group of {mentions[j].text} {noun[j]}s a "
-                            f"rate is given for must stay within {what}"))
+                            f"rate is given for must stay within {what}", False))
     found: dict[int, list[int]] = {}
     for j, m in enumerate(mentions):
         if j not in owner or not whole[j] or _MORE_AFTER.match(question, m.end) \
@@ -268,5 +268,5 @@ def story_bounds(question: str, solution: str, mentions, variables, result_spans
         for part in parts[1:]:
             total = ("add", total, tree[part])
         out.append((tree[w], total, f"what is found or lost must stay within the "
-                    f"{mentions[w].text} {noun[w]}s there were"))
+                    f"{mentions[w].text} {noun[w]}s there were", False))
     return tuple(out)

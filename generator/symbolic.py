@@ -65,7 +65,11 @@ class SymbolicProblem:
     same: tuple[tuple[str, str], ...] = field(default=())  # (later, earlier): equal results
     order: tuple[tuple[str, str], ...] = field(default=())  # (greater, smaller): compared
     parts: tuple[tuple[str, str], ...] = field(default=())  # (whole, part) question numbers
-    covers: tuple[tuple[tuple, tuple, str], ...] = field(default=())  # (whole, part, what) trees
+    # (whole, part, what, strict) trees: the part stays at most (strict: below) the whole;
+    # inferred from the story, or written under 'constraints:' of a templatized file
+    covers: tuple[tuple[tuple, tuple, str, bool], ...] = field(default=())
+    # (variable, domains.Domain): the values a person gave a number in a templatized file
+    domains: tuple[tuple[str, object], ...] = field(default=())
 
     def sympy_steps(self) -> dict:
         """Each step and the final answer as a SymPy expression over the variables only."""
