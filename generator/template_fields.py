@@ -139,6 +139,29 @@ def domain(spec: dict, fields: Fields, field: tuple, default: Fraction) -> Domai
     return out
 
 
+def names(raw, fields: Fields, key: str, known: set[str], width: int) -> tuple:
+    """The names of ``pinned:`` (``width`` 1: a list of steps), ``same:`` (a mapping of
+    later to earlier step), ``order:`` or ``parts:`` (lists of pairs), each one ``known``."""
+    if raw is None:
+        return ()
+    if key == "same" and isinstance(raw, dict):
+        raw = list(raw.items())
+    if not isinstance(raw, list):
+        raise fields.error((key,), "must be a list" if key != "same" else "must be a mapping")
+    out = []
+    for i, item in enumerate(raw):
+        item = [item] if width == 1 else item
+        if not isinstance(item, (list, tuple)) or len(item) != width:
+            raise fields.error((key, i), f"{item!r} is not a pair of names")
+        unknown = sorted(str(x) for x in item if str(x) not in known)
+        if unknown:
+            raise fields.error((key, i) if key != "same" else (key, str(item[0])),
+                               f"unknown name {unknown[0]!r}",
+                               f"one of {', '.join(sorted(known)) or 'none'}")
+        out.append(str(item[0]) if width == 1 else tuple(str(x) for x in item))
+    return tuple(out)
+
+
 def constraints(raw, fields: Fields, names: set[str], env: dict, tree_of) -> tuple:
     """The (whole, part, why, strict) bounds of ``constraints:``, each holding at the
     defaults ``env``. ``tree_of(text, where)``: a formula's tree (``templatize.formula_tree``).

@@ -26,6 +26,14 @@ wrote it, and, in the solution, its role (literal, result, prose, final) and sty
 the file gives back the original problem; perturbing it runs the same draws, constraints and
 rendering as perturbing the source, so the same seed gives the same variants, byte for byte.
 Variables without a domain take their values from ``--strategy``, as the source's numbers do.
+The bounds the story gives (a group a rate is given for within the count of those things,
+what is found or lost within what there was) are written under ``constraints:``, so the file
+is drawn under every constraint its source is.
+
+A person may edit the file: a domain (``n0: {default: 16, range: [10, 20]}``, ``step``,
+``choice``; ``generator.domains``), a comparison added under ``constraints:``, a step, the
+wording; the instances then follow the edit. Unknown keys and names are errors naming their
+line (``generator.template_fields``).
 """
 
 from __future__ import annotations
@@ -293,12 +301,13 @@ def load(path: Path, meta: dict, question: str, solution: str, front: str = ""
                        args[2] if len(args) > 2 else "literal",
                        _mention(args[3], args[1]) if len(args) > 3 else None)
                   for start, end, args in s_marks)
+    step_names = {s.name for s in steps}
+    pinned = tuple(str(p) for p in tf.names(meta.get("pinned"), fields, "pinned", step_names, 1))
+    same = tf.names(meta.get("same"), fields, "same", step_names, 2)
+    order = tf.names(meta.get("order"), fields, "order", step_names, 2)
+    parts = tf.names(meta.get("parts"), fields, "parts", set(specs), 2)
     return SymbolicProblem(problem, mentions, tuple(variables), tuple(steps), final, slots,
-                           tuple(meta.get("pinned") or ()),
-                           tuple((str(k), str(v)) for k, v in (meta.get("same") or {}).items()),
-                           tuple((str(a), str(b)) for a, b in meta.get("order") or ()),
-                           tuple((str(a), str(b)) for a, b in meta.get("parts") or ()),
-                           covers, tuple(domains))
+                           pinned, same, order, parts, covers, tuple(domains))
 
 
 def _render(body: str, values: dict, where: str, part: str):

@@ -156,3 +156,18 @@ def test_a_range_holds_exactly_its_values(low, step, count, rng):
     assert all(v in domain for v in values) and domain.pick(rng) in values
     assert low - step not in domain and low + count * step not in domain
     assert low + step / 2 not in domain
+
+
+@pytest.mark.parametrize("old, new, key, message", [
+    ("answer: s1\n", "answer: s1\npinned: [s7]\n", "pinned:", "unknown name 's7'"),
+    ("answer: s1\n", "answer: s1\nsame: {s1: s4}\n", "same:", "unknown name 's4'"),
+    ("answer: s1\n", "answer: s1\norder:\n- [s1, s0, s0]\n", "- [s1, s0, s0]",
+     "is not a pair of names"),
+    ("answer: s1\n", "answer: s1\nparts:\n- [n0, s0]\n", "- [n0, s0]", "unknown name 's0'"),
+])
+def test_a_name_that_names_nothing_is_refused_with_its_line(template, old, new, key, message):
+    edit(template, old, new)
+    line = next(i for i, row in enumerate(template.read_text().splitlines(), 1) if key in row)
+    result = mathgen("perturb", template, "-o", template.parent / "o.jsonl")
+    assert result.exit_code == 2 and f"{template}:{line}: " in result.stderr
+    assert message in result.stderr
