@@ -279,6 +279,13 @@ def load(path: Path, meta: dict, question: str, solution: str, front: str = ""
         if (start, end) not in at:
             raise TemplateError(f"{where}: the question's {args[1]!r} is not read as a number")
         owned.setdefault(args[0], []).append(at[(start, end)])
+        if args[0] in defaults and mentions[at[(start, end)]].value != defaults[args[0]]:
+            # a default edited alone would make the original problem's answer disagree with
+            # its text: the two change together
+            raise fields.error(("variables", args[0], "default"),
+                               f"the question writes {args[1]!r} for {args[0]}, not its default "
+                               f"{plain(defaults[args[0]])}",
+                               "the default is the number the question writes; edit both")
     variables, domains = [], []
     for name, spec in specs.items():
         field = ("variables", name)

@@ -102,6 +102,14 @@ def test_an_edited_step_gives_the_answers_it_computes(template):
         assert row["original_final_answer"] == "25"
 
 
+def test_an_original_number_edited_in_the_text_and_the_default_is_the_new_original(template):
+    edit(template, "    default: 45\n", "    default: 40\n")
+    edit(template, '{{ v("n2", "45") }}', '{{ v("n2", "40") }}')
+    got = instances(template, "-n", 3)
+    assert got and all(row["original_final_answer"] == "20" for _, row in got)
+    assert all("sold 40 muffins" in row["original_question"] for _, row in got)
+
+
 def test_edited_wording_appears_in_every_instance(template):
     edit(template, "muffins in the morning", "blueberry cupcakes before noon")
     got = instances(template, "-n", 4)
@@ -129,6 +137,8 @@ def test_edited_wording_appears_in_every_instance(template):
     ("  s1: s0 - n2\n", "  s1: s0 - n7\n", "s1:", "unknown variable 'n7'"),
     ("    default: 36\n", "    default: 36\n    derived: n0 + 12\n    range: [30, 40]\n",
      "n1:", "has no domain of its own"),
+    ("    default: 45\n", "    default: 50\n", "default: 50",
+     "the question writes '45' for n2, not its default 50"),
 ])
 def test_a_wrong_edit_is_one_error_naming_its_line(template, old, new, key, message):
     edit(template, old, new)
