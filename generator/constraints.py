@@ -7,13 +7,15 @@ stays at most 7; a number or result that was not 1 does not become 1 (plurals; a
 would end a pattern); a result the answer rounds stays a fraction. The final answer is a
 step or a question number, so it keeps its kind too. Two results the solution does not tell
 apart stay equal; two it compares ('since 1600 > 1200') stay in that order; a part of a
-number ('8 puppies, 3 of which') stays below it.
+number ('8 puppies, 3 of which') stays below it. An amount a step takes away on the way
+('12 - 15 + 20': 15 cookies thrown away before 20 more were baked) stays at most what there
+was at that point, though the step's result would stay positive without it.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from mathgen.numbers import decimal_places
@@ -81,6 +83,22 @@ class Constraints:
     same: tuple[tuple[int, int], ...] = ()  # (later, earlier) steps whose results stay equal
     order: tuple[tuple[int, int], ...] = ()  # (greater, smaller) steps the solution compares
     parts: tuple[tuple[int, int], ...] = ()  # (whole, part) variables: the part stays below
+    # (what it means, tree, strict): trees that stay at least 0 (strict: above 0): what a
+    # step takes away on the way stays at most what was there; a group stays within the count
+    # it is taken from; a constraint written in a templatized file holds
+    taken: tuple[tuple[str, tuple, bool], ...] = ()
+    names: tuple[str, ...] = ()  # of the variables, then the steps: what ``taken`` is over
+    _left: object = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self):
+        if self.taken:  # compiled once: evaluated on every draw
+            from mathgen.expressions import RUNTIME, to_python
+
+            body = "".join(f"{to_python(tree)}," for _, tree, _ in self.taken)
+            env = dict(RUNTIME)
+            exec(compile(f"def _left({', '.join(self.names)}):\n    return ({body})",  # noqa: S102
+                         "<taken>", "exec"), env)  # our own trees
+            object.__setattr__(self, "_left", env["_left"])
 
     def violation(self, var_values, step_values, final_value, names, variables=None):
         """The first broken constraint as (description, "variable"|"step"|"same"|"order"|"final",
@@ -104,6 +122,11 @@ class Constraints:
             if step_values[later] != step_values[earlier]:
                 return (f"step {later + 1} result must stay equal to step {earlier + 1}'s (it "
                         "could be read as either)", "same", later, True)
+        if self._left is not None:
+            for i, ((what, _, strict), left) in enumerate(
+                    zip(self.taken, self._left(*var_values, *step_values))):
+                if left < 0 or strict and left == 0:
+                    return what, "taken", i, False
         for greater, smaller in self.order:
             if not step_values[greater] > step_values[smaller]:
                 return (f"step {greater + 1} result must stay greater than step {smaller + 1}'s "
@@ -133,4 +156,35 @@ def infer(symbolic) -> Constraints:
     position = {v.name: i for i, v in enumerate(symbolic.variables)}
     parts = tuple((position[whole], position[part]) for whole, part in symbolic.parts)
     return Constraints(variables, steps, kind_of(final, Fraction(100) if chance else None),
-                       same, order, parts)
+                       same, order, parts, taken_away(symbolic.steps, env)
+                       + covered(symbolic.covers, env), tuple(env))
+
+
+def taken_away(steps, env) -> tuple[tuple[str, tuple], ...]:
+    """(what it means, a subtraction inside a step, not the step itself) for every amount that a
+    step takes away from a positive one on the way, when what was left there was not below
+    zero ('12 - 7 + 20'): the story had that much at that point, so a variant must too."""
+    from mathgen.expressions import evaluate, subtrees
+
+    out = []
+    for i, step in enumerate(steps):
+        for part in list(subtrees(step.tree))[1:]:
+            if part[0] == "sub" and evaluate(part[1], env) > 0 and evaluate(part[2], env) > 0 \
+                    and evaluate(part, env) >= 0:
+                out.append((f"step {i + 1} takes away more than there was at that point",
+                            ("sub", part[1], part[2]), False))
+    return tuple(out)
+
+
+def covered(covers, env) -> tuple[tuple[str, tuple, bool], ...]:
+    """The (whole, part, what, strict) bounds of the story (``structure.story_bounds``, or a
+    templatized file's ``constraints:``) that hold in the original, as trees that stay at
+    least 0 (strict: above 0)."""
+    from mathgen.expressions import evaluate
+
+    out = []
+    for whole, part, what, strict in covers:
+        left = evaluate(whole, env) - evaluate(part, env)
+        if left > 0 or left == 0 and not strict:
+            out.append((what, ("sub", whole, part), strict))
+    return tuple(out)

@@ -74,7 +74,7 @@ def load(path: Path, source_id: str | None = None) -> Template:
     if meta.get("form") == "symbolic":  # written by 'mathgen templatize'
         from . import templatize
 
-        return templatize.load(path, meta, m.group(2), m.group(3))
+        return templatize.load(path, meta, m.group(2), m.group(3), front)
     where = _Where(path, front)
     template_id = str(meta.get("id") or source_id or path.stem)
     draws, defaults = _variables(meta.get("variables"), where)

@@ -67,8 +67,12 @@ def sample(symbolic: SymbolicProblem, strategy: str, n: int, seed: int, constrai
            tries: int = DEFAULT_TRIES) -> list[Variant] | Rejection:
     """Draw variants of a symbolic problem."""
     problem = symbolic.problem
-    search = Search(symbolic, Compiled(symbolic), infer(symbolic), strategies.get(strategy),
-                    constrained, tries)
+    drawer = strategies.get(strategy)
+    if symbolic.domains:  # given in a templatized file: those numbers are drawn from them
+        from .domains import Within
+
+        drawer = Within(drawer, dict(symbolic.domains))
+    search = Search(symbolic, Compiled(symbolic), infer(symbolic), drawer, constrained, tries)
     if not search.free:
         return Rejection(problem.source_id, problem.source_line, "nothing-to-perturb",
                          "no number of the question can change")

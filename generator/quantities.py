@@ -17,7 +17,8 @@ from fractions import Fraction
 from mathgen.numbers import Mention, in_name
 
 from .prose import nouns
-from .units import ORDINALS, defines_unit, licensed_constants, stated_definition, unit_bound
+from .units import (ORDINALS, calendar_bound, defines_unit, licensed_constants,
+                    stated_definition, unit_bound)
 
 _RAW_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CENTS = re.compile(r"\s*(?:cents?\b|\u00a2)")
@@ -44,6 +45,18 @@ _OF_THEM = re.compile(r"\s+of\s+(?:them|us|you|those)\b", re.IGNORECASE)
 # 'the two take', 'the three have': a number word before a word that is no plural noun
 _NO_NOUN = re.compile(r"\s*[.,;:?!]|\s+[a-z']*[a-rt-z']\b")
 _RATIO_BEFORE = re.compile(r"\d\s?:\s?$")
+# 'three kinds of cookies', '4 different flavors': a count of kinds a reader holds apart
+_KINDS = re.compile(r"[ \t-]+(?:(?:different|distinct|other|more|new|equal|separate|unique|"
+                    r"main|basic)[ \t]+)?(kinds?|types?|sorts?|flavou?rs?|colou?rs?|variet(?:y|ies)|"
+                    r"groups?|rounds?|teams?|breeds?|species|brands?|styles?|shapes?|"
+                    r"categor(?:y|ies)|genres?|toppings?|courses?|classes|sections?|parts?)\b",
+                    re.IGNORECASE)
+# the kinds the text then names: 'of girls and boys', ': red, blue and green'
+# (items of one word, or of two: 'chocolate chip and oatmeal')
+_NAMED = [re.compile(rf"{item}(?:,[ \t]+{item})*,?[ \t]+(?:and|or)[ \t]+{item}\b")
+          for item in (r"[A-Za-z]+", r"[A-Za-z]+(?:[ \t]+[A-Za-z]+)?")]
+_SENTENCE_END = re.compile(r"[.?!;](?:\s|$)")
+KINDS_BOUND = 20  # a story rarely tells apart more kinds than this; one that has more, twice
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,9 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
                 and (_OF_THEM.match(question, m.end) or m.kind == "word"
                      and _NO_NOUN.match(question, m.end)):
             continue  # 'the three of them', 'the two take': the count of those it names
+        kinds = _KINDS.match(question, m.end)
+        if kinds and _names_them(question, kinds.end(), m.value):
+            continue  # 'into two groups of girls and boys': the count of the groups it names
         bound = unit_bound(question, m.end)
         if bound is not None and m.value == bound \
                 or stated_definition(question, m.start, m.end) is not None \
@@ -98,6 +114,13 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
         groups.setdefault(key, []).append(i)
         if bound is not None and m.value < bound:
             bounds.setdefault(key, []).append(bound)
+        if kinds and m.value.denominator == 1:
+            # 'three kinds of cookies' never become 1616754 kinds; a story that already tells
+            # many apart ('15 flavors') may have up to twice as many
+            bounds.setdefault(key, []).append(max(KINDS_BOUND, 2 * m.value))
+        calendar = calendar_bound(question, m.end)  # '45 minutes a day': at most 1440
+        if calendar is not None and m.value < calendar:
+            bounds.setdefault(key, []).append(calendar)
     out = []
     for k, (key, idx) in enumerate(groups.items()):
         value = mentions[idx[0]].value
@@ -113,6 +136,20 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
                             Fraction(min(limits)) if limits else None, cents=cents,
                             times=times, company=company))
     return tuple(out)
+
+
+def _names_them(question: str, start: int, count: Fraction) -> bool:
+    """Whether the clause from ``start`` names ``count`` kinds in one list ('of girls and
+    boys', ': red, blue and green'): then the count is the list's length, and stays."""
+    end = _SENTENCE_END.search(question, start)
+    clause = question[start:end.start() if end else len(question)]
+    for word in re.finditer(r"\b[A-Za-z]", clause):  # a list may start at any word
+        for named in _NAMED:
+            listed = named.match(clause, word.start())
+            if listed and len(re.split(r",?[ \t]+(?:and|or)[ \t]+|,[ \t]+",
+                                       listed.group())) == count:
+                return True
+    return False
 
 
 def _ends(pattern: re.Pattern, text: str, end: int, width: int, spaces: bool = False) -> bool:

@@ -9,7 +9,10 @@ a number of a list the solution picks by its order ('the lowest score, which is 
 A literal pair such as '2/3' may write a fraction of the question rather than two numbers.
 A number of the question that is a part of the one before ('8 puppies, 3 of which have
 spots') stays below it; if the solution never uses the part ('3 groups such that 2 of them
-are equal and the last one'), the whole keeps its value.
+are equal and the last one'), the whole keeps its value. A group a rate is given for ('every
+6 cows give 108 liters') stays within each count of the same things (the herd, worked out or
+asked for), and what is found or lost ('20 eggs are hidden ... Tom finds 5 eggs') stays
+within what there was to find or lose.
 """
 
 from __future__ import annotations
@@ -34,6 +37,16 @@ _GROUP = re.compile(r"\b(?:the|all|both)\s+$", re.IGNORECASE)
 # 'six of the packets ... the other four': parts of a count said before
 _PARTS_SAID = re.compile(r"\b(?:other|rest|remaining|next|last|of (?:them|the|her|his|their|"
                          r"these|those))\b", re.IGNORECASE)
+# 'every 6 cows', 'for every 4 students', 'each group of 5 children', 'in groups of 3'
+_GROUP_BEFORE = re.compile(r"\b(?:every|each\s+(?:group|set|batch|team|pack|bunch)\s+of|"
+                           r"(?:in|into)\s+(?:groups|sets|batches|teams|packs)\s+of)\s+$",
+                           re.IGNORECASE)
+# 'Tom finds 5 eggs', 'she lost 3 of her marbles': a part of what there was to find or lose
+_FOUND_BEFORE = re.compile(r"\b(?:finds?|found|loses?|lost|misplaced|misse[sd]|drops?|dropped|"
+                           r"breaks?|broke)\s+(?:only\s+|just\s+)?$", re.IGNORECASE)
+_MORE_AFTER = re.compile(r"\s+(?:more|extra|additional|new|other)\b", re.IGNORECASE)
+_HOW_MANY = re.compile(r"\bhow\s+many\s+(?:more\s+|fewer\s+|total\s+)?([A-Za-z]+)",
+                       re.IGNORECASE)
 # between two numbers of the prose: '$125 > $96', '1600 is more than 1200'
 _COMPARED = re.compile(r"[ \t]*(?:[<>]=?|[\u2264\u2265]|(?:is|are|was|were)[ \t]+(?:greater|more|"
                        r"larger|bigger|higher|less|smaller|lower|fewer)[ \t]+than)[ \t]*\$?\Z")
@@ -193,4 +206,67 @@ def totals(question: str, mentions, variables, named: int, constants: set) -> tu
                 tree = ("add", tree, part)
             out.append(Variable(f"n{named + len(out)}", m.value, (w,), m.percent, m.places,
                                 None, derived=tree))
+    return tuple(out)
+
+
+def _next_noun(text: str, end: int) -> str | None:
+    """The word right after a number, singular as ``prose.nouns`` makes it ('6 cows
+    produce' -> 'cow')."""
+    after = re.match(r"[ \t-]*([A-Za-z]+?)s?\b", text[end:end + 30])
+    return after.group(1).lower() if after else None
+
+
+def story_bounds(question: str, solution: str, mentions, variables, result_spans,
+                 final: tuple) -> tuple[tuple[tuple, tuple, str, bool], ...]:
+    """(whole, part, what it means, False) trees over variable and step names, the part to
+    stay at most the whole (False: it may equal it): a group a rate is given for ('every 6 cows produce 108 liters') and each
+    count of those things (a number of the question, a result the solution writes before
+    the noun, '= 24 cows', or the answer to 'how many cows'); what is found or lost ('Tom finds
+    5 eggs and Sara finds 8 eggs') and what there was to find or lose ('20 eggs are hidden').
+    ``result_spans``: where each step's result is written in ``solution`` (or None)."""
+    from mathgen.expressions import const, sym
+
+    from .prose import nouns
+
+    owner = {i: v for v in variables for i in v.mentions}
+    whole = [m.quantity and m.value.denominator == 1 and not (m.money or m.percent)
+             for m in mentions]
+    noun = [_next_noun(question, m.end) for m in mentions]
+    tree = [sym(owner[i].name) if i in owner else const(m.value) for i, m in enumerate(mentions)]
+    groups = [j for j, m in enumerate(mentions) if j in owner and whole[j] and noun[j]
+              and _GROUP_BEFORE.search(question, max(0, m.start - 30), m.start)]
+    out = []
+    for j in groups:
+        counts = [(tree[i], f"the count of {noun[j]}s in the question")
+                  for i in range(len(mentions)) if i not in groups and whole[i]
+                  and noun[j] in nouns(question, mentions[i].end)]
+        counts += [(sym(f"s{k}"), f"step {k + 1}'s {noun[j]}s")
+                   for k, span in enumerate(result_spans)
+                   if span and noun[j] in nouns(solution, span[1])]
+        asked = re.split(r"(?<=[.!?])\s+", question.strip())[-1]
+        ask = _HOW_MANY.search(asked)
+        if ask and noun[j] in nouns(asked, ask.start(1)):
+            counts.append((final, f"the {noun[j]}s asked for"))
+        seen = set()
+        for count, what in counts:  # the herd worked out is often the one asked for
+            if count not in seen:
+                seen.add(count)
+                out.append((count, tree[j], f"the group of {mentions[j].text} {noun[j]}s a "
+                            f"rate is given for must stay within {what}", False))
+    found: dict[int, list[int]] = {}
+    for j, m in enumerate(mentions):
+        if j not in owner or not whole[j] or _MORE_AFTER.match(question, m.end) \
+                or not _FOUND_BEFORE.search(question, max(0, m.start - 20), m.start):
+            continue
+        there = [i for i in range(j) if whole[i] and noun[i] and noun[i] == noun[j]
+                 and not _FOUND_BEFORE.search(question, max(0, mentions[i].start - 20),
+                                              mentions[i].start)]
+        if there:  # the closest count of the same things before it
+            found.setdefault(there[-1], []).append(j)
+    for w, parts in found.items():
+        total = tree[parts[0]]
+        for part in parts[1:]:
+            total = ("add", total, tree[part])
+        out.append((tree[w], total, f"what is found or lost must stay within the "
+                    f"{mentions[w].text} {noun[w]}s there were", False))
     return tuple(out)

@@ -30,7 +30,7 @@ from .binding import (Ambiguity, Candidate, Retie, SameResults, candidates, chec
 from .prose import prose_slots, shown_results
 from .quantities import Variable, constants_of, variables_of
 from .structure import (check_picked, check_ratios, compared, counted_terms, kept_parts,
-                        written_fractions)
+                        story_bounds, written_fractions)
 
 ANNOTATION = re.compile(r"<<([^<>]*?)=([^<>=]*)>>")
 FINAL_LINE = re.compile(r"^####[ \t]*(.*?)[ \t]*$", re.MULTILINE)
@@ -65,6 +65,11 @@ class SymbolicProblem:
     same: tuple[tuple[str, str], ...] = field(default=())  # (later, earlier): equal results
     order: tuple[tuple[str, str], ...] = field(default=())  # (greater, smaller): compared
     parts: tuple[tuple[str, str], ...] = field(default=())  # (whole, part) question numbers
+    # (whole, part, what, strict) trees: the part stays at most (strict: below) the whole;
+    # inferred from the story, or written under 'constraints:' of a templatized file
+    covers: tuple[tuple[tuple, tuple, str, bool], ...] = field(default=())
+    # (variable, domains.Domain): the values a person gave a number in a templatized file
+    domains: tuple[tuple[str, object], ...] = field(default=())
 
     def sympy_steps(self) -> dict:
         """Each step and the final answer as a SymPy expression over the variables only."""
@@ -277,9 +282,11 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
     if idle and problem.format == "gsm8k":
         raise UnsupportedProblem("unused-result", f"step {idle[0] + 1}'s result is never used")
     slots.sort(key=lambda s: s.start)
+    covers = story_bounds(question, solution, mentions, variables,
+                          [src.result_span for src in sources], chosen[final_k].tree)
     return SymbolicProblem(problem, mentions, variables, tuple(steps), chosen[final_k].tree,
                            tuple(slots), tuple(sorted(pins)), tuple(sorted(same.items())), order,
-                           tuple(parts))
+                           tuple(parts), covers)
 
 
 @functools.lru_cache(maxsize=64)

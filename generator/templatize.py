@@ -26,6 +26,14 @@ wrote it, and, in the solution, its role (literal, result, prose, final) and sty
 the file gives back the original problem; perturbing it runs the same draws, constraints and
 rendering as perturbing the source, so the same seed gives the same variants, byte for byte.
 Variables without a domain take their values from ``--strategy``, as the source's numbers do.
+The bounds the story gives (a group a rate is given for within the count of those things,
+what is found or lost within what there was) are written under ``constraints:``, so the file
+is drawn under every constraint its source is.
+
+A person may edit the file: a domain (``n0: {default: 16, range: [10, 20]}``, ``step``,
+``choice``; ``generator.domains``), a comparison added under ``constraints:``, a step, the
+wording; the instances then follow the edit. Unknown keys and names are errors naming their
+line (``generator.template_fields``).
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ import re
 from fractions import Fraction
 from pathlib import Path
 
-from mathgen.formulas import parse
+from mathgen.formulas import FormulaError, parse
 from mathgen.numbers import Mention, find_mentions, plain
 from mathgen.records import Problem
 
@@ -76,7 +84,10 @@ def formula_text(tree: tuple) -> str:
 
 def formula_tree(text: str, where: str) -> tuple:
     """The expression tree of a formula ('n0 - n1' -> ('sub', ('sym','n0'), ('sym','n1')))."""
-    formula = parse(text)  # the whitelist first: anything else is a FormulaError
+    try:
+        formula = parse(text)  # the whitelist first: anything else is a FormulaError
+    except FormulaError as err:
+        raise TemplateError(f"{where}: {err}") from None
 
     def walk(node):
         if isinstance(node, ast.BinOp) and type(node.op) in _AST_OPS:
@@ -183,8 +194,26 @@ def write(symbolic: SymbolicProblem) -> str:
         front["order"] = [list(pair) for pair in symbolic.order]
     if symbolic.parts:
         front["parts"] = [list(pair) for pair in symbolic.parts]
+    held = _held(symbolic)
+    if held:
+        front["constraints"] = held
     meta = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=100)
     return f"---\n{meta}---\n{question}\n---\n{solution}\n"
+
+
+def _held(symbolic: SymbolicProblem) -> list[dict]:
+    """The story's bounds (``SymbolicProblem.covers``) that hold in the original, as the
+    comparisons of ``constraints:``; the others bound nothing (``constraints.covered``)."""
+    from mathgen.expressions import evaluate
+
+    env = {v.name: v.value for v in symbolic.variables} | {s.name: s.value for s in symbolic.steps}
+    out = []
+    for whole, part, what, strict in symbolic.covers:
+        left = evaluate(whole, env) - evaluate(part, env)
+        if left > 0 or left == 0 and not strict:
+            out.append({"holds": f"{formula_text(whole)} {'>' if strict else '>='} "
+                                 f"{formula_text(part)}", "why": what})
+    return out
 
 
 def _number(value: Fraction):
@@ -192,33 +221,53 @@ def _number(value: Fraction):
         if "/" not in plain(value) else f"{value.numerator}/{value.denominator}"
 
 
-def _value(x, where) -> Fraction:
-    try:
-        return Fraction(str(x))
-    except (ValueError, ZeroDivisionError):
-        raise TemplateError(f"{where}: {x!r} is not a number") from None
-
-
-def load(path: Path, meta: dict, question: str, solution: str) -> SymbolicProblem:
-    """The symbolic problem of a templatized file (``form: symbolic``)."""
-    where = str(path)
-    source = meta.get("source") or {}
-    raw_vars = meta.get("variables") or {}
-    if not isinstance(raw_vars, dict) or not isinstance(meta.get("steps") or {}, dict):
-        raise TemplateError(f"{where}: 'variables' and 'steps' must be mappings")
-    defaults = {str(k): _value((s or {}).get("default"), f"{where}: variables.{k}")
-                for k, s in raw_vars.items()}
-    steps, values = [], dict(defaults)
+def load(path: Path, meta: dict, question: str, solution: str, front: str = ""
+         ) -> SymbolicProblem:
+    """The symbolic problem of a templatized file (``form: symbolic``), as edited: its
+    domains, constraints, steps and wording; an unknown key is an error naming its line."""
     from mathgen.expressions import evaluate, symbols
 
-    for name, text in (meta.get("steps") or {}).items():
-        tree = formula_tree(str(text), f"{where}: steps.{name}")
-        unknown = symbols(tree) - values.keys()
+    from . import template_fields as tf
+
+    fields = tf.Fields(Path(path), front)
+    fields.check_keys(meta, (), tf.TOP_KEYS)
+    source = meta.get("source") or {}
+    fields.check_keys(source, ("source",), tf.SOURCE_KEYS)
+    raw_vars, raw_steps = meta.get("variables") or {}, meta.get("steps") or {}
+    for key, value, hint in (("variables", raw_vars, "n0: {default: 16}"),
+                             ("steps", raw_steps, "s0: n0 - n1")):
+        if not isinstance(value, dict):
+            raise fields.error((key,), "must be a mapping", hint)
+    specs = {}
+    for k, spec in raw_vars.items():
+        spec = {} if spec is None else spec
+        fields.check_keys(spec, ("variables", str(k)), tf.VARIABLE_KEYS)
+        if "default" not in spec:
+            raise fields.error(("variables", str(k)), "missing 'default'",
+                               "the number of the original problem: n0: {default: 16}")
+        specs[str(k)] = spec
+    defaults = {k: tf.number(spec["default"], fields, ("variables", k, "default"))
+                for k, spec in specs.items()}
+    steps, values = [], dict(defaults)
+    for name, text in raw_steps.items():
+        tree = formula_tree(str(text), fields.where("steps", str(name)))
+        unknown = sorted(symbols(tree) - values.keys())
         if unknown:
-            raise TemplateError(f"{where}: steps.{name}: unknown variable {sorted(unknown)[0]!r}")
-        values[str(name)] = evaluate(tree, values)
+            raise fields.error(("steps", str(name)), f"unknown variable {unknown[0]!r}",
+                               "use the variables and the steps before it")
+        try:
+            values[str(name)] = evaluate(tree, values)
+        except ZeroDivisionError:
+            raise fields.error(("steps", str(name)), "divides by zero at the defaults") from None
         steps.append(Step(str(name), tree, values[str(name)], str(text)))
-    final = formula_tree(str(meta.get("answer", "")), f"{where}: answer")
+    if "answer" not in meta:
+        raise fields.error(("answer",), "missing", "answer: the step that is the answer")
+    final = formula_tree(str(meta["answer"]), fields.where("answer"))
+    unknown = sorted(symbols(final) - values.keys())
+    if unknown:
+        raise fields.error(("answer",), f"unknown variable {unknown[0]!r}",
+                           "the answer is a step, or a formula over variables and steps")
+    where = str(path)
     q_text, q_marks = _render(question, values, where, "question")
     s_text, s_marks = _render(solution, values, where, "solution")
     problem = Problem(str(source.get("id", Path(path).stem)), int(source.get("line", 1)),
@@ -230,25 +279,42 @@ def load(path: Path, meta: dict, question: str, solution: str) -> SymbolicProble
         if (start, end) not in at:
             raise TemplateError(f"{where}: the question's {args[1]!r} is not read as a number")
         owned.setdefault(args[0], []).append(at[(start, end)])
-    variables = []
-    for name, spec in raw_vars.items():
-        spec = spec or {}
+        if args[0] in defaults and mentions[at[(start, end)]].value != defaults[args[0]]:
+            # a default edited alone would make the original problem's answer disagree with
+            # its text: the two change together
+            raise fields.error(("variables", args[0], "default"),
+                               f"the question writes {args[1]!r} for {args[0]}, not its default "
+                               f"{plain(defaults[args[0]])}",
+                               "the default is the number the question writes; edit both")
+    variables, domains = [], []
+    for name, spec in specs.items():
+        field = ("variables", name)
         derived = spec.get("derived")
+        own = tf.domain(spec, fields, field, defaults[name])
+        if own is not None and derived:
+            raise fields.error(field, "a number worked out from others ('derived') has no "
+                               "domain of its own", "bound it under constraints:")
+        if own is not None:
+            domains.append((name, own))
+        upper = spec.get("upper")
         variables.append(Variable(
-            str(name), defaults[str(name)], tuple(owned.get(str(name), ())),
+            name, defaults[name], tuple(owned.get(name, ())),
             bool(spec.get("percent", False)), int(spec.get("places", 0)),
-            _value(spec["upper"], where) if spec.get("upper") is not None else None,
-            formula_tree(str(derived), f"{where}: variables.{name}") if derived else None,
+            tf.number(upper, fields, field + ("upper",)) if upper is not None else None,
+            formula_tree(str(derived), fields.where(*field, "derived")) if derived else None,
             bool(spec.get("cents", False))))
+    covers = tf.constraints(meta.get("constraints"), fields, set(values), values, formula_tree)
     slots = tuple(Slot(start, end, formula_tree(args[0], f"{where}: solution"),
                        args[2] if len(args) > 2 else "literal",
                        _mention(args[3], args[1]) if len(args) > 3 else None)
                   for start, end, args in s_marks)
+    step_names = {s.name for s in steps}
+    pinned = tuple(str(p) for p in tf.names(meta.get("pinned"), fields, "pinned", step_names, 1))
+    same = tf.names(meta.get("same"), fields, "same", step_names, 2)
+    order = tf.names(meta.get("order"), fields, "order", step_names, 2)
+    parts = tf.names(meta.get("parts"), fields, "parts", set(specs), 2)
     return SymbolicProblem(problem, mentions, tuple(variables), tuple(steps), final, slots,
-                           tuple(meta.get("pinned") or ()),
-                           tuple((str(k), str(v)) for k, v in (meta.get("same") or {}).items()),
-                           tuple((str(a), str(b)) for a, b in meta.get("order") or ()),
-                           tuple((str(a), str(b)) for a, b in meta.get("parts") or ()))
+                           pinned, same, order, parts, covers, tuple(domains))
 
 
 def _render(body: str, values: dict, where: str, part: str):

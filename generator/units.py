@@ -208,6 +208,67 @@ def unit_bound(text: str, end: int) -> int | None:
     return None
 
 
+# (smaller unit, period, how many of the smaller fit in one period): the calendar and the
+# clock bound a number of units said to fall within one period ('45 minutes a day')
+_PERIODS = {"second": {"minute": 60, "hour": 3600, "day": 86400},
+            "minute": {"hour": 60, "day": 1440, "week": 10080, "month": 44640},
+            "hour": {"day": 24, "week": 168, "month": 744, "year": 8784},
+            "day": {"week": 7, "month": 31, "year": 366},
+            "week": {"month": 5, "year": 53}, "month": {"year": 12}}
+_PERIOD_WORDS = {"minute": r"minute", "hour": r"hour", "week": r"week|workweek",
+                 "month": r"month", "year": r"year",
+                 # one day, or a part of one day: 'on Monday', 'each morning', 'daily'
+                 "day": r"day|workday|(?:mon|tues|wednes|thurs|fri|satur|sun)day|morning|"
+                        r"afternoon|evening|night|shift"}
+_SMALL = {unit: re.compile(rf"[ \t-]*{unit}s?\b", re.IGNORECASE) for unit in _PERIODS}
+# after the unit, on the same clause and before any other number: 'a', 'per', 'each', 'this',
+# 'in the', 'on a particular', 'for the first' ... and the period, singular (one period:
+# 'for 3 weeks' bounds nothing)
+_ONE = (r"(?:a|an|per|each|every|this|that|the|one|on|same|single|whole|entire|particular|"
+        r"first|last|next|typical|given|average)")
+# what lies between: no other number, no end of a clause, and no other unit that the period
+# could divide ('45 minutes at 3 miles per hour' is a speed, not minutes of an hour)
+_BETWEEN = r"(?:(?!miles|km\b|kilomet|words|met(?:er|re)s|feet|pages|\$)[^.?!;:\d]){0,40}?"
+_PERIOD_AFTER = {unit: re.compile(rf"{_BETWEEN}\b{_ONE}\s+(?:[a-z]+[ -])?"
+                                  rf"({'|'.join(_PERIOD_WORDS[p] for p in periods)})\b(?!['-])",
+                                  re.IGNORECASE)
+                 for unit, periods in _PERIODS.items()}
+# '8 hour day', 'a 5-day work week', 'hours daily'
+_COMPOUND = {unit: re.compile(rf"[ \t-]*{unit}[ -]+(?:[a-z]+[ -])?"
+                              rf"({'|'.join(_PERIOD_WORDS[p] for p in periods)})\b(?!['-])",
+                              re.IGNORECASE)
+             for unit, periods in _PERIODS.items()}
+_ADVERB = {"daily": "day", "weekly": "week", "monthly": "month", "yearly": "year",
+           "hourly": "hour"}
+_ADVERB_AFTER = re.compile(rf"{_BETWEEN}\b(daily|weekly|monthly|yearly|hourly)\b",
+                           re.IGNORECASE)
+
+
+def calendar_bound(text: str, end: int) -> int | None:
+    """How many units of the calendar or the clock fit in the one period a number ending at
+    ``end`` is said to fall within: '45 minutes a day' -> 1440, '6 days in the month' -> 31,
+    'an 8 hour day' -> 24, '3 hours on Monday' -> 24; None when none is said."""
+    for unit, periods in _PERIODS.items():
+        small = _SMALL[unit].match(text, end)
+        if small is None:
+            continue
+        found = _COMPOUND[unit].match(text, end) or _PERIOD_AFTER[unit].match(text, small.end())
+        if found:
+            return periods[_period(found.group(1))]
+        adverb = _ADVERB_AFTER.match(text, small.end())
+        if adverb and _ADVERB[adverb.group(1).lower()] in periods:
+            return periods[_ADVERB[adverb.group(1).lower()]]
+    return None
+
+
+def _period(word: str) -> str:
+    word = word.lower()
+    for period, words in _PERIOD_WORDS.items():
+        if re.fullmatch(words, word):
+            return period
+    raise AssertionError(word)  # the patterns above only find the words of the table
+
+
 def stated_definition(text: str, start: int, end: int) -> int | None:
     """The factor when the number at ``start:end`` states how many small units a larger one
     has ('a month has 30 days'); such a statement is a definition, whatever the number."""
