@@ -13,6 +13,8 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
+from checks import check_variant
+
 from mathgen.cli import main
 from mathgen.generator.domains import Domain
 
@@ -95,11 +97,24 @@ def test_an_added_constraint_is_kept_by_every_instance(template, constraint, hol
 
 def test_an_edited_step_gives_the_answers_it_computes(template):
     edit(template, "  s1: s0 - n2\n", "  s1: s0 - n2 + 10\n")
+    # the worked solution says the same: '60 - 45 + 10 = <<60-45+10=25>>25'
+    edit(template, '{{ v("n2", "45", "prose", "digits") }} =',
+         '{{ v("n2", "45", "prose", "digits") }} + 10 =')
+    edit(template, '{{ v("n2", "45", "literal") }}=', '{{ v("n2", "45", "literal") }}+10=')
     got = instances(template, "-n", 5)
     assert got
     for numbers, row in got:
         assert Fraction(row["final_answer"]) == numbers[0] + numbers[1] - numbers[2] + 10
         assert row["original_final_answer"] == "25"
+        assert check_variant(row) == []
+
+
+def test_a_step_edited_without_its_worked_solution_gives_no_false_solution(template):
+    edit(template, "  s1: s0 - n2\n", "  s1: s0 - n2 + 10\n")  # the text still says '60 - 45'
+    out = template.parent.parent / "out.jsonl"
+    result = mathgen("perturb", template, "-o", out, "-n", "3")
+    assert result.exit_code == 0, result.output
+    assert all(check_variant(json.loads(line)) == [] for line in out.read_text().splitlines())
 
 
 def test_an_original_number_edited_in_the_text_and_the_default_is_the_new_original(template):
