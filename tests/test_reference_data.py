@@ -19,7 +19,10 @@ needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"reference data not f
 # regressions). Issue 2 asks for 0.90 (similar), 0.85 (mmos-large) and 0.90 (SVAMP, ASDiv);
 # the rest are rejected with a reason because their solutions cannot be fully explained
 # (algebra, numbers worked out in the head, world knowledge), see the closing note.
-FLOOR = {"gsm8k similar": 0.90, "gsm8k mmos-large": 0.88, "svamp": 0.99, "asdiv": 0.90}
+# mmos-large went from 0.885 to 0.879 on 2026-12-07: the calendar and clock bounds ("slept 9
+# hours last night" stays within a day, "a four-week month" keeps its weeks) and the last check
+# of the written solution refuse what it gave before ("Harry slept 1233 hours last night").
+FLOOR = {"gsm8k similar": 0.90, "gsm8k mmos-large": 0.875, "svamp": 0.99, "asdiv": 0.90}
 
 
 def run(name: str, strategy: str, n: int = 1):
