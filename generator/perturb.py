@@ -49,14 +49,18 @@ class Compiled:
 
 
 def perturb_problem(problem: Problem, strategy: str = "similar", n: int = 1, seed: int = 0,
-                    constrained: bool = True, tries: int = DEFAULT_TRIES) -> list[Variant] | Rejection:
-    """Up to ``n`` distinct variants of one problem, or a Rejection saying why none."""
+                    constrained: bool = True, tries: int = DEFAULT_TRIES,
+                    cache=None) -> list[Variant] | Rejection:
+    """Up to ``n`` distinct variants of one problem, or a Rejection saying why none.
+
+    ``cache`` (a ``cache.SymbolicCache``) gives the symbolic form read in an earlier run.
+    """
     if strategy == strategies.DISTRACTOR:
         from .distractors import add
 
         return add(problem, n, seed)
     try:
-        symbolic = build(problem)
+        symbolic = build(problem) if cache is None else cache.build(problem)
     except UnsupportedProblem as err:
         return Rejection(problem.source_id, problem.source_line, err.reason, err.detail)
     return sample(symbolic, strategy, n, seed, constrained, tries)
@@ -111,13 +115,14 @@ def _work(options: dict, item):
 
 def perturb_all(items: Iterable[Problem | Rejection], *, strategy: str = "similar", n: int = 1,
                 seed: int = 0, constrained: bool = True, tries: int = DEFAULT_TRIES,
-                workers: int = 1) -> Iterator[list[Variant] | Rejection]:
+                workers: int = 1, cache=None) -> Iterator[list[Variant] | Rejection]:
     """Perturb every problem, in input order; Rejections from loading pass through.
 
     A bad strategy name raises here, before any problem is read or any worker starts.
     """
     strategies.check(strategy)
-    options = dict(strategy=strategy, n=n, seed=seed, constrained=constrained, tries=tries)
+    options = dict(strategy=strategy, n=n, seed=seed, constrained=constrained, tries=tries,
+                   cache=cache)
     return _results(partial(_work, options), items, workers)
 
 

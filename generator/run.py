@@ -107,7 +107,8 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
                   tries: int = DEFAULT_TRIES, workers: int = 1,
                   verify_with: Iterable[Path] = (), verify_timeout: float = 5.0,
                   templates: Iterable[Path] = (), tags: Iterable[str] = (),
-                  progress: Callable[[int], None] | None = None) -> Summary:
+                  progress: Callable[[int], None] | None = None,
+                  cache: bool | Path = True) -> Summary:
     """Perturb every problem of every input file; write variants (and rejections) as JSONL.
 
     Nothing is lost: every input row ends as variants in ``output`` or as a rejection counted
@@ -118,6 +119,10 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
     Templates (folders, '.jinja' files, GSM-Symbolic '.json' files, and ``templates``) give
     ``n`` instances each; with no input at all, mathgen's own library is used. ``tags``
     keeps the templates with any of these skills (or ``steps:N``).
+
+    ``cache``: True reads and keeps symbolic forms in the user's cache folder
+    (``generator.cache``), a path keeps them there, False reads every problem afresh; the
+    output is the same either way.
     """
     inputs = [Path(p) for p in inputs]
     templates = [Path(p) for p in templates] + [p for p in inputs if is_template(p, format)]
@@ -146,7 +151,8 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
             if progress is not None:
                 progress(1)
         results = perturb_all(problems(), strategy=strategy, n=n, seed=seed,
-                              constrained=constrained, tries=tries, workers=workers)
+                              constrained=constrained, tries=tries, workers=workers,
+                              cache=_open_cache(cache))
         if programs is not None:
             results = _checked(results, programs, summary.verification, verify_timeout)
         for result in results:
@@ -163,6 +169,14 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
             if progress is not None:
                 progress(1)
     return summary
+
+
+def _open_cache(cache: bool | Path):
+    if cache is False or cache is None:
+        return None
+    from .cache import SymbolicCache
+
+    return SymbolicCache.open(None if cache is True else Path(cache))
 
 
 def _count(summary, result, n, out, rej, drawn=0):
