@@ -154,7 +154,8 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
                               constrained=constrained, tries=tries, workers=workers,
                               cache=_open_cache(cache))
         if programs is not None:
-            results = _checked(results, programs, summary.verification, verify_timeout)
+            results = _checked(results, programs, summary.verification, verify_timeout,
+                               workers)
         for result in results:
             summary.problems += 1
             contradicted = []
@@ -241,16 +242,17 @@ def _from_templates(paths, format, skip_invalid, tags, strategy, n, seed, tries,
             yield Rejection(name, 1, "template-error", f"{path}: {type(err).__name__}: {err}")
 
 
-def _checked(results, programs, tally, timeout):
-    """``verify`` over chunks of results, in order (programs run on every CPU)."""
+def _checked(results, programs, tally, timeout, workers):
+    """``verify`` over chunks of results, in order, the programs of a chunk in ``workers``
+    sandbox processes (while a worker pool, when there is one, perturbs the next chunks)."""
     chunk = []
     for result in results:
         chunk.append(result)
         if len(chunk) == _VERIFY_CHUNK:
-            yield from verify(chunk, programs, timeout=timeout, tally=tally)
+            yield from verify(chunk, programs, timeout=timeout, tally=tally, workers=workers)
             chunk = []
     if chunk:
-        yield from verify(chunk, programs, timeout=timeout, tally=tally)
+        yield from verify(chunk, programs, timeout=timeout, tally=tally, workers=workers)
 
 
 def source_names(inputs: list[Path]) -> list[str]:
