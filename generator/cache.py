@@ -17,8 +17,9 @@ record classes it names. Every read checks the checksum, the format and the key;
 that fails any check is built again and rewritten, never trusted.
 
 The folder is ``$MATHGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/mathgen``, else
-``~/.cache/mathgen``. A folder that cannot be written is no error: the run reads problems
-as if there were no cache.
+``~/.cache/mathgen``, with the entries of each code version in a folder of their own
+(``symbolic/<fingerprint>/``); those of other versions are removed after a week unused. A
+folder that cannot be written is no error: the run reads problems as if there were no cache.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 import sys
 import tempfile
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -42,6 +45,7 @@ from .symbolic import Slot, Step, SymbolicProblem, build
 
 FORMAT = 1  # of an entry's body; a change to the codec below changes it
 ENV = "MATHGEN_CACHE_DIR"
+_UNUSED_SECONDS = 7 * 24 * 3600  # another version's entries unused this long are removed
 # the records a symbolic form is made of, and nothing else, can be built from a file
 _CLASSES = {cls.__name__: cls for cls in (SymbolicProblem, Step, Slot, Variable, Mention,
                                           Problem)}
@@ -94,10 +98,32 @@ class SymbolicCache:
 
     @classmethod
     def open(cls, folder: Path | None = None) -> SymbolicCache:
-        return cls(Path(folder) if folder is not None else default_folder(), code_fingerprint())
+        """The cache of this code in ``folder`` (default: ``default_folder()``); the entries
+        of other versions unused for a week are removed."""
+        cache = cls(Path(folder) if folder is not None else default_folder(), code_fingerprint())
+        cache._prune()
+        return cache
+
+    @property
+    def root(self) -> Path:
+        # one folder per code fingerprint: an upgrade leaves whole folders behind, which
+        # _prune can remove without reading a single entry
+        return self.folder / "symbolic" / self.fingerprint[:16]
 
     def path(self, key: str) -> Path:
-        return self.folder / "symbolic" / key[:2] / f"{key}.json"
+        return self.root / key[:2] / f"{key}.json"
+
+    def _prune(self) -> None:
+        now = time.time()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            os.utime(self.root)  # in use: another version's run must not remove it
+            for other in self.root.parent.iterdir():
+                if other != self.root and other.is_dir() \
+                        and now - other.stat().st_mtime > _UNUSED_SECONDS:
+                    shutil.rmtree(other, ignore_errors=True)
+        except OSError:
+            pass  # an unwritable folder: entries are not written either
 
     def build(self, problem: Problem) -> SymbolicProblem:
         """``symbolic.build(problem)``, read from the cache when an intact entry is there;

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -197,6 +198,20 @@ def test_the_fingerprint_follows_the_source(tmp_path):
     assert len({before, edited, source_fingerprint([copy])}) == 3
     assert source_fingerprint([copy], "0.1.0") != source_fingerprint([copy], "0.2.0")
     assert len(code_fingerprint()) == 64
+
+
+def test_other_versions_entries_go_after_a_week_unused(tmp_path):
+    base = tmp_path / "symbolic"
+    old, recent = base / "0123456789abcdef", base / "fedcba9876543210"
+    for folder, days in ((old, 8), (recent, 1)):
+        (folder / "ab").mkdir(parents=True)
+        (folder / "ab" / "entry.json").write_text("x")
+        stamp = time.time() - days * 24 * 3600
+        os.utime(folder, (stamp, stamp))
+    cache = SymbolicCache.open(tmp_path)
+    assert not old.exists() and recent.exists() and cache.root.is_dir()
+    cache.build(_problem(ROWS[0]))
+    assert [p.parent.parent for p in _entries(tmp_path) if "entry" not in p.name] == [cache.root]
 
 
 def test_the_folder_follows_the_environment(monkeypatch, tmp_path):
