@@ -46,6 +46,39 @@ class Compiled:
                     for value, name in consts.items()})
         exec(compile("\n".join(lines), "<symbolic>", "exec"), env)  # noqa: S102 - our own trees
         self.values, self.slots = env["_values"], env["_slots"]
+        self._symbolic, self._consts, self._env, self._free = symbolic, consts, env, free
+        self._alone: dict[int, object] = {}
+
+    def step(self, k: int):
+        """A function of the free variables giving step ``k``'s result alone, computing only
+        the steps and worked-out numbers it reads, in ``values``' order: where ``values``
+        gives a result, it gives the same; where it raises, either it raises or ``values``
+        fails at a later step. Mending tries many values that only this step decides."""
+        if k not in self._alone:
+            from mathgen.expressions import symbols
+
+            symbolic, consts = self._symbolic, self._consts
+            steps = symbolic.steps[:k + 1]
+            needed = set(symbols(steps[k].tree))
+            for s in reversed(steps[:k]):
+                if s.name in needed:
+                    needed |= symbols(s.tree)
+            derived = [v for v in symbolic.variables if v.derived is not None]
+            for v in derived:  # worked out from free variables only
+                if v.name in needed:
+                    needed |= symbols(v.derived)
+            lines = [f"def _alone({', '.join(self._free)}):"]
+            lines += [f"    {v.name} = {to_python(v.derived, consts)}" for v in derived
+                      if v.name in needed]
+            lines += [f"    {s.name} = {to_python(s.tree, consts)}" for s in steps
+                      if s.name in needed or s is steps[k]]
+            lines.append(f"    return {steps[k].name}")
+            env = dict(self._env)
+            env.update({name: int(value) if value.denominator == 1 else value
+                        for value, name in consts.items()})
+            exec(compile("\n".join(lines), "<step>", "exec"), env)  # noqa: S102 - our own trees
+            self._alone[k] = env["_alone"]
+        return self._alone[k]
 
 
 def perturb_problem(problem: Problem, strategy: str = "similar", n: int = 1, seed: int = 0,
