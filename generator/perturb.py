@@ -51,9 +51,9 @@ class Compiled:
 
     def step(self, k: int):
         """A function of the free variables giving step ``k``'s result alone, computing only
-        the steps and worked-out numbers it reads, in ``values``' order: where ``values``
-        gives a result, it gives the same; where it raises, either it raises or ``values``
-        fails at a later step. Mending tries many values that only this step decides."""
+        the steps and worked-out numbers it reads, in ``values``' order (a part of what
+        ``values`` computes): where ``values`` gives a result, it gives the same; where it
+        raises, so does ``values``. Mending tries many values that only this step decides."""
         if k not in self._alone:
             from mathgen.expressions import symbols
 
