@@ -47,17 +47,54 @@ class Compiled:
                     for value, name in consts.items()})
         exec(compile("\n".join(lines), "<symbolic>", "exec"), env)  # noqa: S102 - our own trees
         self.values, self.slots = env["_values"], env["_slots"]
+        self._symbolic, self._consts, self._env, self._free = symbolic, consts, env, free
+        self._alone: dict[int, object] = {}
+
+    def step(self, k: int):
+        """A function of the free variables giving step ``k``'s result alone, computing only
+        the steps and worked-out numbers it reads, in ``values``' order (a part of what
+        ``values`` computes): where ``values`` gives a result, it gives the same; where it
+        raises, so does ``values``. Mending tries many values that only this step decides."""
+        if k not in self._alone:
+            from mathgen.expressions import symbols
+
+            symbolic, consts = self._symbolic, self._consts
+            steps = symbolic.steps[:k + 1]
+            needed = set(symbols(steps[k].tree))
+            for s in reversed(steps[:k]):
+                if s.name in needed:
+                    needed |= symbols(s.tree)
+            derived = [v for v in symbolic.variables if v.derived is not None]
+            for v in derived:  # worked out from free variables only
+                if v.name in needed:
+                    needed |= symbols(v.derived)
+            lines = [f"def _alone({', '.join(self._free)}):"]
+            lines += [f"    {v.name} = {to_python(v.derived, consts)}" for v in derived
+                      if v.name in needed]
+            lines += [f"    {s.name} = {to_python(s.tree, consts)}" for s in steps
+                      if s.name in needed or s is steps[k]]
+            lines.append(f"    return {steps[k].name}")
+            env = dict(self._env)
+            env.update({name: int(value) if value.denominator == 1 else value
+                        for value, name in consts.items()})
+            exec(compile("\n".join(lines), "<step>", "exec"), env)  # noqa: S102 - our own trees
+            self._alone[k] = env["_alone"]
+        return self._alone[k]
 
 
 def perturb_problem(problem: Problem, strategy: str = "similar", n: int = 1, seed: int = 0,
-                    constrained: bool = True, tries: int = DEFAULT_TRIES) -> list[Variant] | Rejection:
-    """Up to ``n`` distinct variants of one problem, or a Rejection saying why none."""
+                    constrained: bool = True, tries: int = DEFAULT_TRIES,
+                    cache=None) -> list[Variant] | Rejection:
+    """Up to ``n`` distinct variants of one problem, or a Rejection saying why none.
+
+    ``cache`` (a ``cache.SymbolicCache``) gives the symbolic form read in an earlier run.
+    """
     if strategy == strategies.DISTRACTOR:
         from .distractors import add
 
         return add(problem, n, seed)
     try:
-        symbolic = build(problem)
+        symbolic = build(problem) if cache is None else cache.build(problem)
     except UnsupportedProblem as err:
         return Rejection(problem.source_id, problem.source_line, err.reason, err.detail)
     return sample(symbolic, strategy, n, seed, constrained, tries)
@@ -138,13 +175,14 @@ def _work(options: dict, item):
 
 def perturb_all(items: Iterable[Problem | Rejection], *, strategy: str = "similar", n: int = 1,
                 seed: int = 0, constrained: bool = True, tries: int = DEFAULT_TRIES,
-                workers: int = 1) -> Iterator[list[Variant] | Rejection]:
+                workers: int = 1, cache=None) -> Iterator[list[Variant] | Rejection]:
     """Perturb every problem, in input order; Rejections from loading pass through.
 
     A bad strategy name raises here, before any problem is read or any worker starts.
     """
     strategies.check(strategy)
-    options = dict(strategy=strategy, n=n, seed=seed, constrained=constrained, tries=tries)
+    options = dict(strategy=strategy, n=n, seed=seed, constrained=constrained, tries=tries,
+                   cache=cache)
     return _results(partial(_work, options), items, workers)
 
 

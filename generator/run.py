@@ -137,7 +137,8 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
                   tries: int = DEFAULT_TRIES, workers: int = 1,
                   verify_with: Iterable[Path] = (), verify_timeout: float = 5.0,
                   templates: Iterable[Path] = (), tags: Iterable[str] = (),
-                  progress: Callable[[int], None] | None = None) -> Summary:
+                  progress: Callable[[int], None] | None = None,
+                  cache: bool | Path = True) -> Summary:
     """Perturb every problem of every input file; write variants (and rejections) as JSONL.
 
     Nothing is lost: every input row ends as variants in ``output`` or as a rejection counted
@@ -148,6 +149,10 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
     Templates (folders, '.jinja' files, GSM-Symbolic '.json' files, and ``templates``) give
     ``n`` instances each; with no input at all, mathgen's own library is used. ``tags``
     keeps the templates with any of these skills (or ``steps:N``).
+
+    ``cache``: True reads and keeps symbolic forms in the user's cache folder
+    (``generator.cache``), a path keeps them there, False reads every problem afresh; the
+    output is the same either way.
     """
     inputs = [Path(p) for p in inputs]
     templates = [Path(p) for p in templates] + [p for p in inputs if is_template(p, format)]
@@ -179,9 +184,11 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
         if tags:
             check_tags(set(tags), skills if template_paths else None)
         results = perturb_all(problems(), strategy=strategy, n=n, seed=seed,
-                              constrained=constrained, tries=tries, workers=workers)
+                              constrained=constrained, tries=tries, workers=workers,
+                              cache=_open_cache(cache))
         if programs is not None:
-            results = _checked(results, programs, summary.verification, verify_timeout)
+            results = _checked(results, programs, summary.verification, verify_timeout,
+                               workers)
         for result in results:
             summary.problems += 1
             contradicted = []
@@ -196,6 +203,14 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
             if progress is not None:
                 progress(1)
     return summary
+
+
+def _open_cache(cache: bool | Path):
+    if cache is False or cache is None:
+        return None
+    from .cache import SymbolicCache
+
+    return SymbolicCache.open(None if cache is True else Path(cache))
 
 
 def _count(summary, result, n, out, rej, drawn=0):
@@ -262,16 +277,17 @@ def _from_templates(paths, format, skip_invalid, tags, strategy, n, seed, tries,
             yield Rejection(name, 1, "template-error", f"{path}: {type(err).__name__}: {err}")
 
 
-def _checked(results, programs, tally, timeout):
-    """``verify`` over chunks of results, in order (programs run on every CPU)."""
+def _checked(results, programs, tally, timeout, workers):
+    """``verify`` over chunks of results, in order, the programs of a chunk in ``workers``
+    sandbox processes (while a worker pool, when there is one, perturbs the next chunks)."""
     chunk = []
     for result in results:
         chunk.append(result)
         if len(chunk) == _VERIFY_CHUNK:
-            yield from verify(chunk, programs, timeout=timeout, tally=tally)
+            yield from verify(chunk, programs, timeout=timeout, tally=tally, workers=workers)
             chunk = []
     if chunk:
-        yield from verify(chunk, programs, timeout=timeout, tally=tally)
+        yield from verify(chunk, programs, timeout=timeout, tally=tally, workers=workers)
 
 
 def source_names(inputs: list[Path]) -> list[str]:

@@ -217,9 +217,10 @@ def _mend(compiled, limits, labels, free, drawn, broken, depends, rng, admissibl
                 return result[1][k] - result[1][earlier]
         else:
             return None
+        alone = compiled.step(k) if broken[1] == "step" else None
         fixed = None
         for j in rng.sample(candidates, len(candidates)):  # the first number that can mend it
-            fixed = _nudge(compiled, kind, measure, values, j, free[j], rng, admissible)
+            fixed = _nudge(compiled, kind, measure, values, j, free[j], rng, admissible, alone)
             if fixed is not None:
                 break
         if fixed is None:
@@ -233,12 +234,14 @@ def _mend(compiled, limits, labels, free, drawn, broken, depends, rng, admissibl
     return None
 
 
-def _nudge(compiled, kind, measure, values, j, var, rng, admissible):
+def _nudge(compiled, kind, measure, values, j, var, rng, admissible, alone=None):
     """The nearest value of variable ``j`` that makes ``measure`` (a step's result, or the
     difference of two) keep ``kind``, and the results.
 
     Most steps are linear in each number (a * x + b); then the offset is found by arithmetic
-    over a period, not by trial. Otherwise nearby values are tried in turn.
+    over a period, not by trial. Otherwise nearby values are tried in turn, each first on
+    ``alone`` (when given: the measured step computed by itself, ``Compiled.step``), which
+    turns most of them down without working out the whole problem.
     """
     unit = Fraction(1, 10 ** var.places) if var.places else 1
 
@@ -275,6 +278,12 @@ def _nudge(compiled, kind, measure, values, j, var, rng, admissible):
         for step in (reach, -reach) if rng.random() < 0.5 else (-reach, reach):
             trial = x + step * unit
             if usable(trial):
+                if alone is not None:
+                    try:
+                        if kind.admits(alone(*values[:j], trial, *values[j + 1:])) is not None:
+                            continue
+                    except EVAL_ERRORS:
+                        continue  # the whole problem fails at this step too
                 result = run(trial)
                 if result and kind.admits(measure(result)) is None:
                     return trial, result

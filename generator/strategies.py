@@ -32,6 +32,7 @@ from typing import Callable
 from mathgen.errors import MathgenError
 
 _DOMAIN_TRIES = 10
+_EXACT_FLOAT = 2 ** 52  # ints below this are exact as floats
 
 
 class Strategy:
@@ -159,12 +160,22 @@ class Shift(Strategy):
 
     def __init__(self, name: str, mu: float, sigma: float):
         self.name, self.mu, self.sigma = name, mu, sigma
+        # mending asks ``keeps`` of every value it tries; for whole numbers the float test
+        # below is the same as one over ints when mu and 4 sigma are whole (they are for both
+        # MMOS strategies), which skips building a Fraction per call
+        whole = float(mu).is_integer() and float(4 * sigma).is_integer() \
+            and abs(mu) < _EXACT_FLOAT
+        self._whole = (int(mu), int(4 * sigma)) if whole else None
 
     def propose(self, var, rng):
         shift = round(rng.gauss(self.mu, self.sigma))
         return int(var.value) + shift if var.value.denominator == 1 else var.value + shift
 
     def keeps(self, var, value):
+        if self._whole is not None and type(value) is int and var.value.denominator == 1:
+            shift = value - var.value.numerator - self._whole[0]
+            if -_EXACT_FLOAT < shift < _EXACT_FLOAT:  # so float(shift) is exact, as before
+                return abs(shift) <= self._whole[1]
         return abs(value - var.value - self.mu) <= 4 * self.sigma
 
 

@@ -113,8 +113,6 @@ def verify(results: list, programs: list[Program], *, timeout: float = TIMEOUT,
     (reason ``program-disagrees``); a problem whose every variant was contradicted yields only
     those rejections.
     """
-    from mathgen import sandbox
-
     tally = tally if tally is not None else Verification()
     by_question: dict[str, list[Program]] = {}
     by_line: dict[int, list[Program]] = {}
@@ -140,8 +138,8 @@ def verify(results: list, programs: list[Program], *, timeout: float = TIMEOUT,
                 swapped = swap(prog.code, variant)
                 if swapped is not None:
                     swaps.append((r, v, prog, swapped))
-    runs = sandbox.run_many([p.code for _, p in originals] + [s[3] for s in swaps],
-                            timeout=timeout, workers=workers)
+    runs = _run_distinct([p.code for _, p in originals] + [s[3] for s in swaps], timeout,
+                         workers)
     solved = {(r, p.origin) for (r, p), run in zip(originals, runs)
               if run.status == "ok" and printed_equals(run.stdout, results[r][0].original_final_answer)}
     verdicts: dict[tuple[int, int], list[tuple[bool, str]]] = {}
@@ -173,6 +171,17 @@ def verify(results: list, programs: list[Program], *, timeout: float = TIMEOUT,
                                           "program-disagrees", f"variant {variant.id}: {detail}"))
         out.append((kept, rejected))
     return out
+
+
+def _run_distinct(codes: list[str], timeout: float, workers: int | None) -> list:
+    """``sandbox.run_many`` over ``codes``, each distinct program run once: the two ToRA
+    models often write the same program, and a swap that changes nothing a program reads
+    gives its original back."""
+    from mathgen import sandbox
+
+    distinct = list(dict.fromkeys(codes))
+    runs = dict(zip(distinct, sandbox.run_many(distinct, timeout=timeout, workers=workers)))
+    return [runs[code] for code in codes]
 
 
 def swap(program: str, variant: Variant) -> str | None:

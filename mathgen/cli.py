@@ -71,8 +71,11 @@ def main() -> None:
                    "{source_line, program} lines); variants they contradict are rejected.")
 @click.option("--verify-timeout", default=5.0, show_default=True, type=click.FloatRange(0.1, 600),
               help="Seconds each program may run in the sandbox.")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Read every problem afresh instead of using the symbolic forms cached in "
+                   "$MATHGEN_CACHE_DIR (default ~/.cache/mathgen); the output is the same.")
 def perturb(inputs, output, strategy, n, seed, fmt, templates, tags, rejects, skip_invalid,
-            workers, unconstrained, tries, verify_with, verify_timeout):
+            workers, unconstrained, tries, verify_with, verify_timeout, no_cache):
     """Write variants of GSM-style problems with new numbers and exact answers.
 
     INPUTS are JSONL files (GSM8K, SVAMP, ASDiv, GSM-HARD or ToRA outputs) or templates
@@ -93,7 +96,7 @@ def perturb(inputs, output, strategy, n, seed, fmt, templates, tags, rejects, sk
                                     seed=seed, constrained=not unconstrained, tries=tries,
                                     workers=workers, verify_with=verify_with,
                                     verify_timeout=verify_timeout, templates=templates,
-                                    tags=tags, progress=bar.update)
+                                    tags=tags, progress=bar.update, cache=not no_cache)
     except MathgenError as err:
         _fail(err)
     for line in summary.lines():

@@ -161,3 +161,36 @@ def test_verify_with_tora_on_gsm8k(tmp_path):
     check = cross_check(variants, outputs, timeout=2)
     assert len(check.pairs) > 500
     assert check.disagreeing == [], [p.variant.id for p in check.disagreeing]
+
+
+def test_each_distinct_program_runs_once_in_order():
+    """Two copies of a program that prints a fresh random number print the same one: it ran
+    once; other programs keep their own results, in input order."""
+    from mathgen.generator.verify import _run_distinct
+
+    lucky = "import random\nprint(random.getrandbits(64))"
+    codes = [lucky, "print(7)", lucky, "print(8)", "print(7)"]
+    runs = _run_distinct(codes, timeout=5.0, workers=2)
+    assert [r.status for r in runs] == ["ok"] * 5
+    out = [r.stdout.strip() for r in runs]
+    assert out[0] == out[2] and out[1] == out[4] == "7" and out[3] == "8"
+    again = _run_distinct([lucky, lucky + "\n"], timeout=5.0, workers=1)
+    assert again[0].stdout != again[1].stdout  # distinct text: run apart, two draws
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_verify_gives_the_same_bytes_for_any_worker_count(tmp_path, workers):
+    problems = write_rows(tmp_path / "in.jsonl", [{"question": EGGS, "answer": EGGS_ANSWER}] * 3)
+    programs = write_rows(tmp_path / "programs.jsonl", [
+        {"source_line": line, "program": "eggs = 16 - 3 - 4\nprint(eggs * 2)"}
+        for line in (1, 2, 3)])
+    outputs = []
+    for count in (1, workers):
+        out, rej = tmp_path / f"out{count}.jsonl", tmp_path / f"rej{count}.jsonl"
+        result = CliRunner().invoke(main, ["perturb", str(problems), "-o", str(out), "--rejects",
+                                           str(rej), "-n", "3", "--workers", str(count),
+                                           "--verify-with", str(programs)])
+        assert result.exit_code == 0, result.output
+        assert "9 verified" in result.output
+        outputs.append(out.read_bytes() + rej.read_bytes())
+    assert outputs[0] == outputs[1]
