@@ -127,13 +127,37 @@ class ExecResult:
 
 @dataclass(frozen=True)
 class Isolation:
-    """Which OS-level protections a sandbox server got; ``notes`` says why any is missing."""
+    """Which OS-level protections a sandbox server got; ``notes`` says why any is missing.
+
+    ``full`` is whether every one holds; ``describe()`` says it in one line.
+    """
 
     own_uid: bool  # programs run as an unprivileged uid per slot (needs root)
     pid_namespace: bool
     network_namespace: bool
     read_only: bool  # the file system is read-only outside the scratch root
+    own_root: bool  # a minimal root of its own (pivot_root): no host file or socket in reach
+    seccomp: bool  # the seccomp filter of ``mathgen.sandbox.seccomp`` is installed
+    no_ptys: bool  # no /dev/ptmx in reach: no pseudo-terminals
+    memory_cgroup: bool  # memory is counted by a cgroup (else: address space, tmpfs, pipes)
     notes: tuple[str, ...]
+
+    _NAMES = ("own_uid", "pid_namespace", "network_namespace", "read_only", "own_root",
+              "seccomp", "no_ptys", "memory_cgroup")
+
+    @property
+    def full(self) -> bool:
+        return all(getattr(self, name) for name in self._NAMES)
+
+    def missing(self) -> list[str]:
+        return [name for name in self._NAMES if not getattr(self, name)]
+
+    def describe(self) -> str:
+        held = [name for name in self._NAMES if getattr(self, name)]
+        text = "sandbox isolation: " + (", ".join(held) or "none")
+        if self.missing():
+            text += "; missing: " + ", ".join(self.missing())
+        return text + "".join(f"; {note}" for note in self.notes)
 
 
 # --- the caller's side --------------------------------------------------------------------

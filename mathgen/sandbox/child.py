@@ -16,6 +16,7 @@ import traceback
 import types
 
 from mathgen.sandbox import FILE_LIMIT, _EXIT_MEMORY, _EXIT_SETUP
+from mathgen.sandbox import seccomp
 from mathgen.sandbox.linux import PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, libc_call, prctl
 
 # Audit events a program may not raise at all, and events that write to a path (arg indices).
@@ -30,11 +31,11 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 
 
 def run_child(code: str, folder: str, uid: int | None, timeout: float, address_space: int,
-              audit: bool, userns: bool, server: int) -> None:
+              audit: bool, userns: bool, server: int, filter_) -> None:
     """Lock this fresh child down, run the program, exit with its status. Never returns."""
     status = _EXIT_SETUP
     try:
-        work = _lock_down(folder, uid, timeout, address_space, userns, server)
+        work = _lock_down(folder, uid, timeout, address_space, userns, server, filter_)
         status = _execute(code, work if audit else None)
     except BaseException:
         try:
@@ -46,7 +47,7 @@ def run_child(code: str, folder: str, uid: int | None, timeout: float, address_s
 
 
 def _lock_down(folder: str, uid: int | None, timeout: float, address_space: int,
-               userns: bool, server: int) -> str:
+               userns: bool, server: int, filter_) -> str:
     """Session, output files, scratch folder, rlimits, privileges; returns the folder.
 
     Kept to a few calls: every page a child touches is a copy-on-write fault, and those
@@ -78,6 +79,8 @@ def _lock_down(folder: str, uid: int | None, timeout: float, address_space: int,
         libc_call("capset", (ctypes.c_uint32 * 2)(0x20080522, 0), (ctypes.c_uint32 * 6)())
     prctl(PR_SET_NO_NEW_PRIVS, 1)
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if filter_ is not None:  # last: it denies nothing the lines above need
+        seccomp.install(filter_)
     if os.getppid() != server:  # the server died before the line above
         os._exit(_EXIT_SETUP)
     sys.argv = ["<program>"]
