@@ -382,22 +382,48 @@ def test_bad_options_raise_a_clear_error(options):
     assert re.search(r"timeout|memory_mb|workers|program \d", str(error.value))
 
 
-def test_a_dead_server_is_replaced_and_its_programs_reported():
+def _kill_servers(sandbox: Sandbox, times: int, after: float) -> threading.Thread:
+    """Kill ``sandbox``'s server ``after`` s into each of its first ``times`` lives."""
+    def killer():
+        killed = set()
+        while len(killed) < times:
+            pids = [pid for pid in sandbox.pids if pid not in killed]
+            if pids:
+                time.sleep(after)
+                os.killpg(pids[0], signal.SIGKILL)
+                killed.add(pids[0])
+            time.sleep(0.01)
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_dead_server_costs_nothing_its_programs_run_again():
     with Sandbox() as sandbox:
         sandbox.isolation
         [server], [old_root] = sandbox.pids, sandbox.roots
-        killer = threading.Timer(0.5, os.killpg, (server, signal.SIGKILL))
-        killer.start()
-        slow = "import time\ntime.sleep(3)\nprint('done')"
-        # two run, two wait in the server's queue: those never started and run again
+        killer = _kill_servers(sandbox, 1, 0.5)
+        slow = "import time\ntime.sleep(2)\nprint('done')"
+        # two run and are lost with the server, two wait in its queue: all run again
         results = sandbox.run_many([slow] * 2 + ["print('after')"] * 3, workers=2)
         killer.join()
-        assert [r.status for r in results] == ["killed", "killed", "ok", "ok", "ok"]
-        assert "server stopped" in results[0].stderr and results[2].stdout == "after\n"
+        assert [r.status for r in results] == ["ok"] * 5, results
+        assert results[0].stdout == "done\n" and results[2].stdout == "after\n"
         assert sandbox.pids != [server] and not os.path.exists(old_root)
         assert len(sandbox_processes(sandbox)) == server_process_count(sandbox)
         roots = sandbox.roots
     assert not any(os.path.exists(root) for root in roots)
+
+
+def test_a_program_lost_with_two_servers_is_reported_killed():
+    with Sandbox() as sandbox:
+        sandbox.isolation
+        killer = _kill_servers(sandbox, 2, 0.5)
+        slow = "import time\ntime.sleep(3)\nprint('done')"
+        results = sandbox.run_many([slow] * 2 + ["print('after')"] * 3, workers=2)
+        killer.join()
+        assert [r.status for r in results] == ["killed"] * 2 + ["ok"] * 3, results
+        assert "server stopped" in results[0].stderr and results[2].stdout == "after\n"
 
 
 @pytest.mark.parametrize("ending", ["exit", "SIGKILL"])

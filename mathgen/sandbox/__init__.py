@@ -283,6 +283,7 @@ class Sandbox:
                    audit_hook: bool) -> list[ExecResult]:
         results: list[ExecResult | None] = [None] * len(codes)
         waiting, failures = deque(range(len(codes))), 0
+        lost: dict[int, int] = {}  # index -> servers lost while it may have been running
         while waiting or any(server.running for server in self._servers.values()):
             # each server runs up to `workers` and holds as many more queued, so that it
             # starts the next program the moment one ends
@@ -300,21 +301,30 @@ class Sandbox:
                     job, *fields = message
                     results[server.running.pop(job)] = ExecResult(*fields)
                 continue
-            failures += 1  # a server died, or none answered in time
             for server in [reply] if reply else list(self._servers.values()):
                 # it starts jobs in the order sent, `workers` at a time: only the oldest
-                # `workers` can have started; the others go to its successor
-                lost = list(server.running.values())
-                for index in lost[:workers]:
-                    results[index] = ExecResult("killed", "", "mathgen.sandbox: the "
-                                                "sandbox server stopped before this "
-                                                "program ended\n", 0.0, None)
-                waiting.extendleft(reversed(lost[workers:]))
+                # `workers` can have started. Those run once more in a fresh server (a
+                # program that kills servers then costs only itself), then count as killed;
+                # the others go to its successor as they were
+                started, queued = (list(server.running.values())[:workers],
+                                   list(server.running.values())[workers:])
+                if server.isolation is None and not started:
+                    failures += 1  # it never started: no program to blame
+                retry = []
+                for index in started:
+                    lost[index] = lost.get(index, 0) + 1
+                    if lost[index] > 1:
+                        results[index] = ExecResult(
+                            "killed", "", "mathgen.sandbox: the sandbox server stopped "
+                            "before this program ended, twice\n", 0.0, None)
+                    else:
+                        retry.append(index)
+                waiting.extendleft(reversed(retry + queued))
                 del self._servers[server.kind]
                 server.close(kill=True)
             if failures > 3:
-                raise SandboxError("sandbox servers stopped 4 times in one batch; see "
-                                   "their messages on stderr")
+                raise SandboxError("a sandbox server failed to start 4 times in one batch; "
+                                   "see its messages on stderr")
         return results
 
     def close(self, kill: bool = False) -> None:

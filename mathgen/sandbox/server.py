@@ -8,6 +8,7 @@ import atexit
 import gc
 import math
 import os
+import re
 import select
 import signal
 import sys
@@ -19,7 +20,7 @@ from pathlib import Path
 from mathgen.sandbox import (
     FILE_LIMIT, Isolation, MAX_WORKERS, PRELOAD, TAIL, UID_BASE, _EXIT_MEMORY, _EXIT_SETUP,
     _pack, _unpack)
-from mathgen.sandbox import seccomp
+from mathgen.sandbox import cgroup, seccomp
 from mathgen.sandbox.child import run_child
 from mathgen.sandbox.linux import (
     CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, MS_NODEV, MS_NOSUID,
@@ -54,15 +55,24 @@ def serve() -> None:
         Path("/proc/self/setgroups").write_text("deny")
         Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
         Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
+    memory = None if userns else cgroup.base()
+    if memory is not None:
+        memory = f"{memory}/{os.path.basename(root)}"
+        try:
+            os.mkdir(memory, 0o700)
+        except OSError:
+            memory = None
     pid = os.fork()  # the child is PID 1 of the new namespace: the server proper
     if pid:  # this one stays outside and removes the scratch root after the server ends
         os.close(rfd)
         os.close(wfd)
         os.waitpid(pid, 0)
         _remove_quietly(root)
+        if memory is not None:
+            cgroup.remove(memory)
         os._exit(0)
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    _Server(root, rfd, wfd, preload, [], True, userns).serve()
+    _Server(root, rfd, wfd, preload, [], True, userns, memory).serve()
 
 
 def _warm_sympy() -> None:
@@ -105,7 +115,8 @@ class _Server:
     """Forks a child per job, kills it at its deadline, reaps it and sends back its result."""
 
     def __init__(self, root: str, rfd: int, wfd: int, preload: tuple[str, ...],
-                 notes: list[str], pid_namespace: bool, userns: bool = False):
+                 notes: list[str], pid_namespace: bool, userns: bool = False,
+                 memory: str | None = None):
         self.root, self.rfd, self.wfd, self.userns = root, rfd, wfd, userns
         self.pid = os.getpid()
         self.jobs: dict[int, _Job] = {}  # by pidfd
@@ -117,6 +128,10 @@ class _Server:
             notes.append(f"uids {UID_BASE}+ do not exist here: every program runs as nobody")
         if not root_user:
             notes.append("not root: programs run as the caller's user")
+        self.cgroups = cgroup.SlotCgroups(memory) if memory else None  # before pivot_root
+        if self.cgroups is None:
+            notes.append("no memory cgroup (needs root and a writable cgroup v1 memory "
+                         "controller): memory is bounded by address space, tmpfs and pipes")
         network, own_root = _isolate(root, pid_namespace, notes)
         self.filter = seccomp.prepared()
         if self.filter is None:
@@ -125,7 +140,8 @@ class _Server:
                                     for p in ("/", sys.prefix, sys.base_prefix))
         no_ptys = own_root and not os.path.exists("/dev/ptmx")
         self.isolation = Isolation(self.own_uids, pid_namespace, network, read_only, own_root,
-                                   self.filter is not None, no_ptys, False, tuple(notes))
+                                   self.filter is not None, no_ptys, self.cgroups is not None,
+                                   tuple(notes))
         self.slots: set[int] = set()  # slots with a folder
         self.tmpfs = network  # in a mount namespace of our own
         for name in preload:
@@ -140,6 +156,8 @@ class _Server:
         os.environ.update(PATH="/usr/bin:/bin", LANG="C.UTF-8", HOME="/nonexistent")
         self.page = os.sysconf("SC_PAGE_SIZE")
         self.statm = os.open("/proc/self/statm", os.O_RDONLY)
+        # what a child may come to hold of the server's pages by writing to them
+        self.shared = int(os.pread(self.statm, 64, 0).split()[1]) * self.page
         atexit._clear()  # the server never exits normally; a child runs its program's handlers
         gc.collect()
         gc.freeze()  # children then leave the preloaded objects' pages shared
@@ -195,11 +213,14 @@ class _Server:
             self.mount_slot(slot)
         mapped = int(os.pread(self.statm, 64, 0).split()[0]) * self.page  # the child starts so
         address_space = mapped + (memory_mb << 20)
+        group = None
+        if self.cgroups is not None:
+            group = self.cgroups.prepare(slot, (memory_mb << 20) + self.shared + cgroup.MARGIN)
         started = time.monotonic()
         pid = os.fork()
         if pid == 0:
             run_child(code, folder, self.uid(slot), timeout, address_space, audit, self.userns,
-                      self.pid, self.filter)
+                      self.pid, self.filter, group)
         fd = os.pidfd_open(pid)
         self.jobs[fd] = _Job(job_id, pid, slot, folder, timeout, memory_mb, started)
         self.poller.register(fd, select.POLLIN)
@@ -223,7 +244,10 @@ class _Server:
         stdout, stderr = (_tail(f"{job.folder}/{name}") for name in ("stdout", "stderr"))
         _remove_tree(job.folder)
         returncode = os.waitstatus_to_exitcode(status)
-        kind, note = _classify(returncode, job)
+        # the kernel's word, read whenever SIGKILL ended a job, so that the count stays current
+        oom = returncode == -signal.SIGKILL and self.cgroups is not None \
+            and self.cgroups.killed(job.slot)
+        kind, note = _classify(returncode, job, oom)
         if note:
             stderr += ("\n" if stderr and not stderr.endswith("\n") else "") + \
                 f"mathgen.sandbox: {note}\n"
@@ -249,8 +273,11 @@ class _Server:
         os._exit(0)
 
 
-def _classify(returncode: int, job: _Job) -> tuple[str, str | None]:
+def _classify(returncode: int, job: _Job, oom: bool = False) -> tuple[str, str | None]:
     """Status of a finished job, and the note the sandbox adds to its stderr."""
+    if oom:
+        return "memory", (f"killed at its memory cgroup's limit ({job.memory_mb} MiB, the "
+                          f"server's resident pages and {cgroup.MARGIN >> 20} MiB)")
     if job.killed:
         return "timeout", f"stopped at the time limit of {job.timeout:g} s"
     if returncode == -signal.SIGXCPU:
@@ -285,6 +312,21 @@ def _kill_group(pid: int) -> None:
         pass
 
 
+# C0 controls but tab and newline, DEL and C1 controls: NUL, and ESC, which starts the
+# terminal sequences that could rewrite what a reader sees (colours, cursor moves, titles)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_NOTE = re.compile("^mathgen\\.sandbox:", re.M)
+
+
+def clean(text: str) -> str:
+    """Program output made safe to show: control characters as escapes (``\\x1b``), and a
+    line of its own that begins like the sandbox's notes with the colon escaped, so that
+    only the server's notes read ``mathgen.sandbox:``."""
+    if _CONTROL.search(text):
+        text = _CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", text)
+    return _NOTE.sub("mathgen.sandbox\\\\x3a", text) if "mathgen.sandbox:" in text else text
+
+
 def _tail(path: str) -> str:
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -292,7 +334,7 @@ def _tail(path: str) -> str:
         return ""
     try:
         size = os.fstat(fd).st_size
-        return os.pread(fd, TAIL, max(0, size - TAIL)).decode("utf-8", "replace")
+        return clean(os.pread(fd, TAIL, max(0, size - TAIL)).decode("utf-8", "replace"))
     finally:
         os.close(fd)
 
