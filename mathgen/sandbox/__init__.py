@@ -353,6 +353,7 @@ class Sandbox:
                     message = server.messages.popleft()
                     if isinstance(message, Isolation):  # a server's first message
                         server.isolation = message
+                        _tell_once(message)
                     return server, message
             left = deadline - time.monotonic()
             if left <= 0:
@@ -434,6 +435,33 @@ def _default() -> Sandbox:
             _shared = Sandbox()
             atexit.register(_shared.close)
         return _shared
+
+
+_told = False
+
+
+def _tell_once(isolation: Isolation) -> None:
+    """The first server of a process says on stderr what isolation holds, once."""
+    global _told
+    if not _told:
+        _told = True
+        print(f"mathgen.sandbox: {isolation.describe()}", file=sys.stderr)
+
+
+def isolation() -> Isolation:
+    """What the OS gives the shared sandbox here: each protection, and why any is missing."""
+    return _default().isolation
+
+
+def require_isolation() -> Isolation:
+    """``isolation()`` if every protection holds; else SandboxError naming what is missing."""
+    held = isolation()
+    if not held.full:
+        raise SandboxError(f"--require-isolation: the sandbox lacks {', '.join(held.missing())}"
+                           f" here ({'; '.join(held.notes) or 'no reason given'}); run as root "
+                           "on Linux with namespaces, seccomp and a cgroup v1 memory controller, "
+                           "or run without --require-isolation")
+    return held
 
 
 def run(code: str, *, timeout: float = 5.0, memory_mb: int = 512) -> ExecResult:

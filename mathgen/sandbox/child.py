@@ -97,12 +97,12 @@ def _execute(code: str, scratch: str | None) -> int:
     sys.modules["__main__"] = main
     if scratch is not None:
         sys.addaudithook(_audit_hook(scratch))
-        # out of the program's sight: our modules (whose globals it could rewrite) and an
-        # exit with the codes the server reads as the sandbox's own
+        # out of the program's sight: our modules (whose globals it could rewrite); and,
+        # hook or not, an exit with the codes the server reads as the sandbox's own
         for name in [name for name in sys.modules if name.startswith("mathgen")]:
             del sys.modules[name]
-        os._exit = _reserved_exit(_exit_now)
-        sys.modules["posix"]._exit = os._exit
+    os._exit = _reserved_exit(_exit_now)
+    sys.modules["posix"]._exit = os._exit
     status = 0
     try:
         exec(compile(code, "<program>", "exec"), main.__dict__)
