@@ -841,3 +841,17 @@ def test_isolation_is_told_once_and_can_be_required():
         """)], capture_output=True, text=True, timeout=120)
     assert told.returncode == 0, told.stderr
     assert told.stderr.count("mathgen.sandbox: sandbox isolation:") == 1, told.stderr
+
+
+def test_require_isolation_on_the_command_line(tmp_path):
+    from click.testing import CliRunner
+
+    from mathgen.cli import main
+
+    missing = str(tmp_path / "missing.jsonl")
+    result = CliRunner().invoke(main, ["audit", "gsm-hard", missing, "--gsm8k", missing,
+                                       "--require-isolation"])
+    assert result.exit_code == 2
+    refused = "--require-isolation: the sandbox lacks" in result.output
+    assert refused == (not isolation().full), result.output
+    assert len(result.output.strip().splitlines()) <= 2  # the isolation line, one error line

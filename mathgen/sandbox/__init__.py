@@ -20,21 +20,22 @@ keeps; chdirs into a fresh scratch folder; sets rlimits (address space ``memory_
 the preloaded modules, CPU seconds, 16 MiB per file, one process, no core files, 256 fds); as
 root, drops to an unprivileged uid of its own (``UID_BASE`` + slot), which makes the kernel
 enforce the process limit (no fork bomb, no threads) and forbids signalling the server or the
-caller; sets no_new_privs and a parent-death signal; installs an audit hook. The hook
-(denying subprocesses, fork, kill, sockets, ctypes, and writes outside the scratch folder) is
-a second line only: ctypes or C extensions get around audit hooks, the OS limits hold.
+caller; sets no_new_privs and a parent-death signal; installs the seccomp filter of
+``seccomp`` (no memfd, keyrings, message queues, io_uring, bpf, perf events, namespaces,
+mounts, ptrace, sockets or pipe resizing); joins its slot's memory cgroup (``cgroup``) where
+there is one; installs an audit hook. The hook (denying subprocesses, fork, kill, sockets,
+ctypes, and writes outside the scratch folder) is a tripwire only: ctypes or C extensions
+get around audit hooks, the OS limits hold.
 
 Around the children, as far as the OS allows (root, or a user with user namespaces), each
 server is PID 1 of its own PID namespace (children cannot see or signal the caller, and the
 kernel kills them all when the server ends), in a network namespace without interfaces, a
-private IPC namespace with System V IPC turned off, and a mount namespace where everything
-but the scratch root is read-only: /proc there is the PID namespace's own (hidepid=2), and
-/tmp, /run and /dev/shm are empty read-only tmpfs mounts (no host UNIX socket file or shared
-memory in reach; the scratch root is bound back in). There each slot keeps its job
-folders on a tmpfs of its own (48 MiB, 4096 files): no disk to fill, a clean-up that stays
-quick, and nothing left once the namespace is gone.
-Folders the sandbox uids may not enter (a pyenv Python under /root) are shown to them
-read-only on a tmpfs, so imports still work while the rest of /root stays hidden.
+private IPC namespace with System V IPC turned off, and a mount namespace whose root is a
+minimal one of its own (``root``: Python and system libraries read-only, a few /dev nodes,
+the PID namespace's /proc, the scratch root), entered with pivot_root: no host file, host
+UNIX socket, pty or shared memory is in reach. There each slot keeps its job folders on a
+tmpfs of its own (48 MiB, 4096 files): no disk to fill, a clean-up that stays quick (and
+needs no recursion, ``scratch``), and nothing left once the namespace is gone.
 
 The server watches each child through a pidfd and SIGKILLs it (through the pidfd, which
 works before the child's setsid) and its process group at the wall-clock timeout, again every
@@ -43,7 +44,8 @@ it, reads the output tails, removes the job folder and sends the result before i
 next program. It holds up to ``workers`` programs queued besides the ``workers`` running, and
 starts the next one the moment one ends. The caller's
 side never blocks on a server: one that dies or stops answering is killed and replaced; the
-programs it may have started come back as ``killed``, the ones still queued run again.
+programs it may have started run once more in a fresh server and then count as ``killed``,
+the ones still queued run again; a batch is never lost.
 Servers end when their Sandbox is closed or the caller exits (EOF on their stdin). Output is
 deterministic (PYTHONHASHSEED=0), except that ``random`` is seeded afresh in every child, as
 in a new interpreter.
@@ -54,7 +56,8 @@ processes) and the PID, network and mount namespaces work as for root, but the p
 one server share a uid, so code that gets past the audit hook could signal another running
 program (not the server, nor the caller). Where user namespaces are turned off (some
 distributions do), network use, writes outside the scratch folder and signals to the user's
-other processes meet the audit hook only. ``Sandbox.isolation`` says what a server got.
+other processes meet the audit hook only. ``Sandbox.isolation`` says what a server got,
+``isolation()`` what the shared one got; the first server of a process prints it once.
 Linux only.
 
 The code: this module is the caller's side (``Sandbox``, ``run``, ``run_many``, the records);
@@ -93,7 +96,7 @@ _STDLIB = ("math", "cmath", "fractions", "decimal", "itertools", "functools", "c
            "numbers", "json")
 PRELOAD = {"light": _STDLIB, "heavy": _STDLIB + ("sympy", "numpy")}  # what servers import
 _HEAVY_ONLY = tuple(name for name in PRELOAD["heavy"] if name not in PRELOAD["light"])
-_EXIT_MEMORY = 86  # the child's exit code after a MemoryError (a program's exit(86) reads so)
+_EXIT_MEMORY = 86  # the child's exit code after a MemoryError (a program's own 86 ends as 1)
 _EXIT_SETUP = 87  # the child could not set itself up
 _GRACE = 10.0  # seconds past the timeout before a silent server counts as hung
 _START_WAIT = 120.0
@@ -110,12 +113,17 @@ class ExecResult:
     ``status``: ``ok`` (it finished, or called sys.exit() / sys.exit(0), as a shell would
     see it); ``error`` (an exception, traceback in stderr, or a non-zero exit; also a write
     past the 16 MiB file limit, "File too large"); ``timeout`` (killed at the wall-clock
-    limit, or out of CPU seconds); ``memory`` (MemoryError at its address-space limit);
+    limit, or out of CPU seconds); ``memory`` (MemoryError at its address-space limit, or
+    killed by the kernel at its memory cgroup's limit, read from the cgroup);
     ``killed`` (a signal, such as a segfault, or its server was lost). ``stdout`` and
     ``stderr`` are the last 64 KiB of what the program wrote to fds 1 and 2 (of at most
     16 MiB), decoded as UTF-8 with bad bytes replaced; when the sandbox stopped a program it
-    adds a ``mathgen.sandbox:`` line to stderr saying why. ``seconds`` is wall time from fork
-    to reap; ``returncode`` the exit code, or minus the signal number.
+    adds a ``mathgen.sandbox:`` line to stderr saying why (a line of the program's own that
+    begins so has its colon escaped; control characters come as ``\\x..`` escapes).
+    Exit codes 86 and 87 are the sandbox's: a program's ``sys.exit(86)`` or ``os._exit(86)``
+    ends as 1. Only C code that calls _exit(2) itself could still claim ``memory`` for
+    itself: the one status a program can fake, and a failure. ``seconds`` is wall time
+    from fork to reap; ``returncode`` the exit code, or minus the signal number.
     """
 
     status: str
