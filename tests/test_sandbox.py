@@ -855,3 +855,14 @@ def test_require_isolation_on_the_command_line(tmp_path):
     refused = "--require-isolation: the sandbox lacks" in result.output
     assert refused == (not isolation().full), result.output
     assert len(result.output.strip().splitlines()) <= 2  # the isolation line, one error line
+
+
+def test_nested_folders_cost_the_batch_nothing(box):
+    deep = "import os\nfor _ in range(1100):\n    os.mkdir('d')\n    os.chdir('d')"
+    codes = [deep] * 4 + [f"print({i} * 2)" for i in range(96)]
+    box.isolation
+    servers = box.pids
+    results = box.run_many(codes, workers=4)
+    assert [r.status for r in results] == ["ok"] * 100, [r for r in results if r.status != "ok"]
+    assert [r.stdout for r in results[4:]] == [f"{i * 2}\n" for i in range(96)]
+    assert box.pids == servers and leftovers(box) == []
