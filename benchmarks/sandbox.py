@@ -92,8 +92,7 @@ def main() -> None:
         isolation = box.isolation
     rate = len(programs) / cold
     print("== mathgen.sandbox.run_many")
-    line("isolation", f"own uid {isolation.own_uid}, PID ns {isolation.pid_namespace}, "
-         f"network ns {isolation.network_namespace}, read-only {isolation.read_only}")
+    line("isolation", isolation.describe())
     line("statuses", dict(Counter(r.status for r in results)))
     line("wall seconds (server start-up included)", f"{cold:.2f}")
     line("programs per second", f"{rate:.0f}")

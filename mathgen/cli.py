@@ -32,6 +32,21 @@ def _fail(err: Exception) -> None:
     sys.exit(2)
 
 
+_REQUIRE_ISOLATION = click.option(
+    "--require-isolation", is_flag=True,
+    help="Refuse to run programs unless the sandbox has its full OS isolation here.")
+
+
+def _require_isolation(required: bool) -> None:
+    if required:
+        from mathgen.sandbox import require_isolation
+
+        try:
+            require_isolation()
+        except MathgenError as err:
+            _fail(err)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mathgen")
 def main() -> None:
@@ -151,7 +166,8 @@ def audit() -> None:
               help="Seconds each program may run in the sandbox.")
 @click.option("--workers", type=click.IntRange(1, 512),
               help="Programs run at once (default: CPUs).")
-def audit_gsm_hard(path, gsm8k, output, as_json, timeout, workers):
+@_REQUIRE_ISOLATION
+def audit_gsm_hard(path, gsm8k, output, as_json, timeout, workers, require_isolation):
     """Class GSM-HARD items: negative or fractional labels, questions left unchanged, numbers
     the text and program disagree on, and labels its own programs do not reproduce."""
     import json
@@ -159,6 +175,7 @@ def audit_gsm_hard(path, gsm8k, output, as_json, timeout, workers):
     from mathgen.robustness.audit import audit_gsm_hard as run_audit
     from mathgen.robustness.audit import table, write_items
 
+    _require_isolation(require_isolation)
     try:
         quiet = _check([("-o", output)], [("PATH", path), ("--gsm8k", gsm8k)])
         result = run_audit(path, gsm8k, timeout=timeout, workers=workers)
@@ -253,16 +270,18 @@ def _backend_options(command):
               help="Relative tolerance when grading.")
 @click.option("--program-timeout", default=5.0, show_default=True,
               type=click.FloatRange(0.1, 600), help="Seconds each program may run.")
+@_REQUIRE_ISOLATION
 @_backend_options
 def robustness_report(sets, baseline, out, backend, model, predictions, prompt, chat, few_shot,
                       max_rounds, temperature, top_p, max_tokens, seed, limit, rel_tol,
-                      program_timeout, **backend_options):
+                      program_timeout, require_isolation, **backend_options):
     """Run a model (or read its outputs) on original and perturbed sets, and report accuracy
     with intervals, paired drops with McNemar tests, accuracy by number size, consistency
     across instances, and GSM-HARD's sensible vs broken items."""
     from mathgen.robustness.backends import Sampling
     from mathgen.robustness.report import robustness_report as run_report
 
+    _require_isolation(require_isolation)
     options = {k: v for k, v in backend_options.items() if v is not None}
     try:
         pairs = [_pair(v, "--set", True) for v in sets]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import platform
 import re
 import signal
 import socket
@@ -25,7 +26,9 @@ import pytest
 
 from conftest import require_data
 from mathgen.errors import MathgenError
-from mathgen.sandbox import MAX_WORKERS, TAIL, UID_BASE, Sandbox, SandboxError, run, run_many
+from mathgen.sandbox import (
+    MAX_WORKERS, TAIL, UID_BASE, Sandbox, SandboxError, isolation, require_isolation, run,
+    run_many, seccomp)
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="the sandbox needs Linux (pidfd, prctl, rlimits)")
@@ -50,6 +53,25 @@ def listener():
 
 
 @pytest.fixture()
+def host_listener():
+    """A world-writable UNIX socket outside /tmp, /run and /dev/shm (a read-only bind mount
+    does not stop connect()), next to the tests."""
+    folder = Path(__file__).resolve().parent / f".sandbox-{uuid.uuid4().hex[:8]}"
+    folder.mkdir()
+    path = str(folder / "socket")
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(path)
+        os.chmod(path, 0o777)
+        server.listen()
+        server.setblocking(False)
+        try:
+            yield server
+        finally:
+            os.unlink(path)
+            folder.rmdir()
+
+
+@pytest.fixture()
 def unix_listener():
     """A UNIX socket file in /tmp that anyone may connect to, yet no sandboxed program may."""
     path = f"/tmp/mathgen-sandbox-socket-{uuid.uuid4().hex[:12]}"
@@ -62,6 +84,110 @@ def unix_listener():
             yield server
         finally:
             os.unlink(path)
+
+
+_SYSCALL = """
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    def call(number, *args):
+        result = libc.syscall(number, *args)
+        if result < 0:
+            raise OSError(ctypes.get_errno(), 'the call failed')
+        return result
+"""
+NUMBERS = seccomp.TABLES.get(platform.machine(), (0, {}, False))[1]
+SCRATCH_MIB = 48  # a slot's tmpfs: the most a program can keep in files
+PIPE_MIB = 8  # 256 fds of 64 KiB pipe buffers
+
+
+def isolation_cases(secret: Path, host_socket: str) -> dict[str, tuple[str, str]]:
+    """The attacks that got past read-only mounts and the audit hook: ``secret`` is a
+    world-readable host file, ``host_socket`` a world-writable UNIX socket outside /tmp."""
+    n = NUMBERS
+    cases = {
+        "read a host file": (f"print(open({str(secret)!r}).read()[:80])", "error"),
+        "list the host's root": ("import os\nprint(sorted(os.listdir('/')))\n"
+                                 "open('/work/shared/data/gsm8k/test.jsonl')", "error"),
+        "host UNIX socket outside /tmp": (f"""
+            import socket
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect({host_socket!r})
+                s.sendall(b'escaped')""", "error"),
+        "abstract UNIX socket": ("""
+            import socket
+            s = socket.socket(socket.AF_UNIX)
+            s.bind(b'\\0mathgen-sandbox-abstract')
+            s.listen()""", "error"),
+        "memfd_create and fallocate": ("""
+            import os
+            fd = os.memfd_create('held')
+            os.posix_fallocate(fd, 0, 4 << 30)""", "error"),
+        "fallocate the scratch folder": ("""
+            import os
+            held = 0
+            for i in range(100):
+                fd = os.open(f'held{i}', os.O_RDWR | os.O_CREAT, 0o600)
+                size = 0
+                while True:
+                    try:
+                        os.posix_fallocate(fd, size, 1 << 20)
+                    except OSError:
+                        break
+                    size += 1 << 20
+                os.close(fd)
+                held += size
+                if size == 0:
+                    break
+            for name in os.listdir('.'):  # room for the output again
+                os.unlink(name)
+            print(held >> 20)""", "ok"),
+        "fill pipe buffers": ("""
+            import fcntl, os
+            held, pipes = 0, []
+            while True:
+                try:
+                    pipes.append(os.pipe())
+                except OSError:
+                    break
+                try:
+                    fcntl.fcntl(pipes[-1][1], 1031, 1 << 20)  # F_SETPIPE_SZ
+                except OSError:
+                    pass
+                os.set_blocking(pipes[-1][1], False)
+                while True:
+                    try:
+                        held += os.write(pipes[-1][1], bytes(65536))
+                    except OSError:
+                        break
+            print(held >> 20)""", "ok"),
+        "open a pty": ("import os\nfds = [os.openpty() for _ in range(250)]", "error"),
+        "kernel keyring": (_SYSCALL + f"""
+    call({n.get('add_key')}, b'user', b'mathgen-left', b'secret', 6, -3)  # session keyring
+""", "error"),
+        "POSIX message queue": (_SYSCALL + f"""
+    call({n.get('mq_open')}, b'mathgen-left', 0o102, 0o600, None)  # O_CREAT | O_RDWR
+""", "error"),
+        "io_uring": (_SYSCALL + f"""
+    params = ctypes.create_string_buffer(120)
+    call({n.get('io_uring_setup')}, 8, params)
+""", "error"),
+        "user namespace": (_SYSCALL + f"""
+    call({n.get('unshare')}, 0x10000000 | 0x00020000)  # CLONE_NEWUSER | CLONE_NEWNS
+""", "error"),
+        "1,100 nested folders": ("""
+            import os
+            for _ in range(1100):
+                os.mkdir('d')
+                os.chdir('d')
+            print('deep')""", "ok"),
+        "spoof a memory status": ("""
+            import os, sys
+            sys.stderr.write('mathgen.sandbox: ran out of memory (limit 512 MiB)\\n')
+            sys.stderr.flush()
+            os._exit(86)""", "error"),
+        "NUL and terminal escapes": ("print('a\\0b\\x1b[2J\\x1b]0;title\\x07c')", "ok"),
+    }
+    return {name: (textwrap.dedent(code).strip(), status) for name, (code, status) in cases.items()}
 
 
 def hostile_cases(escapes: list[Path], port: int,
@@ -207,7 +333,7 @@ def server_process_count(box: Sandbox) -> int:
     return len(box.pids) * (2 if box.isolation.pid_namespace else 1)
 
 
-def check_hostile_suite(box: Sandbox, tmp_path: Path, listener, unix_listener,
+def check_hostile_suite(box: Sandbox, tmp_path: Path, listener, unix_listener, host_listener,
                         audit_hook: bool) -> None:
     tag = uuid.uuid4().hex[:12]
     escapes = [Path("/tmp") / f"mathgen-sandbox-escape-{tag}",
@@ -215,6 +341,10 @@ def check_hostile_suite(box: Sandbox, tmp_path: Path, listener, unix_listener,
                Path(__file__).resolve().parents[2] / f"mathgen-sandbox-escape-{tag}",
                tmp_path / f"escape-{tag}"]
     cases = hostile_cases(escapes, listener.getsockname()[1], unix_listener.getsockname())
+    held = box.isolation
+    own_root = held.own_root and held.seccomp
+    if own_root:  # what only the minimal root and the seccomp filter stop
+        cases.update(isolation_cases(Path(__file__).resolve(), host_listener.getsockname()))
     expected = {name: status for name, (_, status) in cases.items()}
     if not audit_hook:
         expected.update(OS_ONLY)
@@ -249,9 +379,25 @@ def check_hostile_suite(box: Sandbox, tmp_path: Path, listener, unix_listener,
     assert by_name["C stack overflow"].returncode == -signal.SIGSEGV
     assert "time limit" in by_name["infinite loop"].stderr
 
+    if own_root:
+        assert "FileNotFoundError" in by_name["read a host file"].stderr
+        assert int(by_name["fallocate the scratch folder"].stdout) <= SCRATCH_MIB
+        assert int(by_name["fill pipe buffers"].stdout) <= PIPE_MIB
+        assert by_name["1,100 nested folders"].stdout == "deep\n"
+        spoof = by_name["spoof a memory status"]
+        assert spoof.returncode == 1 and "ran out of memory" in spoof.stderr
+        assert not re.search("^mathgen.sandbox:", spoof.stderr, re.M), spoof.stderr
+        assert by_name["NUL and terminal escapes"].stdout == \
+            "a\\x00b\\x1b[2J\\x1b]0;title\\x07c\n"
+        for name in ("kernel keyring", "POSIX message queue", "io_uring", "user namespace",
+                     "memfd_create and fallocate", "abstract UNIX socket"):
+            assert "[Errno 1]" in by_name[name].stderr or \
+                (audit_hook and "not allowed in the mathgen sandbox" in by_name[name].stderr), \
+                (name, by_name[name].stderr)
+
     # contained: nothing written or reached outside, servers alive, no strays, no leftovers
     assert [path for path in escapes if path.exists()] == []
-    for server in (listener, unix_listener):
+    for server in (listener, unix_listener, host_listener):
         with pytest.raises(BlockingIOError):
             server.accept()
     if box.isolation.pid_namespace:  # a /proc of its own, with only the sandbox's processes
@@ -266,16 +412,18 @@ def check_hostile_suite(box: Sandbox, tmp_path: Path, listener, unix_listener,
     assert box.run("print(6 * 7)").stdout == "42\n"
 
 
-def test_hostile_programs_are_contained(box, tmp_path, listener, unix_listener):
-    check_hostile_suite(box, tmp_path, listener, unix_listener, audit_hook=True)
+def test_hostile_programs_are_contained(box, tmp_path, listener, unix_listener, host_listener):
+    check_hostile_suite(box, tmp_path, listener, unix_listener, host_listener, audit_hook=True)
 
 
-def test_os_limits_alone_contain_hostile_programs(box, tmp_path, listener, unix_listener):
+def test_os_limits_alone_contain_hostile_programs(box, tmp_path, listener, unix_listener,
+                                                  host_listener):
     isolation = box.isolation
     if not (isolation.own_uid and isolation.pid_namespace and isolation.network_namespace
             and isolation.read_only):
         pytest.skip(f"this machine gives the sandbox only part of its OS isolation: {isolation}")
-    check_hostile_suite(box, tmp_path, listener, unix_listener, audit_hook=False)
+    check_hostile_suite(box, tmp_path, listener, unix_listener, host_listener,
+                        audit_hook=False)
 
 
 def test_isolation_as_root():
@@ -382,22 +530,48 @@ def test_bad_options_raise_a_clear_error(options):
     assert re.search(r"timeout|memory_mb|workers|program \d", str(error.value))
 
 
-def test_a_dead_server_is_replaced_and_its_programs_reported():
+def _kill_servers(sandbox: Sandbox, times: int, after: float) -> threading.Thread:
+    """Kill ``sandbox``'s server ``after`` s into each of its first ``times`` lives."""
+    def killer():
+        killed = set()
+        while len(killed) < times:
+            pids = [pid for pid in sandbox.pids if pid not in killed]
+            if pids:
+                time.sleep(after)
+                os.killpg(pids[0], signal.SIGKILL)
+                killed.add(pids[0])
+            time.sleep(0.01)
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_dead_server_costs_nothing_its_programs_run_again():
     with Sandbox() as sandbox:
         sandbox.isolation
         [server], [old_root] = sandbox.pids, sandbox.roots
-        killer = threading.Timer(0.5, os.killpg, (server, signal.SIGKILL))
-        killer.start()
-        slow = "import time\ntime.sleep(3)\nprint('done')"
-        # two run, two wait in the server's queue: those never started and run again
+        killer = _kill_servers(sandbox, 1, 0.5)
+        slow = "import time\ntime.sleep(2)\nprint('done')"
+        # two run and are lost with the server, two wait in its queue: all run again
         results = sandbox.run_many([slow] * 2 + ["print('after')"] * 3, workers=2)
         killer.join()
-        assert [r.status for r in results] == ["killed", "killed", "ok", "ok", "ok"]
-        assert "server stopped" in results[0].stderr and results[2].stdout == "after\n"
+        assert [r.status for r in results] == ["ok"] * 5, results
+        assert results[0].stdout == "done\n" and results[2].stdout == "after\n"
         assert sandbox.pids != [server] and not os.path.exists(old_root)
         assert len(sandbox_processes(sandbox)) == server_process_count(sandbox)
         roots = sandbox.roots
     assert not any(os.path.exists(root) for root in roots)
+
+
+def test_a_program_lost_with_two_servers_is_reported_killed():
+    with Sandbox() as sandbox:
+        sandbox.isolation
+        killer = _kill_servers(sandbox, 2, 0.5)
+        slow = "import time\ntime.sleep(3)\nprint('done')"
+        results = sandbox.run_many([slow] * 2 + ["print('after')"] * 3, workers=2)
+        killer.join()
+        assert [r.status for r in results] == ["killed"] * 2 + ["ok"] * 3, results
+        assert "server stopped" in results[0].stderr and results[2].stdout == "after\n"
 
 
 @pytest.mark.parametrize("ending", ["exit", "SIGKILL"])
@@ -541,3 +715,154 @@ def test_tora_programs_print_their_recorded_outputs():
     assert sum(want is None for want in recorded) == 2
     assert matches / len(programs) >= 0.99, matches
     assert matches == 2636
+
+
+# --- the isolation's parts, one at a time --------------------------------------------------
+
+def _header_numbers(path: str, prefix: str) -> dict[str, int]:
+    numbers = {}
+    for line in Path(path).read_text().splitlines():
+        match = re.match(rf"#define {prefix}(\w+)\s+(\d+)\s*$", line)
+        if match:
+            numbers[match[1]] = int(match[2])
+    return numbers
+
+
+@pytest.mark.parametrize("machine, header, prefix", [
+    ("x86_64", "/usr/include/x86_64-linux-gnu/asm/unistd_64.h", "__NR_"),
+    ("aarch64", "/usr/include/asm-generic/unistd.h", "__NR(?:3264)?_"),
+])
+def test_seccomp_numbers_match_the_kernel_headers(machine, header, prefix):
+    if not os.path.exists(header):
+        pytest.skip(f"{header} is not installed (linux-libc-dev)")
+    found = _header_numbers(header, prefix)
+    numbers = seccomp.TABLES[machine][1]
+    wrong = {name: (number, found[name]) for name, number in numbers.items()
+             if name in found and found[name] != number}
+    assert not wrong and set(numbers) - set(found) <= {"memfd_secret"}, wrong
+    assert len(seccomp.program(machine)) % 8 == 0 and len(seccomp.program(machine)) // 8 < 4096
+
+
+def test_each_program_is_counted_by_its_slots_memory_cgroup():
+    if not isolation().memory_cgroup:
+        pytest.skip(f"no memory cgroup here: {isolation().notes}")
+    results = run_many(["print(open('/proc/self/cgroup').read())"] * 2, workers=2)
+    slots = {re.search(r"memory:\S*/(slot\d+)$", r.stdout, re.M)[1] for r in results}
+    assert slots <= {"slot0", "slot1"} and slots
+
+
+def test_no_state_outlives_a_program_in_keyrings_or_queues():
+    if not (isolation().seccomp and NUMBERS):
+        pytest.skip("no seccomp filter here")
+    leave = _SYSCALL + f"""
+    call({NUMBERS['add_key']}, b'user', b'mathgen-left', b'secret', 6, -3)
+"""
+    look = _SYSCALL + f"""
+    print(call({NUMBERS['request_key']}, b'user', b'mathgen-left', None, 0))
+"""
+    with Sandbox() as first:
+        left = first.run(textwrap.dedent(leave), audit_hook=False)
+    with Sandbox() as later:
+        seen = later.run(textwrap.dedent(look), audit_hook=False)
+    assert (left.status, seen.status) == ("error", "error")
+    assert "[Errno 1]" in left.stderr and "[Errno 1]" in seen.stderr
+
+
+def test_two_programs_at_once_cannot_talk_over_an_abstract_socket(box):
+    listen = """
+        import socket, time
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(b'\\0mathgen-sandbox-talk')
+        s.listen()
+        time.sleep(1)
+        print(s.accept()[0].recv(10))"""
+    talk = """
+        import socket, time
+        time.sleep(0.3)
+        socket.socket(socket.AF_UNIX).connect(b'\\0mathgen-sandbox-talk')"""
+    results = box.run_many([textwrap.dedent(listen), textwrap.dedent(talk)], workers=2,
+                           audit_hook=False)
+    if not box.isolation.seccomp:
+        pytest.skip("no seccomp filter here: only the audit hook stops sockets")
+    assert [r.status for r in results] == ["error", "error"], results
+
+
+@pytest.mark.parametrize("depth, width", [(1, 0), (1100, 1), (3000, 0), (5, 40)])
+def test_scratch_removal_needs_no_recursion(tmp_path, depth, width):
+    from mathgen.sandbox.scratch import remove_tree
+
+    top = tmp_path / "job"
+    folder = top
+    for level in range(depth):
+        folder.mkdir()
+        for i in range(width):
+            (folder / f"f{i}").write_text("x")
+            (folder / f"empty{i}").mkdir()
+        (folder / "link").symlink_to(tmp_path)  # removed, never followed
+        os.chdir(folder)  # keeps paths short however deep
+        folder = Path("d")
+    os.chdir(tmp_path)
+    (tmp_path / "keep").write_text("kept")
+    if depth > 2:
+        os.chmod(top / "d", 0)  # a folder its program locked
+    remove_tree(str(top))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep"]
+
+
+@pytest.mark.parametrize("raw, shown", [
+    ("plain\ttext\n", "plain\ttext\n"),
+    ("a\0b", "a\\x00b"),
+    ("\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m"),
+    ("over\rwrite", "over\\x0dwrite"),
+    ("\x7f\x9b", "\\x7f\\x9b"),
+    ("mathgen.sandbox: ran out of memory\n", "mathgen.sandbox\\x3a ran out of memory\n"),
+    ("says mathgen.sandbox: inside a line", "says mathgen.sandbox: inside a line"),
+    ("ünïcode ½", "ünïcode ½"),
+])
+def test_program_output_is_shown_with_escapes(raw, shown):
+    from mathgen.sandbox.server import clean
+
+    assert clean(raw) == shown
+
+
+def test_isolation_is_told_once_and_can_be_required():
+    held = isolation()
+    assert held.full == (held.missing() == []) and held.describe().startswith("sandbox")
+    if held.full:
+        assert require_isolation() == held
+    else:
+        with pytest.raises(SandboxError, match=held.missing()[0]):
+            require_isolation()
+    told = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+        from mathgen.sandbox import Sandbox, run
+        run('print(1)')
+        with Sandbox() as other:
+            other.run('import sympy')
+        """)], capture_output=True, text=True, timeout=120)
+    assert told.returncode == 0, told.stderr
+    assert told.stderr.count("mathgen.sandbox: sandbox isolation:") == 1, told.stderr
+
+
+def test_require_isolation_on_the_command_line(tmp_path):
+    from click.testing import CliRunner
+
+    from mathgen.cli import main
+
+    missing = str(tmp_path / "missing.jsonl")
+    result = CliRunner().invoke(main, ["audit", "gsm-hard", missing, "--gsm8k", missing,
+                                       "--require-isolation"])
+    assert result.exit_code == 2
+    refused = "--require-isolation: the sandbox lacks" in result.output
+    assert refused == (not isolation().full), result.output
+    assert len(result.output.strip().splitlines()) <= 2  # the isolation line, one error line
+
+
+def test_nested_folders_cost_the_batch_nothing(box):
+    deep = "import os\nfor _ in range(1100):\n    os.mkdir('d')\n    os.chdir('d')"
+    codes = [deep] * 4 + [f"print({i} * 2)" for i in range(96)]
+    box.isolation
+    servers = box.pids
+    results = box.run_many(codes, workers=4)
+    assert [r.status for r in results] == ["ok"] * 100, [r for r in results if r.status != "ok"]
+    assert [r.stdout for r in results[4:]] == [f"{i * 2}\n" for i in range(96)]
+    assert box.pids == servers and leftovers(box) == []

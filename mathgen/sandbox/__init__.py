@@ -20,21 +20,22 @@ keeps; chdirs into a fresh scratch folder; sets rlimits (address space ``memory_
 the preloaded modules, CPU seconds, 16 MiB per file, one process, no core files, 256 fds); as
 root, drops to an unprivileged uid of its own (``UID_BASE`` + slot), which makes the kernel
 enforce the process limit (no fork bomb, no threads) and forbids signalling the server or the
-caller; sets no_new_privs and a parent-death signal; installs an audit hook. The hook
-(denying subprocesses, fork, kill, sockets, ctypes, and writes outside the scratch folder) is
-a second line only: ctypes or C extensions get around audit hooks, the OS limits hold.
+caller; sets no_new_privs and a parent-death signal; installs the seccomp filter of
+``seccomp`` (no memfd, keyrings, message queues, io_uring, bpf, perf events, namespaces,
+mounts, ptrace, sockets or pipe resizing); joins its slot's memory cgroup (``cgroup``) where
+there is one; installs an audit hook. The hook (denying subprocesses, fork, kill, sockets,
+ctypes, and writes outside the scratch folder) is a tripwire only: ctypes or C extensions
+get around audit hooks, the OS limits hold.
 
 Around the children, as far as the OS allows (root, or a user with user namespaces), each
 server is PID 1 of its own PID namespace (children cannot see or signal the caller, and the
 kernel kills them all when the server ends), in a network namespace without interfaces, a
-private IPC namespace with System V IPC turned off, and a mount namespace where everything
-but the scratch root is read-only: /proc there is the PID namespace's own (hidepid=2), and
-/tmp, /run and /dev/shm are empty read-only tmpfs mounts (no host UNIX socket file or shared
-memory in reach; the scratch root is bound back in). There each slot keeps its job
-folders on a tmpfs of its own (48 MiB, 4096 files): no disk to fill, a clean-up that stays
-quick, and nothing left once the namespace is gone.
-Folders the sandbox uids may not enter (a pyenv Python under /root) are shown to them
-read-only on a tmpfs, so imports still work while the rest of /root stays hidden.
+private IPC namespace with System V IPC turned off, and a mount namespace whose root is a
+minimal one of its own (``root``: Python and system libraries read-only, a few /dev nodes,
+the PID namespace's /proc, the scratch root), entered with pivot_root: no host file, host
+UNIX socket, pty or shared memory is in reach. There each slot keeps its job folders on a
+tmpfs of its own (48 MiB, 4096 files): no disk to fill, a clean-up that stays quick (and
+needs no recursion, ``scratch``), and nothing left once the namespace is gone.
 
 The server watches each child through a pidfd and SIGKILLs it (through the pidfd, which
 works before the child's setsid) and its process group at the wall-clock timeout, again every
@@ -43,7 +44,8 @@ it, reads the output tails, removes the job folder and sends the result before i
 next program. It holds up to ``workers`` programs queued besides the ``workers`` running, and
 starts the next one the moment one ends. The caller's
 side never blocks on a server: one that dies or stops answering is killed and replaced; the
-programs it may have started come back as ``killed``, the ones still queued run again.
+programs it may have started run once more in a fresh server and then count as ``killed``,
+the ones still queued run again; a batch is never lost.
 Servers end when their Sandbox is closed or the caller exits (EOF on their stdin). Output is
 deterministic (PYTHONHASHSEED=0), except that ``random`` is seeded afresh in every child, as
 in a new interpreter.
@@ -54,7 +56,8 @@ processes) and the PID, network and mount namespaces work as for root, but the p
 one server share a uid, so code that gets past the audit hook could signal another running
 program (not the server, nor the caller). Where user namespaces are turned off (some
 distributions do), network use, writes outside the scratch folder and signals to the user's
-other processes meet the audit hook only. ``Sandbox.isolation`` says what a server got.
+other processes meet the audit hook only. ``Sandbox.isolation`` says what a server got,
+``isolation()`` what the shared one got; the first server of a process prints it once.
 Linux only.
 
 The code: this module is the caller's side (``Sandbox``, ``run``, ``run_many``, the records);
@@ -93,7 +96,7 @@ _STDLIB = ("math", "cmath", "fractions", "decimal", "itertools", "functools", "c
            "numbers", "json")
 PRELOAD = {"light": _STDLIB, "heavy": _STDLIB + ("sympy", "numpy")}  # what servers import
 _HEAVY_ONLY = tuple(name for name in PRELOAD["heavy"] if name not in PRELOAD["light"])
-_EXIT_MEMORY = 86  # the child's exit code after a MemoryError (a program's exit(86) reads so)
+_EXIT_MEMORY = 86  # the child's exit code after a MemoryError (a program's own 86 ends as 1)
 _EXIT_SETUP = 87  # the child could not set itself up
 _GRACE = 10.0  # seconds past the timeout before a silent server counts as hung
 _START_WAIT = 120.0
@@ -110,12 +113,17 @@ class ExecResult:
     ``status``: ``ok`` (it finished, or called sys.exit() / sys.exit(0), as a shell would
     see it); ``error`` (an exception, traceback in stderr, or a non-zero exit; also a write
     past the 16 MiB file limit, "File too large"); ``timeout`` (killed at the wall-clock
-    limit, or out of CPU seconds); ``memory`` (MemoryError at its address-space limit);
+    limit, or out of CPU seconds); ``memory`` (MemoryError at its address-space limit, or
+    killed by the kernel at its memory cgroup's limit, read from the cgroup);
     ``killed`` (a signal, such as a segfault, or its server was lost). ``stdout`` and
     ``stderr`` are the last 64 KiB of what the program wrote to fds 1 and 2 (of at most
     16 MiB), decoded as UTF-8 with bad bytes replaced; when the sandbox stopped a program it
-    adds a ``mathgen.sandbox:`` line to stderr saying why. ``seconds`` is wall time from fork
-    to reap; ``returncode`` the exit code, or minus the signal number.
+    adds a ``mathgen.sandbox:`` line to stderr saying why (a line of the program's own that
+    begins so has its colon escaped; control characters come as ``\\x..`` escapes).
+    Exit codes 86 and 87 are the sandbox's: a program's ``sys.exit(86)`` or ``os._exit(86)``
+    ends as 1. Only C code that calls _exit(2) itself could still claim ``memory`` for
+    itself: the one status a program can fake, and a failure. ``seconds`` is wall time
+    from fork to reap; ``returncode`` the exit code, or minus the signal number.
     """
 
     status: str
@@ -127,13 +135,37 @@ class ExecResult:
 
 @dataclass(frozen=True)
 class Isolation:
-    """Which OS-level protections a sandbox server got; ``notes`` says why any is missing."""
+    """Which OS-level protections a sandbox server got; ``notes`` says why any is missing.
+
+    ``full`` is whether every one holds; ``describe()`` says it in one line.
+    """
 
     own_uid: bool  # programs run as an unprivileged uid per slot (needs root)
     pid_namespace: bool
     network_namespace: bool
     read_only: bool  # the file system is read-only outside the scratch root
+    own_root: bool  # a minimal root of its own (pivot_root): no host file or socket in reach
+    seccomp: bool  # the seccomp filter of ``mathgen.sandbox.seccomp`` is installed
+    no_ptys: bool  # no /dev/ptmx in reach: no pseudo-terminals
+    memory_cgroup: bool  # memory is counted by a cgroup (else: address space, tmpfs, pipes)
     notes: tuple[str, ...]
+
+    _NAMES = ("own_uid", "pid_namespace", "network_namespace", "read_only", "own_root",
+              "seccomp", "no_ptys", "memory_cgroup")
+
+    @property
+    def full(self) -> bool:
+        return all(getattr(self, name) for name in self._NAMES)
+
+    def missing(self) -> list[str]:
+        return [name for name in self._NAMES if not getattr(self, name)]
+
+    def describe(self) -> str:
+        held = [name for name in self._NAMES if getattr(self, name)]
+        text = "sandbox isolation: " + (", ".join(held) or "none")
+        if self.missing():
+            text += "; missing: " + ", ".join(self.missing())
+        return text + "".join(f"; {note}" for note in self.notes)
 
 
 # --- the caller's side --------------------------------------------------------------------
@@ -259,6 +291,7 @@ class Sandbox:
                    audit_hook: bool) -> list[ExecResult]:
         results: list[ExecResult | None] = [None] * len(codes)
         waiting, failures = deque(range(len(codes))), 0
+        lost: dict[int, int] = {}  # index -> servers lost while it may have been running
         while waiting or any(server.running for server in self._servers.values()):
             # each server runs up to `workers` and holds as many more queued, so that it
             # starts the next program the moment one ends
@@ -276,21 +309,30 @@ class Sandbox:
                     job, *fields = message
                     results[server.running.pop(job)] = ExecResult(*fields)
                 continue
-            failures += 1  # a server died, or none answered in time
             for server in [reply] if reply else list(self._servers.values()):
                 # it starts jobs in the order sent, `workers` at a time: only the oldest
-                # `workers` can have started; the others go to its successor
-                lost = list(server.running.values())
-                for index in lost[:workers]:
-                    results[index] = ExecResult("killed", "", "mathgen.sandbox: the "
-                                                "sandbox server stopped before this "
-                                                "program ended\n", 0.0, None)
-                waiting.extendleft(reversed(lost[workers:]))
+                # `workers` can have started. Those run once more in a fresh server (a
+                # program that kills servers then costs only itself), then count as killed;
+                # the others go to its successor as they were
+                started, queued = (list(server.running.values())[:workers],
+                                   list(server.running.values())[workers:])
+                if server.isolation is None and not started:
+                    failures += 1  # it never started: no program to blame
+                retry = []
+                for index in started:
+                    lost[index] = lost.get(index, 0) + 1
+                    if lost[index] > 1:
+                        results[index] = ExecResult(
+                            "killed", "", "mathgen.sandbox: the sandbox server stopped "
+                            "before this program ended, twice\n", 0.0, None)
+                    else:
+                        retry.append(index)
+                waiting.extendleft(reversed(retry + queued))
                 del self._servers[server.kind]
                 server.close(kill=True)
             if failures > 3:
-                raise SandboxError("sandbox servers stopped 4 times in one batch; see "
-                                   "their messages on stderr")
+                raise SandboxError("a sandbox server failed to start 4 times in one batch; "
+                                   "see its messages on stderr")
         return results
 
     def close(self, kill: bool = False) -> None:
@@ -319,6 +361,7 @@ class Sandbox:
                     message = server.messages.popleft()
                     if isinstance(message, Isolation):  # a server's first message
                         server.isolation = message
+                        _tell_once(message)
                     return server, message
             left = deadline - time.monotonic()
             if left <= 0:
@@ -400,6 +443,33 @@ def _default() -> Sandbox:
             _shared = Sandbox()
             atexit.register(_shared.close)
         return _shared
+
+
+_told = False
+
+
+def _tell_once(isolation: Isolation) -> None:
+    """The first server of a process says on stderr what isolation holds, once."""
+    global _told
+    if not _told:
+        _told = True
+        print(f"mathgen.sandbox: {isolation.describe()}", file=sys.stderr)
+
+
+def isolation() -> Isolation:
+    """What the OS gives the shared sandbox here: each protection, and why any is missing."""
+    return _default().isolation
+
+
+def require_isolation() -> Isolation:
+    """``isolation()`` if every protection holds; else SandboxError naming what is missing."""
+    held = isolation()
+    if not held.full:
+        raise SandboxError(f"--require-isolation: the sandbox lacks {', '.join(held.missing())}"
+                           f" here ({'; '.join(held.notes) or 'no reason given'}); run as root "
+                           "on Linux with namespaces, seccomp and a cgroup v1 memory controller, "
+                           "or run without --require-isolation")
+    return held
 
 
 def run(code: str, *, timeout: float = 5.0, memory_mb: int = 512) -> ExecResult:

@@ -16,6 +16,7 @@ import traceback
 import types
 
 from mathgen.sandbox import FILE_LIMIT, _EXIT_MEMORY, _EXIT_SETUP
+from mathgen.sandbox import cgroup, seccomp
 from mathgen.sandbox.linux import PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, libc_call, prctl
 
 # Audit events a program may not raise at all, and events that write to a path (arg indices).
@@ -26,15 +27,18 @@ _PATH_WRITES = {"os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.renam
                 "os.symlink": (1,), "os.link": (0, 1), "os.chmod": (0,), "os.chown": (0,),
                 "os.truncate": (0,), "os.utime": (0,), "os.setxattr": (0,),
                 "os.removexattr": (0,), "shutil.rmtree": (0,)}
+_exit_now = os._exit  # bound at import, before a child hands programs a wrapped os._exit
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 
 
 def run_child(code: str, folder: str, uid: int | None, timeout: float, address_space: int,
-              audit: bool, userns: bool, server: int) -> None:
+              audit: bool, userns: bool, server: int, filter_, group: int | None) -> None:
     """Lock this fresh child down, run the program, exit with its status. Never returns."""
     status = _EXIT_SETUP
     try:
-        work = _lock_down(folder, uid, timeout, address_space, userns, server)
+        if group is not None:  # first: everything it allocates from here on is counted
+            cgroup.join(group)
+        work = _lock_down(folder, uid, timeout, address_space, userns, server, filter_)
         status = _execute(code, work if audit else None)
     except BaseException:
         try:
@@ -42,11 +46,11 @@ def run_child(code: str, folder: str, uid: int | None, timeout: float, address_s
         except BaseException:
             pass
     finally:
-        os._exit(status)
+        _exit_now(status)
 
 
 def _lock_down(folder: str, uid: int | None, timeout: float, address_space: int,
-               userns: bool, server: int) -> str:
+               userns: bool, server: int, filter_) -> str:
     """Session, output files, scratch folder, rlimits, privileges; returns the folder.
 
     Kept to a few calls: every page a child touches is a copy-on-write fault, and those
@@ -78,6 +82,8 @@ def _lock_down(folder: str, uid: int | None, timeout: float, address_space: int,
         libc_call("capset", (ctypes.c_uint32 * 2)(0x20080522, 0), (ctypes.c_uint32 * 6)())
     prctl(PR_SET_NO_NEW_PRIVS, 1)
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if filter_ is not None:  # last: it denies nothing the lines above need
+        seccomp.install(filter_)
     if os.getppid() != server:  # the server died before the line above
         os._exit(_EXIT_SETUP)
     sys.argv = ["<program>"]
@@ -91,12 +97,22 @@ def _execute(code: str, scratch: str | None) -> int:
     sys.modules["__main__"] = main
     if scratch is not None:
         sys.addaudithook(_audit_hook(scratch))
+        # out of the program's sight: our modules (whose globals it could rewrite); and,
+        # hook or not, an exit with the codes the server reads as the sandbox's own
+        for name in [name for name in sys.modules if name.startswith("mathgen")]:
+            del sys.modules[name]
+    os._exit = _reserved_exit(_exit_now)
+    sys.modules["posix"]._exit = os._exit
     status = 0
     try:
         exec(compile(code, "<program>", "exec"), main.__dict__)
     except SystemExit as stop:  # exit() and exit(0) are a normal end, as for `python file`
         if stop.code is None or isinstance(stop.code, int):
             status = (stop.code or 0) & 0xFF
+            if status in _RESERVED:
+                print(f"SystemExit: exit code {status} is reserved for the sandbox; it ends "
+                      "as exit code 1", file=sys.stderr)
+                status = 1
         else:
             print(stop.code, file=sys.stderr)
             status = 1
@@ -120,27 +136,42 @@ def _execute(code: str, scratch: str | None) -> int:
     return status
 
 
+_RESERVED = (_EXIT_MEMORY, _EXIT_SETUP)
+
+
+def _reserved_exit(exit_now):
+    """os._exit for programs: the codes the sandbox reserves end as 1 (a tripwire: C code
+    can still call _exit(2) itself; see ``ExecResult``)."""
+    def _exit(code: int) -> None:
+        exit_now(1 if code in _RESERVED else code)
+    return _exit
+
+
 def _audit_hook(scratch: str):
-    """An audit hook that denies what a math program has no business doing."""
+    """An audit hook that denies what a math program has no business doing.
+
+    A tripwire, not the barrier (the OS is): everything it reads is bound here, immutable,
+    so rewriting a module's globals does not switch it off; what C code does never meets it.
+    """
+    writes = types.MappingProxyType(dict(_PATH_WRITES))  # read-only, its dict unnamed
+    denied, write_flags, inside = _DENIED, _WRITE_FLAGS, scratch + os.sep
+    realpath, fsdecode, is_a, is_int = os.path.realpath, os.fsdecode, isinstance, int
+
     def hook(event: str, args: tuple) -> None:
         if event == "open":
-            flags = args[2] if len(args) > 2 and isinstance(args[2], int) else _WRITE_FLAGS
-            paths = (args[0],) if flags & _WRITE_FLAGS else ()
-        elif event.startswith(_DENIED):
+            flags = args[2] if len(args) > 2 and is_a(args[2], is_int) else write_flags
+            paths = (args[0],) if flags & write_flags else ()
+        elif event.startswith(denied):
             raise PermissionError(f"{event} is not allowed in the mathgen sandbox")
         else:
-            paths = [args[i] for i in _PATH_WRITES.get(event, ())]
+            paths = [args[i] for i in writes.get(event, ())]
         for path in paths:
-            if not _inside(path, scratch):
+            if is_a(path, is_int):  # an open descriptor, checked when it was opened
+                continue
+            try:
+                real = realpath(fsdecode(path))
+            except (TypeError, ValueError):
+                real = ""
+            if real != scratch and not real.startswith(inside):
                 raise PermissionError(f"{event}: {path!r} is outside the scratch folder")
     return hook
-
-
-def _inside(path, folder: str) -> bool:
-    if isinstance(path, int):  # an open descriptor, checked when it was opened
-        return True
-    try:
-        real = os.path.realpath(os.fsdecode(path))
-    except (TypeError, ValueError):
-        return False
-    return real == folder or real.startswith(folder + os.sep)

@@ -8,8 +8,8 @@ import atexit
 import gc
 import math
 import os
+import re
 import select
-import shutil
 import signal
 import sys
 import time
@@ -20,11 +20,13 @@ from pathlib import Path
 from mathgen.sandbox import (
     FILE_LIMIT, Isolation, MAX_WORKERS, PRELOAD, TAIL, UID_BASE, _EXIT_MEMORY, _EXIT_SETUP,
     _pack, _unpack)
+from mathgen.sandbox import cgroup, seccomp
 from mathgen.sandbox.child import run_child
 from mathgen.sandbox.linux import (
-    CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, MOUNT_OPTIONS,
-    MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT,
+    CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, MS_NODEV, MS_NOSUID,
     PR_SET_PDEATHSIG, libc_call, mount, prctl)
+from mathgen.sandbox.root import enter_minimal_root
+from mathgen.sandbox.scratch import remove_tree
 
 _NOBODY = 65534
 _SLOT_INODES = 4096  # files and folders a program may leave in its scratch folder
@@ -53,15 +55,24 @@ def serve() -> None:
         Path("/proc/self/setgroups").write_text("deny")
         Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
         Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
+    memory = None if userns else cgroup.base()
+    if memory is not None:
+        memory = f"{memory}/{os.path.basename(root)}"
+        try:
+            os.mkdir(memory, 0o700)
+        except OSError:
+            memory = None
     pid = os.fork()  # the child is PID 1 of the new namespace: the server proper
     if pid:  # this one stays outside and removes the scratch root after the server ends
         os.close(rfd)
         os.close(wfd)
         os.waitpid(pid, 0)
-        shutil.rmtree(root, ignore_errors=True)
+        _remove_quietly(root)
+        if memory is not None:
+            cgroup.remove(memory)
         os._exit(0)
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    _Server(root, rfd, wfd, preload, [], True, userns).serve()
+    _Server(root, rfd, wfd, preload, [], True, userns, memory).serve()
 
 
 def _warm_sympy() -> None:
@@ -104,7 +115,8 @@ class _Server:
     """Forks a child per job, kills it at its deadline, reaps it and sends back its result."""
 
     def __init__(self, root: str, rfd: int, wfd: int, preload: tuple[str, ...],
-                 notes: list[str], pid_namespace: bool, userns: bool = False):
+                 notes: list[str], pid_namespace: bool, userns: bool = False,
+                 memory: str | None = None):
         self.root, self.rfd, self.wfd, self.userns = root, rfd, wfd, userns
         self.pid = os.getpid()
         self.jobs: dict[int, _Job] = {}  # by pidfd
@@ -116,8 +128,20 @@ class _Server:
             notes.append(f"uids {UID_BASE}+ do not exist here: every program runs as nobody")
         if not root_user:
             notes.append("not root: programs run as the caller's user")
-        network, read_only = _isolate(root, self.own_uids, pid_namespace, notes)
-        self.isolation = Isolation(self.own_uids, pid_namespace, network, read_only, tuple(notes))
+        self.cgroups = cgroup.SlotCgroups(memory) if memory else None  # before pivot_root
+        if self.cgroups is None:
+            notes.append("no memory cgroup (needs root and a writable cgroup v1 memory "
+                         "controller): memory is bounded by address space, tmpfs and pipes")
+        network, own_root = _isolate(root, pid_namespace, notes)
+        self.filter = seccomp.prepared()
+        if self.filter is None:
+            notes.append(f"no seccomp filter for {os.uname().machine}")
+        read_only = network and all(os.statvfs(p).f_flag & os.ST_RDONLY
+                                    for p in ("/", sys.prefix, sys.base_prefix))
+        no_ptys = own_root and not os.path.exists("/dev/ptmx")
+        self.isolation = Isolation(self.own_uids, pid_namespace, network, read_only, own_root,
+                                   self.filter is not None, no_ptys, self.cgroups is not None,
+                                   tuple(notes))
         self.slots: set[int] = set()  # slots with a folder
         self.tmpfs = network  # in a mount namespace of our own
         for name in preload:
@@ -132,6 +156,8 @@ class _Server:
         os.environ.update(PATH="/usr/bin:/bin", LANG="C.UTF-8", HOME="/nonexistent")
         self.page = os.sysconf("SC_PAGE_SIZE")
         self.statm = os.open("/proc/self/statm", os.O_RDONLY)
+        # what a child may come to hold of the server's pages by writing to them
+        self.shared = int(os.pread(self.statm, 64, 0).split()[1]) * self.page
         atexit._clear()  # the server never exits normally; a child runs its program's handlers
         gc.collect()
         gc.freeze()  # children then leave the preloaded objects' pages shared
@@ -187,11 +213,14 @@ class _Server:
             self.mount_slot(slot)
         mapped = int(os.pread(self.statm, 64, 0).split()[0]) * self.page  # the child starts so
         address_space = mapped + (memory_mb << 20)
+        group = None
+        if self.cgroups is not None:
+            group = self.cgroups.prepare(slot, (memory_mb << 20) + self.shared + cgroup.MARGIN)
         started = time.monotonic()
         pid = os.fork()
         if pid == 0:
             run_child(code, folder, self.uid(slot), timeout, address_space, audit, self.userns,
-                      self.pid)
+                      self.pid, self.filter, group)
         fd = os.pidfd_open(pid)
         self.jobs[fd] = _Job(job_id, pid, slot, folder, timeout, memory_mb, started)
         self.poller.register(fd, select.POLLIN)
@@ -215,7 +244,10 @@ class _Server:
         stdout, stderr = (_tail(f"{job.folder}/{name}") for name in ("stdout", "stderr"))
         _remove_tree(job.folder)
         returncode = os.waitstatus_to_exitcode(status)
-        kind, note = _classify(returncode, job)
+        # the kernel's word, read whenever SIGKILL ended a job, so that the count stays current
+        oom = returncode == -signal.SIGKILL and self.cgroups is not None \
+            and self.cgroups.killed(job.slot)
+        kind, note = _classify(returncode, job, oom)
         if note:
             stderr += ("\n" if stderr and not stderr.endswith("\n") else "") + \
                 f"mathgen.sandbox: {note}\n"
@@ -236,13 +268,16 @@ class _Server:
         for fd, job in self.jobs.items():
             _kill_job(fd, job.pid)
             os.wait4(job.pid, 0)
-            _remove_tree(job.folder)
-        shutil.rmtree(self.root, ignore_errors=True)  # inside a mount namespace: the contents
+            _remove_quietly(job.folder)
+        _remove_quietly(self.root)  # inside a mount namespace: the contents
         os._exit(0)
 
 
-def _classify(returncode: int, job: _Job) -> tuple[str, str | None]:
+def _classify(returncode: int, job: _Job, oom: bool = False) -> tuple[str, str | None]:
     """Status of a finished job, and the note the sandbox adds to its stderr."""
+    if oom:
+        return "memory", (f"killed at its memory cgroup's limit ({job.memory_mb} MiB, the "
+                          f"server's resident pages and {cgroup.MARGIN >> 20} MiB)")
     if job.killed:
         return "timeout", f"stopped at the time limit of {job.timeout:g} s"
     if returncode == -signal.SIGXCPU:
@@ -277,6 +312,21 @@ def _kill_group(pid: int) -> None:
         pass
 
 
+# C0 controls but tab and newline, DEL and C1 controls: NUL, and ESC, which starts the
+# terminal sequences that could rewrite what a reader sees (colours, cursor moves, titles)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_NOTE = re.compile("^mathgen\\.sandbox:", re.M)
+
+
+def clean(text: str) -> str:
+    """Program output made safe to show: control characters as escapes (``\\x1b``), and a
+    line of its own that begins like the sandbox's notes with the colon escaped, so that
+    only the server's notes read ``mathgen.sandbox:``."""
+    if _CONTROL.search(text):
+        text = _CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", text)
+    return _NOTE.sub("mathgen.sandbox\\\\x3a", text) if "mathgen.sandbox:" in text else text
+
+
 def _tail(path: str) -> str:
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -284,7 +334,7 @@ def _tail(path: str) -> str:
         return ""
     try:
         size = os.fstat(fd).st_size
-        return os.pread(fd, TAIL, max(0, size - TAIL)).decode("utf-8", "replace")
+        return clean(os.pread(fd, TAIL, max(0, size - TAIL)).decode("utf-8", "replace"))
     finally:
         os.close(fd)
 
@@ -298,19 +348,16 @@ def _remove_tree(path: str) -> None:
         return
     except OSError:
         pass
+    _remove_quietly(path)
+
+
+def _remove_quietly(path: str) -> None:
+    """Remove a tree; what cannot go (a busy mount point) is left, not fatal to the server:
+    a slot's tmpfs is dropped with the mount namespace anyway."""
     try:
-        shutil.rmtree(path)  # never follows the program's symlinks
-        return
-    except FileNotFoundError:
-        return
-    except OSError:  # not root, and the program locked some of its folders
+        remove_tree(path)
+    except OSError:
         pass
-    for folder, subfolders, _ in os.walk(path):
-        for name in subfolders:
-            inner = os.path.join(folder, name)
-            if not os.path.islink(inner):  # chmod would follow a link out of the folder
-                os.chmod(inner, 0o700)
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def _mapped(first: int, stop: int) -> bool:
@@ -323,147 +370,18 @@ def _mapped(first: int, stop: int) -> bool:
     return True
 
 
-def _isolate(root: str, expose: bool, pid_namespace: bool,
-             notes: list[str]) -> tuple[bool, bool]:
-    """Enter mount, network and IPC namespaces; make all but the scratch root read-only.
-
-    Then, in the new PID namespace, a /proc of its own (programs see only the sandbox's
-    processes); System V IPC turned off in the IPC namespace (shared memory would escape the
-    address-space limit and outlive a program); and empty read-only tmpfs mounts over /tmp,
-    /run and /dev/shm, so that no host UNIX socket file is reachable (the scratch root comes
-    back through a bind mount). Returns (network isolated, file system read-only); ``notes``
-    gets what failed.
-    """
+def _isolate(root: str, pid_namespace: bool, notes: list[str]) -> tuple[bool, bool]:
+    """Enter mount, network and IPC namespaces and a minimal root of our own (``root``
+    module). Returns (network isolated, minimal root); ``notes`` gets what failed."""
     try:
         libc_call("unshare", CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC)
     except OSError as err:
-        notes.append(f"no mount or network namespace ({err.strerror}): only the audit hook "
-                     "stops network use and writes outside the scratch folder")
+        notes.append(f"no mount or network namespace ({err.strerror}): host files, sockets "
+                     "and the network are kept out by the audit hook only")
         return False, False
-    mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we do here leaks out
-    if expose:
-        paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, root, *filter(None, sys.path)}
-        _expose(sorted({os.path.realpath(p) for p in paths if os.path.exists(p)}))
-    mount(root, root, None, MS_BIND)  # a mount of its own, which stays writable
-    failed = []
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        fields = line.split()
-        point = _unescape(fields[4])
-        if point == root or fields[fields.index("-") + 1] == "autofs":
-            continue
-        flags = MS_BIND | MS_REMOUNT | MS_RDONLY
-        for option in fields[5].split(","):
-            flags |= MOUNT_OPTIONS.get(option, 0)
-        try:
-            mount(None, point, None, flags)
-        except OSError:
-            failed.append(point)
-    if failed:
-        notes.append("mounts left writable: " + ", ".join(failed))
-    _new_proc(pid_namespace, notes)
-    _cover_shared_folders(root, notes)
-    writable = ("/", "/tmp", "/var/tmp", "/dev/shm", os.path.dirname(root),
-                os.path.expanduser("~"))
-    read_only = all(not os.path.exists(p) or os.statvfs(p).f_flag & os.ST_RDONLY
-                    for p in writable)
-    return True, read_only
-
-
-_PROC_FLAGS = MS_NOSUID | MS_NODEV | MS_NOEXEC
-
-
-def _new_proc(pid_namespace: bool, notes: list[str]) -> None:
-    """A /proc of the new PID namespace (hidepid=2 where accepted), System V IPC off."""
-    mounted = False
-    if pid_namespace:
-        for data in ("hidepid=2", None):
-            try:
-                mount("proc", "/proc", "proc", _PROC_FLAGS, data)
-                mounted = True
-                break
-            except OSError:
-                continue
-        if not mounted:
-            notes.append("no /proc of its own: programs may see the host's processes")
-    failed = []
-    for name, value in (("shmmni", "0"), ("shmall", "0"), ("msgmni", "0"), ("sem", "0 0 0 0")):
-        try:  # these belong to our IPC namespace alone
-            Path("/proc/sys/kernel", name).write_text(value)
-        except OSError:
-            failed.append(name)
-    if failed:
-        notes.append("System V IPC limits left as they were: " + ", ".join(failed))
-    if mounted:
-        try:
-            mount(None, "/proc", None, MS_BIND | MS_REMOUNT | MS_RDONLY | _PROC_FLAGS)
-        except OSError:
-            notes.append("the new /proc stays writable")
-
-
-def _cover_shared_folders(root: str, notes: list[str]) -> None:
-    """Empty read-only tmpfs mounts over /tmp, /run and /dev/shm (host sockets, POSIX shared
-    memory); the scratch root and Python's own folders, if inside one, are bound back in."""
-    needed = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
-                                             *filter(None, sys.path)) if os.path.exists(p)}
-    for folder in sorted({os.path.realpath(p) for p in ("/tmp", "/run", "/var/run",
-                                                         "/dev/shm") if os.path.isdir(p)}):
-        if folder in needed:
-            notes.append(f"{folder} left visible: Python is installed there")
-            continue
-        inside = sorted(p for p in needed if p.startswith(folder + "/"))
-        inside = [p for p in inside if not any(p.startswith(q + "/") for q in inside)]
-        keep = [(p, True) for p in inside] + ([(root, False)] if root.startswith(folder + "/")
-                                              else [])
-        fds = [os.open(p, os.O_PATH) for p, _ in keep]
-        covered = False
-        try:
-            mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                   "mode=0755,size=1m,nr_inodes=256")
-            covered = True
-            for (path, read_only), fd in zip(keep, fds):
-                if os.path.isdir(f"/proc/self/fd/{fd}"):
-                    os.makedirs(path, 0o755)
-                else:
-                    os.makedirs(os.path.dirname(path), 0o755, exist_ok=True)
-                    open(path, "x").close()
-                mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-                if read_only:
-                    mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
-            mount(None, folder, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV
-                   | MS_NOEXEC)
-        except OSError as err:
-            if covered:  # undo it, so that the scratch root and Python stay in reach
-                libc_call("umount2", os.fsencode(folder), 2)  # MNT_DETACH
-            notes.append(f"{folder} left visible ({err.strerror})")
-        finally:
-            for fd in fds:
-                os.close(fd)
-
-
-def _unescape(field: str) -> str:
-    """A path of /proc/self/mountinfo, where space, tab, newline and \\ are octal escapes."""
-    parts = field.split("\\")
-    return parts[0] + "".join(chr(int(part[:3], 8)) + part[3:] for part in parts[1:])
-
-
-def _expose(paths: list[str]) -> None:
-    """Show paths (the Python installation) to the sandbox uids where a parent hides them.
-
-    A folder others may not enter (/root) gets a read-only tmpfs over it that holds only
-    bind mounts of the paths beneath it, so the rest of it stays hidden.
-    """
-    hidden: dict[str, list[str]] = {}
-    for path in paths:  # sorted: a folder comes before the folders inside it
-        parts = Path(path).parts
-        closed = next((os.path.join(*parts[:i]) for i in range(2, len(parts))
-                       if not os.stat(os.path.join(*parts[:i])).st_mode & 0o001), None)
-        inside = hidden.setdefault(closed, []) if closed else []
-        if closed and not any(path.startswith(shown + "/") for shown in inside):
-            inside.append(path)
-    for folder, inside in hidden.items():
-        fds = [os.open(path, os.O_PATH) for path in inside]
-        mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
-        for path, fd in zip(inside, fds):
-            os.makedirs(path, exist_ok=True)
-            mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-            os.close(fd)
+    try:
+        enter_minimal_root(root, pid_namespace, notes)
+    except OSError as err:
+        notes.append(f"no minimal root ({err}): host files and UNIX sockets stay in reach")
+        return True, False
+    return True, True
