@@ -7,6 +7,7 @@ hook, and with only the OS limits (the first line of defence, which must hold by
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -52,38 +53,38 @@ def listener():
         yield server
 
 
+@contextlib.contextmanager
+def _listening(path: str):
+    """A non-blocking UNIX socket listening at ``path``, which anyone may connect to."""
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(path)
+        os.chmod(path, 0o777)
+        server.listen()
+        server.setblocking(False)
+        try:
+            yield server
+        finally:
+            os.unlink(path)
+
+
 @pytest.fixture()
 def host_listener():
     """A world-writable UNIX socket outside /tmp, /run and /dev/shm (a read-only bind mount
     does not stop connect()), next to the tests."""
     folder = Path(__file__).resolve().parent / f".sandbox-{uuid.uuid4().hex[:8]}"
     folder.mkdir()
-    path = str(folder / "socket")
-    with socket.socket(socket.AF_UNIX) as server:
-        server.bind(path)
-        os.chmod(path, 0o777)
-        server.listen()
-        server.setblocking(False)
-        try:
+    try:
+        with _listening(str(folder / "socket")) as server:
             yield server
-        finally:
-            os.unlink(path)
-            folder.rmdir()
+    finally:
+        folder.rmdir()
 
 
 @pytest.fixture()
 def unix_listener():
     """A UNIX socket file in /tmp that anyone may connect to, yet no sandboxed program may."""
-    path = f"/tmp/mathgen-sandbox-socket-{uuid.uuid4().hex[:12]}"
-    with socket.socket(socket.AF_UNIX) as server:
-        server.bind(path)
-        os.chmod(path, 0o777)
-        server.listen()
-        server.setblocking(False)
-        try:
-            yield server
-        finally:
-            os.unlink(path)
+    with _listening(f"/tmp/mathgen-sandbox-socket-{uuid.uuid4().hex[:12]}") as server:
+        yield server
 
 
 _SYSCALL = """
