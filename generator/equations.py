@@ -25,7 +25,7 @@ _DECLARED = [
     re.compile(r"\b(?:[Ll]et|[Ii]f we let|[Ss]uppose|[Aa]ssume)\s+([A-Za-z])\s*"
                r"(?:be\b|=|represents?\b|equals?\b|stands? for\b|is\b|:)"),
     re.compile(r"\b[Ll]et\s+(?:the|his|her|their)\b[^.\n=]{0,80}?\bbe\s+([A-Za-z])\b"),
-    re.compile(r"\b(?:where|and)\s+([A-Za-z])\s+(?:is|represents|stands for)\b"),
+    re.compile(r"\b(?:where|and)\s+([A-Za-z])\s+(?:is|be|represents|stands for)\b"),
     re.compile(r"(?:^|\n)\s*([A-Za-z])\s+(?:be|represents?)\s+the\b"),
 ]
 _NOT_UNKNOWN = {"a", "A", "I"}
@@ -61,7 +61,7 @@ def read(body: str, taken: list[tuple[int, int]], results: set) -> list[Calculat
     num = r"\d{1,3}(?:,\d{3})+(?![\d])(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"  # '12,' ends at 12
     token = rf"(?:{num}|(?<![A-Za-z])[{letters}](?![A-Za-z])|[-+*/\u00d7\u00f7\u2013\u2212()=])"
     chain = re.compile(rf"{token}(?:[ \t]*\$?{token})*")
-    out, outside = [], []
+    out, outside, system = [], [], []
     for m in chain.finditer(body):
         text = m.group().rstrip("(=+-*/\u00d7\u00f7\u2013\u2212 \t")  # 'x = 24/3 = <<..'
         if _has(text, names) and text.count("=") == (text[:1] == "="):
@@ -70,6 +70,13 @@ def read(body: str, taken: list[tuple[int, int]], results: set) -> list[Calculat
             outside.append((m.start() + skip, text[skip:]))
             continue
         if "=" not in text or not _has(text, names):
+            continue
+        if len(_has(text, names)) > 1 and all(len(_has(side, names)) <= 1 for side in
+                                              text.split("=")) and _restates(text, names):
+            # 'p + m = 27 and p = 8m': the question's relations in two unknowns, restated
+            # before they are combined into one ('8m + m = 27', solved as usual); their
+            # numbers are the question's, bound like prose numbers
+            system.append(m.span())
             continue
         found = _chain(body, m.start(), text, names, taken, results)
         covered = set(taken) | {span for calc in found for span in calc.spans} \
@@ -87,6 +94,8 @@ def read(body: str, taken: list[tuple[int, int]], results: set) -> list[Calculat
     out += _expressions(outside, out, names, set(taken) | {s for calc in out for s in calc.spans})
     covered = set(taken) | {span for calc in out for span in (*calc.spans, calc.result_span)}
     for m in re.finditer(rf"(?<![\w.])(?:{num})(?=[{letters}](?![A-Za-z]))", body):
+        if any(a <= m.start() < b for a, b in system):
+            continue
         if m.span() not in covered:  # 'the pieces are 4x and x' would keep its 4
             raise UnsupportedProblem("unsupported-equation", f"cannot follow '{m.group()}"
                                      f"{body[m.end()]}' outside an equation")
@@ -206,6 +215,12 @@ def _expressions(outside, solved, names, taken) -> list[Calculation]:
         out.append(Calculation(eq.start, eq.end, text.strip(), tree, literals, spans, value,
                                None, None, over=eq))
     return out
+
+
+def _restates(text: str, names) -> bool:
+    """Whether an equation in several unknowns is only sums and multiples of them and
+    numbers ('p + m = 27', 'j = p + 12', 'p = 8m'): no product of two unknowns."""
+    return not re.search(r"[A-Za-z]\s*[*(]?\s*[A-Za-z]|\^", re.sub(r"\d\s*[A-Za-z]", "0", text))
 
 
 def _has(text: str, names) -> list[str]:

@@ -210,7 +210,7 @@ def _prose_tree(body, pos, mention, sources, line_of, lit_trees, variables, step
         # a value found in the head is a result written earlier or an expression in the
         # unknown ('Red rope = 4 * (Y - 7)' ... 'The red rope was 20 cm long')
         earlier = [i for i, src in enumerate(sources) if src.end <= pos and i not in here
-                   and (written[i] or src.over is not None)]
+                   and (written[i] or src.over is not None or src.of is not None)]
         tier2 = [Candidate(sym(f"s{i}"), 0, (), "") for i in reversed(earlier)
                  if steps[i].value == value]
         tier2 += [c for c in candidates(value, 0, variables, [], {}) if c.cost == 0]
