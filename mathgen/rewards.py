@@ -73,9 +73,10 @@ def gold_answers(n: int, columns: dict) -> list:
             if name == "answer":  # a worked solution: its '#### N' line, or the whole text
                 values = [_gsm8k_gold(v) for v in values]
             return values
+    seen = ", ".join(sorted(columns)) or "none"
     raise MathgenError("reward: the set has no gold answer column; give rows with "
                        f"{' or '.join(repr(c) for c in _GOLD_COLUMNS)} (mathgen perturb "
-                       f"writes final_answer); columns seen: {', '.join(sorted(columns)) or 'none'}")
+                       f"writes final_answer); columns seen: {seen}")
 
 
 def _gsm8k_gold(value):
@@ -126,8 +127,8 @@ def make_code_reward(timeout: float = 5.0, memory_mb: int = 512, *, fallback=Non
         if fallback is not None:
             rest = [i for i, p in enumerate(programs) if p is None]
             if rest:
-                sub = {k: [list(v)[i] for i in rest] for k, v in columns.items()
-                       if k in _GOLD_COLUMNS}
+                gold = {k: list(v) for k, v in columns.items() if k in _GOLD_COLUMNS}
+                sub = {k: [v[i] for i in rest] for k, v in gold.items()}
                 for i, value in zip(rest, fallback([completions[i] for i in rest], **sub)):
                     out[i] = value
         return out
