@@ -325,3 +325,84 @@ def test_shipped_launcher_configs_load():
     ds = json.loads((folder / "zero3.json").read_text())
     assert ds["zero_optimization"]["stage"] == 3
     assert ds["zero_optimization"]["stage3_gather_16bit_weights_on_model_save"] is True
+
+
+CHAT_ROW = {"messages": [
+    {"role": "system", "content": "Answer with a program."},
+    {"role": "user", "content": "What is 4 plus 5?"},
+    {"role": "assistant", "content": "```python\nprint(4 + 5)\n```"},
+    {"role": "user", "content": "And 6 plus 2?"},
+    {"role": "assistant", "content": "```python\nprint(6 + 2)\n```\nSo the answer is 8."}]}
+
+
+def test_chat_rows_learn_only_the_last_assistant_turn(base, tmp_path):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(base)  # with the tora chat template
+    path = write_rows(tmp_path / "chat.jsonl", [CHAT_ROW, ROWS[0]])  # chat and written rows mix
+    examples = load([path], tokenizer, max_length=512)
+    assert len(examples) == 2
+    batch = Collator(tokenizer.pad_token_id, packing=False)([examples[0], examples[1]])
+    ids, labels = batch["input_ids"][0], batch["labels"][0]
+    prompt = tokenizer.apply_chat_template(CHAT_ROW["messages"][:-1], tokenize=False,
+                                           add_generation_prompt=True)
+    assert tokenizer.decode(ids[:examples.prompt_lengths[0]]) == prompt
+    # the earlier assistant turn is context: only the last one (and the end) carries loss
+    assert tokenizer.decode(ids[labels != IGNORE]) == \
+        CHAT_ROW["messages"][-1]["content"] + tokenizer.eos_token
+    learnt = batch["input_ids"][1][batch["labels"][1] != IGNORE]
+    assert tokenizer.decode(learnt) == ROWS[0]["completion"] + tokenizer.eos_token
+
+
+@pytest.mark.parametrize("messages, message", [
+    ("hello", "is not a list of at least two turns"),
+    ([{"role": "user", "content": "hi"}], "is not a list of at least two turns"),
+    ([{"role": "user", "content": "hi"}, {"role": "assistant"}], "turn 2 is not a"),
+    ([{"role": "assistant", "content": "hi"}, {"role": "user", "content": "ok"}],
+     "does not end in an assistant turn"),
+    ([{"role": "user", "content": "hi"}, {"role": "assistant", "content": " "}],
+     "does not end in an assistant turn"),
+])
+def test_bad_chat_rows_name_file_line_and_field(base, tmp_path, messages, message):
+    path = write_rows(tmp_path / "bad.jsonl", [ROWS[0], {"messages": messages}])
+    result = CliRunner().invoke(main, ["train", "--model", str(base), "--data", str(path),
+                                       "--output", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert f"mathgen: error: {path}:2: field 'messages': {message}" in result.output
+    assert result.output.count("\n") == 1
+
+
+def test_chat_rows_need_a_chat_template(tmp_path):
+    from tiny_models import tiny_llama
+
+    model, tokenizer = tiny_llama(["hello there"], vocab_size=280)
+    tokenizer.chat_template = None
+    folder = tmp_path / "plain"
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    path = write_rows(tmp_path / "chat.jsonl", [CHAT_ROW])
+    result = CliRunner().invoke(main, ["train", "--model", str(folder), "--data", str(path),
+                                       "--output", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert f"{path}:1: field 'messages': is a chat row" in result.output
+
+
+def test_eval_data_logs_a_validation_loss(base, data, tmp_path):
+    held = write_rows(tmp_path / "held.jsonl", ROWS[:3] + [CHAT_ROW])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [
+        "train", "--model", str(base), "--data", str(data), "--eval-data", str(held),
+        "--eval-steps", "2", "--output", str(out), "--batch-size", "5",
+        "--micro-batch-size", "5", "--epochs", "2", "--learning-rate", "3e-3",
+        "--logging-steps", "1", "--save-steps", "1000", "--no-tensorboard"])
+    assert result.exit_code == 0, result.output
+    assert "read 4 held-out rows: 4 examples" in result.output
+    assert "validation loss" in result.output
+    log = [json.loads(ln) for ln in (out / "log.jsonl").read_text().splitlines()]
+    evals = [(r["step"], r["eval_loss"]) for r in log if "eval_loss" in r]
+    # every 2 of the 6 steps, then the final weights once more
+    assert [s for s, _ in evals] == [2, 4, 6, 6]
+    assert evals[-1][1] < evals[0][1]  # the held-out rows share the training rows' pattern
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["eval_loss"] == pytest.approx(evals[-1][1])
+    assert "eval_data:" in (out / "train_config.yaml").read_text()

@@ -42,7 +42,10 @@ def _f(default, text: str):
 @dataclass(frozen=True)
 class TrainConfig:
     model: str = _f("", "model folder (or hub name) that transformers loads")
-    data: tuple[str, ...] = _f((), "JSONL files: prompt/completion rows or GSM8K rows")
+    data: tuple[str, ...] = _f((), "JSONL files: prompt/completion, messages or GSM8K rows")
+    eval_data: tuple[str, ...] = _f((), "held-out JSONL files (the same kinds of rows): the "
+                                    "validation loss every eval_steps and at the end")
+    eval_steps: int = _f(100, "with eval_data: a validation loss every this many steps")
     output: str = _f("", "folder for the final model, checkpoint-N folders and log.jsonl")
     learning_rate: float = _f(2e-5, "peak learning rate (MMOS: 2e-5 for 7B/13B, 1e-5 for 34B)")
     epochs: float = _f(3.0, "passes over the data")
@@ -92,6 +95,7 @@ class TrainConfig:
             (self.save_steps >= 1, "save_steps", "must be at least 1"),
             (self.save_total_limit >= 1, "save_total_limit", "must be at least 1"),
             (self.logging_steps >= 1, "logging_steps", "must be at least 1"),
+            (self.eval_steps >= 1, "eval_steps", "must be at least 1"),
         ]
         for ok, name, message in check:
             if not ok:
@@ -202,7 +206,7 @@ def as_yaml(config: TrainConfig) -> str:
     import yaml
 
     values = dataclasses.asdict(config)
-    values["data"] = list(values["data"])
+    values["data"], values["eval_data"] = list(values["data"]), list(values["eval_data"])
     return yaml.safe_dump(values, sort_keys=False)
 
 

@@ -1,8 +1,11 @@
 """Training examples: JSONL rows -> (prompt, completion) -> token ids whose prompt carries no loss.
 
-Two kinds of rows, told apart by their fields:
+Three kinds of rows, told apart by their fields:
 
 - ``prompt`` and ``completion`` (what ``mathgen mmos build`` writes; any SFT set);
+- ``messages`` (chat rows, as TRL and most chat sets write them): a list of
+  ``{"role": ..., "content": ...}`` ending in the assistant's turn; the turns before it go
+  through the model's chat template as the prompt, and only the last turn carries loss;
 - ``question`` and ``answer`` (GSM8K, and the variants ``mathgen perturb`` writes): the
   question is asked as ``robustness-report --prompt cot`` asks it (through the model's chat
   template with ``chat_template``), and the completion is the worked solution without its
@@ -55,6 +58,8 @@ class Examples:
 
 def pair(row: dict, path: Path, line: int, chat: bool) -> tuple[str | list, str]:
     """The (prompt, completion) of one row; a prompt is chat messages when ``chat``."""
+    if "messages" in row:
+        return _chat_pair(row["messages"], path, line)
     if "prompt" in row or "completion" in row:
         names = ("prompt", "completion")
     elif "question" in row or "answer" in row:
@@ -62,7 +67,8 @@ def pair(row: dict, path: Path, line: int, chat: bool) -> tuple[str | list, str]
     else:
         raise InputError("has neither 'prompt' and 'completion' nor 'question' and 'answer'",
                          path=path, line=line,
-                         hint="give mmos build rows (prompt, completion) or GSM8K rows")
+                         hint="give mmos build rows (prompt, completion), chat rows "
+                              "(messages) or GSM8K rows")
     for name in names:
         if not isinstance(row.get(name), str) or not row[name].strip():
             raise InputError("missing or empty", path=path, line=line, field=name,
@@ -78,10 +84,29 @@ def pair(row: dict, path: Path, line: int, chat: bool) -> tuple[str | list, str]
     return prompt, (solution if chat else " " + solution)
 
 
+def _chat_pair(messages, path: Path, line: int) -> tuple[list, str]:
+    """The turns before the last (the prompt) and the last, the assistant's (the completion)."""
+    where = {"path": path, "line": line, "field": "messages"}
+    if not isinstance(messages, list) or len(messages) < 2:
+        raise InputError("is not a list of at least two turns", **where,
+                         hint='write [{"role": "user", ...}, {"role": "assistant", ...}]')
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict) or not isinstance(m.get("role"), str) \
+                or not isinstance(m.get("content"), str):
+            raise InputError(f"turn {i + 1} is not a {{'role': text, 'content': text}} message",
+                             **where, hint="give each turn a role and a text content")
+    last = messages[-1]
+    if last["role"] != "assistant" or not last["content"].strip():
+        raise InputError("does not end in an assistant turn with text", **where,
+                         hint="the last turn is what the model learns to write")
+    return messages[:-1], last["content"]
+
+
 def load(paths, tokenizer, *, max_length: int, chat: bool = False) -> Examples:
     """Every row of ``paths`` tokenized; examples over ``max_length`` tokens are counted in
     ``too_long`` and left out. Bad rows raise ``InputError`` naming file, line and field."""
-    if chat and not getattr(tokenizer, "chat_template", None):
+    templated = bool(getattr(tokenizer, "chat_template", None))
+    if chat and not templated:
         raise MathgenError(f"chat_template: the tokenizer of {tokenizer.name_or_path} has no "
                            "chat template; drop chat_template, or train a model that has one")
     if tokenizer.eos_token_id is None:
@@ -92,6 +117,11 @@ def load(paths, tokenizer, *, max_length: int, chat: bool = False) -> Examples:
         batch = []
         for line, row in read_jsonl(path):
             batch.append(pair(row, path, line, chat))
+            if not templated and isinstance(batch[-1][0], list):
+                raise InputError(f"is a chat row, and the tokenizer of {tokenizer.name_or_path}"
+                                 " has no chat template", path=path, line=line,
+                                 field="messages", hint="train a model with a chat template, "
+                                 "or write the rows as prompt/completion")
             if len(batch) == _CHUNK:
                 _add(out, batch, tokenizer, max_length, chat)
                 batch = []
@@ -102,12 +132,20 @@ def load(paths, tokenizer, *, max_length: int, chat: bool = False) -> Examples:
 def _add(out: Examples, batch, tokenizer, max_length: int, chat: bool) -> None:
     if not batch:
         return
-    prompts = [p for p, _ in batch]
-    if chat:
-        prompts = [tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True)
-                   for p in prompts]
-    # a chat template writes its own special tokens, as in the hf backend
-    prompt_ids = tokenizer(prompts, add_special_tokens=not chat)["input_ids"]
+    # a chat template writes its own special tokens, as in the hf backend; written prompts
+    # get the tokenizer's
+    chats = [i for i, (p, _) in enumerate(batch) if isinstance(p, list)]
+    written = [i for i, (p, _) in enumerate(batch) if not isinstance(p, list)]
+    prompt_ids = [None] * len(batch)
+    if chats:
+        texts = [tokenizer.apply_chat_template(batch[i][0], tokenize=False,
+                                               add_generation_prompt=True) for i in chats]
+        for i, ids in zip(chats, tokenizer(texts, add_special_tokens=False)["input_ids"]):
+            prompt_ids[i] = ids
+    if written:
+        texts = [batch[i][0] for i in written]
+        for i, ids in zip(written, tokenizer(texts, add_special_tokens=True)["input_ids"]):
+            prompt_ids[i] = ids
     completion_ids = tokenizer([c for _, c in batch], add_special_tokens=False)["input_ids"]
     out.rows += len(batch)
     for p, c in zip(prompt_ids, completion_ids):

@@ -158,7 +158,12 @@ def load_model(config: TrainConfig, precision: str):
 def _arguments(config: TrainConfig, precision: str, transformers, cuda: bool):
     world = int(os.environ.get("WORLD_SIZE", "1"))
     tensorboard = config.tensorboard and _installed("tensorboard")
+    # the loss only: gathering the logits of a held-out set would cost vocabulary x tokens
+    evaluation = dict(eval_strategy="steps", eval_steps=config.eval_steps,
+                      per_device_eval_batch_size=config.micro_batch_size,
+                      prediction_loss_only=True) if config.eval_data else {}
     return transformers.TrainingArguments(
+        **evaluation,
         output_dir=config.output,
         per_device_train_batch_size=config.micro_batch_size,
         gradient_accumulation_steps=config.accumulation(world),
@@ -247,6 +252,15 @@ def train(config: TrainConfig, *, resume=False, callbacks=(), echo=print) -> dic
          f"max_length {config.max_length} left out")
     if not len(examples):
         raise MathgenError("no example fits in max_length; raise --max-length")
+    held_out = None
+    if config.eval_data:
+        held_out = load(config.eval_data, tokenizer, max_length=config.max_length,
+                        chat=config.chat_template)
+        echo(f"read {counted(held_out.rows, 'held-out row')}: "
+             f"{counted(len(held_out), 'example')}; {held_out.too_long} longer than max_length"
+             " left out")
+        if not len(held_out):
+            raise MathgenError("--eval-data: no example fits in max_length; raise --max-length")
 
     model = load_model(config, precision)
     if _is_main():
@@ -258,7 +272,8 @@ def train(config: TrainConfig, *, resume=False, callbacks=(), echo=print) -> dic
         resumed_at, tokens_before = state["global_step"], state.get("num_input_tokens_seen", 0)
     stop = StopOnSignal()
     trainer = transformers.Trainer(
-        model=model, args=args, train_dataset=examples, processing_class=tokenizer,
+        model=model, args=args, train_dataset=examples, eval_dataset=held_out,
+        processing_class=tokenizer,
         data_collator=Collator(tokenizer.pad_token_id, config.packing),
         callbacks=[JsonlLog(output / "log.jsonl", resumed_at), stop, *callbacks])
     started = time.perf_counter()
@@ -278,11 +293,15 @@ def train(config: TrainConfig, *, resume=False, callbacks=(), echo=print) -> dic
         echo(f"stopped ({summary['stopped']}) at step {state.global_step} of {state.max_steps}; "
              + (f"go on from {Path(last).name} with --resume" if last else "no checkpoint saved"))
         return summary
+    if held_out is not None:  # the final weights' validation loss, logged like the others
+        summary["eval_loss"] = trainer.evaluate()["eval_loss"]
     _save(trainer, config, output)
     if _is_main():
         (output / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     echo(f"trained {counted(state.global_step, 'step')} in {seconds:.1f} s "
-         f"({summary['tokens_per_second']} tokens/s), final loss {_last_loss(state)}; "
+         f"({summary['tokens_per_second']} tokens/s), final loss {_last_loss(state)}"
+         + (f", validation loss {summary['eval_loss']:.4f}" if held_out is not None else "")
+         + "; "
          f"model and tokenizer in {output}")
     return summary
 
