@@ -315,3 +315,42 @@ def test_perturb_on_jsonl_never_imports_datasets_or_pyarrow(tmp_path):
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_templatize_reads_a_dataset_as_its_jsonl(tmp_path, offline):
+    jsonl = write_rows(tmp_path / "test.jsonl", ROWS)
+    source = _as("parquet-folder", jsonl, tmp_path, offline)
+    folders = {}
+    for tag, given in (("jsonl", str(jsonl)), ("hf", source)):
+        out = tmp_path / f"templates-{tag}"
+        result = CliRunner().invoke(main, ["templatize", given, "-o", str(out),
+                                           "--rejects", str(tmp_path / f"{tag}.rej.jsonl")])
+        assert result.exit_code == 0, result.output
+        folders[tag] = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert folders["hf"] == folders["jsonl"] and len(folders["jsonl"]) == 4
+    assert (tmp_path / "hf.rej.jsonl").read_bytes() == (tmp_path / "jsonl.rej.jsonl").read_bytes()
+
+
+def test_audit_gsm_hard_reads_datasets(tmp_path, offline):
+    # GSM-HARD-style rows written for this test: an int and a float target in one column
+    hard = [{"input": "Ana has 3012 pens and buys 4 more. How many pens does she have?",
+             "code": "def solution():\n    pens = 3012\n    more = 4\n    return pens + more\n",
+             "target": 3016},
+            {"input": "A rope of 5 meters is cut in 2 equal parts. How long is each part?",
+             "code": "def solution():\n    rope = 5\n    parts = 2\n    return rope / parts\n",
+             "target": 2.5}]
+    gsm8k = [{"question": "Ana has 12 pens and buys 4 more. How many pens does she have?",
+              "answer": "She has 12 + 4 = <<12+4=16>>16 pens.\n#### 16"}]
+    files = {"hard": write_rows(tmp_path / "hard.jsonl", hard),
+             "gsm8k": write_rows(tmp_path / "gsm8k.jsonl", gsm8k)}
+    for name, path in files.items():
+        _dataset(path).to_parquet(str(tmp_path / f"{name}.parquet"))
+    printed = {}
+    for tag, suffix in (("jsonl", ".jsonl"), ("hf", ".parquet")):
+        result = CliRunner().invoke(main, ["audit", "gsm-hard", str(tmp_path / f"hard{suffix}"),
+                                           "--gsm8k", str(tmp_path / f"gsm8k{suffix}"), "--json",
+                                           "--timeout", "2", "--workers", "1"])
+        assert result.exit_code == 0, result.output
+        printed[tag] = json.loads(result.stdout)  # stderr names the sandbox isolation
+    assert printed["hf"] == printed["jsonl"]
+    assert printed["jsonl"]["total"] == 2 and printed["jsonl"]["non_integer"] == 1
