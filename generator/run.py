@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 
 from mathgen.errors import InputError, MathgenError, UnsupportedProblem
 from mathgen.formats import load_problems
-from mathgen.io import AtomicJsonl
+from mathgen.io import AtomicJsonl, open_records, stem
 from mathgen.records import Rejection
 from mathgen.wording import counted
 
@@ -66,6 +66,10 @@ TEMPLATE_FORMATS = ("template", "gsm-symbolic")
 def is_template(path: Path, format: str | None = None) -> bool:
     """Whether an input is read as templates: a folder, a '.jinja' file, or a GSM-Symbolic
     '.json' file (one JSON object with 'question_annotated')."""
+    from mathgen.hfdata import is_dataset
+
+    if is_dataset(path):
+        return False
     path = Path(path)
     if format in TEMPLATE_FORMATS or path.is_dir() or path.suffix == ".jinja":
         return True
@@ -173,7 +177,7 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
             yield from load_problems(path, format=format, skip_invalid=skip_invalid, name=name)
 
     skills: set[str] = set()
-    with AtomicJsonl(output) as out, \
+    with open_records(output) as out, \
             (AtomicJsonl(rejects) if rejects is not None else nullcontext()) as rej:
         for result in _from_templates(template_paths, format, skip_invalid, set(tags),
                                       strategy, n, seed, tries, constrained, summary, skills):
@@ -293,8 +297,11 @@ def _checked(results, programs, tally, timeout, workers):
 def source_names(inputs: list[Path]) -> list[str]:
     """Names for source ids: the file's stem ('test'), or, where two inputs share a stem,
     its folder too ('gsm8k/test'), so every id stays unique."""
-    stems = [p.stem for p in inputs]
-    names = [f"{p.parent.name}/{p.stem}" if stems.count(p.stem) > 1 else p.stem for p in inputs]
+    from mathgen.hfdata import folder, is_dataset
+
+    stems = [stem(p) for p in inputs]
+    names = [f"{folder(p) if is_dataset(p) else p.parent.name}/{s}" if stems.count(s) > 1
+             else s for p, s in zip(inputs, stems)]
     if len(set(names)) != len(names):
         raise MathgenError("two inputs would give the same source ids: "
                            + ", ".join(str(p) for p in inputs))

@@ -56,7 +56,7 @@ def main() -> None:
 @main.command()
 @click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="JSONL file for the variants.")
+              help="JSONL file for the variants (Parquet where it ends .parquet).")
 @click.option("--strategy", default="similar", show_default=True, metavar="NAME",
               help="similar, mmos-similar, mmos-large, gsm-hard, digits:K or distractor.")
 @click.option("-n", "n", default=1, show_default=True, type=click.IntRange(1, 100000),
@@ -453,6 +453,10 @@ def train(config_file, resume, **options):
 
 
 def _count_rows(path: Path) -> int:
+    from mathgen.hfdata import is_dataset
+
+    if is_dataset(path):
+        return 0  # counting would load it twice; the bar stays hidden
     if path.is_dir() or path.suffix in (".jinja", ".json"):
         return 1
     try:

@@ -30,7 +30,7 @@ from typing import Callable, Iterator
 
 from mathgen.errors import InputError, UnsupportedProblem
 from mathgen.formula_steps import asdiv_steps, calc, exact, join
-from mathgen.io import read_jsonl
+from mathgen.io import read_rows, stem
 from mathgen.numbers import parse_answer, plain
 from mathgen.records import Problem, Rejection
 
@@ -284,15 +284,15 @@ def load_problems(path, format: str | None = None, skip_invalid: bool = False,
                   name: str | None = None) -> Iterator[Problem | Rejection]:
     """Problems of one file in order; rows that cannot be used come as Rejections.
 
-    Source ids are ``NAME:LINE``; NAME is the file's stem unless given.
+    Source ids are ``NAME:LINE``; NAME is the file's stem (a data set's split) unless given.
     """
     path = Path(path)
-    name = name or path.stem
+    name = name or stem(path)
     if format is not None and format not in FORMATS:
         raise InputError(f"unknown format {format!r}", path=path,
                          hint=f"choose one of: {', '.join(FORMATS)}")
     fmt = FORMATS[format] if format else None
-    for line, row in read_jsonl(path, skip_invalid=skip_invalid):
+    for line, row in read_rows(path, skip_invalid=skip_invalid):
         source_id = f"{name}:{line}"
         try:
             if isinstance(row, InputError):

@@ -3,6 +3,11 @@
 Only this module opens data files. ``read_jsonl`` yields ``(line_number, object)``; a bad line
 raises an InputError naming the file and line, or, with ``skip_invalid=True``, is yielded as
 ``(line_number, InputError)`` so the caller can record it as a rejection.
+
+``read_rows`` is what readers of problems and sets call: JSONL, or a Hugging Face data set
+(``hf:NAME[:CONFIG]:SPLIT``, a ``.parquet`` or ``.arrow`` file) through ``mathgen.hfdata``,
+whose rows are numbered from 1 like lines. ``open_records`` writes JSONL, or Parquet for an
+output named ``*.parquet``.
 """
 
 from __future__ import annotations
@@ -43,6 +48,25 @@ def read_jsonl(path, skip_invalid: bool = False) -> Iterator[tuple[int, dict | I
     if not seen:
         raise InputError("the file is empty", path=path,
                          hint="give a JSONL file with one problem per line")
+
+
+def read_rows(path, skip_invalid: bool = False) -> Iterator[tuple[int, dict | InputError]]:
+    """``(line or row number, object)`` of a JSONL file or a data set (see ``mathgen.hfdata``)."""
+    from mathgen import hfdata
+
+    if hfdata.is_dataset(path):
+        return hfdata.read_dataset(path)
+    return read_jsonl(path, skip_invalid=skip_invalid)
+
+
+def stem(path) -> str:
+    """The name an input's source ids start with: a file's stem (``test`` for test.jsonl), a
+    data set's split (``test`` for hf:openai/gsm8k:main:test)."""
+    from mathgen import hfdata
+
+    if hfdata.is_dataset(path):
+        return hfdata.stem(path)
+    return Path(path).stem
 
 
 def _parse_line(raw: bytes, path: Path, number: int) -> dict:
@@ -92,13 +116,19 @@ class _Output:
     ``.NAME.mathgen-PID-XXXX.tmp``; the next run on NAME removes those whose PID is gone.
     """
 
-    def __init__(self, path):
+    def __init__(self, path, binary: bool = False):
         self.path = Path(path)
+        self.binary = binary
         self._handle = self._tmp = None
+
+    @property
+    def handle(self):
+        """The open file (or stdout), for writers that write through a library."""
+        return self._handle
 
     def __enter__(self):
         if str(self.path) == "-":
-            self._handle = sys.stdout
+            self._handle = sys.stdout.buffer if self.binary else sys.stdout
             return self
         target = Path(os.path.realpath(self.path))  # a symlink's target; the link is kept
         try:
@@ -108,8 +138,8 @@ class _Output:
         if kind is not None and not stat.S_ISREG(kind):
             if stat.S_ISDIR(kind):
                 raise MathgenError(f"{self.path}: is a folder; give a file name")
-            self._handle = self._open(lambda: open(target, "w", encoding="utf-8",
-                                                   newline="\n"))
+            self._handle = self._open(lambda: open(target, "wb") if self.binary else
+                                      open(target, "w", encoding="utf-8", newline="\n"))
             return self
         directory = target.parent
         prefix, suffix = f".{target.name}.mathgen-", ".tmp"
@@ -125,7 +155,8 @@ class _Output:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(self._tmp, 0o666 & ~umask)  # as an ordinary open() would create it
-        self._handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        self._handle = os.fdopen(fd, "wb") if self.binary else \
+            os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         return self
 
     def _open(self, how):
@@ -139,7 +170,7 @@ class _Output:
         self._handle.write(text)
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if self._handle is sys.stdout:
+        if self._handle in (sys.stdout, getattr(sys.stdout, "buffer", None)):
             self._handle.flush()
             return
         self._handle.close()
@@ -228,6 +259,16 @@ class AtomicJsonl:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self._out.__exit__(exc_type, exc, tb)
+
+
+def open_records(path):
+    """The writer of an output of records: Parquet where the name ends ``.parquet`` (the
+    same fields as the JSONL lines), JSONL otherwise. Both are atomic for regular files."""
+    if Path(str(path)).suffix == ".parquet":
+        from mathgen.hfdata import ParquetRecords
+
+        return ParquetRecords(path)
+    return AtomicJsonl(path)
 
 
 def write_jsonl(path, records: Iterable[dict]) -> int:

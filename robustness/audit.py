@@ -28,7 +28,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from mathgen.errors import InputError
-from mathgen.io import read_jsonl, write_jsonl
+from mathgen.io import read_rows, write_jsonl
 from mathgen.numbers import find_mentions
 from mathgen.wording import counted
 
@@ -135,7 +135,7 @@ def table(audit: Audit) -> list[str]:
 
 
 def _gsm_hard_rows(path: Path):
-    for line, row in read_jsonl(path):
+    for line, row in read_rows(path):
         for field in ("input", "code"):
             if not isinstance(row.get(field), str) or not row[field].strip():
                 raise InputError("missing or not a string", path=path, line=line, field=field,
@@ -154,7 +154,7 @@ def _gsm_hard_rows(path: Path):
 def _gsm8k_questions(path: Path) -> dict[str, tuple[int, str]]:
     """GSM8K questions by their whitespace-normalised text: (line, question)."""
     out: dict[str, tuple[int, str]] = {}
-    for line, row in read_jsonl(path):
+    for line, row in read_rows(path):
         if not isinstance(row.get("question"), str):
             raise InputError("missing or not a string", path=path, line=line, field="question",
                              hint="--gsm8k takes GSM8K's test.jsonl (question, answer)")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mathgen.errors import MathgenError
-from mathgen.io import write_jsonl, write_text
+from mathgen.io import stem, write_jsonl, write_text
 from mathgen.robustness.metrics import Graded, compute_metrics, grade_items
 from mathgen.robustness.sets import Item, normalise, read_set
 from mathgen.wording import counted
@@ -124,16 +124,16 @@ def _audit(items: dict[str, list[Item]], paths: dict[str, Path]) -> dict[tuple, 
             row = audit[it.source_line].to_json()
             classes[(name, it.id)] = tuple(c for c in AUDIT_CLASSES if row[c])
             found = row["source_line"]
-            moved.append(replace(it, source_id=f"{paths[gsm8k].stem}:{found}",
+            moved.append(replace(it, source_id=f"{stem(paths[gsm8k])}:{found}",
                                  source=originals[found]) if found is not None else it)
         items[name] = moved
     return classes
 
 
 def _questions(path: Path):
-    from mathgen.io import read_jsonl
+    from mathgen.io import read_rows
 
-    for line, row in read_jsonl(path):
+    for line, row in read_rows(path):
         yield line, str(row.get("question", ""))
 
 

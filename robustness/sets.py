@@ -26,7 +26,7 @@ from pathlib import Path
 from mathgen.errors import InputError
 from mathgen.formats import FORMATS
 from mathgen.formula_steps import join
-from mathgen.io import read_jsonl
+from mathgen.io import read_rows, stem
 from mathgen.numbers import parse_answer, plain
 
 _DIGITS = re.compile(r"\d[\d,]*(?:\.\d+)?")
@@ -141,7 +141,7 @@ def read_set(name: str, path, limit: int | None = None) -> tuple[list[Item], lis
     items: list[Item] = []
     skipped: list[Skipped] = []
     kind = None
-    for position, (line, row) in enumerate(read_jsonl(path)):
+    for position, (line, row) in enumerate(read_rows(path)):
         if limit is not None and len(items) >= limit:
             break
         kind = kind or _kind(row, path, line)
@@ -156,7 +156,7 @@ def read_set(name: str, path, limit: int | None = None) -> tuple[list[Item], lis
                 label = None
                 gold = _gold(str(row.get("final_answer")), path, line, "final_answer")
             else:
-                ident, source_id = f"{name}:{line}", f"{path.stem}:{line}"
+                ident, source_id = f"{name}:{line}", f"{stem(path)}:{line}"
                 label = float(row["target"]) if kind == "gsm-hard" and \
                     isinstance(row.get("target"), (int, float)) else None
                 question, gold = _READERS[kind](row, path, line)

@@ -43,7 +43,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from mathgen.errors import MathgenError
-from mathgen.io import AtomicJsonl, write_text
+from mathgen.io import AtomicJsonl, open_records, write_text
 from mathgen.numbers import plain
 from mathgen.wording import counted
 
@@ -271,7 +271,7 @@ def build(samples, output, *, k: int = 3, mix: dict | None = None, seed: int = 0
                 q = questions[name].get(key)
                 if q is None:
                     if ident is None or ident in ids[name]:
-                        ident = base = f"{path.name.split('.')[0]}:{line}"
+                        ident = base = f"{source(path)[0]}:{line}"
                         n = 1
                         while ident in ids[name]:  # files of one stem in one source
                             n += 1
@@ -297,7 +297,7 @@ def _choose_and_write(summary: BuildSummary, questions, stage: _Builder, *, k, m
 
     tora = Style("tora")
     distinct = []
-    with AtomicJsonl(summary.output) as out:
+    with open_records(summary.output) as out:
         for name, by_key in questions.items():
             ratio = mix.get(name, Fraction(1))
             picks = []  # (question, its chosen forms), in question order

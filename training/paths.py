@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mathgen.answers import extract, grade, number
 from mathgen.errors import InputError
-from mathgen.io import read_jsonl
+from mathgen.io import read_rows
 from mathgen.numbers import plain
 
 _NUMERIC_GOLD = re.compile(r"\\?\$?-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
@@ -26,18 +26,22 @@ _HINT = ("rows are ToRA outputs (question, gt, code: [outputs]) or "
 
 def source(spec) -> tuple[str, Path]:
     """(source name, file) of a file or a (name, file) pair: the name defaults to the file's
-    name up to its first dot."""
+    name up to its first dot (a data set's split, see ``mathgen.hfdata.stem``)."""
+    from mathgen import hfdata
+
     if isinstance(spec, tuple):
         name, path = spec
     else:
         name, path = None, spec
     path = Path(path)
-    return name or path.name.split(".")[0], path
+    if name is None:
+        name = hfdata.stem(path) if hfdata.is_dataset(path) else path.name.split(".")[0]
+    return name, path
 
 
 def read_samples(path: Path):
     """(line, question, gold, outputs, id) of each row of a samples file."""
-    for line, row in read_jsonl(path):
+    for line, row in read_rows(path):
         if "code" in row or "gt" in row:
             outputs, gold_field = row.get("code"), "gt"
         elif "completions" in row:

@@ -78,7 +78,9 @@ def sample_paths(input, output, *, backend: str, model: str, n: int, sampling,
                            "(hint: sample with --temperature 0.9 --top-p 0.95, as MMOS did)")
     style = make_style(prompt, rounds=rounds)
     input, output = Path(input), Path(output)
-    items, skipped = read_set(input.name.split(".")[0], input, limit=limit)
+    from mathgen.training.paths import source
+
+    items, skipped = read_set(source(input)[0], input, limit=limit)
     asked = [replace(it, id=f"{it.id}#{j}") for it in items for j in range(n)]
     summary = SampleSummary(output, questions=len(items), samples=len(asked),
                             skipped=len(skipped))
