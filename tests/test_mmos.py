@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import builtins
-import keyword
 import json
+import keyword
 import random
 import re
 from collections import Counter, defaultdict
