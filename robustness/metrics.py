@@ -44,6 +44,8 @@ class Graded:
     reason: str
     classes: tuple[str, ...] = ()  # GSM-HARD audit classes of the item
     error: str | None = None  # why the generation failed; such an item is graded nowhere
+    samples: tuple = ()  # --n K: (extracted, correct) of each answered sample (voting.py)
+    asked: int = 1  # samples asked for this item
 
     @property
     def failed(self) -> bool:
@@ -57,6 +59,9 @@ class Graded:
                "reason": self.reason, "size": size_bin(it.size)}
         if self.failed:
             row["failed"] = self.error
+        if self.samples or self.asked > 1:
+            row["samples"] = [{"extracted": e, "correct": c} for e, c in self.samples]
+            row["samples_failed"] = self.asked - len(self.samples)
         if it.format == "gsm-hard":
             row["classes"] = list(self.classes)
         return row
@@ -122,6 +127,10 @@ def compute_metrics(graded: list[Graded], baseline: str | None, seed: int = 0,
         entry["no_answer"] = sum(g.output is not None and g.extracted is None for g in rows)
         entry["missing"] = sum(g.output is None and not g.failed for g in rows)
         entry["format"] = rows[0].item.format
+        k = max(g.asked for g in graded)
+        if k > 1:  # --n K: the accuracy above is maj@K; pass@1 and pass@K beside it
+            from mathgen.robustness.voting import sample_metrics
+            entry["samples"] = sample_metrics(rows, k)
         metrics["sets"][name] = entry
         bins: dict[str, list[Graded]] = defaultdict(list)
         for g in rows:
