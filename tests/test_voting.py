@@ -98,10 +98,13 @@ def test_maj_and_pass_at_k_on_planted_outputs_equal_hand_computed_values(tmp_pat
     assert (p["baseline_accuracy"], p["accuracy"]) == (pytest.approx(2 / 3),
                                                        pytest.approx(1 / 3))
     assert p["broken"] == 2 and p["fixed"] == 1
-    items = {r["id"]: r for r in map(json.loads, (out / "items.jsonl").read_text().split("\n")[:-1])}
+    lines = (out / "items.jsonl").read_text().splitlines()
+    items = {r["id"]: r for r in map(json.loads, lines)}
     assert items["orig:1/v/0"]["extracted"] == "13"
     assert [s["correct"] for s in items["orig:3"]["samples"]] == [True, False, False]
     assert "pass@3 100.0%" in result.output
+    page = (out / "report.md").read_text()
+    assert "maj@3" in page and "pass@3" in page
 
 
 @pytest.mark.parametrize("rows, message", [
@@ -162,3 +165,28 @@ def test_a_rerun_asks_nothing_and_a_larger_n_asks_only_the_new_samples(tmp_path)
         assert all(more[k][:2] == first[k] for k in first)
         single, stats = run_inference(items, model, style, cache)  # sample 0 is the single one
         assert stats.generated == 0 and all(single[k] == first[k][0] for k in first)
+
+
+def test_failed_samples_neither_vote_nor_count_and_an_item_failed_in_all_is_left_out(tmp_path):
+    from mathgen.robustness.inference import Outcome
+    from mathgen.robustness.metrics import compute_metrics
+    from mathgen.robustness.voting import grade_samples
+
+    path = write_rows(tmp_path / "s.jsonl", [{"question": f"Q{n}?", "answer": f"#### {n}"}
+                                             for n in (5, 6, 7)])
+    items, _ = read_set("s", path)
+    bad = Outcome(None, "timeout: no reply")
+    outcomes = {("s", "s:1"): [bad, Outcome("4"), Outcome("5"), Outcome("5")],  # maj 5, right
+                ("s", "s:2"): [bad, bad, bad, bad],                             # failed item
+                ("s", "s:3"): [Outcome("7"), Outcome("8"), Outcome("8"), Outcome("7")]}
+    graded = grade_samples(items, outcomes, make_style("cot").extract)
+    assert [g.failed for g in graded] == [False, True, False]
+    assert graded[0].correct and graded[0].samples == (("4", False), ("5", True), ("5", True))
+    assert graded[2].correct  # 7 and 8 tie; 7 voted first
+    s = compute_metrics(graded, "s")["sets"]["s"]
+    assert (s["n"], s["failed"], s["accuracy"]) == (2, 1, 1.0)
+    v = s["samples"]
+    assert v["pass_at_1"] == pytest.approx((2 / 3 + 2 / 4) / 2)
+    # s:1 has 3 answered samples, short of K = 4: left out of pass@4, counted beside it
+    assert (v["pass_at_k"], v["items_pass_at_k"], v["short_of_k"]) == (1.0, 1, 1)
+    assert v["failed_samples"] == 1
