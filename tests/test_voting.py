@@ -190,3 +190,27 @@ def test_failed_samples_neither_vote_nor_count_and_an_item_failed_in_all_is_left
     # s:1 has 3 answered samples, short of K = 4: left out of pass@4, counted beside it
     assert (v["pass_at_k"], v["items_pass_at_k"], v["short_of_k"]) == (1.0, 1, 1)
     assert v["failed_samples"] == 1
+
+
+def test_over_http_a_rerun_asks_nothing_and_a_larger_n_asks_only_new_samples(tmp_path):
+    from test_backend_faults import FaultServer, _args, _questions
+
+    data, out = _questions(tmp_path / "items.jsonl", 4), tmp_path / "report"
+    server = FaultServer()
+    try:
+        def run(n):
+            before = len(server.log)
+            result = CliRunner().invoke(main, _args(data, out, server.url, "--temperature",
+                                                    "0.7", "--n", str(n)))
+            assert result.exit_code == 0, result.output
+            return result.output, len(server.log) - before
+        output, asked = run(2)
+        assert asked >= 8 and "generated 8, from the cache 0" in output
+        output, asked = run(2)
+        assert asked == 0 and "generated 0, from the cache 8" in output
+        output, asked = run(3)
+        assert asked >= 4 and "generated 4, from the cache 8" in output
+        m = json.loads((out / "metrics.json").read_text())["sets"]["s"]
+        assert m["samples"]["k"] == 3 and m["samples"]["items"] == 4
+    finally:
+        server.close()
