@@ -73,13 +73,15 @@ def grade_samples(items, outcomes: dict, extract, rel_tol: float = 0.0) -> list[
 
 
 def sample_metrics(rows: list[Graded], k: int) -> dict:
-    """maj@K, pass@1 and pass@K over the items of one set (as fractions of items)."""
+    """maj@K, pass@1 and pass@K over the items of one set (as fractions of items). maj@K is
+    the set's accuracy (an item with no prediction is wrong); pass@k reads answered samples."""
+    graded = [g for g in rows if not g.failed]
     answered = [g for g in rows if not g.failed and g.samples]
     full = [g for g in answered if len(g.samples) >= k]
     p1 = [pass_at_k(len(g.samples), sum(c for _, c in g.samples), 1) for g in answered]
     pk = [pass_at_k(len(g.samples), sum(c for _, c in g.samples), k) for g in full]
-    return {"k": k, "maj_at_k": sum(g.correct for g in answered) / len(answered)
-            if answered else None,
+    return {"k": k, "maj_at_k": sum(g.correct for g in graded) / len(graded)
+            if graded else None,
             "pass_at_1": float(sum(p1) / len(p1)) if p1 else None,
             "pass_at_k": float(sum(pk) / len(pk)) if pk else None,
             "items": len(answered), "items_pass_at_k": len(full),
