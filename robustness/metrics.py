@@ -16,7 +16,9 @@ item whose generation failed, with the reason). An item whose generation failed 
 server error, a malformed reply, after its retries) is left out of every accuracy and every
 pair: a network error is not a wrong answer. Each accuracy says beside it how many items
 failed (``failed``, ``failed_share``). A missing prediction (``--backend predictions``) counts
-as wrong, as the model's own run scored it, but pairs with nothing.
+as wrong, as the model's own run scored it, but pairs with nothing. With ``--n K`` an item's
+verdict is its majority answer's (maj@K, ``robustness.voting``), so every figure above reads
+maj@K; ``sets[...]["samples"]`` and ``paired[...]["samples"]`` add pass@1 and pass@K.
 """
 
 from __future__ import annotations
@@ -155,6 +157,14 @@ def compute_metrics(graded: list[Graded], baseline: str | None, seed: int = 0,
                 "mcnemar_p": p.mcnemar_p, "broken": p.broken, "fixed": p.fixed,
                 "broken_items": p.broken_items, "fixed_items": p.fixed_items}
             metrics["flips"][name] = _flips(by_set[baseline], rows, seed, flips)
+            if max(g.asked for g in graded) > 1:  # pass@k of both over the shared sources
+                from mathgen.robustness.voting import sample_metrics
+                k = max(g.asked for g in graded)
+                shared = set(base) & set(_by_source(rows, answered_only=True))
+                metrics["paired"][name]["samples"] = {
+                    "baseline": sample_metrics([g for g in by_set[baseline]
+                                                if g.item.source in shared], k),
+                    "set": sample_metrics([g for g in rows if g.item.source in shared], k)}
         metrics["consistency"] = _consistency(by_set, baseline)
     return metrics
 

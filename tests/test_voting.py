@@ -98,6 +98,8 @@ def test_maj_and_pass_at_k_on_planted_outputs_equal_hand_computed_values(tmp_pat
     assert (p["baseline_accuracy"], p["accuracy"]) == (pytest.approx(2 / 3),
                                                        pytest.approx(1 / 3))
     assert p["broken"] == 2 and p["fixed"] == 1
+    # every source is shared, so the paired pass@k are the sets' own
+    assert p["samples"]["baseline"] == orig["samples"] and p["samples"]["set"] == var["samples"]
     lines = (out / "items.jsonl").read_text().splitlines()
     items = {r["id"]: r for r in map(json.loads, lines)}
     assert items["orig:1/v/0"]["extracted"] == "13"
