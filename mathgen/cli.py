@@ -270,11 +270,13 @@ def _backend_options(command):
               help="Relative tolerance when grading.")
 @click.option("--program-timeout", default=5.0, show_default=True,
               type=click.FloatRange(0.1, 600), help="Seconds each program may run.")
+@click.option("--n", "samples", default=1, show_default=True, type=click.IntRange(1, 1000),
+              help="Samples per item (needs --temperature > 0): maj@N, pass@1, pass@N.")
 @_REQUIRE_ISOLATION
 @_backend_options
 def robustness_report(sets, baseline, out, backend, model, predictions, prompt, chat, few_shot,
                       max_rounds, temperature, top_p, max_tokens, seed, limit, rel_tol,
-                      program_timeout, require_isolation, **backend_options):
+                      program_timeout, samples, require_isolation, **backend_options):
     """Run a model (or read its outputs) on original and perturbed sets, and report accuracy
     with intervals, paired drops with McNemar tests, accuracy by number size, consistency
     across instances, and GSM-HARD's sensible vs broken items."""
@@ -297,7 +299,8 @@ def robustness_report(sets, baseline, out, backend, model, predictions, prompt, 
         pairs, out, baseline=baseline, backend=backend, model=model, predictions=bound,
         prompt=prompt, chat=chat, few_shot=few_shot, rounds=max_rounds,
         sampling=Sampling(temperature, top_p, max_tokens, seed), backend_options=options,
-        limit=limit, rel_tol=rel_tol, timeout=program_timeout, seed=seed, progress=progress))
+        limit=limit, rel_tol=rel_tol, timeout=program_timeout, seed=seed, progress=progress,
+        samples=samples))
 
 
 def _with_progress(label: str, run, quiet: bool = False) -> None:

@@ -52,10 +52,15 @@ class GenerationCache:
         self._lock = threading.Lock()
 
     @staticmethod
-    def key(*, model: str, style: str, settings: dict, item_id: str, question: str) -> str:
-        """The key of one generation: any change of model, prompt, settings or item misses."""
-        blob = json.dumps({"model": model, "style": style, "settings": settings,
-                           "item": item_id, "question": question}, sort_keys=True,
+    def key(*, model: str, style: str, settings: dict, item_id: str, question: str,
+            sample: int = 0) -> str:
+        """The key of one generation: any change of model, prompt, settings or item misses.
+        Sample n > 0 of an item (``--n``) has its own key; sample 0 is the single one."""
+        fields = {"model": model, "style": style, "settings": settings, "item": item_id,
+                  "question": question}
+        if sample:
+            fields["sample"] = sample
+        blob = json.dumps(fields, sort_keys=True,
                           ensure_ascii=False, default=str)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

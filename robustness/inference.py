@@ -58,27 +58,35 @@ def _continued(prompt, text: str):
 
 def run_inference(items, backend, style: Style, cache: GenerationCache, *,
                   chunk: int | None = None, timeout: float = 5.0, memory_mb: int = 512,
-                  workers: int | None = None, progress: Callable[[int], None] | None = None
-                  ) -> tuple[dict, InferenceStats]:
-    """Outcomes for all items, keyed by (set, item id); generated ones are cached as they end."""
+                  workers: int | None = None, progress: Callable[[int], None] | None = None,
+                  samples: int = 1) -> tuple[dict, InferenceStats]:
+    """Outcomes for all items, keyed by (set, item id); generated ones are cached as they end.
+
+    With ``samples`` K > 1 each item maps to a list of K outcomes. Sample s is cached under
+    its own index (sample 0 under the key of a single generation), so a rerun with the same
+    K asks nothing and a larger K asks only the samples not yet stored."""
     from mathgen.sandbox import Sandbox
 
     settings = dict(backend.settings)
     if style.name in ("tora", "pal"):  # what a program may do shapes the transcript
         settings["programs"] = {"timeout": timeout, "memory_mb": memory_mb}
-    keys = {(it.set, it.id): cache.key(model=backend.name, style=style.key, settings=settings,
-                                       item_id=it.id, question=it.question) for it in items}
+    keys = {(it.set, it.id, n): cache.key(model=backend.name, style=style.key,
+                                          settings=settings, item_id=it.id,
+                                          question=it.question, sample=n)
+            for it in items for n in range(samples)}
+    questions = {keys[(it.set, it.id, n)]: it.question for it in items for n in range(samples)}
     stored = cache.get_many(keys.values())
     counts: dict[str, int] = {}
     for key in keys.values():
         counts[key] = counts.get(key, 0) + 1
     stats = InferenceStats()
     todo: dict[str, _Transcript] = {}
-    for it in items:
-        key = keys[(it.set, it.id)]
+    for (_, item_id, n), key in keys.items():
         if key not in stored and key not in todo:
-            todo[key] = _Transcript(key, it.id, style.prompt(it.question))
-    stats.cached = len(items) - sum(1 for it in items if keys[(it.set, it.id)] in todo)
+            # the id with its sample index seeds the backend, so samples differ
+            todo[key] = _Transcript(key, item_id if n == 0 else f"{item_id}#{n}",
+                                    style.prompt(questions[key]))
+    stats.cached = sum(1 for key in keys.values() if key not in todo)
     if progress and stats.cached:
         progress(stats.cached)
     for key, (text, rounds, pending) in cache.get_rounds(todo).items():
@@ -128,7 +136,12 @@ def run_inference(items, backend, style: Style, cache: GenerationCache, *,
                     else:
                         _finish(cache, results, stats, t)
                         _done(counts, t, progress)
-    return {k: results[v] for k, v in keys.items()}, stats
+    if samples == 1:
+        return {(name, item_id): results[v] for (name, item_id, _), v in keys.items()}, stats
+    out: dict = {}
+    for (name, item_id, _), v in keys.items():  # sample order: range(samples) above
+        out.setdefault((name, item_id), []).append(results[v])
+    return out, stats
 
 
 def _finish(cache: GenerationCache, results: dict, stats: InferenceStats, t: _Transcript):

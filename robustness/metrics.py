@@ -16,7 +16,9 @@ item whose generation failed, with the reason). An item whose generation failed 
 server error, a malformed reply, after its retries) is left out of every accuracy and every
 pair: a network error is not a wrong answer. Each accuracy says beside it how many items
 failed (``failed``, ``failed_share``). A missing prediction (``--backend predictions``) counts
-as wrong, as the model's own run scored it, but pairs with nothing.
+as wrong, as the model's own run scored it, but pairs with nothing. With ``--n K`` an item's
+verdict is its majority answer's (maj@K, ``robustness.voting``), so every figure above reads
+maj@K; ``sets[...]["samples"]`` and ``paired[...]["samples"]`` add pass@1 and pass@K.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class Graded:
     reason: str
     classes: tuple[str, ...] = ()  # GSM-HARD audit classes of the item
     error: str | None = None  # why the generation failed; such an item is graded nowhere
+    samples: tuple = ()  # --n K: (extracted, correct) of each answered sample (voting.py)
+    asked: int = 1  # samples asked for this item
 
     @property
     def failed(self) -> bool:
@@ -57,6 +61,9 @@ class Graded:
                "reason": self.reason, "size": size_bin(it.size)}
         if self.failed:
             row["failed"] = self.error
+        if self.samples or self.asked > 1:
+            row["samples"] = [{"extracted": e, "correct": c} for e, c in self.samples]
+            row["samples_failed"] = self.asked - len(self.samples)
         if it.format == "gsm-hard":
             row["classes"] = list(self.classes)
         return row
@@ -122,6 +129,10 @@ def compute_metrics(graded: list[Graded], baseline: str | None, seed: int = 0,
         entry["no_answer"] = sum(g.output is not None and g.extracted is None for g in rows)
         entry["missing"] = sum(g.output is None and not g.failed for g in rows)
         entry["format"] = rows[0].item.format
+        k = max(g.asked for g in graded)
+        if k > 1:  # --n K: the accuracy above is maj@K; pass@1 and pass@K beside it
+            from mathgen.robustness.voting import sample_metrics
+            entry["samples"] = sample_metrics(rows, k)
         metrics["sets"][name] = entry
         bins: dict[str, list[Graded]] = defaultdict(list)
         for g in rows:
@@ -146,6 +157,14 @@ def compute_metrics(graded: list[Graded], baseline: str | None, seed: int = 0,
                 "mcnemar_p": p.mcnemar_p, "broken": p.broken, "fixed": p.fixed,
                 "broken_items": p.broken_items, "fixed_items": p.fixed_items}
             metrics["flips"][name] = _flips(by_set[baseline], rows, seed, flips)
+            if max(g.asked for g in graded) > 1:  # pass@k of both over the shared sources
+                from mathgen.robustness.voting import sample_metrics
+                k = max(g.asked for g in graded)
+                shared = set(base) & set(_by_source(rows, answered_only=True))
+                metrics["paired"][name]["samples"] = {
+                    "baseline": sample_metrics([g for g in by_set[baseline]
+                                                if g.item.source in shared], k),
+                    "set": sample_metrics([g for g in rows if g.item.source in shared], k)}
         metrics["consistency"] = _consistency(by_set, baseline)
     return metrics
 

@@ -153,6 +153,16 @@ def _tables(metrics: dict) -> list[tuple[str, list[str], list[list[str]]]]:
              str(s["no_answer"]), _failed(s)] for n, s in metrics["sets"].items()]
     out.append(("Accuracy", ["set", "items graded", "correct", "accuracy %", "95% interval",
                              "no answer", "failed (left out)"], rows))
+    sampled = {n: s["samples"] for n, s in metrics["sets"].items() if s.get("samples")}
+    if sampled:
+        k = next(iter(sampled.values()))["k"]
+        rows = [[n, str(v["items"]), _pct(v["maj_at_k"]), _pct(v["pass_at_1"]),
+                 _pct(v["pass_at_k"]), str(v["short_of_k"]), str(v["failed_samples"])]
+                for n, v in sampled.items()]
+        out.append((f"{k} samples per item (accuracy above and pairs are maj@{k})",
+                    ["set", "items", f"maj@{k} %", "pass@1 %", f"pass@{k} %",
+                     f"items short of {k} answered samples (out of pass@{k})",
+                     "failed samples (left out)"], rows))
     if metrics["paired"]:
         rows = [[n, p["baseline"], str(p["n_sources"]), str(p["n_pairs"]),
                  _pct(p["baseline_accuracy"]), _pct(p["accuracy"]), _pct(p["drop"]),

@@ -11,6 +11,10 @@ and ``NAME:LINE`` in any other set file (``gsm8k:12``: line 12 of set gsm8k). A 
 also be named ``NAME:LINE`` (``large:40``: the 40th line of set large), as a loop that
 numbers the lines of the file it was given would name it.
 
+With ``--n K`` (``samples``) an item takes K outputs: several rows with the same id, in file
+order, or one row with an ``outputs`` list (or both); an item with some outputs but not K is
+an error, one with none is missing, as a single prediction is.
+
 A bare file's id that names items of several sets with different questions is an error
 (bind the file to its set); a file that matches no item at all is an error too.
 """
@@ -29,7 +33,7 @@ OUTPUT_FIELDS = ("output", "prediction", "completion", "response", "generation",
 
 @dataclass(frozen=True)
 class Predictions:
-    outputs: dict[tuple[str, str], str]  # (set, item id) -> model output
+    outputs: dict  # (set, item id) -> model output (a list of K with --n K)
     unmatched: int  # rows that matched no item
     unmatched_example: str | None = None  # the first id that matched no item
     expected_example: str | None = None  # an id that would have matched
@@ -40,6 +44,17 @@ def _ids(items) -> dict:
     by_id = {f"{it.set}:{it.source_line}": it for it in items if it.format == "variant"}
     by_id.update({it.id: it for it in items})
     return by_id
+
+
+def _outputs(row: dict, path: Path, line: int) -> list[str]:
+    if "outputs" in row and not ("idx" in row and "code" in row):
+        value = row["outputs"]
+        if not isinstance(value, list) or not value or \
+                not all(isinstance(v, str) for v in value):
+            raise InputError("must be a non-empty list of texts", path=path, line=line,
+                             field="outputs")
+        return value
+    return [_output(row, path, line)]
 
 
 def _output(row: dict, path: Path, line: int) -> str:
@@ -58,9 +73,11 @@ def _output(row: dict, path: Path, line: int) -> str:
     return value
 
 
-def read_predictions(files, sets: dict) -> Predictions:
-    """Outputs for the items of ``sets`` (name -> items) from ``files``: (set or None, path)."""
-    outputs: dict[tuple[str, str], str] = {}
+def read_predictions(files, sets: dict, samples: int = 1) -> Predictions:
+    """Outputs for the items of ``sets`` (name -> items) from ``files``: (set or None, path).
+    With ``samples`` K > 1 each item maps to a list of its K outputs."""
+    outputs: dict[tuple[str, str], list[str]] = {}
+    where: dict[tuple[str, str], tuple[Path, int]] = {}
     unmatched = 0
     unmatched_example = expected_example = None
     for bound, path in files:
@@ -75,7 +92,10 @@ def read_predictions(files, sets: dict) -> Predictions:
         answered: set = set()
         matched = 0
         for line, row in read_jsonl(path):
-            output = _output(row, path, line)
+            texts = _outputs(row, path, line)
+            if samples == 1 and len(texts) > 1:
+                raise InputError(f"{len(texts)} outputs for one item", path=path, line=line,
+                                 field="outputs", hint=f"ask for them all with --n {len(texts)}")
             if "idx" in row and "code" in row:
                 if len(targets) != 1:
                     raise InputError("a ToRA file is matched by position, so it needs a set",
@@ -98,7 +118,7 @@ def read_predictions(files, sets: dict) -> Predictions:
                     raise InputError("missing or not text", path=path, line=line, field="id",
                                      hint="each prediction names the item id it answers")
                 matches = [by_id[name].get(key) for name in targets]
-            if key in seen:
+            if key in seen and samples == 1:
                 raise InputError(f"{key!r} appears twice", path=path, line=line,
                                  field="idx" if isinstance(key, int) else "id",
                                  hint="give one output per item")
@@ -114,17 +134,27 @@ def read_predictions(files, sets: dict) -> Predictions:
                 expected_example = next((sets[t][0].id for t in targets if sets[t]), None)
             matched += bool(matches)
             for item in matches:
-                if (item.set, item.id) in answered:  # its id and its NAME:LINE both given
+                if (item.set, item.id) in answered and samples == 1:  # id and NAME:LINE
                     raise InputError(f"{key!r} answers item {item.id!r} a second time",
                                      path=path, line=line, field="id",
                                      hint="give one output per item")
                 answered.add((item.set, item.id))
-                outputs[(item.set, item.id)] = output
+                outputs.setdefault((item.set, item.id), []).extend(texts)
+                where[(item.set, item.id)] = (path, line)
         if seen and not matched:
             raise InputError("no row matches an item of " + ", ".join(targets), path=path,
                              hint=f"ids look like {_example(sets, targets)}: a variant's own "
                                   "id, or NAME:LINE for any row; bind a ToRA file to the set "
                                   "it was made from")
+    for key, texts in outputs.items():
+        if len(texts) != samples:
+            path, line = where[key]
+            raise InputError(f"item {key[1]!r} of set {key[0]!r} has {len(texts)} outputs, "
+                             f"not {samples}", path=path, line=line, field="id",
+                             hint=f"give each item {samples} outputs, or change --n")
+    if samples == 1:
+        return Predictions({k: v[0] for k, v in outputs.items()}, unmatched,
+                           unmatched_example, expected_example)
     return Predictions(outputs, unmatched, unmatched_example, expected_example)
 
 

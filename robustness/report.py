@@ -87,6 +87,10 @@ class ReportSummary:
             else:
                 line = (f"{name}: {100 * s['accuracy']:.1f}% of {s['n']} "
                         f"[{100 * s['ci95'][0]:.1f}, {100 * s['ci95'][1]:.1f}]")
+                v = s.get("samples")
+                if v:
+                    line += (f" (maj@{v['k']}); pass@1 {_pct(v['pass_at_1'])}%, "
+                             f"pass@{v['k']} {_pct(v['pass_at_k'])}%")
                 if s["failed"]:
                     line += (f", {s['failed']} failed ({100 * s['failed_share']:.1f}%) "
                              "left out")
@@ -101,6 +105,10 @@ class ReportSummary:
             out.append(line)
         out.append(f"report: {self.out / 'report.html'}")
         return out
+
+
+def _pct(x) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}"
 
 
 def _audit(items: dict[str, list[Item]], paths: dict[str, Path]) -> dict[tuple, tuple]:
@@ -163,7 +171,7 @@ def robustness_report(sets, out, *, baseline: str | None = None, backend: str = 
                       chat: bool = False, few_shot=None, rounds: int = 4, sampling=None,
                       backend_options: dict | None = None, limit: int | None = None,
                       rel_tol: float = 0.0, timeout: float = 5.0, seed: int = 0,
-                      progress=None) -> ReportSummary:
+                      progress=None, samples: int = 1) -> ReportSummary:
     """Run (or read) the model on every set and write the report folder; see the module doc."""
     from mathgen.robustness.prompts import make_style
 
@@ -177,6 +185,10 @@ def robustness_report(sets, out, *, baseline: str | None = None, backend: str = 
     if baseline not in names:
         raise MathgenError(f"--baseline {baseline!r} is not one of the sets ({', '.join(names)})")
     _check_options(backend, model, predictions)
+    if samples > 1 and backend != "predictions" and (sampling is None or
+                                                      sampling.temperature <= 0):
+        raise MathgenError(f"--n {samples} asks {samples} samples of each item, which greedy "
+                           "decoding makes identical (hint: add --temperature 0.7 or so)")
     style = make_style(prompt, chat=chat, rounds=rounds, few_shot=few_shot)
     paths = {n: Path(p) for n, p in sets}
     items, skipped = {}, {}
@@ -194,7 +206,7 @@ def robustness_report(sets, out, *, baseline: str | None = None, backend: str = 
     if backend == "predictions":
         from mathgen.robustness.predictions import read_predictions
 
-        found = read_predictions(predictions, items)
+        found = read_predictions(predictions, items, samples)
         outcomes, summary.unmatched_predictions = found.outputs, found.unmatched
         summary.unmatched_example = (found.unmatched_example, found.expected_example)
     else:
@@ -207,15 +219,19 @@ def robustness_report(sets, out, *, baseline: str | None = None, backend: str = 
         try:
             with GenerationCache(out / "generations.sqlite") as cache:
                 outcomes, stats = run_inference(
-                    every, engine, style, cache, timeout=timeout,
-                    progress=progress and (lambda n: progress(n, len(every))))
+                    every, engine, style, cache, timeout=timeout, samples=samples,
+                    progress=progress and (lambda n: progress(n, samples * len(every))))
         finally:
             engine.close()
         summary.cached, summary.generated = stats.cached, stats.generated
         summary.resumed = stats.resumed
         summary.failed, summary.programs = stats.failed, stats.programs
         summary.failures = stats.failures
-    graded = grade_items(every, outcomes, style.extract, rel_tol=rel_tol)
+    if samples > 1:
+        from mathgen.robustness.voting import grade_samples
+        graded = grade_samples(every, outcomes, style.extract, rel_tol=rel_tol)
+    else:
+        graded = grade_items(every, outcomes, style.extract, rel_tol=rel_tol)
     graded = [replace(g, classes=classes.get((g.item.set, g.item.id), ())) for g in graded]
     summary.metrics = write_report(graded, out, baseline=baseline, seed=seed)
     return summary
