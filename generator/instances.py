@@ -84,8 +84,7 @@ def _key(values: dict) -> tuple:
 
 
 def _enumerated(template, n, seed, involved, size):
-    step_names = {name for name, _ in template.steps} | {"answer"}
-    early = [(f, f.names) for f in template.conditions if not f.names & step_names]
+    early, _ = template.checks()
     solutions = []
     failures: Counter = Counter()
 
@@ -96,14 +95,11 @@ def _enumerated(template, n, seed, involved, size):
         for pick in involved[i].each():
             trial = {**bound, **dict(zip(involved[i].names, pick))}
             ok = True
-            for formula, names in early:
+            for text, check, names in early:
                 if names <= trial.keys() and not names <= bound.keys():
-                    try:
-                        ok = bool(formula(trial))
-                    except EvalError:
-                        ok = False
+                    ok = check(trial)
                     if not ok:
-                        failures[formula.text] += 1
+                        failures[text] += 1
                         break
             if ok:
                 walk(i + 1, trial)
