@@ -28,6 +28,7 @@ from mathgen.numbers import decimal_places, plain
 from mathgen.records import Variant
 
 from . import strategies
+from .narrowing import Narrowed
 from .template import Template, is_number
 
 ENUMERATE_LIMIT = 200_000
@@ -139,17 +140,19 @@ def _sampled(template, n, seed, tries, drawer):
     out, seen, failures = [], {_key(template.defaults)}, Counter()
     fixed = {d.name for d in template.derived}
     draws = [d for d in template.draws if not set(d.names) & fixed]
+    narrowed = Narrowed(template, draws) if drawer is None else None
     for k in range(n):
         rng = random.Random(f"{seed}/{template.id}/{k}")
         for _ in range(tries):
-            picks = []
-            for draw in draws:
-                if drawer is not None and draw.scalable:
-                    picks.append(tuple(_propose(drawer, template.defaults[name], rng)
-                                       for name in draw.names))
-                else:
-                    picks.append(draw.random(rng))
-            values = _values(draws, picks)
+            if narrowed is not None:
+                values, why = narrowed.draw(rng)
+                if values is None:
+                    failures[why] += 1
+                    continue
+            else:
+                values = _values(draws, [
+                    tuple(_propose(drawer, template.defaults[name], rng) for name in draw.names)
+                    if draw.scalable else draw.random(rng) for draw in draws])
             key = _key(values)
             if key in seen:
                 failures["same values as an earlier instance"] += 1
