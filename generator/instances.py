@@ -28,6 +28,7 @@ from mathgen.numbers import decimal_places, plain
 from mathgen.records import Variant
 
 from . import strategies
+from .narrowing import Narrowed
 from .template import Template, is_number
 
 ENUMERATE_LIMIT = 200_000
@@ -84,8 +85,7 @@ def _key(values: dict) -> tuple:
 
 
 def _enumerated(template, n, seed, involved, size):
-    step_names = {name for name, _ in template.steps} | {"answer"}
-    early = [(f, f.names) for f in template.conditions if not f.names & step_names]
+    early, _ = template.checks()
     solutions = []
     failures: Counter = Counter()
 
@@ -96,14 +96,11 @@ def _enumerated(template, n, seed, involved, size):
         for pick in involved[i].each():
             trial = {**bound, **dict(zip(involved[i].names, pick))}
             ok = True
-            for formula, names in early:
+            for text, check, names in early:
                 if names <= trial.keys() and not names <= bound.keys():
-                    try:
-                        ok = bool(formula(trial))
-                    except EvalError:
-                        ok = False
+                    ok = check(trial)
                     if not ok:
-                        failures[formula.text] += 1
+                        failures[text] += 1
                         break
             if ok:
                 walk(i + 1, trial)
@@ -143,17 +140,19 @@ def _sampled(template, n, seed, tries, drawer):
     out, seen, failures = [], {_key(template.defaults)}, Counter()
     fixed = {d.name for d in template.derived}
     draws = [d for d in template.draws if not set(d.names) & fixed]
+    narrowed = Narrowed(template, draws) if drawer is None else None
     for k in range(n):
         rng = random.Random(f"{seed}/{template.id}/{k}")
         for _ in range(tries):
-            picks = []
-            for draw in draws:
-                if drawer is not None and draw.scalable:
-                    picks.append(tuple(_propose(drawer, template.defaults[name], rng)
-                                       for name in draw.names))
-                else:
-                    picks.append(draw.random(rng))
-            values = _values(draws, picks)
+            if narrowed is not None:
+                values, why = narrowed.draw(rng)
+                if values is None:
+                    failures[why] += 1
+                    continue
+            else:
+                values = _values(draws, [
+                    tuple(_propose(drawer, template.defaults[name], rng) for name in draw.names)
+                    if draw.scalable else draw.random(rng) for draw in draws])
             key = _key(values)
             if key in seen:
                 failures["same values as an earlier instance"] += 1

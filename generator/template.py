@@ -118,12 +118,34 @@ class Template:
             if member is None:
                 return None, f"{d.name} = {plain(x)} is not one of its values"
             values[d.name] = member
+        # the conditions over drawn numbers alone first: most draws fail one, and then the
+        # steps and answer need not be evaluated at all
+        early, _ = self.checks()
+        for text, check, _ in early:
+            if not check(values):
+                return None, text
         try:
             env = self.evaluate(values)
         except EvalError as err:
             return None, str(err)
-        broken = self.broken(env)
+        broken = self.broken(env, early=False)
         return (None, broken) if broken else (env, None)
+
+    def checks(self) -> tuple[tuple, tuple]:
+        """(text, compiled check, names read) of the conditions, split into those over drawn values only
+        and those that read a step or the answer; compiled on first use."""
+        cached = self.__dict__.get("_checks")
+        # kept with the conditions they were compiled from: a copy given other conditions
+        # (dataclasses.replace, an edit) compiles its own
+        if cached is None or cached[0] is not self.conditions:
+            from .compiled import compile_check
+
+            later = {name for name, _ in self.steps} | {"answer"}
+            pairs = [(f.text, compile_check(f), f.names) for f in self.conditions]
+            cached = (self.conditions, tuple(p for p in pairs if not p[2] & later),
+                      tuple(p for p in pairs if p[2] & later))
+            object.__setattr__(self, "_checks", cached)
+        return cached[1:]
 
     def problem(self) -> Problem:
         """The template's own problem (its defaults), as an input problem."""
@@ -139,14 +161,13 @@ class Template:
         env["answer"] = self.answer(env)
         return env
 
-    def broken(self, env: dict) -> str | None:
-        """The first constraint an evaluated instance breaks, or None."""
-        for formula in self.conditions:
-            try:
-                if not formula(env):
-                    return formula.text
-            except EvalError:
-                return formula.text
+    def broken(self, env: dict, early: bool = True) -> str | None:
+        """The first constraint an evaluated instance breaks, or None (``early=False``: the
+        conditions over drawn values alone are known to hold)."""
+        first, late = self.checks()
+        for text, check, _ in (first + late if early else late):
+            if not check(env):
+                return text
         for name, kind in self.kinds.items():
             value = env.get(name)
             if not is_number(value):
@@ -185,9 +206,22 @@ class Derived:
     domain: Sequence
 
     def solve(self, values: dict) -> Fraction:
+        from .compiled import _FAILS, compile_value
+
+        sides = self.__dict__.get("_sides")
+        if sides is None:  # compiled once: solved on every draw
+            sides = tuple(compile_value(f) or f for f in (self.left, self.right))
+            object.__setattr__(self, "_sides", sides)
+        left, right = sides
+
         def gap(x):
             env = {**values, self.name: x}
-            return Fraction(self.left(env)) - Fraction(self.right(env))
+            try:
+                return Fraction(left(env)) - Fraction(right(env))
+            except EvalError:
+                raise
+            except _FAILS as err:
+                raise EvalError(f"{self.left.text} == {self.right.text}: {err}") from None
 
         at0, at1 = gap(0), gap(1)
         if at1 == at0:

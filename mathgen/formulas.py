@@ -189,9 +189,11 @@ class Formula:
     """A parsed formula: call it with a dict of values to evaluate it exactly."""
 
     def __init__(self, text: str, tree: ast.expr, run: Callable, names: frozenset,
-                 calls: frozenset):
+                 calls: frozenset, functions: dict[str, Callable] | None = None):
         self.text, self.tree, self._run = text, tree, run
         self.names, self.calls = names, calls
+        # the whitelist it was read with: what its calls mean when it is compiled again
+        self.functions = FUNCTIONS if functions is None else functions
 
     def __call__(self, env: dict) -> Any:
         try:
@@ -230,9 +232,11 @@ def parse(text: str, functions: dict[str, Callable] | None = None) -> Formula:
     except SyntaxError as err:
         raise FormulaError(f"cannot read formula {source!r}: {err.msg} "
                            f"(column {err.offset or 0})") from None
-    builder = _Builder(source, FUNCTIONS if functions is None else functions)
+    functions = FUNCTIONS if functions is None else functions
+    builder = _Builder(source, functions)
     run = builder.build(tree, 0)
-    return Formula(source, tree, run, frozenset(builder.names), frozenset(builder.calls))
+    return Formula(source, tree, run, frozenset(builder.names), frozenset(builder.calls),
+                   functions)
 
 
 class _Builder:
