@@ -84,6 +84,13 @@ def _key(values: dict) -> tuple:
     return tuple(sorted((k, str(v), type(v).__name__) for k, v in values.items()))
 
 
+def _same_numbers(template, values: dict) -> bool:
+    """Whether every number drawn is the template's own: other words or names alone do not
+    make a variant."""
+    return all(Fraction(v) == Fraction(template.defaults[k]) for k, v in values.items()
+               if is_number(v) and is_number(template.defaults.get(k)))
+
+
 def _enumerated(template, n, seed, involved, size):
     early, _ = template.checks()
     solutions = []
@@ -123,7 +130,7 @@ def _enumerated(template, n, seed, involved, size):
         if env is None:
             failures[why] += 1
             continue
-        if _key(values) not in seen:
+        if _key(values) not in seen and not _same_numbers(template, values):
             seen.add(_key(values))
             out.append(env)
     if len(out) < n:
@@ -156,6 +163,9 @@ def _sampled(template, n, seed, tries, drawer):
             key = _key(values)
             if key in seen:
                 failures["same values as an earlier instance"] += 1
+                continue
+            if _same_numbers(template, values):
+                failures["the template's own numbers"] += 1
                 continue
             env, why = template.complete(values)
             if env is None:
