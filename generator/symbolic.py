@@ -24,7 +24,7 @@ from mathgen.expressions import const, sym
 from mathgen.numbers import Mention, find_mentions, in_name, parse_answer
 from mathgen.records import Problem
 
-from . import calculations, equations
+from . import calculations, equations, head
 from .binding import (Ambiguity, Candidate, Retie, SameResults, candidates, check_counts,
                       choose, exchangeable, other_forms)
 from .prose import prose_slots, shown_results
@@ -93,9 +93,15 @@ def build(problem: Problem) -> SymbolicProblem:
     """
     check_picked(problem.question, problem.solution)
     tied, frozen, same = frozenset(), frozenset(), {}
+    held, pinned = frozenset(), frozenset()  # literals found in the head, and results they keep
     for _ in range(12):
         try:
-            return _build(problem, tied, frozen, same)
+            return _build(problem, tied, frozen, same, held, pinned)
+        except head.Hold as hold:
+            if hold.literal in held and hold.values <= frozen and hold.steps <= pinned:
+                raise UnsupportedProblem("unexplained-number", f"{hold.literal} cannot be held")
+            tied, frozen = tied - hold.values, frozen | hold.values
+            held, pinned = held | {hold.literal}, pinned | hold.steps
         except SameResults as equal:  # the prose cannot tell two equal results apart
             if equal.later in same:
                 raise UnsupportedProblem("ambiguous-binding", "the prose cannot tell results "
@@ -109,8 +115,8 @@ def build(problem: Problem) -> SymbolicProblem:
     raise UnsupportedProblem("ambiguous-binding", "too many equal numbers in the question")
 
 
-def _build(problem: Problem, tied: frozenset, frozen: frozenset,
-           kept_equal: dict[str, str]) -> SymbolicProblem:
+def _build(problem: Problem, tied: frozenset, frozen: frozenset, kept_equal: dict[str, str],
+           held: frozenset, held_steps: frozenset) -> SymbolicProblem:
     question, solution = problem.question, problem.solution
     mentions = tuple(find_mentions(question))
     variables = variables_of(question, mentions, tied, frozen)
@@ -126,6 +132,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
     constants = constants_of(question, ANNOTATION.sub(" ", solution[:body_end]), mentions,
                              variables)
     algebra = bool(equations.unknowns(solution[:body_end]))
+    written = head.written_results(solution[:body_end])
     lit_options, lit_spans, describe, raw_steps, step_values = [], [], [], [], []
     scaling = {f"f{m.value}" for m in mentions if m.kind in ("multiplier", "fraction")}
     fractions = {m.value for m in mentions if m.kind == "fraction"}
@@ -160,6 +167,10 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
                                  divisor=k in divisors)
             if statement:
                 options = [c for c in options if c.tree[0] == "sym" and c.tree[1][0] == "s"]
+            elif not options and not algebra and lit.value not in written:
+                # '3 grades x 6 adults': a number found without a calculation
+                options = [c for c in [head.explain(lit.value, src.value, variables, step_values,
+                                                    held_steps, constants, held, lit.text)] if c]
             if k in ratios:  # '12 x 2/3' where the question says 2/3, two-thirds or a third
                 options = [c for c in options if ratios[k] in c.uses] or [Candidate(
                     const(lit.value), 0.2, (ratios[k],), f"part of the fraction {ratios[k][1:]}")]
@@ -223,7 +234,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
             # number of a name ('Five Flags') need not be used at all
             if not in_name(question, m):
                 must_use[f"f{m.value}"] = 1.5 if f"f{m.value}" in scaling else 1.0
-    pins: set[str] = set()
+    pins: set[str] = {f"s{j}" for j in held_steps}
     same: dict[str, str] = dict(kept_equal)
     while True:
         chosen, ties = _choose(lit_options, raw_steps + [("lit", final_k)], capacity, must_use,
@@ -255,7 +266,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
         raise Retie(next(v.value for v in variables if v.name == count), underused=True)
     # A question number the solution never uses keeps its value ('the two houses combined'
     # may count what the steps add up), unless two parts add up to it (structure.totals).
-    used = {n for c in chosen for n in c.uses} | set(ties)
+    used = {n for c in chosen for n in c.uses} | set(ties) | {f"s{j}" for j in held_steps}
     for v in variables:
         if len(v.mentions) > 1 and sum(v.name in c.uses for c in chosen) < len(v.mentions):
             raise Retie(v.value, underused=True)
@@ -269,7 +280,8 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset,
               for span in src.restatements]
     slots.append(Slot(final_match.start(1), final_match.end(1), chosen[final_k].tree, "final"))
     in_use = {i for v in variables for i in v.mentions}
-    fixed = set(constants) | {m.value for i, m in enumerate(mentions) if i not in in_use}
+    fixed = set(constants) | {m.value for i, m in enumerate(mentions) if i not in in_use} \
+        | {c.tree[1] for c in chosen if c.label.endswith(head.LABEL)}
     slots += [Slot(start, end, tree, "prose", style) for start, end, tree, style in prose_slots(
         solution[:body_end], sources, chosen, lit_spans, variables, steps, fixed, mentions, question,
         same)]

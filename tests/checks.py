@@ -114,12 +114,12 @@ def _plain_word(m) -> str:
 def _true_calculations(text: str) -> set[int]:
     """Indexes (in _PROSE_NUMBER order) of the numbers inside a true written calculation
     ('9% per hour * 5 hours = 45%' reads as 9% * 5 = 45%), and of every number on a line
-    that works with an unknown ('2x + 30 = 110', '6s = 120'): algebra is checked where the
+    that works with an unknown ('2x + 30 = 110', '6s = 120', '75 = (3/2)x'): algebra is checked where the
     equations are solved, not here."""
     vouched = set()
     numbers = list(_PROSE_NUMBER.finditer(text))
     for line in re.finditer(r"[^\n]+", text):
-        if re.search(r"\d\s*\*?\s*[A-Za-z]\b|\b[A-Za-z]\s*[-+*/=]|[-+*/=]\s*[B-HJ-Zb-z]\b",
+        if re.search(r"[\d)]\s*\*?\s*[A-Za-z]\b|\b[A-Za-z]\s*[-+*/=]|[-+*/=]\s*[B-HJ-Zb-z]\b",
                      line.group()) \
                 and "=" in line.group():
             vouched.update(k for k, m in enumerate(numbers)

@@ -1,0 +1,117 @@
+"""Numbers a solution works out in the head: '3 grades x 6 adults', '8 hours - 2 hours'.
+
+A literal that is no number of the question, no earlier result and no known constant was
+found by the writer without a calculation the text shows: counted ('fifth, sixth and seventh
+graders': 3 grades), known ('February has 28 days'), or computed from other numbers ('a dozen
+and a half'). A label is never guessed, so the reading does not pick one of these: every
+number of the question and every earlier result that a small expression could have made the
+literal from keeps its value (the numbers are frozen, the results pinned). Whichever way the
+writer found it, the literal then has the same value in every variant, and it is read as a
+constant. A literal that no such expression gives is a count or a fact of the story, which
+no change of the question's numbers touches; only small whole numbers are read so, since a
+larger one is more likely a sum worked out of several numbers at once.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from itertools import product
+
+from mathgen.expressions import const
+
+from .binding import Candidate
+
+# a literal no expression explains is read as a count or a fact only up to this value
+COUNT_LIMIT = 12
+LABEL = ", worked out in the head"
+# what the writer may add, take, multiply or divide by without writing it
+_SMALL = (Fraction(1), Fraction(2))
+
+
+class Hold(Exception):
+    """Numbers of the question to freeze and results to pin before a literal found in the head
+    can be read as a constant: build again with them held."""
+
+    def __init__(self, literal: Fraction, values: frozenset, steps: frozenset):
+        self.literal, self.values, self.steps = literal, values, steps
+
+
+def _combine(a: Fraction, b: Fraction):
+    """What one operation makes of two numbers: 'for $250 I save $10 * 2' counts whole
+    hundreds, so the whole part of a quotient of two or more by a round number is one too."""
+    yield a + b
+    yield a * b
+    yield a - b
+    yield b - a
+    for top, bottom in ((a, b), (b, a)):
+        if bottom:
+            yield top / bottom
+            if top / bottom > 2 and (top / bottom).denominator != 1 and bottom % 10 == 0:
+                yield Fraction(top // bottom)
+
+
+def sources(value: Fraction, live: dict, fixed: set) -> set:
+    """The keys of ``live`` (numbers that may change, by key) that some expression of one or
+    two operations over live and fixed numbers, using at least one live number, turns into
+    ``value``. Two operations find a sum of three numbers; more would freeze nearly all."""
+    found: set = set()
+    atoms = [(v, (key,)) for key, v in live.items()] + [(v, ()) for v in fixed]
+    pairs: dict[Fraction, set] = {}
+    for (a, ka), (b, kb) in product(atoms, repeat=2):
+        if not (ka or kb) or (ka and ka == kb):
+            continue
+        for out in _combine(a, b):
+            pairs.setdefault(out, set()).add(ka + kb)
+    for uses in pairs.get(value, ()):
+        found.update(uses)
+    # and a sum of three: 'a wife, 3 children and himself' are 5 people
+    for (a, ka), (b, kb), (c, kc) in product(atoms, repeat=3):
+        keys = ka + kb + kc
+        if keys and len(set(keys)) == len(keys) and a + b + c == value:
+            found.update(keys)
+    return found
+
+
+def written_results(prose: str) -> set[Fraction]:
+    """The numbers a solution's prose writes as the result of a calculation ('¼ * 24 = 6'):
+    a literal of that value was calculated, in a way the reader did not follow."""
+    out = set()
+    for m in _RESULT.finditer(_ANNOTATED.sub(" ", prose)):
+        try:
+            out.add(Fraction(m.group(1).replace(",", "")))
+        except ValueError:
+            continue
+    return out
+
+
+_ANNOTATED = re.compile(r"<<[^<>]*>>\s*\$?\s*[\d.,]*")  # a calculation the reader reads
+_RESULT = re.compile(r"=\s*\$?\s*(\d[\d,]*(?:\.\d+)?)(?![\d.,]*\d)")
+
+
+def explain(value: Fraction, result: Fraction, variables, step_values: list, pinned,
+            constants: dict, held: frozenset, label: str) -> Candidate | None:
+    """The constant reading of a literal found in the head, or None when the literal cannot be
+    one; raises Hold with the numbers to keep first.
+
+    ``result`` is the value of the literal's step, ``step_values`` the earlier results,
+    ``pinned`` the indices of those that keep their value already, ``held`` the literals that
+    earlier builds held numbers for.
+    """
+    live: dict = {}
+    for v in variables:
+        live[v.name] = v.value
+        if v.percent:
+            live[v.name + "%"] = v.value / 100
+    live |= {f"s{j}": sv for j, sv in enumerate(step_values) if j not in pinned}
+    fixed = {c for c in constants if c.denominator == 1 and 0 < c <= 1000} | set(_SMALL)
+    used = {key.rstrip("%") for key in sources(value, live, fixed)}
+    if any(live[key] == result for key in used):
+        return None  # '30 / 2 = 15' with 2 per 15 given: the step undoes its own literal
+    if used:
+        values = frozenset(v.value for v in variables if v.name in used)
+        steps = frozenset(int(k[1:]) for k in used if k[0] == "s")
+        raise Hold(value, values, steps)
+    if value in held or (value.denominator == 1 and 1 < value <= COUNT_LIMIT):
+        return Candidate(const(value), 1.0, (), label + LABEL)
+    return None

@@ -1,0 +1,139 @@
+"""Numbers a solution works out in the head (generator/head.py): a count of what the question
+lists, a fact of the calendar, or a number made from the question's own numbers without a
+written calculation. Each is read as a constant, after every question number and result that
+could have made it keeps its value; a larger number that nothing explains is still refused."""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction as F
+
+import pytest
+from checks import annotation_errors, prose_errors
+
+from mathgen.generator.head import sources
+from mathgen.generator.perturb import perturb_problem
+from mathgen.records import Problem, Rejection
+
+
+def problem(question: str, solution: str, answer) -> Problem:
+    return Problem("t:1", 1, question, solution, F(answer), "gsm8k")
+
+
+def variants(p: Problem, n: int = 6) -> list:
+    out = perturb_problem(p, "similar", n=n, seed=0)
+    assert isinstance(out, list) and out, out
+    for v in out:
+        assert annotation_errors(v.answer) == []
+        assert prose_errors(p.solution, v.to_json()) == []
+    return out
+
+
+def numbers(text: str) -> list[int]:
+    return [int(x) for x in re.findall(r"\d+", text)]
+
+
+# a count of the things the question lists: three grades, however many pupils each has
+GRADES = problem(
+    "A school takes its 112 fourth graders, 104 fifth graders and 97 sixth graders to a "
+    "museum. Each grade brings 5 teachers. How many people go to the museum?",
+    "There are 112 + 104 + 97 = <<112+104+97=313>>313 pupils.\n"
+    "There are 3 grades, so 3 x 5 = <<3*5=15>>15 teachers go.\n"
+    "In all 313 + 15 = <<313+15=328>>328 people go.\n#### 328", 328)
+
+# a fact of the calendar: a week has 5 school days, whatever the question's numbers are
+SCHOOL_DAYS = problem(
+    "Mia reads 14 pages every school day. She does not read on weekends. How many pages does "
+    "she read in 6 weeks?",
+    "She reads on 5 days a week, so 14 x 5 = <<14*5=70>>70 pages a week.\n"
+    "In 6 weeks she reads 70 x 6 = <<70*6=420>>420 pages.\n#### 420", 420)
+
+# made from a question number: of every 4 customers, 3 pay
+CAFE = problem(
+    "At a cafe, every 4 customers in a row get one free drink between them, and the other "
+    "customers pay $5 each. If 120 customers come, how much money does the cafe take?",
+    "There are 120 / 4 = <<120/4=30>>30 groups of customers.\n"
+    "In each group 3 pay, so 30 x 3 = <<30*3=90>>90 customers pay.\n"
+    "The cafe takes 90 x 5 = $<<90*5=450>>450.\n#### 450", 450)
+
+# made from three numbers at once: a mother, 3 children and the father are 5 people
+FAMILY = problem(
+    "Leo lives with his mother and 3 sisters. Each person eats 2 apples a day. How many "
+    "apples does the family eat in 9 days?",
+    "There are 5 people, so they eat 5 x 2 = <<5*2=10>>10 apples a day.\n"
+    "In 9 days they eat 10 x 9 = <<10*9=90>>90 apples.\n#### 90", 90)
+
+
+def test_a_count_of_what_the_question_lists_stays_while_the_rest_changes():
+    for v in variants(GRADES):
+        pupils = numbers(v.question)[:3]
+        assert pupils != [112, 104, 97] or numbers(v.question)[3] != 5
+        assert "There are 3 grades" in v.answer
+        assert F(v.final_answer) == sum(pupils) + 3 * numbers(v.question)[3]
+
+
+def test_a_fact_of_the_calendar_is_a_constant():
+    out = variants(SCHOOL_DAYS)
+    assert {tuple(numbers(v.question)) for v in out} != {(14, 6)}
+    for v in out:
+        pages, weeks = numbers(v.question)
+        assert F(v.final_answer) == pages * 5 * weeks
+
+
+def test_a_number_made_from_a_question_number_keeps_that_number():
+    out = variants(CAFE)
+    assert any(numbers(v.question)[2] != 120 for v in out)
+    for v in out:
+        group, price, customers = numbers(v.question)
+        assert group == 4  # the 4 that made the 3 keeps its value
+        assert F(v.final_answer) == F(customers, 4) * 3 * price
+
+
+def test_a_count_made_from_three_numbers_keeps_every_one_of_them():
+    for v in variants(FAMILY):
+        sisters, apples, days = numbers(v.question)
+        assert sisters == 3  # 3 + 1 + 1 people: the count of sisters made the 5
+        assert F(v.final_answer) == 5 * apples * days
+
+
+def test_a_larger_number_that_nothing_explains_is_refused():
+    p = problem("Ava has 4 boxes of pens. How many pens does she have?",
+                "Each box holds 37 pens, so she has 4 x 37 = <<4*37=148>>148 pens.\n#### 148",
+                148)
+    out = perturb_problem(p, "similar", n=1, seed=0)
+    assert isinstance(out, Rejection) and out.reason == "unexplained-number"
+
+
+def test_a_number_made_from_an_earlier_result_pins_that_result():
+    p = problem(
+        "Ann has 18 red and 30 blue beads. She uses half of all her beads on a necklace and "
+        "puts the rest in 3 jars equally. How many beads are in each jar?",
+        "She has 18 + 30 = <<18+30=48>>48 beads.\n"
+        "She keeps 24 of them, so each jar holds 24 / 3 = <<24/3=8>>8 beads.\n#### 8", 8)
+    out = variants(p)
+    assert {tuple(numbers(v.question)[:2]) for v in out} != {(18, 30)}
+    for v in out:
+        red, blue, jars = numbers(v.question)
+        assert red + blue == 48  # the 24 is half the 48: the 48 keeps its value
+        assert F(v.final_answer) == F(24, jars)
+
+
+@pytest.mark.parametrize("value, live, fixed, expected", [
+    (F(3), {"a": F(4), "b": F(9)}, {F(1), F(2)}, {"a"}),             # 4 - 1
+    (F(5), {"a": F(3), "b": F(40)}, {F(1), F(2)}, {"a"}),            # 3 + 2, 3 + 1 + 1
+    (F(6), {"a": F(2), "b": F(3), "c": F(1000)}, {F(1)}, {"a", "b"}),  # 2 * 3, 2 + 3 + 1
+    (F(37), {"a": F(4), "b": F(5)}, {F(1), F(2)}, set()),            # nothing makes 37
+    (F(12), {"s0": F(24)}, {F(2)}, {"s0"}),                          # half a result
+])
+def test_sources_are_every_number_a_small_expression_uses(value, live, fixed, expected):
+    assert sources(value, live, fixed) == expected
+
+
+def test_a_sum_done_in_the_head_keeps_both_terms():
+    p = problem("Tom has 15 apples and gets 12 more. He gives 9 away. How many are left?",
+                "He has 27-9=<<27-9=18>>18 apples left.\n#### 18", 18)
+    out = variants(p, 3)
+    for v in out:
+        first, more, away = numbers(v.question)
+        assert (first, more) == (15, 12) and F(v.final_answer) == 27 - away
+    assert {numbers(v.question)[2] for v in out} != {9}
