@@ -128,6 +128,9 @@ def _prepare(out: Path) -> list[str]:
         raise MathgenError(f"-o {out}: is not a folder; give a new or empty folder")
     if not out.exists() or not any(out.iterdir()):
         return []
+    if (out / "data").is_symlink():
+        raise MathgenError(f"{out / 'data'}: is a link, so nothing is written through it; "
+                           "remove it or give another folder")
     manifest = out / MANIFEST
     try:
         listed = json.loads(manifest.read_text(encoding="utf-8"))["files"]
@@ -170,7 +173,10 @@ def export_lmeval(sets, out, *, name: str = "mathgen", few_shot=None, shots: int
         raise MathgenError(f"--num-fewshot {shots}: {few_shot} holds {len(examples)} examples")
     shots = len(examples) if shots is None else shots
     out = Path(out)
-    earlier = _prepare(out)
+    try:
+        earlier = _prepare(out)
+    except OSError as err:
+        raise MathgenError(f"-o {out}: cannot read the folder ({err.strerror or err})") from None
     summary = ExportSummary(out, name, shots=shots)
     rows = {}
     for set_name, path in sets:

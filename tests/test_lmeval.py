@@ -338,3 +338,38 @@ def test_lm_eval_on_real_tora_outputs_scores_as_the_report(tmp_path):
         assert from_samples == from_tora
     assert results["mathgen_gsm8k"]["exact_match,none"] == from_samples["accuracy"]
     assert results["mathgen_gsm8k"]["sample_len"] == from_samples["n"] == len(items)
+
+
+@pytest.mark.parametrize("row, words", [
+    ({"doc_id": 0, "doc": {"question": "Q?"}, "resps": [["#### 7"]]}, ["field 'doc'", "item id"]),
+    ({"doc_id": 0, "doc": {"id": "s:1"}, "resps": ["#### 7"]}, ["field 'resps'"]),
+    ({"doc_id": 0, "doc": {"id": "s:1"}, "resps": [[7]]}, ["field 'resps'"]),
+])
+def test_a_broken_lm_eval_sample_names_its_line_and_field(tmp_path, row, words):
+    from mathgen.errors import InputError
+    from mathgen.robustness.predictions import read_predictions
+    from mathgen.robustness.sets import read_set
+
+    good = write_rows(tmp_path / "s.jsonl", [GSM8K_ROW])
+    samples = write_rows(tmp_path / "samples.jsonl",
+                         [{"doc_id": 0, "doc": {"id": "s:1"}, "resps": [["#### 7"]]}, row])
+    with pytest.raises(InputError) as caught:
+        read_predictions([(None, samples)], {"s": read_set("s", good)[0]})
+    assert "samples.jsonl:2" in str(caught.value)
+    for word in words:
+        assert word in str(caught.value)
+
+
+def test_a_link_to_a_folder_is_written_through_and_stays_a_link(tmp_path):
+    good = write_rows(tmp_path / "good.jsonl", [GSM8K_ROW])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "link").symlink_to(elsewhere)
+    assert mathgen("export", "lm-eval", good, "-o", tmp_path / "link").exit_code == 0
+    assert (tmp_path / "link").is_symlink() and (elsewhere / "mathgen_good.yaml").is_file()
+    # in an earlier export, a data folder made a link is not written through
+    shutil.rmtree(elsewhere / "data")
+    (elsewhere / "data").symlink_to(tmp_path / "other", target_is_directory=True)
+    (tmp_path / "other").mkdir()
+    _fails(mathgen("export", "lm-eval", good, "-o", elsewhere), "is a link")
+    assert not any((tmp_path / "other").iterdir())
