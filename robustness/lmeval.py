@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +53,7 @@ class ExportSummary:
                                                     if self.skipped.get(task) else ""))
         shots = f", {self.shots}-shot" if self.shots else ", zero-shot"
         out.append(f"wrote group {self.name} of {len(self.tasks)} tasks{shots} to {self.out}")
-        out.append(f"run: lm_eval --include_path {self.out} --tasks {self.name} "
+        out.append(f"run: lm_eval --include_path {shlex.quote(str(self.out))} --tasks {self.name} "
                    "--model hf --model_args pretrained=MODEL --log_samples --output_path OUT")
         return out
 
@@ -173,6 +174,8 @@ def export_lmeval(sets, out, *, name: str = "mathgen", few_shot=None, shots: int
         raise MathgenError(f"--num-fewshot {shots}: {few_shot} holds {len(examples)} examples")
     shots = len(examples) if shots is None else shots
     out = Path(out)
+    if str(out) == "-":
+        raise MathgenError("-o -: the tasks are several files; give a folder")
     try:
         earlier = _prepare(out)
     except OSError as err:

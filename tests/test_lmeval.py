@@ -275,6 +275,7 @@ def test_bad_input_gives_one_line_naming_file_line_and_field(tmp_path):
            "--name")
     _fails(mathgen("export", "lm-eval", f"a={good}", f"a={good}", "-o", tmp_path / "t"),
            "differ")
+    _fails(mathgen("export", "lm-eval", good, "-o", "-"), "give a folder")
     assert not (tmp_path / "t").exists()
 
 
