@@ -42,7 +42,7 @@ class ExportSummary:
     out: Path
     name: str
     tasks: dict = field(default_factory=dict)  # task name -> items
-    skipped: dict = field(default_factory=dict)  # set -> rows skipped (gold is no number)
+    skipped: dict = field(default_factory=dict)  # task name -> rows skipped (gold is no number)
     shots: int = 0
 
     def lines(self) -> list[str]:

@@ -374,3 +374,17 @@ def test_a_link_to_a_folder_is_written_through_and_stays_a_link(tmp_path):
     (tmp_path / "other").mkdir()
     _fails(mathgen("export", "lm-eval", good, "-o", elsewhere), "is a link")
     assert not any((tmp_path / "other").iterdir())
+
+
+def test_rows_whose_gold_is_no_number_are_skipped_and_counted_as_the_report_does(tmp_path):
+    rows = [{"body": "Ann has 7 pens and buys 2.", "question": "How many pens has she?",
+             "formula": "7+2=9", "answer": "9 (pens)"},
+            {"body": "Ann has 7 pens.", "question": "Has she more than 5?",
+             "formula": "7>5", "answer": "Yes"}]
+    asdiv = write_rows(tmp_path / "asdiv.jsonl", rows)
+    result = mathgen("export", "lm-eval", asdiv, "-o", tmp_path / "t")
+    assert result.exit_code == 0, result.output
+    assert "task mathgen_asdiv: 1 items, 1 rows skipped (gold answer not a number)" in \
+        result.output
+    data = (tmp_path / "t" / "data" / "mathgen_asdiv.jsonl").read_text().splitlines()
+    assert [json.loads(line)["target"] for line in data] == ["9"]
