@@ -73,6 +73,12 @@ def size_bin(digits: int) -> str:
     return "7+" if digits >= 7 else str(max(digits, 1))
 
 
+def tolerance(item: Item, rel_tol: float = 0.0) -> float:
+    """The relative tolerance an item is graded with: a float label (GSM-HARD) up to float
+    noise, never more."""
+    return max(rel_tol, FLOAT_NOISE) if item.label is not None else rel_tol
+
+
 def grade_items(items, outcomes: dict, extract, rel_tol: float = 0.0) -> list[Graded]:
     """Grade every item; ``outcomes`` maps (set, id) to an object with ``output``/``error``
     (or to a plain output text), ``extract`` is the prompt style's answer extraction."""
@@ -87,9 +93,7 @@ def grade_items(items, outcomes: dict, extract, rel_tol: float = 0.0) -> list[Gr
                               error=error))
             continue
         found = extract(text)
-        # a float label (GSM-HARD) is graded up to float noise, never more
-        tol = max(rel_tol, FLOAT_NOISE) if it.label is not None else rel_tol
-        verdict = grade(found.text, it.gold, rel_tol=tol)
+        verdict = grade(found.text, it.gold, rel_tol=tolerance(it, rel_tol))
         out.append(Graded(it, text, found.text, found.method, verdict.correct, verdict.reason))
     return out
 

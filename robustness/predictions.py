@@ -15,6 +15,9 @@ With ``--n K`` (``samples``) an item takes K outputs: several rows with the same
 order, or one row with an ``outputs`` list (or both); an item with some outputs but not K is
 an error, one with none is missing, as a single prediction is.
 
+The samples file ``lm_eval --log_samples`` writes for a task of ``mathgen export lm-eval``
+is a predictions file too: each row's ``doc`` carries the item id, ``resps`` the raw outputs.
+
 A bare file's id that names items of several sets with different questions is an error
 (bind the file to its set); a file that matches no item at all is an error too.
 """
@@ -44,6 +47,20 @@ def _ids(items) -> dict:
     by_id = {f"{it.set}:{it.source_line}": it for it in items if it.format == "variant"}
     by_id.update({it.id: it for it in items})
     return by_id
+
+
+def _lm_eval_sample(row: dict, path: Path, line: int) -> dict:
+    """A row of lm-eval's samples file as an ``{id, outputs}`` row."""
+    doc, resps = row["doc"], row["resps"]
+    if not isinstance(doc, dict) or not isinstance(doc.get("id"), str):
+        raise InputError("an lm-eval sample whose doc has no item id", path=path, line=line,
+                         field="doc", hint="run lm_eval on the tasks mathgen export lm-eval "
+                                           "writes: their docs carry the item ids")
+    if not isinstance(resps, list) or len(resps) != 1 or not isinstance(resps[0], list) \
+            or not resps[0] or not all(isinstance(r, str) for r in resps[0]):
+        raise InputError("must hold one request's generated texts", path=path, line=line,
+                         field="resps", hint="a generate_until task logs [[text, ...]]")
+    return {"id": doc["id"], "outputs": resps[0]}
 
 
 def _outputs(row: dict, path: Path, line: int) -> list[str]:
@@ -92,6 +109,8 @@ def read_predictions(files, sets: dict, samples: int = 1) -> Predictions:
         answered: set = set()
         matched = 0
         for line, row in read_jsonl(path):
+            if "doc" in row and "resps" in row:
+                row = _lm_eval_sample(row, path, line)
             texts = _outputs(row, path, line)
             if samples == 1 and len(texts) > 1:
                 raise InputError(f"{len(texts)} outputs for one item", path=path, line=line,
