@@ -266,7 +266,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset, kept_equal: dic
         raise Retie(next(v.value for v in variables if v.name == count), underused=True)
     # A question number the solution never uses keeps its value ('the two houses combined'
     # may count what the steps add up), unless two parts add up to it (structure.totals).
-    used = {n for c in chosen for n in c.uses} | set(ties) | {f"s{j}" for j in held_steps}
+    used = {n for c in chosen for n in c.uses} | set(ties)
     for v in variables:
         if len(v.mentions) > 1 and sum(v.name in c.uses for c in chosen) < len(v.mentions):
             raise Retie(v.value, underused=True)
