@@ -13,6 +13,7 @@ import click
 from mathgen import __version__
 from mathgen.cli_common import _REQUIRE_ISOLATION, _check, _fail, _pair, _require_isolation
 from mathgen.cli_models import robustness_report, sample
+from mathgen.cli_worksheet import worksheet
 from mathgen.errors import MathgenError
 from mathgen.formats import FORMATS
 from mathgen.model_path import check_local
@@ -276,6 +277,7 @@ def _count_rows(path: Path) -> int:
 # the commands that ask a model live in their own module
 main.add_command(robustness_report)
 main.add_command(sample)
+main.add_command(worksheet)
 
 if __name__ == "__main__":
     main()
