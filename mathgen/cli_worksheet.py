@@ -8,6 +8,7 @@ import click
 
 from mathgen.cli_common import _check, _fail
 from mathgen.errors import MathgenError
+from mathgen.formats import FORMATS
 from mathgen.wording import counted
 
 
@@ -34,14 +35,16 @@ from mathgen.wording import counted
 @click.option("--templates", "templates", multiple=True, metavar="PATH",
               type=click.Path(path_type=Path),
               help="Template files or folders to draw from; repeatable.")
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)),
+              help="Format of the problem files (detected from the fields when not given).")
 @click.option("--keep-order", is_flag=True,
               help="Problems in the order of the inputs instead of an order set by the seed.")
 @click.option("--title", default="Worksheet", show_default=True, help="Heading of the pages.")
 @click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True)
 @click.option("--room", default=5.0, show_default=True, type=click.FloatRange(1, 20),
               help="Centimetres of room to work under each problem.")
-def worksheet(inputs, outputs, keys, n, seed, tags, digits, strategy, templates, keep_order,
-              title, paper, room):
+def worksheet(inputs, outputs, keys, n, seed, tags, digits, strategy, templates, fmt,
+              keep_order, title, paper, room):
     """Write a printable worksheet of N problems, numbered, with room to work under each,
     and an answer key (--key) with every worked solution and final answer.
 
@@ -60,8 +63,8 @@ def worksheet(inputs, outputs, keys, n, seed, tags, digits, strategy, templates,
         _check([("-o", p) for p in outputs] + [("--key", p) for p in keys],
                [("INPUT", p) for p in inputs] + [("--templates", p) for p in templates])
         made = make(inputs, outputs, keys, n=n, seed=seed, strategy=strategy, tags=tags,
-                    templates=templates, keep_order=keep_order, title=title, paper=paper,
-                    room=room)
+                    templates=templates, format=fmt, keep_order=keep_order, title=title,
+                    paper=paper, room=room)
     except MathgenError as err:
         _fail(err)
     for note in made.notes:

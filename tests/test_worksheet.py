@@ -289,6 +289,26 @@ def test_fewer_problems_than_asked_says_so(tmp_path):
     assert "wrote 3 problems" in result.stdout
 
 
+def test_problems_with_no_right_solution_are_left_out_and_counted(tmp_path):
+    row = {"question": "Tom has 3 apples and gets 4 more. How many apples does he have?",
+           "ground_truth": "Tom has 3 + 4 = <<3+4=7>>7 apples.\nA: 7",
+           "6b_verification": {"is_correct": True, "solution": "He has 3 + 4 = 7 apples.\nA: 7"},
+           "175b_verification": {"is_correct": False, "solution": "3 + 4 = 8\nA: 8"}}
+    problems = write_rows(tmp_path / "solutions.jsonl", [row])
+    key = tmp_path / "key.html"
+    result = ok("worksheet", problems, "-o", tmp_path / "s.html", "--key", key)
+    assert "left out 1 problem of the problem files" in result.stdout
+    assert "wrote 1 problem:" in result.stdout
+    assert "He has 3 + 4 = 7 apples." in key.read_text(encoding="utf-8")
+    assert "= 8" not in key.read_text(encoding="utf-8")
+
+
+def test_format_forces_the_problem_files_format(tmp_path):
+    problems = write_rows(tmp_path / "problems.jsonl", [gsm8k_row("Tom has 3 apples.")])
+    one_error_line(mathgen("worksheet", problems, "-o", tmp_path / "s.pdf", "--format", "svamp"),
+                   f"{problems}:1", "'Body'")
+
+
 def test_gsm_symbolic_templates(tmp_path):
     folder = require_data("gsm-symbolic/symbolic")
     subset = tmp_path / "symbolic"

@@ -67,7 +67,8 @@ def render(sheet: Sheet, kind: str, key: bool) -> bytes:
 
 def make(inputs: Iterable[Path], outputs: Iterable[Path], keys: Iterable[Path] = (), *,
          n: int = 10, seed: int = 0, strategy: str = "similar", tags: Iterable[str] = (),
-         templates: Iterable[Path] = (), keep_order: bool = False, title: str = "Worksheet",
+         templates: Iterable[Path] = (), format: str | None = None, keep_order: bool = False,
+         title: str = "Worksheet",
          paper: str = "a4", room: float = 5.0, tries: int = 500) -> Made:
     """Write the worksheet to each of ``outputs`` and its answer key to each of ``keys``
     (PDF or HTML by the file name); see ``items.collect`` for how problems are chosen."""
@@ -78,7 +79,8 @@ def make(inputs: Iterable[Path], outputs: Iterable[Path], keys: Iterable[Path] =
     if not title.strip():
         raise MathgenError("--title: give a title that is not blank")
     items, notes = collect(inputs, n=n, seed=seed, strategy=strategy, tags=tags,
-                           templates=templates, keep_order=keep_order, tries=tries)
+                           templates=templates, format=format, keep_order=keep_order,
+                           tries=tries)
     sheet = Sheet(title.strip(), tuple(items), seed, paper, room, tuple(notes))
     documents = [(path, render(sheet, kind, key)) for path, kind, key in jobs]
     for path, data in documents:

@@ -26,6 +26,7 @@ li::marker { font-weight: bold; }
 .blank { display: inline-block; width: 4.4cm; border-bottom: 0.8pt solid #666; }
 .question { font-size: 9.5pt; color: #555; margin: 0.2em 0; }
 .steps p { margin: 0.1em 0; font-size: 11pt; }
+li > p:first-child { margin: 0 0 0.2em; }
 footer { font-size: 8pt; color: #595959; margin-top: 2em; }
 """
 

@@ -24,6 +24,7 @@ from typing import Iterable
 from mathgen.errors import MathgenError
 from mathgen.numbers import plain
 from mathgen.records import Rejection
+from mathgen.wording import counted
 
 _ANNOTATION = re.compile(r"<<[^<>]*>>")
 _FINAL = re.compile(r"^####.*$", re.MULTILINE)
@@ -75,13 +76,14 @@ class _Source:
 
 
 def collect(inputs: Iterable[Path], *, n: int, seed: int = 0, strategy: str = "similar",
-            tags: Iterable[str] = (), templates: Iterable[Path] = (), keep_order: bool = False,
-            tries: int = 500) -> tuple[list[Item], list[str]]:
+            tags: Iterable[str] = (), templates: Iterable[Path] = (), format: str | None = None,
+            keep_order: bool = False, tries: int = 500) -> tuple[list[Item], list[str]]:
     """Up to ``n`` items from the inputs, and lines that say what was left out and why.
 
     Templates (folders, '.jinja', GSM-Symbolic '.json', and ``templates``) give instances
     drawn with ``seed`` and ``strategy``, as ``mathgen perturb`` draws them; with no input at
-    all, mathgen's own library. Problem files give their problems as they are. ``tags`` keeps
+    all, mathgen's own library. Problem files give their problems as they are (``format``
+    forces their format, as for ``perturb``). ``tags`` keeps
     the templates with any of these skills. ``keep_order`` deals the sources in input order
     instead of shuffling them.
     """
@@ -103,15 +105,16 @@ def collect(inputs: Iterable[Path], *, n: int, seed: int = 0, strategy: str = "s
     file_sources = []
     skipped = 0
     for path, name in zip(files, source_names(files)):
-        for problem in load_problems(path, name=name):
+        for problem in load_problems(path, format=format, name=name):
             if isinstance(problem, Rejection):  # a model's solution marked wrong, say
                 skipped += 1
                 continue
             file_sources.append(_Source(problem.source_id, [(
                 problem.question, problem.solution, plain(problem.final_answer))]))
     if skipped:
-        notes.append(f"left out {skipped} rows of the problem files that hold no usable "
-                     "problem (such as solutions marked wrong)")
+        notes.append(f"left out {counted(skipped, 'problem')} of the problem files with no "
+                     "right solution to print (such as a solution marked wrong, or steps that "
+                     "do not give the label)")
     template_sources = _from_templates(template_paths, n - len(file_sources), seed, strategy,
                                        tags, tries, notes) if template_paths else []
     sources = template_sources + file_sources
