@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from fractions import Fraction
 
 import pytest
 from click.testing import CliRunner
@@ -21,6 +22,7 @@ from conftest import require_data, write_rows
 from mathgen.cli import main
 from mathgen.generator.run import library
 from mathgen.worksheet import readable
+from mathgen.worksheet.items import written_answer
 from mathgen.worksheet.pdf import drawable
 
 pdfium = pytest.importorskip("pypdfium2", reason="reading PDFs back needs pypdfium2 "
@@ -75,6 +77,11 @@ def one_error_line(result, *fragments) -> str:
     return lines[0]
 
 
+def value(shown: str) -> Fraction:
+    """The value of an answer as the key writes it: '$71.30', '1,250', '-5', '7/2'."""
+    return Fraction(shown.strip("$€£").replace(",", ""))
+
+
 def gsm8k_row(question: str, answer: str = "Tom has 3 + 4 = <<3+4=7>>7 apples.\n#### 7"):
     return {"question": question, "answer": answer}
 
@@ -99,9 +106,12 @@ def test_sheet_holds_the_problems_perturb_draws_and_the_key_their_answers(tmp_pa
     at = 0
     for number, question in enumerate(order, 1):
         row = drawn[question]
-        entry = f"{number}. Answer: {row['final_answer']} {drawable(question)}"
-        assert entry in key_text[at:], entry
-        at = key_text.index(entry)
+        entry = re.compile(rf"{number}\. Answer: (\S+) {re.escape(drawable(question))} "
+                           rf"\({re.escape(row['source_id'])}\)")
+        match = entry.search(key_text, at)
+        assert match, (number, question)
+        assert value(match.group(1)) == Fraction(row["final_answer"]), match.group(1)
+        at = match.end()
         for step in readable(row["answer"]):
             assert drawable(step) in key_text, step
     assert "<<" not in key_text and "####" not in key_text
@@ -118,8 +128,8 @@ def test_a_variants_file_is_printed_as_it_is_in_its_order(tmp_path):
     positions = [sheet_text.index(drawable(flat(r["question"]))) for r in rows]
     assert positions == sorted(positions)
     page = key.read_text(encoding="utf-8")
-    for row in rows:
-        assert f"<b>Answer: {row['final_answer']}</b>" in page
+    shown = re.findall(r"<b>Answer: (.*?)</b>", page)
+    assert [value(a) for a in shown] == [Fraction(r["final_answer"]) for r in rows]
     assert "&lt;&lt;" not in page and "####" not in page
 
 
@@ -131,6 +141,19 @@ def test_worked_solutions_read_as_a_reader_sees_them():
     assert readable(solution) == ("She sells 16 - 3 - 4 = 9 eggs.",
                                   "She makes 9 × 2 = $18 a day.",
                                   "Each friend gets 55 ÷ 5 = 11 cookies, 1/2 of them at 30 km/h.")
+
+
+@pytest.mark.parametrize("last_step, answer, shown", [
+    ("Each friend pays 213.90 ÷ 3 = $71.30.", "71.3", "$71.30"),
+    ("He pays €12.50 for 3.5 kg.", "12.5", "€12.50"),
+    ("The library holds 1,250 books.", "1250", "1,250"),
+    ("It is -5 degrees.", "-5", "-5"),
+    ("So there are 55 - 44 = 11 flowers.", "11", "11"),
+    ("That is 5 more than 6 apples.", "11", "11"),  # no number of that value: as it is
+    ("She has 2.5 cups.", "2.5", "2.5"),
+])
+def test_the_key_writes_the_answer_as_the_last_step_does(last_step, answer, shown):
+    assert written_answer(("First step 1 + 1 = 2.", last_step), answer) == shown
 
 
 @pytest.mark.parametrize("raw, shown", [
@@ -263,8 +286,8 @@ def test_digits_draws_numbers_of_that_size(tmp_path):
     shown = [flat(li.find("p").text) for li in root.findall(".//ol/li")]
     assert len(shown) == 5 and set(shown) <= set(allowed)
     assert all(re.search(r"\d{4}", q.replace(",", "")) for q in shown)
-    if len(allowed) < len(list(library().glob("*.jinja"))):
-        assert re.search(r"left out \d+ of \d+ templates", result.stdout)
+    templates = len(list(library().glob("*.jinja")))
+    assert f"left out {templates - len(allowed)} of {templates} templates" in result.stdout
 
 
 def test_more_problems_than_templates_deals_each_template_again(tmp_path):

@@ -81,7 +81,7 @@ def make(inputs: Iterable[Path], outputs: Iterable[Path], keys: Iterable[Path] =
     items, notes = collect(inputs, n=n, seed=seed, strategy=strategy, tags=tags,
                            templates=templates, format=format, keep_order=keep_order,
                            tries=tries)
-    sheet = Sheet(title.strip(), tuple(items), seed, paper, room, tuple(notes))
+    sheet = Sheet(title.strip(), tuple(items), seed, paper, room)
     documents = [(path, render(sheet, kind, key)) for path, kind, key in jobs]
     for path, data in documents:
         write_bytes(path, data)

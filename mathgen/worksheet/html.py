@@ -25,6 +25,7 @@ li::marker { font-weight: bold; }
 .answer-line { position: absolute; right: 10pt; bottom: 6pt; }
 .blank { display: inline-block; width: 4.4cm; border-bottom: 0.8pt solid #666; }
 .question { font-size: 9.5pt; color: #555; margin: 0.2em 0; }
+.source { color: #888; }
 .steps p { margin: 0.1em 0; font-size: 11pt; }
 li > p:first-child { margin: 0 0 0.2em; }
 footer { font-size: 8pt; color: #595959; margin-top: 2em; }
@@ -46,12 +47,14 @@ def worksheet(sheet: Sheet) -> str:
 
 
 def answer_key(sheet: Sheet) -> str:
-    """Each problem's final answer, its question in small print, and its worked solution."""
+    """Each problem's final answer, its question and source in small print, and its worked
+    solution."""
     body = ["<ol>"]
     for item in sheet.items:
         steps = "".join(f"<p>{escape(step)}</p>" for step in item.steps)
         body.append(f'<li value="{item.number}"><p><b>Answer: {escape(item.answer)}</b></p>'
-                    f'<p class="question">{escape(item.question)}</p>'
+                    f'<p class="question">{escape(item.question)} '
+                    f'<span class="source">({escape(item.source)})</span></p>'
                     f'<div class="steps">{steps}</div></li>')
     body.append("</ol>")
     return _page(sheet, f"{sheet.title}: answer key", body)

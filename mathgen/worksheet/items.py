@@ -17,12 +17,12 @@ from __future__ import annotations
 import math
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 from mathgen.errors import MathgenError
-from mathgen.numbers import plain
+from mathgen.numbers import parse_answer, plain
 from mathgen.records import Rejection
 from mathgen.wording import counted
 
@@ -54,7 +54,6 @@ class Sheet:
     seed: int
     paper: str = "a4"  # or "letter"
     room: float = 5.0  # centimetres of room to work under each problem
-    notes: tuple[str, ...] = field(default=())  # what the summary says beyond the counts
 
 
 def readable(solution: str) -> tuple[str, ...]:
@@ -67,6 +66,28 @@ def readable(solution: str) -> tuple[str, ...]:
         if line:
             lines.append(line)
     return tuple(lines)
+
+
+_WRITTEN = re.compile(r"(?<![\w.,])-?[$€£]?\d[\d,]*(?:\.\d+)?(?![\w,]|\.\d)")
+
+
+def written_answer(steps: tuple[str, ...], answer: str) -> str:
+    """The final answer as the last step writes it ('$71.30', '1,250') where that step ends
+    on a number of the same value; else ``answer`` as it is ('71.3')."""
+    if not steps:
+        return answer
+    try:
+        value = parse_answer(answer)
+    except ValueError:
+        return answer
+    for token in reversed(_WRITTEN.findall(steps[-1])):
+        try:
+            same = parse_answer(re.sub(r"[€£,]", "", token)) == value
+        except ValueError:
+            continue
+        if same:
+            return token
+    return answer
 
 
 @dataclass
@@ -127,8 +148,10 @@ def collect(inputs: Iterable[Path], *, n: int, seed: int = 0, strategy: str = "s
     if len(chosen) < n:
         notes.append(f"only {len(chosen)} of the {n} problems asked for: the inputs allow no "
                      "more distinct ones")
-    items = [Item(number, question, readable(solution), answer, source)
-             for number, (source, (question, solution, answer)) in enumerate(chosen, 1)]
+    items = []
+    for number, (source, (question, solution, answer)) in enumerate(chosen, 1):
+        steps = readable(solution)
+        items.append(Item(number, question, steps, written_answer(steps, answer), source))
     return items, notes
 
 

@@ -71,7 +71,8 @@ def worksheet(sheet: Sheet) -> bytes:
 
 
 def answer_key(sheet: Sheet) -> bytes:
-    """Each problem's final answer, its question in small print, and its worked solution."""
+    """Each problem's final answer, its question and source in small print (a template's id,
+    or FILE:LINE), and its worked solution."""
     from reportlab.platypus import KeepTogether, Paragraph, Spacer
 
     styles = _styles()
@@ -92,7 +93,8 @@ def answer_key(sheet: Sheet) -> bytes:
 def _key_entry(item: Item, styles, Paragraph) -> list:
     out = [Paragraph(f"<b>Answer: {_markup(item.answer)}</b>", styles["problem"],
                      bulletText=f"{item.number}."),
-           Paragraph(_markup(item.question), styles["question"])]
+           Paragraph(_markup(item.question) + f' <font color="#888888">({_markup(item.source)})'
+                     "</font>", styles["question"])]
     out += [Paragraph(_markup(step), styles["step"]) for step in item.steps]
     return out
 
