@@ -16,12 +16,14 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 from conftest import require_data, write_rows
 
 from mathgen.cli import main
 from mathgen.generator.run import library
-from mathgen.worksheet import readable
+from mathgen.worksheet import Item, Sheet, readable
 from mathgen.worksheet.items import written_answer
 from mathgen.worksheet.pdf import drawable
 
@@ -246,6 +248,30 @@ def test_html_is_well_formed_and_escapes_the_problems(tmp_path):
     assert answers == ["Answer: 7", "Answer: 7"]
     steps = [p.text for p in key_root.findall(".//div[@class='steps']/p")]
     assert steps == ["Tom has 3 + 4 = 7 apples."] * 2
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=200), min_size=1, max_size=4))
+def test_any_text_gives_a_well_formed_page_that_shows_it(questions):
+    from mathgen.worksheet import html
+
+    items = tuple(Item(i, q, (q,), q, q) for i, q in enumerate(questions, 1))
+    sheet = Sheet(questions[0], items, 0)
+    expected = [flat(printable(q)) for q in questions]
+    root = ET.fromstring(html.worksheet(sheet).split("\n", 1)[1])
+    assert flat(root.find(".//h1").text or "") == expected[0]
+    assert [flat(li.find("p").text or "") for li in root.findall(".//ol/li")] == expected
+    key = ET.fromstring(html.answer_key(sheet).split("\n", 1)[1])
+    entries = key.findall(".//ol/li")
+    assert [flat(li.find("p/b").text) for li in entries] == [flat(f"Answer: {q}")
+                                                           for q in expected]
+    assert [flat(li.find("div/p").text or "") for li in entries] == expected
+
+
+def printable(text: str) -> str:
+    """What a page can show of any text: controls and noncharacters are spaces."""
+    return "".join(" " if (ord(c) < 32 and c not in "\t\n") or 0x7f <= ord(c) <= 0x9f
+                   or c in "\ufffe\uffff" else c for c in text)
 
 
 # --- choosing problems --------------------------------------------------------------------

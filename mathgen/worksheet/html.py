@@ -6,9 +6,19 @@ one page where it fits (``break-inside: avoid``).
 
 from __future__ import annotations
 
-from html import escape
+import re
+from html import escape as _escape
 
 from .items import Sheet
+
+# characters no HTML or XML page may hold as text: C0 and C1 controls (but tab and newline),
+# and the noncharacters U+FFFE and U+FFFF; each is written as a space
+_UNWRITABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def escape(text: str) -> str:
+    """Text as the page shows it: '<' and '&' escaped, characters no page may hold as spaces."""
+    return _escape(_UNWRITABLE.sub(" ", text))
 
 _STYLE = """
 @page { size: %(paper)s; margin: 2cm; }
