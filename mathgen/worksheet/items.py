@@ -104,16 +104,16 @@ def collect(inputs: Iterable[Path], *, n: int, seed: int = 0, strategy: str = "s
     Templates (folders, '.jinja', GSM-Symbolic '.json', and ``templates``) give instances
     drawn with ``seed`` and ``strategy``, as ``mathgen perturb`` draws them; with no input at
     all, mathgen's own library. Problem files give their problems as they are (``format``
-    forces their format, as for ``perturb``). ``tags`` keeps
-    the templates with any of these skills. ``keep_order`` deals the sources in input order
-    instead of shuffling them.
+    forces their format, as for ``perturb``). ``tags`` keeps the templates with any of these
+    skills. ``keep_order`` deals the sources in input order instead of shuffling them.
     """
     from mathgen.formats import load_problems
     from mathgen.generator.run import is_template, library, source_names
 
     inputs = [Path(p) for p in inputs]
-    template_paths = [Path(p) for p in templates] + [p for p in inputs if is_template(p)]
-    files = [p for p in inputs if not is_template(p)]
+    template_paths = [Path(p) for p in templates] + [p for p in inputs
+                                                      if is_template(p, format)]
+    files = [p for p in inputs if not is_template(p, format)]
     if not inputs and not template_paths:
         template_paths = [library()]
     tags = set(tags)
@@ -166,7 +166,7 @@ def _from_templates(paths, wanted, seed, strategy, tags, tries, notes) -> list[_
                                  tries=tries)
         sources = [_Source(group[0].source_id, [(v.question, v.answer, v.final_answer)
                                                 for v in group])
-                   for group in results if not isinstance(group, Rejection)]
+                   for group in results if group and not isinstance(group, Rejection)]
         full = sum(len(s.entries) == per for s in sources)
         have = sum(len(s.entries) for s in sources)
         if have >= wanted or not full:
