@@ -209,6 +209,22 @@ def perturb_files(inputs: Iterable[Path], output: Path, *, rejects: Path | None 
     return summary
 
 
+def draw_templates(paths: Iterable[Path], *, n: int, seed: int = 0, strategy: str = "similar",
+                   tags: Iterable[str] = (), tries: int = DEFAULT_TRIES,
+                   format: str | None = None) -> list:
+    """Up to ``n`` variants of each template of ``paths`` (files or folders), drawn as
+    ``perturb`` draws them: a list of variant lists, or a Rejection for a template that gives
+    none, in file order. ``tags`` keeps the templates with any of them, and one that no
+    template has is a MathgenError."""
+    files = template_files(paths)
+    skills: set[str] = set()
+    out = list(_from_templates(files, format, False, set(tags), strategy, n, seed, tries, True,
+                               Summary(files=len(files)), skills))
+    if tags:
+        check_tags(set(tags), skills)
+    return out
+
+
 def _open_cache(cache: bool | Path):
     if cache is False or cache is None:
         return None

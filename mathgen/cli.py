@@ -14,6 +14,7 @@ from mathgen import __version__
 from mathgen.cli_common import _REQUIRE_ISOLATION, _check, _fail, _pair, _require_isolation
 from mathgen.cli_export import export
 from mathgen.cli_models import robustness_report, sample
+from mathgen.cli_worksheet import worksheet
 from mathgen.errors import MathgenError
 from mathgen.formats import FORMATS
 from mathgen.model_path import check_local
@@ -278,6 +279,7 @@ def _count_rows(path: Path) -> int:
 main.add_command(robustness_report)
 main.add_command(sample)
 main.add_command(export)
+main.add_command(worksheet)
 
 if __name__ == "__main__":
     main()

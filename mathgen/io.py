@@ -283,3 +283,9 @@ def write_text(path, text: str) -> None:
     """Write a whole text file atomically (or in place where it is not a regular file)."""
     with _Output(path) as out:
         out.write(text)
+
+
+def write_bytes(path, data: bytes) -> None:
+    """Write a whole binary file (a PDF) atomically, as ``write_text`` writes text."""
+    with _Output(path, binary=True) as out:
+        out.write(data)
