@@ -23,9 +23,12 @@ enforce the process limit (no fork bomb, no threads) and forbids signalling the 
 caller; sets no_new_privs and a parent-death signal; installs the seccomp filter of
 ``seccomp`` (no memfd, keyrings, message queues, io_uring, bpf, perf events, namespaces,
 mounts, ptrace, sockets or pipe resizing); joins its slot's memory cgroup (``cgroup``) where
-there is one; installs an audit hook. The hook (denying subprocesses, fork, kill, sockets,
-ctypes, and writes outside the scratch folder) is a tripwire only: ctypes or C extensions
-get around audit hooks, the OS limits hold.
+there is one (where it does, the address-space limit lies past the cgroup's, so that memory
+a program fills ends at the cgroup's limit, where the kernel kills it and the server reads
+that from the cgroup); writes one byte on a pipe of the server's that says the lock-down is
+complete, and closes it; installs an audit hook. The hook (denying subprocesses, fork,
+kill, sockets, ctypes, and writes outside the scratch folder) is a tripwire only: ctypes or
+C extensions get around audit hooks, the OS limits hold.
 
 Around the children, as far as the OS allows (root, or a user with user namespaces), each
 server is PID 1 of its own PID namespace (children cannot see or signal the caller, and the
@@ -46,9 +49,13 @@ starts the next one the moment one ends. The caller's
 side never blocks on a server: one that dies or stops answering is killed and replaced; the
 programs it may have started run once more in a fresh server and then count as ``killed``,
 the ones still queued run again; a batch is never lost.
-Servers end when their Sandbox is closed or the caller exits (EOF on their stdin). Output is
-deterministic (PYTHONHASHSEED=0), except that ``random`` is seeded afresh in every child, as
-in a new interpreter.
+A result's status comes from what the server and the kernel saw (its own kill at the
+deadline, the cgroup's OOM-kill counter, the lock-down byte, CPU seconds, the exit status):
+no exit code is reserved, and nothing a program prints or does to itself makes a status but
+``ok``, ``error`` or ``killed``; its output is escaped so that no line of it reads as the
+sandbox's note. Servers end when their Sandbox is closed or the caller exits (EOF on their
+stdin). Output is deterministic (PYTHONHASHSEED=0), except that ``random`` is seeded afresh
+in every child, as in a new interpreter.
 
 Weaker without root (tried as uid 1000): programs run as the caller's uid inside a user
 namespace, with their capabilities dropped; the process limit holds (it counts the user's
@@ -92,10 +99,14 @@ _STDLIB = ("math", "cmath", "fractions", "decimal", "itertools", "functools", "c
            "numbers", "json")
 PRELOAD = {"light": _STDLIB, "heavy": _STDLIB + ("sympy", "numpy")}  # what servers import
 _HEAVY_ONLY = tuple(name for name in PRELOAD["heavy"] if name not in PRELOAD["light"])
-_EXIT_MEMORY = 86  # the child's exit code after a MemoryError (a program's own 86 ends as 1)
-_EXIT_SETUP = 87  # the child could not set itself up
 _GRACE = 10.0  # seconds past the timeout before a silent server counts as hung
 _START_WAIT = 120.0
+
+
+def cpu_limit(timeout: float) -> int:
+    """RLIMIT_CPU's soft limit for a program with this wall-clock timeout (the hard one is a
+    second more); the server reads SIGXCPU as a timeout only once that much CPU was used."""
+    return math.ceil(timeout) + 1
 
 
 class SandboxError(MathgenError):
@@ -106,20 +117,22 @@ class SandboxError(MathgenError):
 class ExecResult:
     """How one program ended.
 
-    ``status``: ``ok`` (it finished, or called sys.exit() / sys.exit(0), as a shell would
-    see it); ``error`` (an exception, traceback in stderr, or a non-zero exit; also a write
-    past the 16 MiB file limit, "File too large"); ``timeout`` (killed at the wall-clock
-    limit, or out of CPU seconds); ``memory`` (MemoryError at its address-space limit, or
-    killed by the kernel at its memory cgroup's limit, read from the cgroup);
-    ``killed`` (a signal, such as a segfault, or its server was lost). ``stdout`` and
-    ``stderr`` are the last 64 KiB of what the program wrote to fds 1 and 2 (of at most
-    16 MiB), decoded as UTF-8 with bad bytes replaced; when the sandbox stopped a program it
-    adds a ``mathgen.sandbox:`` line to stderr saying why (a line of the program's own that
-    begins so has its colon escaped; control characters come as ``\\x..`` escapes).
-    Exit codes 86 and 87 are the sandbox's: a program's ``sys.exit(86)`` or ``os._exit(86)``
-    ends as 1. Only C code that calls _exit(2) itself could still claim ``memory`` for
-    itself: the one status a program can fake, and a failure. ``seconds`` is wall time
-    from fork to reap; ``returncode`` the exit code, or minus the signal number.
+    ``status`` says what the server saw, never what the program claims: ``ok`` (exit code 0:
+    it finished, or called sys.exit() / sys.exit(0), as a shell would see it); ``error`` (a
+    non-zero exit: an exception, traceback in stderr, MemoryError at the address-space limit
+    included, or a write past the 16 MiB file limit, "File too large"); ``timeout`` (killed
+    by the server at the wall-clock limit, or by the kernel once its CPU seconds ran out);
+    ``memory`` (killed by the kernel at its memory cgroup's limit, read from the cgroup's
+    OOM-kill counter; where there is no cgroup, see ``Isolation``, a program out of memory
+    ends as ``error``); ``killed`` (any other signal, such as a segfault, or its server was
+    lost). No exit code means anything to the sandbox, and signals a program sends itself
+    count for nothing more than ``killed``. ``stdout`` and ``stderr`` are the last 64 KiB of
+    what the program wrote to fds 1 and 2 (of at most 16 MiB), decoded as UTF-8 with bad
+    bytes replaced; when the sandbox stopped a program it adds a ``mathgen.sandbox:`` line
+    to stderr saying why (a line of the program's own that begins so has its colon escaped;
+    control characters and line separators come as ``\\x..`` / ``\\u..`` escapes).
+    ``seconds`` is wall time from fork to reap; ``returncode`` the exit code, or minus the
+    signal number.
     """
 
     status: str
