@@ -57,19 +57,24 @@ sandbox's note. Servers end when their Sandbox is closed or the caller exits (EO
 stdin). Output is deterministic (PYTHONHASHSEED=0), except that ``random`` is seeded afresh
 in every child, as in a new interpreter.
 
-Weaker without root (tried as uid 1000): programs run as the caller's uid inside a user
-namespace, with their capabilities dropped; the process limit holds (it counts the user's
-processes) and the PID, network and mount namespaces work as for root, but the programs of
-one server share a uid, so code that gets past the audit hook could signal another running
-program (not the server, nor the caller). Where user namespaces are turned off (some
+Weaker without root (tests/test_sandbox_unprivileged.py runs it as uid 65534): programs run
+as the caller's uid inside a user namespace, with their capabilities dropped; the process
+limit holds (it counts the user's processes) and the PID, network and mount namespaces and
+the minimal root work as for root. The programs of one server share a uid, but none can
+reach another: children are not dumpable (hidepid=2 then hides them from each other's
+/proc) and the seccomp filter lets signals, prlimit and scheduling calls name the calling
+program only. There is no memory cgroup: a program out of memory ends as ``error`` with
+its MemoryError, never ``memory``. Where user namespaces are turned off (some
 distributions do), network use, writes outside the scratch folder and signals to the user's
 other processes meet the audit hook only. ``Sandbox.isolation`` says what a server got,
 ``isolation()`` what the shared one got; the first server of a process prints it once.
 Linux only.
 
-The code: this module is the caller's side (``Sandbox``, ``run``, ``run_many``, the records);
-``server`` is the server process and its isolation, ``child`` what a forked child does before
-and while it runs a program, ``linux`` the few system calls the standard library lacks.
+The code: this module is the caller's side (``Sandbox``, ``run``, ``run_many``); ``records``
+holds ``ExecResult`` and ``Isolation``, ``server`` is the server process and its isolation,
+``child`` what a forked child does before and while it runs a program, ``seccomp``, ``root``,
+``cgroup`` and ``scratch`` the pieces of isolation, ``linux`` the few system calls the
+standard library lacks.
 """
 
 from __future__ import annotations
@@ -84,10 +89,10 @@ import threading
 import time
 import weakref
 from collections import deque
-from dataclasses import dataclass
 
 from mathgen.errors import MathgenError
 from mathgen.sandbox.connection import _Connection, _pack, _unpack  # noqa: F401 - server.py
+from mathgen.sandbox.records import ExecResult, Isolation
 
 
 TAIL = 64 * 1024  # bytes of stdout and stderr kept, from the end
@@ -111,70 +116,6 @@ def cpu_limit(timeout: float) -> int:
 
 class SandboxError(MathgenError):
     """Bad options for the sandbox, or a sandbox server that cannot start."""
-
-
-@dataclass(frozen=True)
-class ExecResult:
-    """How one program ended.
-
-    ``status`` says what the server saw, never what the program claims: ``ok`` (exit code 0:
-    it finished, or called sys.exit() / sys.exit(0), as a shell would see it); ``error`` (a
-    non-zero exit: an exception, traceback in stderr, MemoryError at the address-space limit
-    included, or a write past the 16 MiB file limit, "File too large"); ``timeout`` (killed
-    by the server at the wall-clock limit, or by the kernel once its CPU seconds ran out);
-    ``memory`` (killed by the kernel at its memory cgroup's limit, read from the cgroup's
-    OOM-kill counter; where there is no cgroup, see ``Isolation``, a program out of memory
-    ends as ``error``); ``killed`` (any other signal, such as a segfault, or its server was
-    lost). No exit code means anything to the sandbox, and signals a program sends itself
-    count for nothing more than ``killed``. ``stdout`` and ``stderr`` are the last 64 KiB of
-    what the program wrote to fds 1 and 2 (of at most 16 MiB), decoded as UTF-8 with bad
-    bytes replaced; when the sandbox stopped a program it adds a ``mathgen.sandbox:`` line
-    to stderr saying why (a line of the program's own that begins so has its colon escaped;
-    control characters and line separators come as ``\\x..`` / ``\\u..`` escapes).
-    ``seconds`` is wall time from fork to reap; ``returncode`` the exit code, or minus the
-    signal number.
-    """
-
-    status: str
-    stdout: str
-    stderr: str
-    seconds: float
-    returncode: int | None
-
-
-@dataclass(frozen=True)
-class Isolation:
-    """Which OS-level protections a sandbox server got; ``notes`` says why any is missing.
-
-    ``full`` is whether every one holds; ``describe()`` says it in one line.
-    """
-
-    own_uid: bool  # programs run as an unprivileged uid per slot (needs root)
-    pid_namespace: bool
-    network_namespace: bool
-    read_only: bool  # the file system is read-only outside the scratch root
-    own_root: bool  # a minimal root of its own (pivot_root): no host file or socket in reach
-    seccomp: bool  # the seccomp filter of ``mathgen.sandbox.seccomp`` is installed
-    no_ptys: bool  # no /dev/ptmx in reach: no pseudo-terminals
-    memory_cgroup: bool  # memory is counted by a cgroup (else: address space, tmpfs, pipes)
-    notes: tuple[str, ...]
-
-    _NAMES = ("own_uid", "pid_namespace", "network_namespace", "read_only", "own_root",
-              "seccomp", "no_ptys", "memory_cgroup")
-
-    @property
-    def full(self) -> bool:
-        return all(getattr(self, name) for name in self._NAMES)
-
-    def missing(self) -> list[str]:
-        return [name for name in self._NAMES if not getattr(self, name)]
-
-    def describe(self) -> str:
-        held = [name for name in self._NAMES if getattr(self, name)]
-        text = "sandbox isolation: " + (", ".join(held) or "none")
-        if self.missing():
-            text += "; missing: " + ", ".join(self.missing())
-        return text + "".join(f"; {note}" for note in self.notes)
 
 
 # --- the caller's side --------------------------------------------------------------------

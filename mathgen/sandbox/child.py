@@ -102,6 +102,7 @@ def _lock_down(folder: str, uid: int | None, timeout: float, address_space: int,
     prctl(PR_SET_DUMPABLE, 0)
     if filter_ is not None:  # last: it denies nothing the lines above need
         seccomp.install(filter_)
+        seccomp.install_own_process()
     if os.getppid() != server:  # the server died before the line above
         _exit_now(1)
     sys.argv = ["<program>"]
