@@ -890,7 +890,7 @@ def test_scratch_removal_needs_no_recursion(tmp_path, depth, width):
     ("ünïcode ½", "ünïcode ½"),
 ])
 def test_program_output_is_shown_with_escapes(raw, shown):
-    from mathgen.sandbox.server import clean
+    from mathgen.sandbox.output import clean
 
     assert clean(raw) == shown
 

@@ -72,9 +72,9 @@ Linux only.
 
 The code: this module is the caller's side (``Sandbox``, ``run``, ``run_many``); ``records``
 holds ``ExecResult`` and ``Isolation``, ``server`` is the server process and its isolation,
-``child`` what a forked child does before and while it runs a program, ``seccomp``, ``root``,
-``cgroup`` and ``scratch`` the pieces of isolation, ``linux`` the few system calls the
-standard library lacks.
+``child`` what a forked child does before and while it runs a program, ``output`` how its
+output is read back and escaped, ``seccomp``, ``root``, ``cgroup`` and ``scratch`` the
+pieces of isolation, ``linux`` the few system calls the standard library lacks.
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ import atexit
 import gc
 import math
 import os
-import re
 import select
 import signal
 import sys
@@ -18,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mathgen.sandbox import (
-    FILE_LIMIT, Isolation, MAX_WORKERS, PRELOAD, TAIL, UID_BASE, _pack, _unpack, cpu_limit)
+    FILE_LIMIT, Isolation, MAX_WORKERS, PRELOAD, UID_BASE, _pack, _unpack, cpu_limit)
 from mathgen.sandbox import cgroup, seccomp
 from mathgen.sandbox.child import run_child
 from mathgen.sandbox.linux import (
     CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, MS_NODEV, MS_NOSUID,
     PR_SET_PDEATHSIG, libc_call, mount, prctl)
+from mathgen.sandbox.output import tail
 from mathgen.sandbox.root import enter_minimal_root
 from mathgen.sandbox.scratch import remove_tree
 
@@ -255,7 +255,7 @@ class _Server:
         except BlockingIOError:
             ready = False
         os.close(job.ready)
-        stdout, stderr = (_tail(f"{job.folder}/{name}") for name in ("stdout", "stderr"))
+        stdout, stderr = (tail(f"{job.folder}/{name}") for name in ("stdout", "stderr"))
         _remove_tree(job.folder)
         returncode = os.waitstatus_to_exitcode(status)
         # the kernel's word, read whenever SIGKILL ended a job, so that the count stays current
@@ -329,39 +329,6 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-# C0 controls but tab and newline, DEL and C1 controls: NUL, and ESC, which starts the
-# terminal sequences that could rewrite what a reader sees (colours, cursor moves, titles);
-# and the line and paragraph separators, where str.splitlines() starts a new line
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
-_NOTE = re.compile("^mathgen\\.sandbox:", re.M)
-
-
-def clean(text: str) -> str:
-    """Program output made safe to show: control characters as escapes (``\\x1b``), and a
-    line of its own that begins like the sandbox's notes with the colon escaped, so that
-    only the server's notes read ``mathgen.sandbox:``."""
-    if _CONTROL.search(text):
-        text = _CONTROL.sub(_escape, text)
-    return _NOTE.sub("mathgen.sandbox\\\\x3a", text) if "mathgen.sandbox:" in text else text
-
-
-def _escape(match: re.Match) -> str:
-    code = ord(match[0])
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def _tail(path: str) -> str:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return ""
-    try:
-        size = os.fstat(fd).st_size
-        return clean(os.pread(fd, TAIL, max(0, size - TAIL)).decode("utf-8", "replace"))
-    finally:
-        os.close(fd)
 
 
 def _remove_tree(path: str) -> None:
