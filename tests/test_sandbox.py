@@ -936,3 +936,24 @@ def test_nested_folders_cost_the_batch_nothing(box):
     assert [r.status for r in results] == ["ok"] * 100, [r for r in results if r.status != "ok"]
     assert [r.stdout for r in results[4:]] == [f"{i * 2}\n" for i in range(96)]
     assert box.pids == servers and leftovers(box) == []
+
+
+@pytest.mark.parametrize("returncode, killed, oom, ready, cpu, status, note", [
+    (0, False, False, True, 0.0, "ok", None),
+    (1, False, False, True, 0.0, "error", None),
+    (86, False, False, True, 0.0, "error", None),  # once the child's word for MemoryError
+    (87, False, False, True, 0.0, "error", None),  # once its word for a failed set-up
+    (0, False, False, False, 0.0, "error", "could not set up"),  # no lock-down byte
+    (-signal.SIGKILL, True, False, False, 0.0, "timeout", "time limit"),  # killed early
+    (-signal.SIGKILL, False, True, True, 0.3, "memory", "memory cgroup"),
+    (-signal.SIGKILL, False, False, True, 0.3, "killed", "SIGKILL"),  # not the kernel's
+    (-signal.SIGXCPU, False, False, True, 4.0, "timeout", "CPU seconds"),  # 2 s: limit 3
+    (-signal.SIGXCPU, False, False, True, 0.1, "killed", "SIGXCPU"),  # sent by itself
+    (-signal.SIGSEGV, False, False, True, 0.1, "killed", "SIGSEGV"),
+])
+def test_a_status_is_what_the_server_saw(returncode, killed, oom, ready, cpu, status, note):
+    from mathgen.sandbox.server import _classify, _Job
+
+    job = _Job(1, 2, 0, "/nonexistent", 2.0, 64, 0.0, -1, killed=killed)
+    got, said = _classify(returncode, job, oom, ready, cpu)
+    assert got == status and (said is None if note is None else note in said), (got, said)
