@@ -116,8 +116,7 @@ def _execute(code: str, scratch: str | None) -> int:
     sys.modules["__main__"] = main
     if scratch is not None:
         sys.addaudithook(_audit_hook(scratch))
-        # out of the program's sight: our modules (whose globals it could rewrite); and,
-        # hook or not, an exit with the codes the server reads as the sandbox's own
+        # out of the program's sight: our modules (whose globals it could rewrite)
         for name in [name for name in sys.modules if name.startswith("mathgen")]:
             del sys.modules[name]
     status = 0
