@@ -10,7 +10,8 @@ of that item, retried up to ``retries`` times and then yielded with its reason, 
 of the run:
 
 =====================  =====================================================================
-timeout                no reply within ``request_timeout`` seconds (a hung request)
+timeout                no whole reply within ``request_timeout`` seconds, counted from the
+                       request's start (a hung request, or a server that trickles its bytes)
 connection dropped     the server closed or reset the connection mid-request
 HTTP 429, 5xx, 408     the server is busy or broken; a ``Retry-After`` (or ``-ms``) header is
                        honoured up to ``retry_max_wait`` seconds
@@ -39,6 +40,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from mathgen.errors import MathgenError
 from mathgen.robustness.backends import Sampling, _cut, _prompt_seed, require
+from mathgen.robustness.deadline import deadline, deadline_client
 
 RETRIED_STATUS = {408, 409, 429}  # and every 5xx
 FATAL_STATUS = {401: "the API key is refused", 403: "the API key may not use this model",
@@ -132,9 +134,11 @@ class OpenAIBackend:
         self.settings = sampling.as_dict()
         # the client's own retries are off: they do not cover a bad HTTP 200 body, and one
         # loop here counts every attempt of an item whatever went wrong
+        # its own timeouts hold per read; ``deadline`` makes one for the whole request
         self.client = openai.OpenAI(base_url=self.base_url, timeout=request_timeout,
                                     max_retries=0,
-                                    api_key=os.environ.get(api_key_env) or "EMPTY")
+                                    api_key=os.environ.get(api_key_env) or "EMPTY",
+                                    http_client=deadline_client(openai, request_timeout))
         self._openai = openai
         self._jitter = random.Random(sampling.seed)  # waits only; no output depends on it
         self._jitter_lock = threading.Lock()
@@ -149,15 +153,10 @@ class OpenAIBackend:
             common["stop"] = list(stop)
         chat = not isinstance(prompt, str)
         try:
-            if chat:
-                raw = self.client.chat.completions.with_raw_response.create(
-                    messages=prompt, **common)
-            else:
-                raw = self.client.completions.with_raw_response.create(prompt=prompt,
-                                                                       **common)
-            body = raw.text
+            with deadline(self.timeout):
+                body = self._request(prompt, chat, common)
         except openai.APITimeoutError:
-            raise ItemFailure(f"timeout: no reply within {self.timeout:g} s") from None
+            raise ItemFailure(f"timeout: no whole reply within {self.timeout:g} s") from None
         except openai.APIConnectionError as err:
             cause = err.__cause__ or err.__context__
             name = type(cause).__name__ if cause is not None else type(err).__name__
@@ -185,6 +184,15 @@ class OpenAIBackend:
             raise ItemFailure(f"malformed reply: {type(err).__name__}: {str(err)[:160]}") \
                 from None
         return reply_text(body, chat)
+
+    def _request(self, prompt, chat: bool, common: dict) -> str:
+        """The body of one request's reply."""
+        if chat:
+            raw = self.client.chat.completions.with_raw_response.create(messages=prompt,
+                                                                        **common)
+        else:
+            raw = self.client.completions.with_raw_response.create(prompt=prompt, **common)
+        return raw.text
 
     def _wait(self, failure: ItemFailure, attempt: int) -> float:
         if failure.wait is not None:

@@ -6,7 +6,8 @@ for "Item K: add A and B, then multiply by C." it writes ``print(A + B)``, then 
 with the first program's output S, then ``\\boxed{}`` of the second output. For chosen items
 and rounds it answers the successive attempts with faults: a truncated JSON body, a body
 without ``choices``, empty ``choices``, a choice without text, HTTP 500, HTTP 429 with a
-``Retry-After``, a hang, a dropped connection. It logs every request, so a test can say
+``Retry-After``, a hang, a dropped connection, a reply trickled a byte at a time (headers
+and body, or the body only). It logs every request, so a test can say
 exactly what the client asked for, and when.
 """
 
@@ -142,6 +143,8 @@ class FaultServer:
         if fault == "429":
             return self._send(h, 429, {"error": {"message": "slow down"}},
                               {"Retry-After": self.retry_after})
+        if fault in ("trickle", "trickle_body"):
+            return self._trickle(h, json.dumps(full).encode(), fault == "trickle_body")
         if fault == "hang":
             self.released.wait(self.hang)
         elif fault == "hold":
@@ -152,6 +155,25 @@ class FaultServer:
             h.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+    def _trickle(self, h, data: bytes, headers_at_once: bool) -> None:
+        """A whole, correct reply, sent one byte every 0.1 s: each read of the client gets
+        something long before its timeout, the reply as a whole takes a minute."""
+        head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(data)}\r\n\r\n").encode()
+        rest = data if headers_at_once else head + data
+        try:
+            if headers_at_once:
+                h.wfile.write(head)
+                h.wfile.flush()
+            for k in range(len(rest)):
+                if self.released.wait(0.1):
+                    break
+                h.wfile.write(rest[k:k + 1])
+                h.wfile.flush()
+        except OSError:
+            pass  # the client gave up: what it must do
+        h.close_connection = True
 
     @staticmethod
     def _send(h, status: int, reply, headers=None) -> None:
@@ -248,7 +270,7 @@ def test_a_bad_server_fails_single_items_which_the_report_leaves_out_and_a_rerun
     page = (out / "report.md").read_text()
     assert "6 of 13 items (46.2%) could not be generated" in page
     assert "## Items that failed (left out of every accuracy)" in page
-    assert "| s | s:8 | timeout: no reply within 1 s (3 attempts) |" in page
+    assert "| s | s:8 | timeout: no whole reply within 1 s (3 attempts) |" in page
 
     # a 429 waits what Retry-After asks (1 s), not the 0.01 s backoff
     times = [t for t, prompt, _ in bad.log if prompt.startswith("<|user|>\nItem 6:")]
@@ -283,6 +305,22 @@ def test_bodies_cut_short_or_wrongly_encoded_fail_their_items_only(serve, tmp_pa
     assert items["s:3"]["output"] is not None and items["s:3"]["correct"] is False
     assert items["s:4"]["correct"] is True
     assert "s: 50.0% of 2" in result.output and "2 failed (50.0%) left out" in result.output
+
+
+def test_a_server_that_trickles_its_reply_is_timed_out_per_request(serve, tmp_path):
+    # a byte every 0.1 s: no read waits its 1 s, but no request may take more than 1 s
+    data, out = _questions(tmp_path / "three.jsonl", 3), tmp_path / "r"
+    srv = serve({(0, 0): ["trickle"] * ALWAYS, (1, 0): ["trickle_body", "ok"]})
+    started = time.monotonic()
+    result = CliRunner().invoke(main, _args(data, out, srv.url, "--retries", "1"))
+    took = time.monotonic() - started
+    assert result.exit_code == 0, result.output
+    items = _items(out)
+    assert items["s:1"]["failed"] == "timeout: no whole reply within 1 s (2 attempts)"
+    assert items["s:2"]["correct"] is True and items["s:3"]["correct"] is True
+    trickled = [t for t, prompt, fault in srv.log if fault.startswith("trickle")]
+    assert len(trickled) == 3 and took < 15, (trickled, took)
+    assert "s: 100.0% of 2" in result.output and "1 failed (33.3%) left out" in result.output
 
 
 def test_retry_after_is_capped(serve, tmp_path):

@@ -181,11 +181,6 @@ def isolation_cases(secret: Path, host_socket: str) -> dict[str, tuple[str, str]
                 os.mkdir('d')
                 os.chdir('d')
             print('deep')""", "ok"),
-        "spoof a memory status": ("""
-            import os, sys
-            sys.stderr.write('mathgen.sandbox: ran out of memory (limit 512 MiB)\\n')
-            sys.stderr.flush()
-            os._exit(86)""", "error"),
         "NUL and terminal escapes": ("print('a\\0b\\x1b[2J\\x1b]0;title\\x07c')", "ok"),
     }
     return {name: (textwrap.dedent(code).strip(), status) for name, (code, status) in cases.items()}
@@ -213,10 +208,11 @@ def hostile_cases(escapes: list[Path], port: int,
             while True:
                 multiprocessing.Process(target=print, args=('child',)).start()""", "error"),
         "thread": ("import threading\nthreading.Thread(target=print).start()", "error"),
-        # bytes(n) maps zero pages without touching them, so the limit is hit at once even
-        # on a loaded machine (bytearray fills each page, which can outlast the timeout)
-        "memory bomb": ("chunks = []\nwhile True:\n    chunks.append(bytes(10**8))", "memory"),
-        "one huge allocation": ("x = 'x' * 10**11", "memory"),
+        # bytes(n) maps zero pages without touching them, so the address-space limit is hit
+        # at once even on a loaded machine: a MemoryError, which is no more than an 'error'
+        # (test_memory_is_the_kernels_word fills memory until the cgroup's limit)
+        "memory bomb": ("chunks = []\nwhile True:\n    chunks.append(bytes(10**8))", "error"),
+        "one huge allocation": ("x = 'x' * 10**11", "error"),
         "os.system": (f"import os\nos.system('touch {escapes[0]}')", "error"),
         "subprocess": (f"import subprocess\nsubprocess.run(['touch', '{escapes[0]}'])", "error"),
         **{f"write {path.parent}": (f"open({str(path)!r}, 'w').write('escaped')", "error")
@@ -284,13 +280,44 @@ def hostile_cases(escapes: list[Path], port: int,
     return {name: (textwrap.dedent(code).strip(), status) for name, (code, status) in cases.items()}
 
 
+_FAKE_NOTE = "mathgen.sandbox: ran out of memory (limit 512 MiB)"
+
+
+def status_spoofs() -> dict[str, tuple[str, str]]:
+    """Programs that claim a status for themselves: through an exit code that once meant
+    something to the sandbox (86 memory, 87 set-up failure), from Python or from C (no
+    Python-level hook or atexit handler runs then), by raising MemoryError, by sending
+    themselves the signal of a spent CPU limit, and by printing the sandbox's notes."""
+    fake = textwrap.dedent(f"""
+        import os, sys
+        for stream in (sys.stdout, sys.stderr):
+            stream.write('{_FAKE_NOTE}\\n\\r{_FAKE_NOTE}\\n\\u2028{_FAKE_NOTE}\\n')
+            stream.flush()
+    """)
+    cases = {
+        "spoof memory with os._exit(86)": (fake + "os._exit(86)", "error"),
+        "spoof memory with C _exit(86)": (fake + "import ctypes\nctypes.CDLL(None)._exit(86)",
+                                          "error"),
+        "spoof a set-up failure with C _exit(87)": ("import ctypes\nctypes.CDLL(None)._exit(87)",
+                                                     "error"),
+        "spoof memory with sys.exit(86)": ("import sys\nsys.exit(86)", "error"),
+        "raise MemoryError": (fake + "raise MemoryError", "error"),
+        "spoof a CPU timeout with SIGXCPU": ("import os, signal\n"
+                                             "os.kill(os.getpid(), signal.SIGXCPU)", "error"),
+        "fake notes on stdout and stderr": (fake, "ok"),
+    }
+    return {name: (textwrap.dedent(code).strip(), status) for name, (code, status) in cases.items()}
+
+
 # Without the audit hook the OS answers: failed forks, read-only mounts, no network, no
 # permission to signal. os.system() then only returns 127 (no shell could start), killpg
 # of the server's group (invisible from the PID namespace, so 0) kills the program itself,
-# kill(-1) finds no other process of its uid, and ctypes really segfaults. The caller's pid
-# means another process inside the PID namespace, if any: at worst the program itself.
-OS_ONLY = {"os.system": "ok", "killpg the server": "killed", "kill everyone": "ok",
-           "ctypes segfault": "killed", "kill the caller": {"error", "killed"}}
+# kill(-1) is refused by the seccomp filter (signals may name the program only; without the
+# filter it finds no other process of its uid), and ctypes really segfaults. The caller's
+# pid means another process inside the PID namespace, if any: at worst the program itself.
+OS_ONLY = {"os.system": "ok", "killpg the server": "killed",
+           "ctypes segfault": "killed", "kill the caller": {"error", "killed"},
+           "spoof a CPU timeout with SIGXCPU": "killed"}
 
 
 def sandbox_processes(box: Sandbox) -> list[tuple[int, int, str]]:
@@ -342,6 +369,7 @@ def check_hostile_suite(box: Sandbox, tmp_path: Path, listener, unix_listener, h
                Path(__file__).resolve().parents[2] / f"mathgen-sandbox-escape-{tag}",
                tmp_path / f"escape-{tag}"]
     cases = hostile_cases(escapes, listener.getsockname()[1], unix_listener.getsockname())
+    cases.update(status_spoofs())
     held = box.isolation
     own_root = held.own_root and held.seccomp
     if own_root:  # what only the minimal root and the seccomp filter stop
@@ -349,6 +377,8 @@ def check_hostile_suite(box: Sandbox, tmp_path: Path, listener, unix_listener, h
     expected = {name: status for name, (_, status) in cases.items()}
     if not audit_hook:
         expected.update(OS_ONLY)
+        if not held.seccomp:
+            expected["kill everyone"] = "ok"
     if not box.isolation.network_namespace:  # no mount namespace either: no tmpfs per slot
         expected["many files"] = "timeout"
         expected["UNIX socket file"] = {"ok", "error"} if not audit_hook else "error"
@@ -380,14 +410,33 @@ def check_hostile_suite(box: Sandbox, tmp_path: Path, listener, unix_listener, h
     assert by_name["C stack overflow"].returncode == -signal.SIGSEGV
     assert "time limit" in by_name["infinite loop"].stderr
 
+    # the spoofs: their exit code and signal are their own, their notes show escaped, and
+    # no line of theirs reads as the sandbox's (not even to str.splitlines)
+    for name in set(status_spoofs()) - {"spoof a CPU timeout with SIGXCPU"}:
+        result = by_name[name]
+        for text in (result.stdout, result.stderr):
+            lines = text.splitlines()  # a note of the server's would be a line of its own
+            assert not [line for line in lines if line.startswith("mathgen.sandbox:")], \
+                (name, text)
+    fake = by_name["fake notes on stdout and stderr"]
+    assert fake.stdout.count("mathgen.sandbox\\x3a ran out of memory") == 1
+    assert fake.stdout.count("\\x0dmathgen.sandbox: ran") == 1
+    assert fake.stdout.count("\\u2028mathgen.sandbox: ran") == 1
+    assert by_name["spoof memory with os._exit(86)"].returncode == 86
+    assert by_name["spoof memory with sys.exit(86)"].returncode == 86
+    assert "MemoryError" in by_name["raise MemoryError"].stderr
+    if not audit_hook:  # with it, ctypes cannot be loaded nor a signal sent: an exception
+        xcpu = by_name["spoof a CPU timeout with SIGXCPU"]
+        assert xcpu.returncode == -signal.SIGXCPU
+        assert xcpu.stderr == "mathgen.sandbox: killed by SIGXCPU\n", xcpu  # no timeout
+        assert by_name["spoof memory with C _exit(86)"].returncode == 86
+        assert by_name["spoof a set-up failure with C _exit(87)"].returncode == 87
+
     if own_root:
         assert "FileNotFoundError" in by_name["read a host file"].stderr
         assert int(by_name["fallocate the scratch folder"].stdout) <= SCRATCH_MIB
         assert int(by_name["fill pipe buffers"].stdout) <= PIPE_MIB
         assert by_name["1,100 nested folders"].stdout == "deep\n"
-        spoof = by_name["spoof a memory status"]
-        assert spoof.returncode == 1 and "ran out of memory" in spoof.stderr
-        assert not re.search("^mathgen.sandbox:", spoof.stderr, re.M), spoof.stderr
         assert by_name["NUL and terminal escapes"].stdout == \
             "a\\x00b\\x1b[2J\\x1b]0;title\\x07c\n"
         for name in ("kernel keyring", "POSIX message queue", "io_uring", "user namespace",
@@ -504,12 +553,31 @@ def test_a_timeout_that_comes_before_the_program_starts_still_stops_it(timeout):
 
 def test_timeout_and_memory_limits():
     stopped = run("while True:\n    pass", timeout=0.5)
-    allocate = "x = bytes(100 * 2**20)\nprint(len(x))"
-    small, large = run(allocate, memory_mb=64), run(allocate, memory_mb=256)
+    # an allocation past the address-space limit (past the cgroup's limit and a margin,
+    # where there is a cgroup) fails at once: MemoryError, an exception like any other
+    allocate = "x = bytes(400 * 2**20)\nprint(len(x))"
+    small, large = run(allocate, memory_mb=64), run(allocate, memory_mb=512)
     assert stopped.status == "timeout" and 0.5 <= stopped.seconds < 1.5
     assert stopped.returncode == -signal.SIGKILL
-    assert small.status == "memory" and "MemoryError" in small.stderr
-    assert large.status == "ok" and large.stdout == f"{100 * 2**20}\n"
+    assert small.status == "error" and small.stderr.splitlines()[-1] == "MemoryError", small
+    assert large.status == "ok" and large.stdout == f"{400 * 2**20}\n"
+
+
+@pytest.mark.parametrize("audit_hook", [True, False])
+def test_memory_is_the_kernels_word(box, audit_hook):
+    """Memory filled page by page: where a cgroup counts it, the kernel kills the program at
+    the cgroup's limit and the server reads that from the cgroup ('memory'); without one the
+    address-space limit stops it with a MemoryError, which the server cannot tell from one
+    the program raised itself ('error')."""
+    fill = "chunks = []\nwhile True:\n    chunks.append(bytearray(10**7))"
+    result = box.run_many([fill], timeout=20, memory_mb=64, audit_hook=audit_hook)[0]
+    if box.isolation.memory_cgroup:
+        assert (result.status, result.returncode) == ("memory", -signal.SIGKILL), result
+        assert result.stderr.endswith("mathgen.sandbox: killed at its memory cgroup's limit "
+                                      "(64 MiB, the server's resident pages and 64 MiB)\n")
+    else:
+        assert result.status == "error" and "MemoryError" in result.stderr, result
+    assert box.run("print(6 * 7)").stdout == "42\n"
 
 
 def test_output_keeps_the_tail():
@@ -817,11 +885,12 @@ def test_scratch_removal_needs_no_recursion(tmp_path, depth, width):
     ("over\rwrite", "over\\x0dwrite"),
     ("\x7f\x9b", "\\x7f\\x9b"),
     ("mathgen.sandbox: ran out of memory\n", "mathgen.sandbox\\x3a ran out of memory\n"),
+    ("a\u2028mathgen.sandbox: b\u2029", "a\\u2028mathgen.sandbox: b\\u2029"),
     ("says mathgen.sandbox: inside a line", "says mathgen.sandbox: inside a line"),
     ("ünïcode ½", "ünïcode ½"),
 ])
 def test_program_output_is_shown_with_escapes(raw, shown):
-    from mathgen.sandbox.server import clean
+    from mathgen.sandbox.output import clean
 
     assert clean(raw) == shown
 
@@ -867,3 +936,24 @@ def test_nested_folders_cost_the_batch_nothing(box):
     assert [r.status for r in results] == ["ok"] * 100, [r for r in results if r.status != "ok"]
     assert [r.stdout for r in results[4:]] == [f"{i * 2}\n" for i in range(96)]
     assert box.pids == servers and leftovers(box) == []
+
+
+@pytest.mark.parametrize("returncode, killed, oom, ready, cpu, status, note", [
+    (0, False, False, True, 0.0, "ok", None),
+    (1, False, False, True, 0.0, "error", None),
+    (86, False, False, True, 0.0, "error", None),  # once the child's word for MemoryError
+    (87, False, False, True, 0.0, "error", None),  # once its word for a failed set-up
+    (0, False, False, False, 0.0, "error", "could not set up"),  # no lock-down byte
+    (-signal.SIGKILL, True, False, False, 0.0, "timeout", "time limit"),  # killed early
+    (-signal.SIGKILL, False, True, True, 0.3, "memory", "memory cgroup"),
+    (-signal.SIGKILL, False, False, True, 0.3, "killed", "SIGKILL"),  # not the kernel's
+    (-signal.SIGXCPU, False, False, True, 4.0, "timeout", "CPU seconds"),  # 2 s: limit 3
+    (-signal.SIGXCPU, False, False, True, 0.1, "killed", "SIGXCPU"),  # sent by itself
+    (-signal.SIGSEGV, False, False, True, 0.1, "killed", "SIGSEGV"),
+])
+def test_a_status_is_what_the_server_saw(returncode, killed, oom, ready, cpu, status, note):
+    from mathgen.sandbox.server import _classify, _Job
+
+    job = _Job(1, 2, 0, "/nonexistent", 2.0, 64, 0.0, -1, killed=killed)
+    got, said = _classify(returncode, job, oom, ready, cpu)
+    assert got == status and (said is None if note is None else note in said), (got, said)

@@ -23,9 +23,12 @@ enforce the process limit (no fork bomb, no threads) and forbids signalling the 
 caller; sets no_new_privs and a parent-death signal; installs the seccomp filter of
 ``seccomp`` (no memfd, keyrings, message queues, io_uring, bpf, perf events, namespaces,
 mounts, ptrace, sockets or pipe resizing); joins its slot's memory cgroup (``cgroup``) where
-there is one; installs an audit hook. The hook (denying subprocesses, fork, kill, sockets,
-ctypes, and writes outside the scratch folder) is a tripwire only: ctypes or C extensions
-get around audit hooks, the OS limits hold.
+there is one (where it does, the address-space limit lies past the cgroup's, so that memory
+a program fills ends at the cgroup's limit, where the kernel kills it and the server reads
+that from the cgroup); writes one byte on a pipe of the server's that says the lock-down is
+complete, and closes it; installs an audit hook. The hook (denying subprocesses, fork,
+kill, sockets, ctypes, and writes outside the scratch folder) is a tripwire only: ctypes or
+C extensions get around audit hooks, the OS limits hold.
 
 Around the children, as far as the OS allows (root, or a user with user namespaces), each
 server is PID 1 of its own PID namespace (children cannot see or signal the caller, and the
@@ -46,23 +49,32 @@ starts the next one the moment one ends. The caller's
 side never blocks on a server: one that dies or stops answering is killed and replaced; the
 programs it may have started run once more in a fresh server and then count as ``killed``,
 the ones still queued run again; a batch is never lost.
-Servers end when their Sandbox is closed or the caller exits (EOF on their stdin). Output is
-deterministic (PYTHONHASHSEED=0), except that ``random`` is seeded afresh in every child, as
-in a new interpreter.
+A result's status comes from what the server and the kernel saw (its own kill at the
+deadline, the cgroup's OOM-kill counter, the lock-down byte, CPU seconds, the exit status):
+no exit code is reserved, and nothing a program prints or does to itself makes a status but
+``ok``, ``error`` or ``killed``; its output is escaped so that no line of it reads as the
+sandbox's note. Servers end when their Sandbox is closed or the caller exits (EOF on their
+stdin). Output is deterministic (PYTHONHASHSEED=0), except that ``random`` is seeded afresh
+in every child, as in a new interpreter.
 
-Weaker without root (tried as uid 1000): programs run as the caller's uid inside a user
-namespace, with their capabilities dropped; the process limit holds (it counts the user's
-processes) and the PID, network and mount namespaces work as for root, but the programs of
-one server share a uid, so code that gets past the audit hook could signal another running
-program (not the server, nor the caller). Where user namespaces are turned off (some
+Weaker without root (tests/test_sandbox_unprivileged.py runs it as uid 65534): programs run
+as the caller's uid inside a user namespace, with their capabilities dropped; the process
+limit holds (it counts the user's processes) and the PID, network and mount namespaces and
+the minimal root work as for root. The programs of one server share a uid, but none can
+reach another: children are not dumpable (hidepid=2 then hides them from each other's
+/proc) and the seccomp filter lets signals, prlimit and scheduling calls name the calling
+program only. There is no memory cgroup: a program out of memory ends as ``error`` with
+its MemoryError, never ``memory``. Where user namespaces are turned off (some
 distributions do), network use, writes outside the scratch folder and signals to the user's
 other processes meet the audit hook only. ``Sandbox.isolation`` says what a server got,
 ``isolation()`` what the shared one got; the first server of a process prints it once.
 Linux only.
 
-The code: this module is the caller's side (``Sandbox``, ``run``, ``run_many``, the records);
-``server`` is the server process and its isolation, ``child`` what a forked child does before
-and while it runs a program, ``linux`` the few system calls the standard library lacks.
+The code: this module is the caller's side (``Sandbox``, ``run``, ``run_many``); ``records``
+holds ``ExecResult`` and ``Isolation``, ``server`` is the server process and its isolation,
+``child`` what a forked child does before and while it runs a program, ``output`` how its
+output is read back and escaped, ``seccomp``, ``root``, ``cgroup`` and ``scratch`` the
+pieces of isolation, ``linux`` the few system calls the standard library lacks.
 """
 
 from __future__ import annotations
@@ -77,10 +89,10 @@ import threading
 import time
 import weakref
 from collections import deque
-from dataclasses import dataclass
 
 from mathgen.errors import MathgenError
 from mathgen.sandbox.connection import _Connection, _pack, _unpack  # noqa: F401 - server.py
+from mathgen.sandbox.records import ExecResult, Isolation
 
 
 TAIL = 64 * 1024  # bytes of stdout and stderr kept, from the end
@@ -92,76 +104,18 @@ _STDLIB = ("math", "cmath", "fractions", "decimal", "itertools", "functools", "c
            "numbers", "json")
 PRELOAD = {"light": _STDLIB, "heavy": _STDLIB + ("sympy", "numpy")}  # what servers import
 _HEAVY_ONLY = tuple(name for name in PRELOAD["heavy"] if name not in PRELOAD["light"])
-_EXIT_MEMORY = 86  # the child's exit code after a MemoryError (a program's own 86 ends as 1)
-_EXIT_SETUP = 87  # the child could not set itself up
 _GRACE = 10.0  # seconds past the timeout before a silent server counts as hung
 _START_WAIT = 120.0
 
 
+def cpu_limit(timeout: float) -> int:
+    """RLIMIT_CPU's soft limit for a program with this wall-clock timeout (the hard one is a
+    second more); the server reads SIGXCPU as a timeout only once that much CPU was used."""
+    return math.ceil(timeout) + 1
+
+
 class SandboxError(MathgenError):
     """Bad options for the sandbox, or a sandbox server that cannot start."""
-
-
-@dataclass(frozen=True)
-class ExecResult:
-    """How one program ended.
-
-    ``status``: ``ok`` (it finished, or called sys.exit() / sys.exit(0), as a shell would
-    see it); ``error`` (an exception, traceback in stderr, or a non-zero exit; also a write
-    past the 16 MiB file limit, "File too large"); ``timeout`` (killed at the wall-clock
-    limit, or out of CPU seconds); ``memory`` (MemoryError at its address-space limit, or
-    killed by the kernel at its memory cgroup's limit, read from the cgroup);
-    ``killed`` (a signal, such as a segfault, or its server was lost). ``stdout`` and
-    ``stderr`` are the last 64 KiB of what the program wrote to fds 1 and 2 (of at most
-    16 MiB), decoded as UTF-8 with bad bytes replaced; when the sandbox stopped a program it
-    adds a ``mathgen.sandbox:`` line to stderr saying why (a line of the program's own that
-    begins so has its colon escaped; control characters come as ``\\x..`` escapes).
-    Exit codes 86 and 87 are the sandbox's: a program's ``sys.exit(86)`` or ``os._exit(86)``
-    ends as 1. Only C code that calls _exit(2) itself could still claim ``memory`` for
-    itself: the one status a program can fake, and a failure. ``seconds`` is wall time
-    from fork to reap; ``returncode`` the exit code, or minus the signal number.
-    """
-
-    status: str
-    stdout: str
-    stderr: str
-    seconds: float
-    returncode: int | None
-
-
-@dataclass(frozen=True)
-class Isolation:
-    """Which OS-level protections a sandbox server got; ``notes`` says why any is missing.
-
-    ``full`` is whether every one holds; ``describe()`` says it in one line.
-    """
-
-    own_uid: bool  # programs run as an unprivileged uid per slot (needs root)
-    pid_namespace: bool
-    network_namespace: bool
-    read_only: bool  # the file system is read-only outside the scratch root
-    own_root: bool  # a minimal root of its own (pivot_root): no host file or socket in reach
-    seccomp: bool  # the seccomp filter of ``mathgen.sandbox.seccomp`` is installed
-    no_ptys: bool  # no /dev/ptmx in reach: no pseudo-terminals
-    memory_cgroup: bool  # memory is counted by a cgroup (else: address space, tmpfs, pipes)
-    notes: tuple[str, ...]
-
-    _NAMES = ("own_uid", "pid_namespace", "network_namespace", "read_only", "own_root",
-              "seccomp", "no_ptys", "memory_cgroup")
-
-    @property
-    def full(self) -> bool:
-        return all(getattr(self, name) for name in self._NAMES)
-
-    def missing(self) -> list[str]:
-        return [name for name in self._NAMES if not getattr(self, name)]
-
-    def describe(self) -> str:
-        held = [name for name in self._NAMES if getattr(self, name)]
-        text = "sandbox isolation: " + (", ".join(held) or "none")
-        if self.missing():
-            text += "; missing: " + ", ".join(self.missing())
-        return text + "".join(f"; {note}" for note in self.notes)
 
 
 # --- the caller's side --------------------------------------------------------------------

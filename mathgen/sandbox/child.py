@@ -1,12 +1,16 @@
 """Inside a forked sandbox child: lock the process down (rlimits, own uid, no new privileges,
-audit hook), then run the program as ``__main__`` in fresh globals."""
+audit hook), tell the server the lock-down is done, then run the program as ``__main__`` in
+fresh globals.
+
+Nothing the program does can speak for the sandbox: its exit code is its own (no code is
+reserved), and the one message the child sends, one byte on a pipe saying that the lock-down
+is complete, is sent and its pipe closed before the program's first line runs."""
 
 from __future__ import annotations
 
 import atexit
 import ctypes
 import linecache
-import math
 import os
 import resource
 import signal
@@ -15,9 +19,10 @@ import tempfile
 import traceback
 import types
 
-from mathgen.sandbox import FILE_LIMIT, _EXIT_MEMORY, _EXIT_SETUP
+from mathgen.sandbox import FILE_LIMIT, cpu_limit
 from mathgen.sandbox import cgroup, seccomp
-from mathgen.sandbox.linux import PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, libc_call, prctl
+from mathgen.sandbox.linux import (
+    PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, libc_call, prctl)
 
 # Audit events a program may not raise at all, and events that write to a path (arg indices).
 _DENIED = ("socket.", "ctypes.", "subprocess.", "os.system", "os.exec", "os.spawn",
@@ -27,18 +32,27 @@ _PATH_WRITES = {"os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.renam
                 "os.symlink": (1,), "os.link": (0, 1), "os.chmod": (0,), "os.chown": (0,),
                 "os.truncate": (0,), "os.utime": (0,), "os.setxattr": (0,),
                 "os.removexattr": (0,), "shutil.rmtree": (0,)}
-_exit_now = os._exit  # bound at import, before a child hands programs a wrapped os._exit
+_exit_now = os._exit  # bound at import: a program may rebind os._exit
+_READY = 3  # the fd of the pipe that tells the server the lock-down is done
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 
 
 def run_child(code: str, folder: str, uid: int | None, timeout: float, address_space: int,
-              audit: bool, userns: bool, server: int, filter_, group: int | None) -> None:
-    """Lock this fresh child down, run the program, exit with its status. Never returns."""
-    status = _EXIT_SETUP
+              audit: bool, userns: bool, server: int, filter_, group: int | None,
+              ready: int) -> None:
+    """Lock this fresh child down, run the program, exit with its status. Never returns.
+
+    ``ready``: the write end of a pipe; one byte goes there once the lock-down is complete,
+    and the pipe is closed before the program starts, so the server knows whether the
+    program ran at all, and the program has nothing left to tell it anything through.
+    """
+    status = 1
     try:
         if group is not None:  # first: everything it allocates from here on is counted
             cgroup.join(group)
-        work = _lock_down(folder, uid, timeout, address_space, userns, server, filter_)
+        work = _lock_down(folder, uid, timeout, address_space, userns, server, filter_, ready)
+        os.write(_READY, b"\x01")
+        os.close(_READY)
         status = _execute(code, work if audit else None)
     except BaseException:
         try:
@@ -50,13 +64,14 @@ def run_child(code: str, folder: str, uid: int | None, timeout: float, address_s
 
 
 def _lock_down(folder: str, uid: int | None, timeout: float, address_space: int,
-               userns: bool, server: int, filter_) -> str:
+               userns: bool, server: int, filter_, ready: int) -> str:
     """Session, output files, scratch folder, rlimits, privileges; returns the folder.
 
     Kept to a few calls: every page a child touches is a copy-on-write fault, and those
     faults are most of what a program costs.
     """
     os.setsid()
+    os.dup2(ready, _READY)  # kept below the fds closed next
     os.mkdir(folder, 0o711)
     work = folder + "/work"
     os.mkdir(work, 0o700)
@@ -65,9 +80,9 @@ def _lock_down(folder: str, uid: int | None, timeout: float, address_space: int,
     os.dup2(os.open("/dev/null", os.O_RDONLY), 0)
     os.dup2(os.open(folder + "/stdout", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 1)
     os.dup2(os.open(folder + "/stderr", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 2)
-    os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    os.closerange(_READY + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     os.chdir(work)
-    cpu = math.ceil(timeout) + 1
+    cpu = cpu_limit(timeout)
     for which, soft, hard in (
             (resource.RLIMIT_AS, address_space, address_space), (resource.RLIMIT_CPU, cpu, cpu + 1),
             (resource.RLIMIT_FSIZE, FILE_LIMIT, FILE_LIMIT), (resource.RLIMIT_NPROC, 1, 1),
@@ -82,10 +97,14 @@ def _lock_down(folder: str, uid: int | None, timeout: float, address_space: int,
         libc_call("capset", (ctypes.c_uint32 * 2)(0x20080522, 0), (ctypes.c_uint32 * 6)())
     prctl(PR_SET_NO_NEW_PRIVS, 1)
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    # not dumpable: programs running beside this one under the same uid (without root) can
+    # neither open its /proc files (mem, fds) nor ptrace it; a uid change does this anyway
+    prctl(PR_SET_DUMPABLE, 0)
     if filter_ is not None:  # last: it denies nothing the lines above need
         seccomp.install(filter_)
+        seccomp.install_own_process()
     if os.getppid() != server:  # the server died before the line above
-        os._exit(_EXIT_SETUP)
+        _exit_now(1)
     sys.argv = ["<program>"]
     sys.dont_write_bytecode = True
     return work
@@ -97,27 +116,20 @@ def _execute(code: str, scratch: str | None) -> int:
     sys.modules["__main__"] = main
     if scratch is not None:
         sys.addaudithook(_audit_hook(scratch))
-        # out of the program's sight: our modules (whose globals it could rewrite); and,
-        # hook or not, an exit with the codes the server reads as the sandbox's own
+        # out of the program's sight: our modules (whose globals it could rewrite)
         for name in [name for name in sys.modules if name.startswith("mathgen")]:
             del sys.modules[name]
-    os._exit = _reserved_exit(_exit_now)
-    sys.modules["posix"]._exit = os._exit
     status = 0
     try:
         exec(compile(code, "<program>", "exec"), main.__dict__)
     except SystemExit as stop:  # exit() and exit(0) are a normal end, as for `python file`
         if stop.code is None or isinstance(stop.code, int):
             status = (stop.code or 0) & 0xFF
-            if status in _RESERVED:
-                print(f"SystemExit: exit code {status} is reserved for the sandbox; it ends "
-                      "as exit code 1", file=sys.stderr)
-                status = 1
         else:
             print(stop.code, file=sys.stderr)
             status = 1
     except BaseException as err:  # the traceback without this function's frame
-        status = _EXIT_MEMORY if isinstance(err, MemoryError) else 1
+        status = 1  # MemoryError too: the server cannot tell a real one from a raised one
         try:
             linecache.cache["<program>"] = (len(code), None, code.splitlines(True), "<program>")
             traceback.print_exception(type(err), err, err.__traceback__.tb_next)
@@ -134,17 +146,6 @@ def _execute(code: str, scratch: str | None) -> int:
         except BaseException:
             pass
     return status
-
-
-_RESERVED = (_EXIT_MEMORY, _EXIT_SETUP)
-
-
-def _reserved_exit(exit_now):
-    """os._exit for programs: the codes the sandbox reserves end as 1 (a tripwire: C code
-    can still call _exit(2) itself; see ``ExecResult``)."""
-    def _exit(code: int) -> None:
-        exit_now(1 if code in _RESERVED else code)
-    return _exit
 
 
 def _audit_hook(scratch: str):

@@ -143,5 +143,6 @@ def _mount_proc(target: str, pid_namespace: bool, notes: list[str]) -> bool:
         except OSError:
             failed.append(name)
     if failed:
-        notes.append("System V IPC limits left as they were: " + ", ".join(failed))
+        notes.append("System V IPC limits left as they were (" + ", ".join(failed) +
+                     "); the seccomp filter, where there is one, denies System V IPC anyway")
     return True

@@ -24,14 +24,19 @@ What it does, run by the kernel at every system call of the child and of nothing
 4. ``fcntl(F_SETPIPE_SZ)`` fails with EPERM: a pipe keeps its 64 KiB buffer, so the 256 fds a
    program may open hold at most 8 MiB of pipe data, outside the address-space limit.
 
-Everything else is allowed. Installed after no_new_privs, it cannot be removed (a program
-can only add filters, which only deny more).
+Everything else is allowed. A second filter of a few rows, built in each child with its own
+pid (``own_process``), lets the calls that act on another process by its pid (signals,
+``pidfd_open``, ``prlimit64``, scheduling and priority) name that child only: without root
+the programs of a server share a uid, and one could otherwise stop, kill or starve another
+that runs beside it, and so choose that program's status. Installed after no_new_privs,
+neither can be removed (a program can only add filters, which only deny more).
 """
 
 from __future__ import annotations
 
 import ctypes
 import errno
+import os
 import platform
 import struct
 
@@ -74,7 +79,10 @@ _GENERIC = dict(
     pidfd_getfd=438, socket=198, socketpair=199, kexec_load=104, kexec_file_load=294,
     init_module=105, finit_module=273, delete_module=106, swapon=224, swapoff=225, reboot=142,
     acct=89, quotactl=60, syslog=116, vhangup=58, name_to_handle_at=264, open_by_handle_at=265,
-    fanotify_init=262, clone=220, clone3=435, fcntl=25)
+    fanotify_init=262, clone=220, clone3=435, fcntl=25, kill=129, tkill=130, tgkill=131,
+    rt_sigqueueinfo=138, rt_tgsigqueueinfo=240, pidfd_open=434, prlimit64=261,
+    sched_setaffinity=122, sched_setscheduler=119, sched_setparam=118, sched_setattr=274,
+    setpriority=140)
 _X86_64 = dict(
     memfd_create=319, memfd_secret=447, userfaultfd=323, keyctl=250, add_key=248,
     request_key=249, mq_open=240, mq_unlink=241, mq_timedsend=242, mq_timedreceive=243,
@@ -86,7 +94,10 @@ _X86_64 = dict(
     socket=41, socketpair=53, kexec_load=246, kexec_file_load=320, init_module=175,
     finit_module=313, delete_module=176, swapon=167, swapoff=168, reboot=169, acct=163,
     quotactl=179, syslog=103, vhangup=153, name_to_handle_at=303, open_by_handle_at=304,
-    fanotify_init=300, clone=56, clone3=435, fcntl=72, iopl=172, ioperm=173)
+    fanotify_init=300, clone=56, clone3=435, fcntl=72, iopl=172, ioperm=173, kill=62,
+    tkill=200, tgkill=234, rt_sigqueueinfo=129, rt_tgsigqueueinfo=297, pidfd_open=434,
+    prlimit64=302, sched_setaffinity=203, sched_setscheduler=144, sched_setparam=142,
+    sched_setattr=314, setpriority=141)
 # machine -> (AUDIT_ARCH_* value, numbers, x32 numbers exist)
 TABLES = {"x86_64": (0xC000003E, _X86_64, True), "aarch64": (0xC00000B7, _GENERIC, False)}
 
@@ -122,6 +133,42 @@ def program(machine: str) -> bytes:
              _op(_RET, _ALLOW)]
     rows.append(_op(_RET, _ALLOW))
     return b"".join(rows)
+
+
+def own_process(machine: str, pid: int) -> bytes:
+    """The second filter: calls that name a process by pid may name only ``pid`` (or 0, the
+    caller itself; for kill, also its own process group, -pid), else fail with EPERM.
+
+    Each rule is (call, argument, the values allowed); a call with two rules (setpriority:
+    ``which`` must be PRIO_PROCESS, ``who`` the child) must pass both. The architecture is
+    the main filter's to check: it runs too, and kills any other.
+    """
+    numbers, me, group = TABLES[machine][1], pid, -pid & 0xFFFFFFFF
+    rules = [("kill", 0, (0, me, group)), ("tkill", 0, (me,)), ("tgkill", 0, (me,)),
+             ("rt_sigqueueinfo", 0, (me,)), ("rt_tgsigqueueinfo", 0, (me,)),
+             ("pidfd_open", 0, (me,)), ("prlimit64", 0, (0, me)),
+             ("sched_setaffinity", 0, (0, me)), ("sched_setscheduler", 0, (0, me)),
+             ("sched_setparam", 0, (0, me)), ("sched_setattr", 0, (0, me)),
+             ("setpriority", 0, (0,)), ("setpriority", 1, (0, me))]
+    rows = []
+    for name, arg, allowed in rules:
+        n = len(allowed)
+        # A = the call; not this one: skip the rule (the argument load, n tests, the EPERM)
+        rows += [_op(_LD_ABS, _NR), _op(_JEQ, numbers[name], 0, n + 2),
+                 _op(_LD_ABS, 16 + 8 * arg)]  # the argument's low half: pids are 32-bit
+        for i, value in enumerate(allowed, 1):  # allowed: on to the next rule
+            rows.append(_op(_JEQ, value, n - i + 1, 0))
+        rows.append(_op(_RET, _ERRNO | errno.EPERM))
+    rows.append(_op(_RET, _ALLOW))
+    return b"".join(rows)
+
+
+def install_own_process() -> None:
+    """Install ``own_process`` for this process, where the main filter has a table."""
+    machine = platform.machine()
+    if machine in TABLES:
+        code = ctypes.create_string_buffer(own_process(machine, os.getpid()))
+        install((code, _Filter(len(code.raw) // 8, ctypes.addressof(code))))
 
 
 def prepared() -> tuple | None:

@@ -8,7 +8,6 @@ import atexit
 import gc
 import math
 import os
-import re
 import select
 import signal
 import sys
@@ -18,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mathgen.sandbox import (
-    FILE_LIMIT, Isolation, MAX_WORKERS, PRELOAD, TAIL, UID_BASE, _EXIT_MEMORY, _EXIT_SETUP,
-    _pack, _unpack)
+    FILE_LIMIT, Isolation, MAX_WORKERS, PRELOAD, UID_BASE, _pack, _unpack, cpu_limit)
 from mathgen.sandbox import cgroup, seccomp
 from mathgen.sandbox.child import run_child
 from mathgen.sandbox.linux import (
     CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, MS_NODEV, MS_NOSUID,
     PR_SET_PDEATHSIG, libc_call, mount, prctl)
+from mathgen.sandbox.output import tail
 from mathgen.sandbox.root import enter_minimal_root
 from mathgen.sandbox.scratch import remove_tree
 
@@ -103,6 +102,7 @@ class _Job:
     timeout: float
     memory_mb: int
     started: float
+    ready: int  # read end of the pipe that says the child's lock-down completed
     killed: bool = False
     retry: float = 0.0  # when to send SIGKILL again if it has not ended by then
 
@@ -131,7 +131,9 @@ class _Server:
         self.cgroups = cgroup.SlotCgroups(memory) if memory else None  # before pivot_root
         if self.cgroups is None:
             notes.append("no memory cgroup (needs root and a writable cgroup v1 memory "
-                         "controller): memory is bounded by address space, tmpfs and pipes")
+                         "controller): memory is bounded by address space, tmpfs and pipes, "
+                         "and a program out of memory ends as 'error' with its MemoryError, "
+                         "never 'memory': in its own process it could raise one itself")
         network, own_root = _isolate(root, pid_namespace, notes)
         self.filter = seccomp.prepared()
         if self.filter is None:
@@ -215,14 +217,21 @@ class _Server:
         address_space = mapped + (memory_mb << 20)
         group = None
         if self.cgroups is not None:
-            group = self.cgroups.prepare(slot, (memory_mb << 20) + self.shared + cgroup.MARGIN)
+            limit = (memory_mb << 20) + self.shared + cgroup.MARGIN
+            group = self.cgroups.prepare(slot, limit)
+            # the cgroup is the memory limit, the kernel's OOM kill its only word ('memory');
+            # the address space, a bound on reservations only, lies past it, so that memory
+            # a program fills comes to the cgroup's limit first
+            address_space = mapped + limit + cgroup.MARGIN
+        ready, ready_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         started = time.monotonic()
         pid = os.fork()
         if pid == 0:
             run_child(code, folder, self.uid(slot), timeout, address_space, audit, self.userns,
-                      self.pid, self.filter, group)
+                      self.pid, self.filter, group, ready_w)
+        os.close(ready_w)  # the child holds the only write end
         fd = os.pidfd_open(pid)
-        self.jobs[fd] = _Job(job_id, pid, slot, folder, timeout, memory_mb, started)
+        self.jobs[fd] = _Job(job_id, pid, slot, folder, timeout, memory_mb, started, ready)
         self.poller.register(fd, select.POLLIN)
 
     def mount_slot(self, slot: int) -> None:
@@ -238,16 +247,21 @@ class _Server:
         job = self.jobs.pop(fd)
         self.poller.unregister(fd)
         _kill_group(job.pid)  # whatever else is left in its process group
-        _, status, _ = os.wait4(job.pid, 0)
+        _, status, usage = os.wait4(job.pid, 0)
         seconds = time.monotonic() - job.started
         os.close(fd)
-        stdout, stderr = (_tail(f"{job.folder}/{name}") for name in ("stdout", "stderr"))
+        try:  # the child is gone, with the pipe's only write end: this never waits
+            ready = os.read(job.ready, 1) == b"\x01"
+        except BlockingIOError:
+            ready = False
+        os.close(job.ready)
+        stdout, stderr = (tail(f"{job.folder}/{name}") for name in ("stdout", "stderr"))
         _remove_tree(job.folder)
         returncode = os.waitstatus_to_exitcode(status)
         # the kernel's word, read whenever SIGKILL ended a job, so that the count stays current
         oom = returncode == -signal.SIGKILL and self.cgroups is not None \
             and self.cgroups.killed(job.slot)
-        kind, note = _classify(returncode, job, oom)
+        kind, note = _classify(returncode, job, oom, ready, usage.ru_utime + usage.ru_stime)
         if note:
             stderr += ("\n" if stderr and not stderr.endswith("\n") else "") + \
                 f"mathgen.sandbox: {note}\n"
@@ -273,14 +287,23 @@ class _Server:
         os._exit(0)
 
 
-def _classify(returncode: int, job: _Job, oom: bool = False) -> tuple[str, str | None]:
-    """Status of a finished job, and the note the sandbox adds to its stderr."""
+def _classify(returncode: int, job: _Job, oom: bool, ready: bool,
+              cpu: float) -> tuple[str, str | None]:
+    """Status of a finished job, and the note the sandbox adds to its stderr.
+
+    Only what the server and the kernel saw counts: its own kill at the deadline, the
+    cgroup's OOM-kill counter (``oom``), whether the lock-down completed (``ready``), the
+    CPU seconds the kernel counted, the exit status. A program chooses its exit code and
+    may signal itself, so neither ever makes a status but ``ok``, ``error`` or ``killed``.
+    """
     if oom:
         return "memory", (f"killed at its memory cgroup's limit ({job.memory_mb} MiB, the "
                           f"server's resident pages and {cgroup.MARGIN >> 20} MiB)")
     if job.killed:
         return "timeout", f"stopped at the time limit of {job.timeout:g} s"
-    if returncode == -signal.SIGXCPU:
+    if not ready:
+        return "error", "the sandbox could not set up this program"
+    if returncode == -signal.SIGXCPU and cpu >= cpu_limit(job.timeout) - 0.05:
         return "timeout", "stopped when it ran out of CPU seconds"
     if returncode < 0:
         try:
@@ -290,10 +313,6 @@ def _classify(returncode: int, job: _Job, oom: bool = False) -> tuple[str, str |
         if returncode == -signal.SIGXFSZ:
             name += f" (a file or its output passed {FILE_LIMIT >> 20} MiB)"
         return "killed", f"killed by {name}"
-    if returncode == _EXIT_MEMORY:
-        return "memory", f"ran out of memory (limit {job.memory_mb} MiB)"
-    if returncode == _EXIT_SETUP:
-        return "error", "the sandbox could not set up this program"
     return ("ok", None) if returncode == 0 else ("error", None)
 
 
@@ -310,33 +329,6 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-# C0 controls but tab and newline, DEL and C1 controls: NUL, and ESC, which starts the
-# terminal sequences that could rewrite what a reader sees (colours, cursor moves, titles)
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_NOTE = re.compile("^mathgen\\.sandbox:", re.M)
-
-
-def clean(text: str) -> str:
-    """Program output made safe to show: control characters as escapes (``\\x1b``), and a
-    line of its own that begins like the sandbox's notes with the colon escaped, so that
-    only the server's notes read ``mathgen.sandbox:``."""
-    if _CONTROL.search(text):
-        text = _CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", text)
-    return _NOTE.sub("mathgen.sandbox\\\\x3a", text) if "mathgen.sandbox:" in text else text
-
-
-def _tail(path: str) -> str:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return ""
-    try:
-        size = os.fstat(fd).st_size
-        return clean(os.pread(fd, TAIL, max(0, size - TAIL)).decode("utf-8", "replace"))
-    finally:
-        os.close(fd)
 
 
 def _remove_tree(path: str) -> None:
