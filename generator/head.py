@@ -73,30 +73,57 @@ def sources(value: Fraction, live: dict, fixed: set) -> set:
     return found
 
 
-def written_results(prose: str) -> set[Fraction]:
-    """The numbers a solution's prose writes as the result of a calculation ('¼ * 24 = 6'):
-    a literal of that value was calculated, in a way the reader did not follow."""
-    out = set()
-    for m in _RESULT.finditer(_ANNOTATED.sub(" ", prose)):
+def written_results(prose: str) -> dict[Fraction, set[Fraction]]:
+    """The numbers a solution's prose writes as the result of a calculation that the reader
+    does not follow ('¼ * 24 = 6', '11:00 - 8:00 = 3 hours'), each with the numbers written in
+    its calculations: whatever the writer did with them, the result keeps its value when they
+    do."""
+    out: dict[Fraction, set[Fraction]] = {}
+    text = _ANNOTATED.sub(" ", prose)
+    for m in _RESULT.finditer(text):
+        start = max(text.rfind(stop, 0, m.start()) for stop in _CLAUSE) + 1
         try:
-            out.add(Fraction(m.group(1).replace(",", "")))
+            value = Fraction(m.group(1).replace(",", ""))
+            operands = {Fraction(x.replace(",", "")) for x in _NUMBER.findall(text, start,
+                                                                               m.start())}
         except ValueError:
             continue
+        out.setdefault(value, set()).update(operands - {0})
     return out
 
 
 _ANNOTATED = re.compile(r"<<[^<>]*>>\s*\$?\s*[\d.,]*")  # a calculation the reader reads
 _RESULT = re.compile(r"=\s*\$?\s*(\d[\d,]*(?:\.\d+)?)(?![\d.,]*\d)")
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?|\.\d+")
+_CLAUSE = ("\n", ": ", ";", "=", ". ", ", ", "because", "so ")
+
+
+def _operands(value: Fraction, written: dict, live: dict, fixed: set, depth: int = 0):
+    """The live keys a written calculation of ``value`` uses, through calculations of its own
+    operands; None when one of its numbers is accounted for by none of them."""
+    used = set()
+    for number in written[value]:
+        keys = {key for key, v in live.items() if v == number}
+        if keys:
+            used |= keys
+        elif number in written and depth < 3:
+            inner = _operands(number, written, live, fixed, depth + 1)
+            if inner is None:
+                return None
+            used |= inner
+        elif not (number in fixed or number <= 1 or number == value):
+            return None
+    return used
 
 
 def explain(value: Fraction, result: Fraction, variables, step_values: list, pinned,
-            constants: dict, held: frozenset, label: str) -> Candidate | None:
+            constants: dict, held: frozenset, label: str, written: dict) -> Candidate | None:
     """The constant reading of a literal found in the head, or None when the literal cannot be
     one; raises Hold with the numbers to keep first.
 
     ``result`` is the value of the literal's step, ``step_values`` the earlier results,
     ``pinned`` the indices of those that keep their value already, ``held`` the literals that
-    earlier builds held numbers for.
+    earlier builds held numbers for, ``written`` what written_results found.
     """
     live: dict = {}
     for v in variables:
@@ -105,7 +132,13 @@ def explain(value: Fraction, result: Fraction, variables, step_values: list, pin
             live[v.name + "%"] = v.value / 100
     live |= {f"s{j}": sv for j, sv in enumerate(step_values) if j not in pinned}
     fixed = {c for c in constants if c.denominator == 1 and 0 < c <= 1000} | set(_SMALL)
-    used = {key.rstrip("%") for key in sources(value, live, fixed)}
+    found = sources(value, live, fixed)
+    if value in written:  # '¼ * 24 = 6': the calculation's own numbers made it
+        operands = _operands(value, written, live, fixed | set(constants))
+        if operands is None:
+            return None
+        found |= operands
+    used = {key.rstrip("%") for key in found}
     if any(live[key] == result for key in used):
         return None  # '30 / 2 = 15' with 2 per 15 given: the step undoes its own literal
     if used:

@@ -104,6 +104,37 @@ def compared(solution: str, slots, steps) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+_WRITTEN = re.compile(r"(?<![\d.,])\d[\d,]*(?:\.\d+)?(?![\d,]*\d)")
+
+
+def compared_bounds(solution: str, slots, env) -> tuple[tuple[tuple, tuple, str, bool], ...]:
+    """The other comparisons of the prose ('$98 is greater than $75', '13.5 < 14'), where one
+    side is a number of the question or one the text writes as it stays, as story bounds
+    (greater, smaller, what, strict) over the trees of the two sides: the choice the solution
+    makes from the order must hold in a variant too. Two results are ``compared``'s."""
+    from mathgen.expressions import evaluate
+
+    body = _ANNOTATIONS.sub(lambda m: " " * len(m.group()), solution)
+    numbers = {(s.start, s.end): s.tree for s in slots if s.role != "final"}
+    for m in _WRITTEN.finditer(body):
+        if not any(a <= m.start() < b for a, b in numbers):
+            numbers[(m.start(), m.end())] = const(Fraction(m.group().replace(",", "")))
+    ordered = sorted(numbers.items())
+    out = []
+    for ((_, end), first), ((start, _), second) in zip(ordered, ordered[1:]):
+        if not _COMPARED.match(solution[end:start]) or first[0] == second[0] == "const" \
+                or first[0] == second[0] == "sym" and first[1][0] == second[1][0] == "s":
+            continue
+        a, b = evaluate(first, env), evaluate(second, env)
+        if a != b:
+            greater, smaller = (first, second) if a > b else (second, first)
+            out.append((greater, smaller, "the order the solution compares", True))
+    return tuple(out)
+
+
+_ANNOTATIONS = re.compile(r"<<[^<>]*>>")
+
+
 def check_picked(question: str, solution: str) -> None:
     """Refuse a solution that picks a number of a list in the question by its order ('scores
     of 89, 71, 92 and 86' ... 'the lowest score, which is 71'): new values may change which

@@ -29,8 +29,8 @@ from .binding import (Ambiguity, Candidate, Retie, SameResults, candidates, chec
                       choose, exchangeable, other_forms)
 from .prose import prose_slots, shown_results
 from .quantities import Variable, constants_of, variables_of
-from .structure import (check_picked, check_ratios, compared, counted_terms, kept_parts,
-                        story_bounds, written_fractions)
+from .structure import (check_picked, check_ratios, compared, compared_bounds, counted_terms,
+                        kept_parts, story_bounds, written_fractions)
 
 ANNOTATION = re.compile(r"<<([^<>]*?)=([^<>=]*)>>")
 FINAL_LINE = re.compile(r"^####[ \t]*(.*?)[ \t]*$", re.MULTILINE)
@@ -167,10 +167,6 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset, kept_equal: dic
                                  divisor=k in divisors)
             if statement:
                 options = [c for c in options if c.tree[0] == "sym" and c.tree[1][0] == "s"]
-            elif not options and not algebra and lit.value not in written:
-                # '3 grades x 6 adults': a number found without a calculation
-                options = [c for c in [head.explain(lit.value, src.value, variables, step_values,
-                                                    held_steps, constants, held, lit.text)] if c]
             if k in ratios:  # '12 x 2/3' where the question says 2/3, two-thirds or a third
                 options = [c for c in options if ratios[k] in c.uses] or [Candidate(
                     const(lit.value), 0.2, (ratios[k],), f"part of the fraction {ratios[k][1:]}")]
@@ -185,6 +181,11 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset, kept_equal: dic
             if src.over is not None:  # 'Becca: 3x + 5' is read before x is found
                 options = [c for c in options if c.tree[0] != "sym" or c.tree[1][0] != "s"
                            or sources[int(c.tree[1][1:])].end <= span[0]]
+            if not options and not (statement or algebra):
+                # '3 grades x 6 adults': a number found without a calculation
+                options = [c for c in [head.explain(lit.value, src.value, variables, step_values,
+                                                    held_steps, constants, held, lit.text,
+                                                    written)] if c]
             lit_options.append(options)
             lit_sources.append(src)
             lit_spans.append(span)
@@ -295,7 +296,9 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset, kept_equal: dic
         raise UnsupportedProblem("unused-result", f"step {idle[0] + 1}'s result is never used")
     slots.sort(key=lambda s: s.start)
     covers = story_bounds(question, solution, mentions, variables,
-                          [src.result_span for src in sources], chosen[final_k].tree)
+                          [src.result_span for src in sources], chosen[final_k].tree) \
+        + compared_bounds(solution[:body_end], slots, {v.name: v.value for v in variables}
+                          | {st.name: st.value for st in steps})
     return SymbolicProblem(problem, mentions, variables, tuple(steps), chosen[final_k].tree,
                            tuple(slots), tuple(sorted(pins)), tuple(sorted(same.items())), order,
                            tuple(parts), covers)

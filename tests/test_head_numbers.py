@@ -135,3 +135,41 @@ def test_a_sum_done_in_the_head_keeps_both_terms():
         first, more, away = numbers(v.question)
         assert (first, more) == (15, 12) and F(v.final_answer) == 27 - away
     assert {numbers(v.question)[2] for v in out} != {9}
+
+
+def test_a_result_written_by_an_unread_calculation_keeps_its_numbers():
+    # '¼ * 36 = 9' is not read as a step: the 9 is made from the 36, which keeps its value
+    p = problem("A box holds 36 toys, and ¼ of them are cars. The rest are 3 kinds of dolls in "
+                "equal numbers. How many dolls of each kind are there?",
+                "There are ¼ * 36 = 9 cars.\n"
+                "So there are 36 - 9 = <<36-9=27>>27 dolls, and 27 / 3 = <<27/3=9>>9 of each "
+                "kind.\n#### 9", 9)
+    for v in variants(p, 1):
+        toys, kinds = numbers(v.question)[0], numbers(v.question)[-1]
+        assert toys == 36 and F(v.final_answer) == F(27, kinds)
+    # a time span worked out from clock times: the times stay, the rest may change
+    shift = problem("Ben works from 9:00 to 14:00 and packs 40 boxes an hour. How many boxes "
+                    "does he pack?",
+                    "He works 14:00 - 9:00 = 5 hours.\n"
+                    "He packs 40 x 5 = <<40*5=200>>200 boxes.\n#### 200", 200)
+    out = variants(shift)
+    assert {numbers(v.question)[4] for v in out} != {40}
+    for v in out:
+        assert "from 9:00 to 14:00" in v.question
+        assert F(v.final_answer) == 5 * numbers(v.question)[4]
+
+
+def test_a_comparison_with_a_number_of_the_question_keeps_its_order():
+    # the bonus is paid because the total is above the question's threshold: every variant
+    # keeps the total above it, or the solution's choice would no longer follow
+    p = problem("Zoe saved $40 in May and $45 in June. Her aunt pays a bonus of $10 to anyone who "
+                "saves more than $80. How much money does Zoe have?",
+                "Zoe saved 40 + 45 = $<<40+45=85>>85.\n"
+                "$85 is more than $80, so she gets the bonus: 85 + 10 = $<<85+10=95>>95.\n"
+                "#### 95", 95)
+    out = variants(p, 8)
+    assert len({tuple(numbers(v.question)) for v in out}) > 1
+    for v in out:
+        may, june, bonus, threshold = numbers(v.question)
+        assert may + june > threshold
+        assert F(v.final_answer) == may + june + bonus
