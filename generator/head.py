@@ -54,7 +54,8 @@ def _combine(a: Fraction, b: Fraction):
 def sources(value: Fraction, live: dict, fixed: set) -> set:
     """The keys of ``live`` (numbers that may change, by key) that some expression of one or
     two operations over live and fixed numbers, using at least one live number, turns into
-    ``value``. Two operations find a sum of three numbers; more would freeze nearly all."""
+    ``value``. A second operation finds a sum of three numbers; more would freeze nearly
+    all."""
     found: set = set()
     atoms = [(v, (key,)) for key, v in live.items()] + [(v, ()) for v in fixed]
     pairs: dict[Fraction, set] = {}
@@ -65,10 +66,11 @@ def sources(value: Fraction, live: dict, fixed: set) -> set:
             pairs.setdefault(out, set()).add(ka + kb)
     for uses in pairs.get(value, ()):
         found.update(uses)
-    # and a sum of three: 'a wife, 3 children and himself' are 5 people
+    # and a sum of three, two of them numbers that change: '3 sons, 2 daughters and their
+    # mother' are 6 (a sum with one such number and two fixed ones is one step from it)
     for (a, ka), (b, kb), (c, kc) in product(atoms, repeat=3):
         keys = ka + kb + kc
-        if keys and len(set(keys)) == len(keys) and a + b + c == value:
+        if len(keys) > 1 and len(set(keys)) == len(keys) and a + b + c == value:
             found.update(keys)
     return found
 
