@@ -32,7 +32,7 @@ from .units import answer_conversions
 
 _MAX_ASSIGNMENTS = 20000
 # Using a number more often than it is written costs as much as a unit constant: when either
-# could explain a literal, the tie is found and resolved safely (see symbolic._choose).
+# could explain a literal, the tie is found and resolved safely (see resolve.choose).
 REUSE_COST = 1.0
 # small units in a larger one, or a whole in percent: 100 cents, 12 inches, 60 minutes
 _PER_UNIT = {12, 16, 60, 100, 1000}
