@@ -42,6 +42,7 @@ class Search:
         self.compiled, self.limits, self.drawer = compiled, limits, drawer
         self.constrained, self.tries = constrained, tries
         self.free = [v for v in symbolic.variables if v.derived is None]
+        self.free_at = [i for i, v in enumerate(symbolic.variables) if v.derived is None]
         self.derived = [(i, v) for i, v in enumerate(symbolic.variables) if v.derived is not None]
         # drawn numbers are checked as they are drawn (and mended ones as they are moved):
         # only the numbers worked out from them are left to check
@@ -78,8 +79,13 @@ class Search:
                     yield from self._every(wider, rng)
                 return
             relaxed = True
-        # a variant that no draw could give ends the search: later ones would fail the same way
-        while (result := self._drawn(random.Random(f"{seed}/{source_id}/{k}"), relaxed)):
+        # a variant that no draw could give ends the search: later ones would fail the same
+        # way. Where every draw failed, values built one number at a time may still do
+        # (``walk``); they come after the draws, so what draws find stays as it was
+        from .walk import walked
+
+        while (result := self._drawn(random.Random(f"{seed}/{source_id}/{k}"), relaxed)
+               or walked(self, random.Random(f"{seed}/{source_id}/{k}/walk"))):
             yield result
             k += 1
 

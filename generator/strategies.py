@@ -12,7 +12,9 @@ similar         Same magnitude: same number of digits and trailing zeros, same d
 mmos-similar    Each number + round(N(5, 1)), drawn per number. MMOS paper (Chen et al., 2024).
 mmos-large      Each number + round(N(1000, 300)), drawn independently per number, as the MMOS
                 paper intended (its released code re-seeds the RNG per call, so every number
-                got the same shift).
+                got the same shift). When no draw keeps every constraint, the numbers the
+                story bounds take values within 4 sigma of the shift that keep it (a part
+                of 2 hours stays below 120 minutes; ``generator.walk``).
 gsm-hard        One number becomes a random 7-digit integer, as GSM-HARD (Gao et al., PAL,
                 2023) built its items.
 digits:K        Every number rescaled to K digits (a random K-digit number, decimals kept).
@@ -61,6 +63,12 @@ class Strategy:
         """Whether ``value`` suits ``var``, a number of the question worked out from others
         (the 24 of '8, 16, 24, ...')."""
         return True
+
+    def window(self, var) -> list | None:
+        """Every value ``propose`` can give ``var``, in order, when they are few enough to
+        look through (a few thousand); None otherwise (``generator.walk`` then does not
+        build values one number at a time)."""
+        return None
 
     def draw(self, variables, rng: random.Random, admissible: Callable) -> list[Fraction]:
         """One value per variable; a value outside its variable's domain is drawn again a few
@@ -170,6 +178,14 @@ class Shift(Strategy):
     def propose(self, var, rng):
         shift = round(rng.gauss(self.mu, self.sigma))
         return int(var.value) + shift if var.value.denominator == 1 else var.value + shift
+
+    def window(self, var):
+        # the shifts 'keeps' allows that 'propose' gives: whole ones within 4 sigma of mu
+        if self._whole is None:
+            return None
+        mu, reach = self._whole
+        base = int(var.value) if var.value.denominator == 1 else var.value
+        return [base + mu + shift for shift in range(-reach, reach + 1)]
 
     def keeps(self, var, value):
         if self._whole is not None and type(value) is int and var.value.denominator == 1:

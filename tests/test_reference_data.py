@@ -22,7 +22,9 @@ needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"reference data not f
 # mmos-large went from 0.885 to 0.879 on 2026-12-07: the calendar and clock bounds ("slept 9
 # hours last night" stays within a day, "a four-week month" keeps its weeks) and the last check
 # of the written solution refuse what it gave before ("Harry slept 1233 hours last night").
-FLOOR = {"gsm8k similar": 0.90, "gsm8k mmos-large": 0.875, "svamp": 0.99, "asdiv": 0.90}
+# It went to 0.905 the same day: where every large draw fails, the numbers the story bounds
+# are placed one at a time within their bounds (generator/walk.py).
+FLOOR = {"gsm8k similar": 0.90, "gsm8k mmos-large": 0.90, "svamp": 0.99, "asdiv": 0.90}
 
 
 def run(name: str, strategy: str, n: int = 1):
