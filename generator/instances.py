@@ -28,7 +28,7 @@ from mathgen.numbers import decimal_places, plain
 from mathgen.records import Variant
 
 from . import strategies
-from .narrowing import Narrowed
+from .specialised import _CACHED_SOLUTIONS, sampled, shuffled, specialised
 from .template import Template, is_number
 
 ENUMERATE_LIMIT = 200_000
@@ -91,7 +91,9 @@ def _same_numbers(template, values: dict) -> bool:
                if is_number(v) and is_number(template.defaults.get(k)))
 
 
-def _enumerated(template, n, seed, involved, size):
+def _walk(template, involved) -> tuple[list[dict], Counter]:
+    """Every combination of the involved numbers that keeps the conditions over them, in
+    order, and how often each condition pruned a branch."""
     early, _ = template.checks()
     solutions = []
     failures: Counter = Counter()
@@ -113,26 +115,44 @@ def _enumerated(template, n, seed, involved, size):
                 walk(i + 1, trial)
 
     walk(0, {})
+    return solutions, failures
+
+
+def _enumerated(template, n, seed, involved, size):
+    spec = specialised(template)
+    if spec.solutions is None or spec.solutions[0] != involved:
+        solutions, failures = _walk(template, involved)
+        if len(solutions) > _CACHED_SOLUTIONS:
+            spec.solutions = None
+        else:  # the same for every seed: walked once
+            spec.solutions = (involved, solutions, failures)
+    else:
+        _, solutions, failures = spec.solutions
+    failures = Counter(failures)
     rng = random.Random(f"{seed}/{template.id}")
-    rng.shuffle(solutions)
+    order, taken = shuffled(solutions, rng), []
     fixed = {d.name for d in template.derived}
     others = [d for d in template.draws if d not in involved and not set(d.names) & fixed]
-    out, seen = [], {_key(template.defaults)}  # the template's own problem is no variant
+    out, seen = [], {spec.defaults_key}  # the template's own problem is no variant
     # fewer solutions than instances asked for: go round again with other words and names
     rounds = 1 if not others else 4
     for k in range(len(solutions) * rounds):
         if len(out) == n:
             break
-        numbers = solutions[k % len(solutions)]
-        picks = random.Random(f"{seed}/{template.id}/{k}")
-        values = {**_values(others, [d.random(picks) for d in others]), **numbers}
-        env, why = template.complete(values)
+        if k < len(solutions):
+            taken.append(next(order))
+        numbers = taken[k % len(solutions)]
+        merged = {**_values(others, [d.random(rng) for d in others]), **numbers}
+        values = {name: merged[name] for name in spec.names}
+        key = spec.key(values)
+        if key in seen or spec.same_numbers(values):
+            continue
+        env, why = spec.complete(values)
         if env is None:
             failures[why] += 1
             continue
-        if _key(values) not in seen and not _same_numbers(template, values):
-            seen.add(_key(values))
-            out.append(env)
+        seen.add(key)
+        out.append(env)
     if len(out) < n:
         if not out:
             common = "; ".join(f"{w} ({c}x)" for w, c in failures.most_common(2))
@@ -144,22 +164,17 @@ def _enumerated(template, n, seed, involved, size):
 
 
 def _sampled(template, n, seed, tries, drawer):
+    if drawer is None:
+        return sampled(template, n, seed, tries)
     out, seen, failures = [], {_key(template.defaults)}, Counter()
     fixed = {d.name for d in template.derived}
     draws = [d for d in template.draws if not set(d.names) & fixed]
-    narrowed = Narrowed(template, draws) if drawer is None else None
     for k in range(n):
         rng = random.Random(f"{seed}/{template.id}/{k}")
         for _ in range(tries):
-            if narrowed is not None:
-                values, why = narrowed.draw(rng)
-                if values is None:
-                    failures[why] += 1
-                    continue
-            else:
-                values = _values(draws, [
-                    tuple(_propose(drawer, template.defaults[name], rng) for name in draw.names)
-                    if draw.scalable else draw.random(rng) for draw in draws])
+            values = _values(draws, [
+                tuple(_propose(drawer, template.defaults[name], rng) for name in draw.names)
+                if draw.scalable else draw.random(rng) for draw in draws])
             key = _key(values)
             if key in seen:
                 failures["same values as an earlier instance"] += 1
@@ -197,23 +212,31 @@ def variants(template: Template, n: int = 1, seed: int = 0, strategy: str = "sim
         raise UnsupportedProblem("constraints-unsatisfied", why)
     original = template.evaluate(template.defaults)
     question0 = template.renderer.question(original)
+    final0 = _plain(original["answer"])
+    # the numbers a variant may change, with their values in the original as written
+    numbers = [(name, template.defaults[name], _plain(template.defaults[name]))
+               for d in template.draws for name in d.names
+               if is_number(template.defaults.get(name))]
+    question, solution = template.renderer.question, template.renderer.solution
     out = []
     for k, env in enumerate(envs):
-        final = Fraction(env["answer"])
         out.append(Variant(
             id=f"{template.id}/{strategy}/{seed}/{k}",
             source_id=template.id,
             source_line=1,
             strategy=strategy,
             seed=seed,
-            question=template.renderer.question(env),
-            answer=template.renderer.solution(env),
-            final_answer=plain(final),
-            substitutions=tuple((plain(Fraction(template.defaults[name])), plain(Fraction(env[name])))
-                                for d in template.draws for name in d.names
-                                if is_number(env[name]) and is_number(template.defaults.get(name))
-                                and env[name] != template.defaults[name]),
+            question=question(env),
+            answer=solution(env),
+            final_answer=_plain(env["answer"]),
+            substitutions=tuple((was, _plain(env[name])) for name, default, was in numbers
+                                if is_number(env[name]) and env[name] != default),
             original_question=question0,
-            original_final_answer=plain(Fraction(original["answer"])),
+            original_final_answer=final0,
         ))
     return out
+
+
+def _plain(value) -> str:
+    """A number as a plain decimal (an int as itself, without building a Fraction)."""
+    return str(value) if type(value) is int else plain(Fraction(value))

@@ -141,7 +141,11 @@ class Template:
             from .compiled import compile_check
 
             later = {name for name, _ in self.steps} | {"answer"}
-            pairs = [(f.text, compile_check(f), f.names) for f in self.conditions]
+            # numbers given as words ('twice', 'five'): whole Fractions, compared as ints
+            whole = frozenset(n for d in self.draws if isinstance(d.domain, list) and d.domain
+                              and all(is_number(v) for v in d.domain)
+                              and any(type(v) is not int for v in d.domain) for n in d.names)
+            pairs = [(f.text, compile_check(f, whole), f.names) for f in self.conditions]
             cached = (self.conditions, tuple(p for p in pairs if not p[2] & later),
                       tuple(p for p in pairs if p[2] & later))
             object.__setattr__(self, "_checks", cached)

@@ -1,0 +1,196 @@
+"""A GSM-Symbolic text written once as a function with slots, the same text to the byte.
+
+Rendering a text piece by piece decides at every placeholder, by regular expressions over
+all that came before, whether to capitalise the value ('Oats are ...') and which article
+it needs ('a apartment' -> 'an apartment'); ``render.tidy`` then scans the whole text for
+'a 8-hour' and '$24.5'. Almost all of that depends on the literal text just before the
+placeholder, which never changes, so it is decided here once per template::
+
+    "{n, Benny} saw a {x,10}-foot shark"  ->
+        s0 = show(e['n']); s0 = capitalised(s0)
+        s1 = show(e['x']); l1 = ' saw an ' if reads_with_a_vowel(s1) else ' saw a '
+        return ''.join(('', s0, l1, s1, '-foot shark'))
+
+Where a decision reads more than the literal before it (a placeholder right after another,
+a currency sign, a digit after an article inside the literal text), the text is rendered
+as before; ``tests/test_slots.py`` renders every GSM-Symbolic template both ways.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from fractions import Fraction
+
+from mathgen.numbers import starts_with_vowel_sound
+
+from .compiled import _FAILS, compile_kinded
+from .render import tidy
+from .template import DecimalRange, show
+
+_STARTS = re.compile(r"[.!?]\s+$|\n\s*$")
+_ARTICLE = re.compile(r"\b([Aa]n?) $")  # what the piecewise renderer mends before a word
+_DIGIT_ARTICLE = re.compile(r"\b([Aa]n?) \$?$")  # what tidy mends before a number
+_DIGITS = re.compile(r"\$?\d[\d,]*(?:\.\d+)?")
+_RISKY = re.compile(r"[Aa]n? \$?\d|[$\u20ac\u00a3]")  # literal text that tidy may change
+_SHORT = 5  # a literal shorter than this may be the tail of an article begun before it
+
+
+def _show_words(v):
+    t = type(v)
+    return v if t is str else str(v) if t is int else show(v, True)
+
+
+def _show_numbers(v):
+    t = type(v)
+    return v if t is str else str(v) if t is int else show(v, False)
+
+
+_NUMBER_TEXT = re.compile(r"-?\d[\d.,/]*")
+
+
+def _numeric(domain) -> bool:
+    return isinstance(domain, (range, DecimalRange)) or isinstance(domain, list) and all(
+        isinstance(v, (int, Fraction)) and not isinstance(v, bool) for v in domain)
+
+
+def _texts(formula, domains: dict, words: bool):
+    """The texts a placeholder can show ("numbers" for numbers only), or None when they
+    are not known in advance."""
+    tree = formula.tree
+    if isinstance(tree, ast.Name):
+        domain = domains.get(tree.id)
+        if domain is None:
+            return None
+        if isinstance(domain, (range, DecimalRange)):
+            return "numbers"
+        texts = {show(v, words) for v in domain}
+        return "numbers" if all(_NUMBER_TEXT.fullmatch(t) for t in texts) else texts
+    # arithmetic on numbers gives a number; min/max, a choice, a comparison or an index
+    # could give a word or True back
+    simple = not any(isinstance(node, (ast.Subscript, ast.List, ast.Tuple, ast.IfExp,
+                                       ast.Compare, ast.BoolOp))
+                     or isinstance(node, ast.Constant) and isinstance(node.value, str)
+                     or isinstance(node, ast.Call) and ast.unparse(node.func) in ("min", "max")
+                     for node in ast.walk(tree))
+    numeric = all(_numeric(domains.get(n)) for n in formula.names)
+    return "numbers" if simple and numeric else None
+
+
+def _contexts(j: int, before: str, prev) -> list[str] | None:
+    """What can stand before placeholder ``j``, as far back as its decisions look: the
+    literal before it, or each text of the placeholder before with it; None when that is
+    not known."""
+    if j == 0 or len(before) >= _SHORT and before.strip():
+        return [before]
+    # a number ends in a digit, and no decision reads further back than five characters
+    out = [t + before for t in (["00000"] if prev == "numbers" else prev)]
+    return out if all(len(c) >= _SHORT and c.strip() for c in out) else None
+
+
+def _one(results: set):
+    """The decision all contexts agree on, or a marker that they do not."""
+    return next(iter(results)) if len(results) == 1 else _MIXED
+
+
+_MIXED = object()
+
+
+def _article(regex, contexts: list[str], before: str):
+    """(article, where it starts in ``before``) that ``regex`` finds in every context, None
+    for none, _MIXED when the contexts disagree or the article is not in ``before``."""
+    found = set()
+    for c in contexts:
+        m = regex.search(c)
+        found.add(None if m is None else (m.group(1), m.start(1) - (len(c) - len(before))))
+    result = _one(found)
+    return _MIXED if result is not None and result is not _MIXED and result[1] < 0 else result
+
+
+def compile_text(pieces: list, domains: dict, words: bool, strip: bool):
+    """``env -> str`` equal to rendering ``pieces`` then ``tidy``; None where the text
+    needs the piecewise renderer (see the module's docstring)."""
+    if len(pieces) % 2 == 0 or not all(isinstance(p, str) for p in pieces[::2]):
+        return None
+    literals, slots = pieces[::2], pieces[1::2]
+    scope = {"_sw": _show_words if words else _show_numbers, "_vowel": starts_with_vowel_sound,
+             "_digits": _DIGITS.match}
+    lines, parts = ["def _render(e):"], []
+    whole_tidy = any(_RISKY.search(lit) for lit in literals)
+    prev = None
+    for j, (formula, default) in enumerate(slots):
+        before, after = literals[j], literals[j + 1]
+        texts = _texts(formula, domains, words)
+        if texts is None:
+            return None
+        numbers = texts == "numbers"
+        if not numbers:
+            if any(not t.strip() or t != t.strip() for t in texts):
+                return None  # an empty word, or one with spaces around it
+            if any(re.search(r"[\d$\u20ac\u00a3]", t) for t in texts):
+                whole_tidy = True  # a word that tidy may read as a number or money
+        contexts = _contexts(j, before, prev)
+        prev = texts
+        if isinstance(formula.tree, ast.Name):
+            value = f"e[{formula.tree.id!r}]"
+        else:
+            scope[f"_f{j}"] = compile_kinded(formula)
+            value = f"_f{j}(e)"
+        lines.append(f"    s{j} = _sw({value})")
+        if numbers:
+            article = _MIXED if contexts is None else _article(_DIGIT_ARTICLE, contexts, before)
+            if article is _MIXED or article and re.fullmatch(r"[\d,.]*", after) \
+                    and j + 1 < len(slots):
+                whole_tidy = True  # the article, or the number, runs into another slot
+            elif article:
+                head, tail = before[:article[1]], before[article[1] + len(article[0]):]
+                scope[f"_la{j}"] = head + ("A" if article[0][0].isupper() else "a") + tail
+                scope[f"_lan{j}"] = head + ("An" if article[0][0].isupper() else "an") + tail
+                lines.append(f"    _m = _digits(s{j} + {after!r})")
+                lines.append(f"    l{j} = (_lan{j} if _vowel(_m.group()) else _la{j}) "
+                             f"if _m else {before!r}")
+                parts += [f"l{j}", f"s{j}"]
+                continue
+            parts += [repr(before), f"s{j}"]
+            continue
+        if contexts is None:
+            return None
+        lower = any(t[:1].islower() for t in texts)
+        starts = _one({(j == 0 and not c.strip()) or bool(_STARTS.search(c)) for c in contexts})
+        if lower and (starts is _MIXED and not (default and default[:1].isupper())):
+            return None
+        if lower and (starts is True or (default and default[:1].isupper())):
+            lines.append(f"    if s{j}[:1].islower():")
+            lines.append(f"        s{j} = s{j}[0].upper() + s{j}[1:]")
+        if any(t[-1:] in "aAnN" for t in texts) and re.match(r" \$?\d", after):
+            whole_tidy = True  # a word that may be an article, a number after it
+        article = _article(_ARTICLE, contexts, before)
+        if any(t[:1].isalpha() for t in texts) and article:
+            if article is _MIXED:
+                return None
+            head = before[:article[1]]
+            scope[f"_la{j}"] = head + ("A" if article[0][0].isupper() else "a") + " "
+            scope[f"_lan{j}"] = head + ("An" if article[0][0].isupper() else "an") + " "
+            lines.append(f"    l{j} = (_lan{j} if s{j}[0].lower() in 'aeiou' else _la{j}) "
+                         f"if s{j}[:1].isalpha() else {before!r}")
+            parts += [f"l{j}", f"s{j}"]
+            continue
+        parts += [repr(before), f"s{j}"]
+    parts.append(repr(literals[-1]))
+    text = f"''.join(({', '.join(parts)},))" + (".rstrip()" if strip else "")
+    lines.append(f"    return {text}")
+    # our own source, written from the template's parsed pieces: no text of a file is run
+    exec(compile("\n".join(lines), "<text>", "exec"), scope)  # noqa: S102
+    fast = scope["_render"]
+    return (lambda env: tidy(fast(env))) if whole_tidy else fast
+
+
+def guarded(fast, slow):
+    """``fast``, falling back on ``slow`` (which raises the formula's own error) when a
+    value cannot be shown."""
+    def render(env):
+        try:
+            return fast(env)
+        except _FAILS:
+            return slow(env)
+    return render
