@@ -10,8 +10,11 @@ Instances are drawn two ways, chosen by the size of the space, never by chance:
   uniform and distinct, and constraints that nothing satisfies are known for certain;
 - beyond that, each instance is drawn a bounded number of times.
 
-Instance k of a template draws from ``random.Random(f"{seed}/{id}/{k}")``: same seed, same
-instances.
+Under ``similar`` (a template's own domains) the instances of a template and seed are drawn
+in order from one stream, ``random.Random(f"{seed}/{id}")``, by code written once per
+template (``generator.specialised``); under another strategy instance k draws from
+``random.Random(f"{seed}/{id}/{k}")``. Either way: same seed, same instances, and the
+instances for fewer are a prefix of those for more.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from mathgen.errors import UnsupportedProblem
-from mathgen.formulas import Dec, EvalError
+from mathgen.formulas import Dec
 from mathgen.numbers import decimal_places, plain
 from mathgen.records import Variant
 

@@ -24,7 +24,8 @@ from fractions import Fraction
 
 from mathgen.numbers import starts_with_vowel_sound
 
-from .compiled import _FAILS, compile_kinded
+from .compiled import (_FAILS, compile_kinded, compile_value, domain_kind, shown, static_kind,
+                       whole_names)
 from .render import tidy
 from .template import DecimalRange, show
 
@@ -114,8 +115,10 @@ def compile_text(pieces: list, domains: dict, words: bool, strip: bool):
         return None
     literals, slots = pieces[::2], pieces[1::2]
     scope = {"_sw": _show_words if words else _show_numbers, "_vowel": starts_with_vowel_sound,
-             "_digits": _DIGITS.match}
+             "_digits": _DIGITS.match, "_shown": shown}
     lines, parts = ["def _render(e):"], []
+    kinds = {name: domain_kind(domain) for name, domain in domains.items()}
+    whole = whole_names(domains)
     whole_tidy = any(_RISKY.search(lit) for lit in literals)
     prev = None
     for j, (formula, default) in enumerate(slots):
@@ -133,10 +136,16 @@ def compile_text(pieces: list, domains: dict, words: bool, strip: bool):
         prev = texts
         if isinstance(formula.tree, ast.Name):
             value = f"e[{formula.tree.id!r}]"
+            lines.append(f"    s{j} = _sw({value})")
         else:
-            scope[f"_f{j}"] = compile_kinded(formula)
-            value = f"_f{j}(e)"
-        lines.append(f"    s{j} = _sw({value})")
+            kind = static_kind(formula, kinds) if numbers else None
+            fast = compile_value(formula, whole) if kind is not None else None
+            if fast is not None:  # on ints, given its kind when written
+                scope[f"_f{j}"] = fast
+                lines.append(f"    s{j} = _shown(_f{j}(e), {kind})")
+            else:
+                scope[f"_f{j}"] = compile_kinded(formula)
+                lines.append(f"    s{j} = _sw(_f{j}(e))")
         if numbers:
             article = _MIXED if contexts is None else _article(_DIGIT_ARTICLE, contexts, before)
             if article is _MIXED or article and re.fullmatch(r"[\d,.]*", after) \

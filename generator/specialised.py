@@ -41,7 +41,8 @@ from fractions import Fraction
 from mathgen.formulas import EvalError
 from mathgen.numbers import plain
 
-from .compiled import compile_kinded
+from . import drawcode
+from .compiled import compile_valued, domain_kind, static_kind, whole_names
 from .narrowing import _MEMO_LIMIT, NARROW_LIMIT
 from .template import _member, is_number
 
@@ -52,7 +53,7 @@ _CACHED_SOLUTIONS = 20_000  # enumerated spaces kept in memory up to this many s
 class Specialised:
     """The straight-line draw and the fast completion of one template."""
 
-    def __init__(self, template, draws):
+    def __init__(self, template, draws, dict_draw: bool = False):
         self.template = template
         early, late = template.checks()
         self._memo: dict = {}
@@ -60,7 +61,7 @@ class Specialised:
         lines = ["def _draw(r, rng):", "    v = {}"]
         bound: set[str] = set()
         covered: set[int] = set()
-        self._plans = []
+        self._plans, plans = [], []
         for i, draw in enumerate(draws):
             names = set(draw.names)
             here = [(j, text, check) for j, (text, check, read) in enumerate(early)
@@ -70,6 +71,7 @@ class Specialised:
             keys = tuple(sorted(read - names))
             narrow = bool(here) and draw.mode == "one" and len(draw.domain) <= NARROW_LIMIT
             self._plans.append((draw, [(t, c) for _, t, c in here], keys))
+            plans.append((draw, here, keys, narrow))
             bound |= names
             domain = list(draw.domain) if len(draw.domain) <= _LISTED else draw.domain
             scope[f"_d{i}"], scope[f"_dr{i}"] = domain, draw
@@ -103,12 +105,23 @@ class Specialised:
         # our own source, written from the template's parsed draws: no text of a file is run
         exec(compile("\n".join(lines), f"<draw {template.id}>", "exec"), scope)  # noqa: S102
         self.draw = scope["_draw"]
+        if not dict_draw:  # the same draws, made faster with locals where all is compiled
+            self.draw = drawcode.write(template, draws, plans, self._memo,
+                                       lambda keys: self._hashable(draws, keys)) or self.draw
         self.names = tuple(n for d in draws for n in d.names)
         self._pending = tuple((text, check) for j, (text, check, _) in enumerate(early)
                               if j not in covered)
         self._late = tuple((text, check) for text, check, _ in late)
-        self._steps = tuple((name, compile_kinded(f)) for name, f in template.steps)
-        self._answer = compile_kinded(template.answer)
+        domains = {n: d.domain for d in template.draws for n in d.names}
+        kinds = {n: domain_kind(domain) for n, domain in domains.items()}
+        whole = whole_names(domains)
+        steps = []
+        for name, formula in template.steps:
+            kinds[name] = static_kind(formula, kinds)
+            steps.append((name, compile_valued(formula, kinds[name], whole)))
+        self._steps = tuple(steps)
+        self._answer = compile_valued(template.answer, static_kind(template.answer, kinds),
+                                      whole)
         self._kinds = tuple((name, kind, _fast_kind(kind)) for name, kind in template.kinds.items())
         self._numeric_defaults = tuple((k, template.defaults[k]) for k in self.names
                                        if is_number(template.defaults.get(k)))

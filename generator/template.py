@@ -138,13 +138,11 @@ class Template:
         # kept with the conditions they were compiled from: a copy given other conditions
         # (dataclasses.replace, an edit) compiles its own
         if cached is None or cached[0] is not self.conditions:
-            from .compiled import compile_check
+            from .compiled import compile_check, whole_names
 
             later = {name for name, _ in self.steps} | {"answer"}
             # numbers given as words ('twice', 'five'): whole Fractions, compared as ints
-            whole = frozenset(n for d in self.draws if isinstance(d.domain, list) and d.domain
-                              and all(is_number(v) for v in d.domain)
-                              and any(type(v) is not int for v in d.domain) for n in d.names)
+            whole = whole_names({n: d.domain for d in self.draws for n in d.names})
             pairs = [(f.text, compile_check(f, whole), f.names) for f in self.conditions]
             cached = (self.conditions, tuple(p for p in pairs if not p[2] & later),
                       tuple(p for p in pairs if p[2] & later))

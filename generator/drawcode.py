@@ -1,0 +1,88 @@
+"""The draw of a template written as one Python function over local variables.
+
+``generator.specialised`` plans the draws (which conditions can be tested once each number
+is drawn, which numbers are narrowed); this writes the plan out with every condition's
+expression inline, its numbers as locals, so that a draw makes no dict until it returns
+and calls nothing but the random generator::
+
+    def _draw(r, rng):
+        v_k = _d3[int(r() * 8)]
+        v_y = _d4[int(r() * 98)]
+        try:
+            _ok = (v_k * v_y) < (v_x * 12) and _0c0((v_k * v_y), 12)
+        except _FAILS:          # a condition that cannot be evaluated does not hold
+            _ok = False
+        if not _ok:
+            _o = _memo.get((4, v_k, v_x))
+            if _o is None:
+                _o = _n4(v_k, v_x)   # [y for y in _d4 if the conditions hold]
+                ...
+        return {'n': v_n, ..., 'y': v_y}, None
+
+It draws exactly what the dict-based draw of ``generator.specialised`` draws, from the
+same random numbers (``tests/test_specialised.py`` compares the two); a template with a
+condition that is not compiled keeps that one.
+"""
+
+from __future__ import annotations
+
+from .compiled import _FAILS, source, whole_names
+from .narrowing import _MEMO_LIMIT
+
+
+def write(template, draws, plans, memo: dict, hashable) -> object | None:
+    """The draw function, or None when a condition is not compiled. ``plans``: for each
+    draw, (draw, [(index, text, check)], keys, narrowed)."""
+    formulas = {f.text: f for f in template.conditions}
+    whole = whole_names({n: d.domain for d in template.draws for n in d.names})
+    scope: dict = {"_memo": memo, "_FAILS": _FAILS, "_LIMIT": _MEMO_LIMIT}
+    exprs: dict[int, str] = {}
+    for _, here, _, _ in plans:
+        for j, text, _ in here:
+            written = source(formulas[text], whole, f"{j}")
+            if written is None:
+                return None
+            exprs[j] = f"({written[0]})"
+            scope.update(written[1])
+    lines = ["def _draw(r, rng):"]
+    for i, (draw, here, keys, narrow) in enumerate(plans):
+        domain = list(draw.domain) if len(draw.domain) <= 100_000 else draw.domain
+        scope[f"_d{i}"], scope[f"_dr{i}"] = domain, draw
+        name = f"v_{draw.names[0]}"
+        if draw.mode == "one":
+            lines.append(f"    {name} = _d{i}[int(r() * {len(draw.domain)})]")
+        else:
+            lines.append(f"    {', '.join(f'v_{n}' for n in draw.names)}, = _dr{i}.random(rng)")
+        if narrow:
+            test = " and ".join(exprs[j] for j, _, _ in here)
+            args = ", ".join(f"v_{k}" for k in keys)
+            scope[f"_t{i}"] = here[0][1]
+            lines += _guarded(test)
+            lines += ["    if not _ok:"]
+            if hashable(keys):
+                key = ", ".join([str(i)] + [f"v_{k}" for k in keys]) + ","
+                lines += [f"        _k = ({key})", "        _o = _memo.get(_k)",
+                          "        if _o is None:", f"            _o = _n{i}({args})",
+                          "            if len(_memo) < _LIMIT:", "                _memo[_k] = _o"]
+            else:
+                lines.append(f"        _o = _n{i}({args})")
+            lines += ["        if not _o:", f"            return None, _t{i}",
+                      f"        {name} = _o[int(r() * len(_o))]"]
+            body = [f"def _n{i}({args}):", "    _out = []", f"    for {name} in _d{i}:",
+                    "        try:", f"            if {test}:",
+                    f"                _out.append({name})",
+                    "        except _FAILS:", "            pass", "    return _out"]
+            exec(compile("\n".join(body), f"<narrow {template.id}>", "exec"), scope)  # noqa: S102
+            continue
+        for j, text, _ in here:
+            scope[f"_t{j}c"] = text
+            lines += _guarded(exprs[j]) + ["    if not _ok:", f"        return None, _t{j}c"]
+    names = [n for d in draws for n in d.names]
+    lines.append("    return {" + ", ".join(f"{n!r}: v_{n}" for n in names) + "}, None")
+    # our own source, written from the template's parsed draws: no text of a file is run
+    exec(compile("\n".join(lines), f"<draw {template.id}>", "exec"), scope)  # noqa: S102
+    return scope["_draw"]
+
+
+def _guarded(test: str) -> list[str]:
+    return ["    try:", f"        _ok = {test}", "    except _FAILS:", "        _ok = False"]

@@ -1,0 +1,139 @@
+"""The code written once per template draws, checks and renders exactly what the general
+path does: value for value, kind for kind, byte for byte."""
+
+import random
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from mathgen.errors import UnsupportedProblem
+from mathgen.formulas import Dec, EvalError, parse
+from mathgen.generator import gsm_symbolic
+from mathgen.generator.compiled import compile_valued, shown, static_kind
+from mathgen.generator.instances import instances, variants
+from mathgen.generator.specialised import Specialised, shuffled, specialised
+from mathgen.generator.template import show
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gsm-symbolic" / "symbolic"
+needs_data = pytest.mark.skipif(not DATA.is_dir(),
+                                reason="GSM-Symbolic templates not in ../shared/data")
+
+
+def _templates():
+    out = []
+    for path in sorted(DATA.glob("*.json")):
+        try:
+            out.append(gsm_symbolic.load(path, path.stem))
+        except UnsupportedProblem:
+            continue
+    return out
+
+
+@needs_data
+def test_texts_with_slots_are_the_piecewise_texts_byte_for_byte():
+    fast = 0
+    for template in _templates():
+        renderer = template.renderer
+        fast += sum(f is not s for f, s in zip(renderer._compiled(), (renderer.slow_question,
+                                                                      renderer.slow_solution)))
+        for seed in range(2):
+            envs, _ = instances(template, 30, seed)
+            for env in envs + [template.evaluate(template.defaults)]:
+                assert renderer.question(env) == renderer.slow_question(env), template.id
+                assert renderer.solution(env) == renderer.slow_solution(env), template.id
+    assert fast >= 180  # of 198 texts: the rest need the piecewise renderer
+
+
+@needs_data
+def test_the_draw_over_locals_draws_what_the_draw_over_a_dict_draws():
+    written = 0
+    for template in _templates():
+        fixed = {d.name for d in template.derived}
+        draws = [d for d in template.draws if not set(d.names) & fixed]
+        fast, plain = Specialised(template, draws), Specialised(template, draws, dict_draw=True)
+        written += fast.draw.__name__ == "_draw" and fast.draw is not plain.draw
+        for seed in range(2):
+            a, b = random.Random(seed), random.Random(seed)
+            for _ in range(200):
+                assert fast.draw(a.random, a) == plain.draw(b.random, b), template.id
+    assert written >= 90
+
+
+@needs_data
+def test_same_seed_same_bytes_whatever_was_drawn_before_in_this_process():
+    for path in sorted(DATA.glob("*.json"))[:40]:
+        try:
+            warm = gsm_symbolic.load(path, path.stem)
+        except UnsupportedProblem:
+            continue
+        for seed in (5, 6, 7):  # fills what is kept in memory: narrowed domains, walks
+            variants(warm, 20, seed)
+        fresh = gsm_symbolic.load(path, path.stem)
+        assert [v.to_json() for v in variants(warm, 20, 1)] == \
+            [v.to_json() for v in variants(fresh, 20, 1)], path.name
+        assert [v.to_json() for v in variants(fresh, 8, 1)] == \
+            [v.to_json() for v in variants(warm, 20, 1)][:8]  # fewer: a prefix
+
+
+def _kind_of(value) -> int:
+    return 2 if isinstance(value, Dec) else 1 if isinstance(value, Fraction) else 0
+
+
+numbers = st.one_of(st.integers(-40, 40),
+                    st.fractions(max_denominator=8).filter(lambda f: abs(f) < 40),
+                    st.fractions(max_denominator=8).filter(lambda f: abs(f) < 40).map(Dec))
+FORMULAS = ["a + b * c", "a / b - c", "(a - b) // c", "a % b + c", "-a * (b + c) / 4",
+            "abs(a - b) / c", "int(a / c) + round(b)", "a * 0.5 - b", "round(a / b, 2)",
+            "floor(a) + ceil(b / 2)", "Fraction(a, 3) + b", "float(a) * c", "a * 12 / b"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(FORMULAS), numbers, numbers, numbers)
+def test_a_value_computed_on_ints_then_given_its_kind_is_the_formula_value(text, a, b, c):
+    formula, env = parse(text), {"a": a, "b": b, "c": c}
+    kind = static_kind(formula, {name: _kind_of(v) for name, v in env.items()})
+    assert kind is not None, text
+    try:
+        expected = formula(env)
+    except EvalError:
+        expected = None
+    try:
+        got = compile_valued(formula, kind)(env)
+    except EvalError:
+        got = None
+    assert (got is None) == (expected is None)
+    if got is not None:
+        assert got == expected and type(got) is type(expected), (text, env, got, expected)
+        assert shown(Fraction(got) if type(got) is not int else got, kind) == show(expected)
+
+
+@pytest.mark.parametrize("text, kinds", [
+    ("min(a, b)", {"a": 0, "b": 0}),  # gives one of its arguments back, of its kind
+    ("a ** b", {"a": 0, "b": 0}),
+    ("a if a > b else b", {"a": 0, "b": 2}),
+    ("a + name", {"a": 0}),  # a word has no kind
+])
+def test_kinds_that_depend_on_the_values_are_not_guessed(text, kinds):
+    assert static_kind(parse(text), kinds) is None
+
+
+def test_a_lazy_shuffle_is_a_permutation_and_the_same_for_the_same_seed():
+    items = list(range(50))
+    first = list(shuffled(items, random.Random(3)))
+    assert sorted(first) == items and first != items
+    assert first == list(shuffled(items, random.Random(3)))
+    assert items == list(range(50))  # the input is left as it was
+
+
+def test_a_template_keeps_its_code_and_an_edited_copy_writes_its_own(tmp_path):
+    import dataclasses
+
+    from mathgen.generator import library
+
+    path = next(Path(library.__file__).resolve().parents[1].joinpath("templates").rglob("*.jinja"))
+    template = library.load(path)
+    assert specialised(template) is specialised(template)
+    edited = dataclasses.replace(template, conditions=template.conditions[:0])
+    assert specialised(edited) is not specialised(template)
