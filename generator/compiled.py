@@ -35,8 +35,9 @@ _FAILS = (MathgenError, ZeroDivisionError, KeyError, TypeError, ValueError, Over
 
 
 def _div(a, b):
-    if type(a) is int and type(b) is int and b and not a % b:
-        return a // b  # the same value as the Fraction, made far faster
+    if type(a) is int and type(b) is int and b:
+        # the same value as the Fraction, made far faster
+        return a // b if not a % b else Fraction(a, b)
     return Fraction(a) / b  # exact, as the formula language divides
 
 
