@@ -36,6 +36,7 @@ from mathgen.formulas import FUNCTIONS, Dec, EvalError, FormulaError, Worded, pa
 from mathgen.numbers import number_word, plain
 
 from .render import tidy
+from .slots import place
 from .symbolic_defaults import adds_clauses, defaults as read_defaults, original_answer
 from .template import (DecimalRange, Draw, Template, find_derived, infer_kinds, show,
                        word_lists)
@@ -261,17 +262,5 @@ def _render(pieces: list, env: dict, words: bool) -> str:
             out.append(piece)
             continue
         formula, default = piece
-        text = show(formula(env), words)
-        before = "".join(out)
-        starts = not before.strip() or re.search(r"[.!?]\s+$|\n\s*$", before)
-        if text[:1].islower() and ((default and default[:1].isupper()) or starts):
-            text = text[0].upper() + text[1:]  # 'Oats are ...' stays capitalised
-        article = re.search(r"\b([Aa]n?) $", before)
-        if article and text[:1].isalpha():  # 'a apartment' -> 'an apartment'
-            right = "an" if text[0].lower() in "aeiou" else "a"
-            if article.group(1).lower() != right:
-                right = right.capitalize() if article.group(1)[0].isupper() else right
-                out[-1] = out[-1][:len(out[-1]) - len(article.group(0))] + right + " " \
-                    if out[-1].endswith(article.group(0)) else out[-1]
-        out.append(text)
+        place(out, show(formula(env), words), default)
     return "".join(out)

@@ -11,9 +11,12 @@ placeholder, which never changes, so it is decided here once per template::
         s1 = show(e['x']); l1 = ' saw an ' if reads_with_a_vowel(s1) else ' saw a '
         return ''.join(('', s0, l1, s1, '-foot shark'))
 
-Where a decision reads more than the literal before it (a placeholder right after another,
-a currency sign, a digit after an article inside the literal text), the text is rendered
-as before; ``tests/test_slots.py`` renders every GSM-Symbolic template both ways.
+Where a decision reads more than the literal before it (a placeholder right after another
+whose words are not known in advance, a choice between words), that placeholder is placed
+as the piecewise renderer places it (``place``, on the text so far); where tidy could
+change more than an article before a number (a currency sign, a digit after an article in
+the literal text), tidy runs over the whole text. ``tests/test_specialised.py`` renders
+every GSM-Symbolic template both ways.
 """
 
 from __future__ import annotations
@@ -35,6 +38,23 @@ _DIGIT_ARTICLE = re.compile(r"\b([Aa]n?) \$?$")  # what tidy mends before a numb
 _DIGITS = re.compile(r"\$?\d[\d,]*(?:\.\d+)?")
 _RISKY = re.compile(r"[Aa]n? \$?\d|[$\u20ac\u00a3]")  # literal text that tidy may change
 _SHORT = 5  # a literal shorter than this may be the tail of an article begun before it
+
+
+def place(out: list, text: str, default: str | None) -> None:
+    """Append a placeholder's text to the pieces so far, capitalised where it starts a
+    sentence or its default is capitalised, and the article before it mended."""
+    before = "".join(out)
+    starts = not before.strip() or _STARTS.search(before)
+    if text[:1].islower() and ((default and default[:1].isupper()) or starts):
+        text = text[0].upper() + text[1:]  # 'Oats are ...' stays capitalised
+    article = _ARTICLE.search(before)
+    if article and text[:1].isalpha():  # 'a apartment' -> 'an apartment'
+        right = "an" if text[0].lower() in "aeiou" else "a"
+        if article.group(1).lower() != right:
+            right = right.capitalize() if article.group(1)[0].isupper() else right
+            out[-1] = out[-1][:len(out[-1]) - len(article.group(0))] + right + " " \
+                if out[-1].endswith(article.group(0)) else out[-1]
+    out.append(text)
 
 
 def _show_words(v):
@@ -84,6 +104,8 @@ def _contexts(j: int, before: str, prev) -> list[str] | None:
     not known."""
     if j == 0 or len(before) >= _SHORT and before.strip():
         return [before]
+    if prev is None:
+        return None
     # a number ends in a digit, and no decision reads further back than five characters
     out = [t + before for t in (["00000"] if prev == "numbers" else prev)]
     return out if all(len(c) >= _SHORT and c.strip() for c in out) else None
@@ -115,28 +137,23 @@ def compile_text(pieces: list, domains: dict, words: bool, strip: bool):
         return None
     literals, slots = pieces[::2], pieces[1::2]
     scope = {"_sw": _show_words if words else _show_numbers, "_vowel": starts_with_vowel_sound,
-             "_digits": _DIGITS.match, "_shown": shown}
+             "_digits": _DIGITS.match, "_shown": shown, "_place": place}
     lines, parts = ["def _render(e):"], []
     kinds = {name: domain_kind(domain) for name, domain in domains.items()}
     whole = whole_names(domains)
     whole_tidy = any(_RISKY.search(lit) for lit in literals)
-    prev = None
+    prev, listed = None, False
     for j, (formula, default) in enumerate(slots):
         before, after = literals[j], literals[j + 1]
         texts = _texts(formula, domains, words)
-        if texts is None:
-            return None
         numbers = texts == "numbers"
-        if not numbers:
-            if any(not t.strip() or t != t.strip() for t in texts):
-                return None  # an empty word, or one with spaces around it
-            if any(re.search(r"[\d$\u20ac\u00a3]", t) for t in texts):
-                whole_tidy = True  # a word that tidy may read as a number or money
+        if texts is not None and not numbers \
+                and any(re.search(r"[\d$\u20ac\u00a3]", t) for t in texts):
+            whole_tidy = True  # a word that tidy may read as a number or money
         contexts = _contexts(j, before, prev)
         prev = texts
         if isinstance(formula.tree, ast.Name):
-            value = f"e[{formula.tree.id!r}]"
-            lines.append(f"    s{j} = _sw({value})")
+            lines.append(f"    s{j} = _sw(e[{formula.tree.id!r}])")
         else:
             kind = static_kind(formula, kinds) if numbers else None
             fast = compile_value(formula, whole) if kind is not None else None
@@ -162,21 +179,29 @@ def compile_text(pieces: list, domains: dict, words: bool, strip: bool):
                 continue
             parts += [repr(before), f"s{j}"]
             continue
-        if contexts is None:
-            return None
-        lower = any(t[:1].islower() for t in texts)
-        starts = _one({(j == 0 and not c.strip()) or bool(_STARTS.search(c)) for c in contexts})
-        if lower and (starts is _MIXED and not (default and default[:1].isupper())):
-            return None
-        if lower and (starts is True or (default and default[:1].isupper())):
+        upper = bool(default and default[:1].isupper())
+        dynamic = texts is None or contexts is None \
+            or any(not t.strip() or t != t.strip() for t in texts)
+        if not dynamic:
+            lower = any(t[:1].islower() for t in texts)
+            starts = _one({(j == 0 and not c.strip()) or bool(_STARTS.search(c))
+                           for c in contexts})
+            article = _article(_ARTICLE, contexts, before)
+            alpha = any(t[:1].isalpha() for t in texts)
+            dynamic = lower and starts is _MIXED and not upper or alpha and article is _MIXED
+        if dynamic:
+            # decided as the piecewise renderer decides, on the text so far
+            whole_tidy = True
+            lines.append(f"    _o {'+' if listed else ''}= [{', '.join(parts + [repr(before)])}]")
+            lines.append(f"    _place(_o, s{j}, {default!r})")
+            parts, listed = [], True
+            continue
+        if lower and (starts is True or upper):
             lines.append(f"    if s{j}[:1].islower():")
             lines.append(f"        s{j} = s{j}[0].upper() + s{j}[1:]")
         if any(t[-1:] in "aAnN" for t in texts) and re.match(r" \$?\d", after):
             whole_tidy = True  # a word that may be an article, a number after it
-        article = _article(_ARTICLE, contexts, before)
-        if any(t[:1].isalpha() for t in texts) and article:
-            if article is _MIXED:
-                return None
+        if alpha and article:
             head = before[:article[1]]
             scope[f"_la{j}"] = head + ("A" if article[0][0].isupper() else "a") + " "
             scope[f"_lan{j}"] = head + ("An" if article[0][0].isupper() else "an") + " "
@@ -186,8 +211,12 @@ def compile_text(pieces: list, domains: dict, words: bool, strip: bool):
             continue
         parts += [repr(before), f"s{j}"]
     parts.append(repr(literals[-1]))
-    text = f"''.join(({', '.join(parts)},))" + (".rstrip()" if strip else "")
-    lines.append(f"    return {text}")
+    strip_ = ".rstrip()" if strip else ""
+    if listed:
+        lines.append(f"    _o += [{', '.join(parts)}]")
+        lines.append(f"    return ''.join(_o){strip_}")
+    else:
+        lines.append(f"    return ''.join(({', '.join(parts)},)){strip_}")
     # our own source, written from the template's parsed pieces: no text of a file is run
     exec(compile("\n".join(lines), "<text>", "exec"), scope)  # noqa: S102
     fast = scope["_render"]
