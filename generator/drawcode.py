@@ -26,7 +26,10 @@ condition that is not compiled keeps that one.
 
 from __future__ import annotations
 
-from .compiled import _FAILS, source, whole_names
+from fractions import Fraction
+
+from . import pairs
+from .compiled import _FAILS, domain_kind, source, whole_names
 from .narrowing import _MEMO_LIMIT
 
 
@@ -36,13 +39,22 @@ def write(template, draws, plans, memo: dict, hashable) -> object | None:
     formulas = {f.text: f for f in template.conditions}
     whole = whole_names({n: d.domain for d in template.draws for n in d.names})
     scope: dict = {"_memo": memo, "_FAILS": _FAILS, "_LIMIT": _MEMO_LIMIT}
+    domains = {n: d.domain for d in template.draws for n in d.names}
+    numbers = {n for n, d in domains.items() if _numeric(d)}
+    ints = {n for n, d in domains.items() if domain_kind(d) == 0}
+    scope.update(pairs.HELPERS)
     exprs: dict[int, str] = {}
+    stmts: dict[int, list[str]] = {}
     for _, here, _, _ in plans:
         for j, text, _ in here:
+            paired = pairs.condition(formulas[text], numbers, ints, f"{j}p")
+            if paired is not None:  # on pairs of ints
+                stmts[j], exprs[j] = paired[0], f"({paired[1]})"
+                continue
             written = source(formulas[text], whole, f"{j}")
             if written is None:
                 return None
-            exprs[j] = f"({written[0]})"
+            stmts[j], exprs[j] = [], f"({written[0]})"
             scope.update(written[1])
     lines = ["def _draw(r, rng):"]
     for i, (draw, here, keys, narrow) in enumerate(plans):
@@ -57,7 +69,7 @@ def write(template, draws, plans, memo: dict, hashable) -> object | None:
             test = " and ".join(exprs[j] for j, _, _ in here)
             args = ", ".join(f"v_{k}" for k in keys)
             scope[f"_t{i}"] = here[0][1]
-            lines += _guarded(test)
+            lines += _guarded(test, [line for j, _, _ in here for line in stmts[j]])
             lines += ["    if not _ok:"]
             if hashable(keys):
                 key = ", ".join([str(i)] + [f"v_{k}" for k in keys]) + ","
@@ -68,15 +80,14 @@ def write(template, draws, plans, memo: dict, hashable) -> object | None:
                 lines.append(f"        _o = _n{i}({args})")
             lines += ["        if not _o:", f"            return None, _t{i}",
                       f"        {name} = _o[int(r() * len(_o))]"]
-            body = [f"def _n{i}({args}):", "    _out = []", f"    for {name} in _d{i}:",
-                    "        try:", f"            if {test}:",
-                    f"                _out.append({name})",
-                    "        except _FAILS:", "            pass", "    return _out"]
+            body = _narrowing(i, name, here, keys, formulas, (exprs, stmts), set(draw.names),
+                              hashable(keys))
             exec(compile("\n".join(body), f"<narrow {template.id}>", "exec"), scope)  # noqa: S102
             continue
         for j, text, _ in here:
             scope[f"_t{j}c"] = text
-            lines += _guarded(exprs[j]) + ["    if not _ok:", f"        return None, _t{j}c"]
+            lines += _guarded(exprs[j], stmts[j]) + ["    if not _ok:",
+                                                     f"        return None, _t{j}c"]
     names = [n for d in draws for n in d.names]
     lines.append("    return {" + ", ".join(f"{n!r}: v_{n}" for n in names) + "}, None")
     # our own source, written from the template's parsed draws: no text of a file is run
@@ -84,5 +95,45 @@ def write(template, draws, plans, memo: dict, hashable) -> object | None:
     return scope["_draw"]
 
 
-def _guarded(test: str) -> list[str]:
-    return ["    try:", f"        _ok = {test}", "    except _FAILS:", "        _ok = False"]
+def _numeric(domain) -> bool:
+    return len(domain) > 0 and all(
+        isinstance(domain[i], (int, Fraction)) and not isinstance(domain[i], bool)
+        for i in (range(len(domain)) if isinstance(domain, list) else (0, len(domain) - 1)))
+
+
+def _narrowing(i, name, here, keys, formulas, written, own, hashable) -> list[str]:
+    """``_n<i>(keys...)``: the values of draw i's domain that keep its conditions, in the
+    domain's order. The conditions are applied in levels, those over fewer other numbers
+    first, each level but the last kept per value of its numbers: a condition over one
+    other number narrows once per value of it, and the conditions over many filter what is
+    left (the same values, in the same order, as one pass with every condition)."""
+    levels: dict[tuple, list[int]] = {}
+    for j, text, _ in here:
+        levels.setdefault(tuple(sorted(formulas[text].names - own)), []).append(j)
+    order = sorted(levels, key=len)
+    exprs, stmts = written
+    body = [f"def _n{i}({', '.join(f'v_{k}' for k in keys)}):", f"    _src = _d{i}"]
+    seen: set[str] = set()
+    for m, level in enumerate(order):
+        seen |= set(level)
+        test = " and ".join(exprs[j] for j in levels[level])
+        loop = ["_out = []", f"for {name} in _src:", "    try:"]
+        loop += [f"        {line}" for j in levels[level] for line in stmts[j]]
+        loop += [f"        if {test}:",
+                f"            _out.append({name})", "    except _FAILS:", "        pass",
+                "_src = _out"]
+        if m + 1 < len(order) and hashable:  # kept; the last level is kept by the draw
+            # a level's key starts with a word: never the same as a whole draw's key
+            key = ", ".join([repr(f"level {i}.{m}")] + [f"v_{k}" for k in sorted(seen)])
+            body += [f"    _k = ({key},)", "    _out = _memo.get(_k)", "    if _out is None:"]
+            body += [f"        {line}" for line in loop[:-1]]
+            body += ["        if len(_memo) < _LIMIT:", "            _memo[_k] = _out",
+                     "    _src = _out"]
+        else:
+            body += [f"    {line}" for line in loop]
+    return body + ["    return _src"]
+
+
+def _guarded(test: str, statements: list[str]) -> list[str]:
+    return ["    try:", *(f"        {line}" for line in statements), f"        _ok = {test}",
+            "    except _FAILS:", "        _ok = False"]

@@ -137,3 +137,38 @@ def test_a_template_keeps_its_code_and_an_edited_copy_writes_its_own(tmp_path):
     assert specialised(template) is specialised(template)
     edited = dataclasses.replace(template, conditions=template.conditions[:0])
     assert specialised(edited) is not specialised(template)
+
+
+CONDITIONS = ["a + b * c > 3", "is_int(a / b - c)", "divides(a * 3, b)", "a % b == c % 2",
+              "(a - b) // c <= 1", "int(a / c) == round(b)", "a * 0.25 != b", "not a < b",
+              "a < b <= c and b != 0", "abs(a - b) / c >= 1", "floor(a) + ceil(b / 2) == c",
+              "Fraction(a, 3) < b and is_int(c * 2)", "-a * (b + c) / 4 < 1", "a / b"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from(CONDITIONS), numbers, numbers, numbers)
+def test_a_condition_on_pairs_of_ints_holds_where_the_formula_does(text, a, b, c):
+    from mathgen.generator import pairs
+
+    formula, env = parse(text), {"a": a, "b": b, "c": c}
+    try:
+        expected = bool(formula(env))
+    except EvalError:
+        expected = False
+    ints = {name for name, v in env.items() if type(v) is int}
+    lines, truth = pairs.condition(formula, set(env), ints, "x")
+    scope = {**pairs.HELPERS, **{f"v_{k}": v for k, v in env.items()}}
+    try:
+        exec("\n".join(lines) + f"\n_ok = {truth}", scope)  # noqa: S102 - our own code
+        got = bool(scope["_ok"])
+    except (ZeroDivisionError, ValueError, OverflowError):
+        got = False
+    assert got is expected, (text, env)
+
+
+@pytest.mark.parametrize("text", ["a < b or b == 0", "a if b else c", "not (a < b and b / a)",
+                                  "min(a, b) > 1", "a ** 2 > b", "name == 'x'"])
+def test_what_pairs_cannot_write_exactly_is_left_to_the_compiled_check(text):
+    from mathgen.generator import pairs
+
+    assert pairs.condition(parse(text), {"a", "b", "c"}, set(), "x") is None
