@@ -26,6 +26,7 @@ import ast
 from fractions import Fraction
 
 from mathgen.formulas import FUNCTIONS, Formula
+from mathgen.numbers import plain
 
 
 class _Unsupported(Exception):
@@ -182,3 +183,54 @@ def condition(formula: Formula, numbers: set, ints: set, prefix: str):
     except _Unsupported:
         return None
     return writer.lines, truth
+
+
+def solver(derived, numbers: set, ints: set):
+    """``env -> Fraction``: the value of ``derived.name`` that makes its equation hold
+    (``Derived.solve``, on pairs of ints), or None where it is not written so. It raises
+    where there is no one value; the caller then asks ``Derived.solve`` why."""
+    names = (derived.left.names | derived.right.names) - {derived.name}
+    if not names <= numbers:
+        return None
+    lines = ["def _solve(e):"] + [f"    v_{n} = e[{n!r}]" for n in sorted(names)]
+    scope = dict(HELPERS)
+    for x in (0, 1):
+        lines.append(f"    v_{derived.name} = {x}")
+        sides = []
+        for side, formula in (("l", derived.left), ("r", derived.right)):
+            writer = _Writer(formula, ints | {derived.name}, f"{side}{x}")
+            try:
+                sides.append(writer.num(formula.tree))
+            except _Unsupported:
+                return None
+            lines += [f"    {line}" for line in writer.lines]
+        (a, b), (c, d) = sides
+        lines += [f"    _g{x}n = {_Writer.mul(a, d)} - {_Writer.mul(c, b)}",
+                  f"    _g{x}d = {_Writer.mul(b, d)}"]
+    lines += ["    _slope = _g1n * _g0d - _g0n * _g1d",
+              "    return _Fraction(-(_g0n * _g1d), _slope)"]  # ZeroDivisionError: no slope
+    scope["_Fraction"] = Fraction
+    # our own source, written from the parsed equation: no text of a file is run
+    exec(compile("\n".join(lines), f"<solve {derived.name}>", "exec"), scope)  # noqa: S102
+    return scope["_solve"]
+
+
+def value(formula: Formula, numbers: set, ints: set, prefix: str):
+    """(statements, numerator, denominator) of a numeric formula over pairs of ints, or
+    None where it is not written so."""
+    if not formula.names <= numbers:
+        return None
+    writer = _Writer(formula, ints, prefix)
+    try:
+        n, d = writer.num(formula.tree)
+    except _Unsupported:
+        return None
+    return writer.lines, n, d
+
+
+def text(n: int, d: int, kind: int) -> str:
+    """The text of ``n / d`` as ``template.show`` writes a value of ``kind``."""
+    if n % d == 0:
+        return str(n // d)
+    x = Fraction(n, d)
+    return str(x) if kind == 1 else plain(x)

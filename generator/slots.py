@@ -27,6 +27,7 @@ from fractions import Fraction
 
 from mathgen.numbers import starts_with_vowel_sound
 
+from . import pairs
 from .compiled import (_FAILS, compile_kinded, compile_value, domain_kind, shown, static_kind,
                        whole_names)
 from .render import tidy
@@ -137,10 +138,14 @@ def compile_text(pieces: list, domains: dict, words: bool, strip: bool):
         return None
     literals, slots = pieces[::2], pieces[1::2]
     scope = {"_sw": _show_words if words else _show_numbers, "_vowel": starts_with_vowel_sound,
-             "_digits": _DIGITS.match, "_shown": shown, "_place": place}
+             "_digits": _DIGITS.match, "_shown": shown, "_place": place, "_ptext": pairs.text}
     lines, parts = ["def _render(e):"], []
     kinds = {name: domain_kind(domain) for name, domain in domains.items()}
     whole = whole_names(domains)
+    numeric = {name for name, domain in domains.items() if _numeric(domain)}
+    ints = {name for name, kind in kinds.items() if kind == 0}
+    read: set = set()  # names already held in locals
+    scope.update(pairs.HELPERS)
     whole_tidy = any(_RISKY.search(lit) for lit in literals)
     prev, listed = None, False
     for j, (formula, default) in enumerate(slots):
@@ -156,8 +161,15 @@ def compile_text(pieces: list, domains: dict, words: bool, strip: bool):
             lines.append(f"    s{j} = _sw(e[{formula.tree.id!r}])")
         else:
             kind = static_kind(formula, kinds) if numbers else None
+            paired = pairs.value(formula, numeric, ints, f"{j}p") if kind is not None else None
             fast = compile_value(formula, whole) if kind is not None else None
-            if fast is not None:  # on ints, given its kind when written
+            if paired is not None:  # on pairs of ints, written as its kind is written
+                for name in sorted(formula.names - read):
+                    lines.append(f"    v_{name} = e[{name!r}]")
+                read |= formula.names
+                lines += [f"    {line}" for line in paired[0]]
+                lines.append(f"    s{j} = _ptext({paired[1]}, {paired[2]}, {kind})")
+            elif fast is not None:  # on ints, given its kind when written
                 scope[f"_f{j}"] = fast
                 lines.append(f"    s{j} = _shown(_f{j}(e), {kind})")
             else:

@@ -41,8 +41,8 @@ from fractions import Fraction
 from mathgen.formulas import EvalError
 from mathgen.numbers import plain
 
-from . import drawcode
-from .compiled import compile_valued, domain_kind, static_kind, whole_names
+from . import drawcode, pairs
+from .compiled import _FAILS, compile_valued, domain_kind, static_kind, whole_names
 from .narrowing import _MEMO_LIMIT, NARROW_LIMIT
 from .template import _member, is_number
 
@@ -122,6 +122,10 @@ class Specialised:
         self._steps = tuple(steps)
         self._answer = compile_valued(template.answer, static_kind(template.answer, kinds),
                                       whole)
+        numbers = {n for n, domain in domains.items() if drawcode._numeric(domain)}
+        ints = {n for n, kind in kinds.items() if kind == 0 and n in domains}
+        self._solvers = tuple((d, pairs.solver(d, numbers, ints) or d.solve)
+                              for d in template.derived)
         self._kinds = tuple((name, kind, _fast_kind(kind)) for name, kind in template.kinds.items())
         self._numeric_defaults = tuple((k, template.defaults[k]) for k in self.names
                                        if is_number(template.defaults.get(k)))
@@ -173,11 +177,14 @@ class Specialised:
         """As ``Template.complete`` for values this draw gave (their early conditions hold),
         in place: the evaluated instance, or why there is none."""
         env = values
-        for d in self.template.derived:
+        for d, solve in self._solvers:
             try:
-                x = d.solve(env)
-            except EvalError as err:
-                return None, str(err)
+                x = solve(env)
+            except _FAILS:  # no one value, or a side that cannot be evaluated: say why
+                try:
+                    x = d.solve(env)
+                except EvalError as err:
+                    return None, str(err)
             member = _member(d.domain, x)
             if member is None:
                 return None, f"{d.name} = {plain(x)} is not one of its values"

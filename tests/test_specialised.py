@@ -172,3 +172,27 @@ def test_what_pairs_cannot_write_exactly_is_left_to_the_compiled_check(text):
     from mathgen.generator import pairs
 
     assert pairs.condition(parse(text), {"a", "b", "c"}, set(), "x") is None
+
+
+@needs_data
+def test_an_equation_solved_on_pairs_of_ints_gives_what_derived_solve_gives():
+    solved = 0
+    for template in _templates():
+        spec = specialised(template)
+        for d, solve in spec._solvers:
+            solved += solve is not d.solve
+            rng = random.Random(template.id)
+            for _ in range(300):
+                values, _ = spec.draw(rng.random, rng)
+                if values is None:
+                    continue
+                try:
+                    expected = d.solve(values)
+                except EvalError:
+                    expected = None
+                try:
+                    got = solve(values)
+                except ZeroDivisionError:
+                    got = None
+                assert got == expected, (template.id, values)
+    assert solved >= 10
