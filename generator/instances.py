@@ -94,27 +94,32 @@ def _same_numbers(template, values: dict) -> bool:
                if is_number(v) and is_number(template.defaults.get(k)))
 
 
-def _walk(template, involved) -> tuple[list[dict], Counter]:
+def _walk(early, involved) -> tuple[list[dict], Counter]:
     """Every combination of the involved numbers that keeps the conditions over them, in
-    order, and how often each condition pruned a branch."""
-    early, _ = template.checks()
+    order, and how often each condition pruned a branch. A condition is tested at the
+    first depth where all its numbers are bound."""
     solutions = []
     failures: Counter = Counter()
+    at_depth, bound = [], set()
+    for draw in involved:
+        before = set(bound)
+        bound |= set(draw.names)
+        at_depth.append([(text, check) for text, check, names in early
+                         if names <= bound and not names <= before])
 
-    def walk(i, bound):
+    def walk(i, values):
         if i == len(involved):
-            solutions.append(dict(bound))
+            solutions.append(values)  # a dict of its own: never changed after
             return
+        names, checks = involved[i].names, at_depth[i]
         for pick in involved[i].each():
-            trial = {**bound, **dict(zip(involved[i].names, pick))}
-            ok = True
-            for text, check, names in early:
-                if names <= trial.keys() and not names <= bound.keys():
-                    ok = check(trial)
-                    if not ok:
-                        failures[text] += 1
-                        break
-            if ok:
+            trial = dict(values)
+            trial.update(zip(names, pick))
+            for text, check in checks:
+                if not check(trial):
+                    failures[text] += 1
+                    break
+            else:
                 walk(i + 1, trial)
 
     walk(0, {})
@@ -124,7 +129,7 @@ def _walk(template, involved) -> tuple[list[dict], Counter]:
 def _enumerated(template, n, seed, involved, size):
     spec = specialised(template)
     if spec.solutions is None or spec.solutions[0] != involved:
-        solutions, failures = _walk(template, involved)
+        solutions, failures = _walk(spec.early, involved)
         if len(solutions) > _CACHED_SOLUTIONS:
             spec.solutions = None
         else:  # the same for every seed: walked once

@@ -234,3 +234,21 @@ def text(n: int, d: int, kind: int) -> str:
         return str(n // d)
     x = Fraction(n, d)
     return str(x) if kind == 1 else plain(x)
+
+
+def check(formula: Formula, numbers: set, ints: set):
+    """``env -> bool`` of a condition on pairs of ints (False where it cannot be
+    evaluated), or None where it is not written so."""
+    from .compiled import _FAILS
+
+    written = condition(formula, numbers, ints, "w")
+    if written is None:
+        return None
+    lines = ["def _check(_e):", "    try:"]
+    lines += [f"        v_{n} = _e[{n!r}]" for n in sorted(formula.names)]
+    lines += [f"        {line}" for line in written[0]]
+    lines += [f"        return bool({written[1]})", "    except _FAILS:", "        return False"]
+    scope = {**HELPERS, "_FAILS": _FAILS}
+    # our own source, written from the parsed condition: no text of a file is run
+    exec(compile("\n".join(lines), f"<{formula.text}>", "exec"), scope)  # noqa: S102
+    return scope["_check"]

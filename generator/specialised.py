@@ -124,6 +124,10 @@ class Specialised:
                                       whole)
         numbers = {n for n, domain in domains.items() if drawcode._numeric(domain)}
         ints = {n for n, kind in kinds.items() if kind == 0 and n in domains}
+        # the early conditions on pairs of ints, for walking a whole space
+        formulas = {f.text: f for f in template.conditions}
+        self.early = tuple((text, pairs.check(formulas[text], numbers, ints) or check, read)
+                           for text, check, read in early)
         self._solvers = tuple((d, pairs.solver(d, numbers, ints) or d.solve)
                               for d in template.derived)
         self._kinds = tuple((name, kind, _fast_kind(kind)) for name, kind in template.kinds.items())
