@@ -129,7 +129,7 @@ def _walk(early, involved) -> tuple[list[dict], Counter]:
 def _enumerated(template, n, seed, involved, size):
     spec = specialised(template)
     if spec.solutions is None or spec.solutions[0] != involved:
-        solutions, failures = _walk(spec.early, involved)
+        solutions, failures = _walk(spec.early(), involved)
         if len(solutions) > _CACHED_SOLUTIONS:
             spec.solutions = None
         else:  # the same for every seed: walked once

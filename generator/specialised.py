@@ -102,12 +102,13 @@ class Specialised:
                 scope[f"_c{j}"], scope[f"_t{j}c"] = check, text
                 lines += [f"    if not _c{j}(v):", f"        return None, _t{j}c"]
         lines.append("    return v, None")
-        # our own source, written from the template's parsed draws: no text of a file is run
-        exec(compile("\n".join(lines), f"<draw {template.id}>", "exec"), scope)  # noqa: S102
-        self.draw = scope["_draw"]
-        if not dict_draw:  # the same draws, made faster with locals where all is compiled
-            self.draw = drawcode.write(template, draws, plans, self._memo,
-                                       lambda keys: self._hashable(draws, keys)) or self.draw
+        # the same draws, made faster with locals where every condition is compiled
+        self.draw = None if dict_draw else drawcode.write(
+            template, draws, plans, self._memo, lambda keys: self._hashable(draws, keys))
+        if self.draw is None:
+            # our own source, written from the template's parsed draws: no file's text runs
+            exec(compile("\n".join(lines), f"<draw {template.id}>", "exec"), scope)  # noqa: S102
+            self.draw = scope["_draw"]
         self.names = tuple(n for d in draws for n in d.names)
         self._pending = tuple((text, check) for j, (text, check, _) in enumerate(early)
                               if j not in covered)
@@ -124,10 +125,7 @@ class Specialised:
                                       whole)
         numbers = {n for n, domain in domains.items() if drawcode._numeric(domain)}
         ints = {n for n, kind in kinds.items() if kind == 0 and n in domains}
-        # the early conditions on pairs of ints, for walking a whole space
-        formulas = {f.text: f for f in template.conditions}
-        self.early = tuple((text, pairs.check(formulas[text], numbers, ints) or check, read)
-                           for text, check, read in early)
+        self._numbers, self._ints, self._early = numbers, ints, None
         self._solvers = tuple((d, pairs.solver(d, numbers, ints) or d.solve)
                               for d in template.derived)
         self._kinds = tuple((name, kind, _fast_kind(kind)) for name, kind in template.kinds.items())
@@ -135,6 +133,16 @@ class Specialised:
                                        if is_number(template.defaults.get(k)))
         self.defaults_key = self.key({k: template.defaults.get(k) for k in self.names})
         self.solutions: list | None = None  # an enumerated space, once walked
+
+    def early(self) -> tuple:
+        """The conditions over drawn numbers, on pairs of ints where they can be, for
+        walking a whole space: (text, check, names read); written on first use."""
+        if self._early is None:
+            formulas = {f.text: f for f in self.template.conditions}
+            self._early = tuple(
+                (text, pairs.check(formulas[text], self._numbers, self._ints) or check, read)
+                for text, check, read in self.template.checks()[0])
+        return self._early
 
     @staticmethod
     def _hashable(draws, keys) -> bool:
