@@ -30,14 +30,15 @@ from mathgen.numbers import starts_with_vowel_sound
 from . import pairs
 from .compiled import (_FAILS, compile_kinded, compile_value, domain_kind, shown, static_kind,
                        whole_names)
-from .render import tidy
+from .render import _CENTS, tidy
 from .template import DecimalRange, show
 
 _STARTS = re.compile(r"[.!?]\s+$|\n\s*$")
 _ARTICLE = re.compile(r"\b([Aa]n?) $")  # what the piecewise renderer mends before a word
 _DIGIT_ARTICLE = re.compile(r"\b([Aa]n?) \$?$")  # what tidy mends before a number
 _DIGITS = re.compile(r"\$?\d[\d,]*(?:\.\d+)?")
-_RISKY = re.compile(r"[Aa]n? \$?\d|[$\u20ac\u00a3]")  # literal text that tidy may change
+_RISKY = re.compile(r"[Aa]n? \$?\d")  # literal text whose articles tidy may change
+_MONEY = re.compile(r"[$\u20ac\u00a3]")  # where tidy may write cents
 _SHORT = 5  # a literal shorter than this may be the tail of an article begun before it
 
 
@@ -147,14 +148,16 @@ def compile_text(pieces: list, domains: dict, words: bool, strip: bool):
     read: set = set()  # names already held in locals
     scope.update(pairs.HELPERS)
     whole_tidy = any(_RISKY.search(lit) for lit in literals)
+    cents = any(_MONEY.search(lit) for lit in literals)
     prev, listed = None, False
     for j, (formula, default) in enumerate(slots):
         before, after = literals[j], literals[j + 1]
         texts = _texts(formula, domains, words)
         numbers = texts == "numbers"
-        if texts is not None and not numbers \
-                and any(re.search(r"[\d$\u20ac\u00a3]", t) for t in texts):
-            whole_tidy = True  # a word that tidy may read as a number or money
+        if texts is not None and not numbers:
+            if any(re.search(r"\d", t) for t in texts):
+                whole_tidy = True  # a word that tidy may read as a number
+            cents = cents or any(_MONEY.search(t) for t in texts)
         contexts = _contexts(j, before, prev)
         prev = texts
         if isinstance(formula.tree, ast.Name):
@@ -232,7 +235,11 @@ def compile_text(pieces: list, domains: dict, words: bool, strip: bool):
     # our own source, written from the template's parsed pieces: no text of a file is run
     exec(compile("\n".join(lines), "<text>", "exec"), scope)  # noqa: S102
     fast = scope["_render"]
-    return (lambda env: tidy(fast(env))) if whole_tidy else fast
+    if whole_tidy:
+        return lambda env: tidy(fast(env))
+    # every article before a number is mended above; cents after money are all that is left
+    # (writing '$24.50' for '$24.5' changes no article: 'a $24.5' reads as 'a $24')
+    return (lambda env: _CENTS.sub(r"\g<1>0", fast(env))) if cents else fast
 
 
 def guarded(fast, slow):
