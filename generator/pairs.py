@@ -252,3 +252,29 @@ def check(formula: Formula, numbers: set, ints: set):
     # our own source, written from the parsed condition: no text of a file is run
     exec(compile("\n".join(lines), f"<{formula.text}>", "exec"), scope)  # noqa: S102
     return scope["_check"]
+
+
+def valued(formula: Formula, numbers: set, ints: set, kind: int | None):
+    """``env -> value`` exactly as ``formula(env)`` gives it, of ``kind``, computed on pairs
+    of ints; None where it is not written so. Where it raises, the formula itself is asked
+    (and raises its own EvalError)."""
+    from mathgen.formulas import Dec
+
+    from .compiled import _FAILS
+
+    written = value(formula, numbers, ints, "a") if kind is not None else None
+    if written is None:
+        return None
+    lines, n, d = written
+    make = {0: f"({n} // {d} if {n} % {d} == 0 else _Dec({n}, {d}))",
+            1: f"_Fraction({n}, {d})", 2: f"_Dec({n}, {d})"}[kind]
+    body = ["def _value(_e):", "    try:"]
+    body += [f"        v_{name} = _e[{name!r}]" for name in sorted(formula.names)]
+    body += [f"        {line}" for line in lines] + [f"        return {make}",
+                                                    "    except _FAILS:",
+                                                    "        return _formula(_e)"]
+    scope = {**HELPERS, "_FAILS": _FAILS, "_Dec": Dec, "_Fraction": Fraction,
+             "_formula": formula}
+    # our own source, written from the parsed formula: no text of a file is run
+    exec(compile("\n".join(body), f"<{formula.text}>", "exec"), scope)  # noqa: S102
+    return scope["_value"]

@@ -116,13 +116,21 @@ class Specialised:
         domains = {n: d.domain for d in template.draws for n in d.names}
         kinds = {n: domain_kind(domain) for n, domain in domains.items()}
         whole = whole_names(domains)
+        numbers = {n for n, domain in domains.items() if drawcode._numeric(domain)}
+        ints = {n for n, kind in kinds.items() if kind == 0}
         steps = []
         for name, formula in template.steps:
-            kinds[name] = static_kind(formula, kinds)
-            steps.append((name, compile_valued(formula, kinds[name], whole)))
+            kinds[name] = kind = static_kind(formula, kinds)
+            steps.append((name, pairs.valued(formula, numbers, ints, kind)
+                          or compile_valued(formula, kind, whole)))
+            if kind is not None:  # a number of a known kind (0: an int): later steps read it
+                numbers.add(name)
+                if kind == 0:
+                    ints.add(name)
         self._steps = tuple(steps)
-        self._answer = compile_valued(template.answer, static_kind(template.answer, kinds),
-                                      whole)
+        kind = static_kind(template.answer, kinds)
+        self._answer = pairs.valued(template.answer, numbers, ints, kind) \
+            or compile_valued(template.answer, kind, whole)
         numbers = {n for n, domain in domains.items() if drawcode._numeric(domain)}
         ints = {n for n, kind in kinds.items() if kind == 0 and n in domains}
         self._numbers, self._ints, self._early = numbers, ints, None
