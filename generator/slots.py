@@ -25,6 +25,7 @@ import ast
 import re
 from fractions import Fraction
 
+from mathgen.formulas import Dec, Worded
 from mathgen.numbers import starts_with_vowel_sound
 
 from . import pairs
@@ -61,12 +62,26 @@ def place(out: list, text: str, default: str | None) -> None:
 
 def _show_words(v):
     t = type(v)
-    return v if t is str else str(v) if t is int else show(v, True)
+    if t is str:
+        return v
+    if t is int:
+        return str(v)
+    if t is Worded:
+        return v.text
+    # as show writes them: a decimal plainly, a Fraction as p/q
+    return pairs.text(v.numerator, v.denominator, 2 if t is Dec else 1) \
+        if t is Dec or t is Fraction else show(v, True)
 
 
 def _show_numbers(v):
     t = type(v)
-    return v if t is str else str(v) if t is int else show(v, False)
+    if t is str:
+        return v
+    if t is int:
+        return str(v)
+    # as show writes them: a decimal plainly; a Fraction, and a word's number, as p/q
+    return pairs.text(v.numerator, v.denominator, 2 if t is Dec else 1) \
+        if t is Dec or t is Fraction or t is Worded else show(v, False)
 
 
 _NUMBER_TEXT = re.compile(r"-?\d[\d.,/]*")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from mathgen.errors import UnsupportedProblem
-from mathgen.formulas import Dec, EvalError, parse
+from mathgen.formulas import Dec, EvalError, Worded, parse
 from mathgen.generator import gsm_symbolic
 from mathgen.generator.compiled import compile_valued, shown, static_kind
 from mathgen.generator.instances import instances, variants
@@ -220,3 +220,14 @@ def test_a_value_on_pairs_of_ints_is_the_formula_value_of_the_same_kind(text, a,
     assert (got is None) == (expected is None)
     if got is not None:
         assert got == expected and type(got) is type(expected), (text, env, got, expected)
+
+
+@pytest.mark.parametrize("value", [3, -7, Dec(Fraction(5, 2)), Dec(4), Dec(Fraction(-1, 4)),
+                                   Dec(Fraction(1, 3)), Fraction(7, 3), Fraction(4),
+                                   Worded(Fraction(1, 2), "half"), Worded(2, "twice"), "pears",
+                                   True])
+def test_a_slot_shows_a_value_as_show_does(value):
+    from mathgen.generator.slots import _show_numbers, _show_words
+
+    assert _show_words(value) == show(value, True)
+    assert _show_numbers(value) == show(value, False)
