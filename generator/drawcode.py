@@ -38,7 +38,9 @@ def write(template, draws, plans, memo: dict, hashable) -> object | None:
     draw, (draw, [(index, text, check)], keys, narrowed)."""
     formulas = {f.text: f for f in template.conditions}
     whole = whole_names({n: d.domain for d in template.draws for n in d.names})
-    scope: dict = {"_memo": memo, "_FAILS": _FAILS, "_LIMIT": _MEMO_LIMIT}
+    from .specialised import several
+
+    scope: dict = {"_memo": memo, "_FAILS": _FAILS, "_LIMIT": _MEMO_LIMIT, "_several": several}
     domains = {n: d.domain for d in template.draws for n in d.names}
     numbers = {n for n, d in domains.items() if _numeric(d)}
     ints = {n for n, d in domains.items() if domain_kind(d) == 0}
@@ -64,7 +66,9 @@ def write(template, draws, plans, memo: dict, hashable) -> object | None:
         if draw.mode == "one":
             lines.append(f"    {name} = _d{i}[int(r() * {len(draw.domain)})]")
         else:
-            lines.append(f"    {', '.join(f'v_{n}' for n in draw.names)}, = _dr{i}.random(rng)")
+            targets = ", ".join(f"v_{n}" for n in draw.names)
+            lines.append(f"    {targets}, = _several(_d{i}, {len(draw.names)}, "
+                         f"{draw.mode == 'distinct'}, r)")
         if narrow:
             test = " and ".join(exprs[j] for j, _, _ in here)
             args = ", ".join(f"v_{k}" for k in keys)

@@ -57,7 +57,7 @@ class Specialised:
         self.template = template
         early, late = template.checks()
         self._memo: dict = {}
-        scope: dict = {"_memo": self._memo, "_narrow": self._narrow}
+        scope: dict = {"_memo": self._memo, "_narrow": self._narrow, "_several": several}
         lines = ["def _draw(r, rng):", "    v = {}"]
         bound: set[str] = set()
         covered: set[int] = set()
@@ -97,7 +97,8 @@ class Specialised:
                 lines.append(f"    v[{name!r}] = _d{i}[int(r() * {len(draw.domain)})]")
             else:
                 targets = ", ".join(f"v[{n!r}]" for n in draw.names)
-                lines.append(f"    {targets}, = _dr{i}.random(rng)")
+                lines.append(f"    {targets}, = _several(_d{i}, {len(draw.names)}, "
+                             f"{draw.mode == 'distinct'}, r)")
             for j, text, check in here:
                 scope[f"_c{j}"], scope[f"_t{j}c"] = check, text
                 lines += [f"    if not _c{j}(v):", f"        return None, _t{j}c"]
@@ -231,6 +232,23 @@ class Specialised:
             if why:
                 return None, f"{'the answer' if name == 'answer' else name} {why}"
         return env, None
+
+
+def several(domain, k: int, distinct: bool, r) -> list:
+    """k distinct values of ``domain`` in the order drawn (each uniform over those left), or
+    k consecutive ones, from the stream's ``random``."""
+    n = len(domain)
+    if not distinct:
+        start = int(r() * (n - k + 1))
+        return [domain[start + i] for i in range(k)]
+    picked: list[int] = []
+    for i in range(k):
+        j = int(r() * (n - i))
+        for p in sorted(picked):  # the j-th index not yet taken
+            if j >= p:
+                j += 1
+        picked.append(j)
+    return [domain[j] for j in picked]
 
 
 def _fast_kind(kind) -> bool:

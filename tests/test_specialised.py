@@ -231,3 +231,23 @@ def test_a_slot_shows_a_value_as_show_does(value):
 
     assert _show_words(value) == show(value, True)
     assert _show_numbers(value) == show(value, False)
+
+
+def test_several_distinct_values_are_distinct_and_uniform_and_consecutive_ones_consecutive():
+    from collections import Counter
+
+    from mathgen.generator.specialised import several
+
+    rng = random.Random(0)
+    counts = Counter()
+    for _ in range(30000):
+        pick = several(list("abcd"), 2, True, rng.random)
+        assert len(set(pick)) == 2
+        counts[tuple(pick)] += 1
+    assert len(counts) == 12 and min(counts.values()) > 2200  # 2500 each, ordered pairs
+    starts = Counter()
+    for _ in range(4000):
+        pick = "".join(several(list("abcdef"), 3, False, rng.random))
+        assert pick in "abcdef"
+        starts[pick[0]] += 1
+    assert set(starts) == set("abcd")
