@@ -26,6 +26,7 @@ condition that is not compiled keeps that one.
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 from . import pairs
@@ -121,11 +122,16 @@ def _narrowing(i, name, here, keys, formulas, written, own, hashable) -> list[st
     for m, level in enumerate(order):
         seen |= set(level)
         test = " and ".join(exprs[j] for j in levels[level])
-        loop = ["_out = []", f"for {name} in _src:", "    try:"]
-        loop += [f"        {line}" for j in levels[level] for line in stmts[j]]
+        # what does not read the number narrowed is worked out once, before the loop (if
+        # it raises, no value keeps the conditions, as when it raised for each)
+        fixed, varying = _hoisted([line for j in levels[level] for line in stmts[j]], name)
+        loop = ["_out = []", "try:", *(f"    {line}" for line in fixed), "    _go = True",
+                "except _FAILS:", "    _go = False",
+                f"for {name} in (_src if _go else ()):", "    try:"]
+        loop += [f"        {line}" for line in varying]
         loop += [f"        if {test}:",
-                f"            _out.append({name})", "    except _FAILS:", "        pass",
-                "_src = _out"]
+                 f"            _out.append({name})", "    except _FAILS:", "        pass",
+                 "_src = _out"]
         if m + 1 < len(order) and hashable:  # kept; the last level is kept by the draw
             # a level's key starts with a word: never the same as a whole draw's key
             key = ", ".join([repr(f"level {i}.{m}")] + [f"v_{k}" for k in sorted(seen)])
@@ -136,6 +142,19 @@ def _narrowing(i, name, here, keys, formulas, written, own, hashable) -> list[st
         else:
             body += [f"    {line}" for line in loop]
     return body + ["    return _src"]
+
+
+def _hoisted(lines: list[str], name: str) -> tuple[list[str], list[str]]:
+    """The statements that do not depend on ``name`` (in order), and those that do."""
+    depends, fixed, varying = {name}, [], []
+    for line in lines:
+        targets, _, value = line.partition(" = ")
+        if set(re.findall(r"[A-Za-z_]\w*", value)) & depends:
+            varying.append(line)
+            depends |= {t.strip() for t in targets.split(",")}
+        else:
+            fixed.append(line)
+    return fixed, varying
 
 
 def _guarded(test: str, statements: list[str]) -> list[str]:
