@@ -350,10 +350,11 @@ def domain_kind(domain) -> int | None:
 def whole_names(domains: dict) -> frozenset:
     """The names whose values are numbers of which some are not ints (words such as
     'twice'): those ``compile_value`` reads as ints where they are whole."""
+    from .template import is_number
+
     return frozenset(name for name, domain in domains.items()
                      if isinstance(domain, list) and domain
-                     and all(isinstance(v, (int, Fraction)) and not isinstance(v, bool)
-                             for v in domain)
+                     and all(is_number(v) for v in domain)
                      and any(type(v) is not int for v in domain))
 
 

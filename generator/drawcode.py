@@ -27,7 +27,6 @@ condition that is not compiled keeps that one.
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 
 from . import pairs
 from .compiled import _FAILS, domain_kind, source, whole_names
@@ -101,8 +100,10 @@ def write(template, draws, plans, memo: dict, hashable) -> object | None:
 
 
 def _numeric(domain) -> bool:
+    from .template import is_number
+
     return len(domain) > 0 and all(
-        isinstance(domain[i], (int, Fraction)) and not isinstance(domain[i], bool)
+        is_number(domain[i])
         for i in (range(len(domain)) if isinstance(domain, list) else (0, len(domain) - 1)))
 
 

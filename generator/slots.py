@@ -32,7 +32,7 @@ from . import pairs
 from .compiled import (_FAILS, compile_kinded, compile_value, domain_kind, shown, static_kind,
                        whole_names)
 from .render import _CENTS, tidy
-from .template import DecimalRange, show
+from .template import DecimalRange, is_number, show
 
 _STARTS = re.compile(r"[.!?]\s+$|\n\s*$")
 _ARTICLE = re.compile(r"\b([Aa]n?) $")  # what the piecewise renderer mends before a word
@@ -89,7 +89,7 @@ _NUMBER_TEXT = re.compile(r"-?\d[\d.,/]*")
 
 def _numeric(domain) -> bool:
     return isinstance(domain, (range, DecimalRange)) or isinstance(domain, list) and all(
-        isinstance(v, (int, Fraction)) and not isinstance(v, bool) for v in domain)
+        is_number(v) for v in domain)
 
 
 def _texts(formula, domains: dict, words: bool):

@@ -183,8 +183,9 @@ class Template:
 def is_number(value) -> bool:
     t = type(value)
     # the common types first: isinstance of Fraction goes through the ABC machinery
-    return t is int or t is Dec or t is Fraction or t is Worded or \
-        t is not bool and isinstance(value, (int, Fraction))
+    if t is int or t is Dec or t is Fraction or t is Worded:
+        return True
+    return t is not str and t is not bool and isinstance(value, (int, Fraction))
 
 
 def infer_kinds(template: Template) -> dict:
