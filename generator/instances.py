@@ -27,10 +27,11 @@ from fractions import Fraction
 
 from mathgen.errors import UnsupportedProblem
 from mathgen.formulas import Dec
-from mathgen.numbers import decimal_places, plain
+from mathgen.numbers import decimal_places
 from mathgen.records import Variant
 
 from . import strategies
+from .pairs import text
 from .specialised import _CACHED_SOLUTIONS, sampled, shuffled, specialised
 from .template import Template, is_number
 
@@ -247,4 +248,4 @@ def variants(template: Template, n: int = 1, seed: int = 0, strategy: str = "sim
 
 def _plain(value) -> str:
     """A number as a plain decimal (an int as itself, without building a Fraction)."""
-    return str(value) if type(value) is int else plain(Fraction(value))
+    return str(value) if type(value) is int else text(value.numerator, value.denominator, 2)

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import ast
 from fractions import Fraction
+from math import gcd
 
 from mathgen.formulas import FUNCTIONS, Formula
-from mathgen.numbers import plain
 
 
 class _Unsupported(Exception):
@@ -229,11 +229,25 @@ def value(formula: Formula, numbers: set, ints: set, prefix: str):
 
 
 def text(n: int, d: int, kind: int) -> str:
-    """The text of ``n / d`` as ``template.show`` writes a value of ``kind``."""
+    """The text of ``n / d`` (``d`` > 0) as ``template.show`` writes a value of ``kind``:
+    whole numbers as themselves, a Fraction as 'p/q', a decimal as ``numbers.plain`` does
+    ('2.5', or 'p/q' where it never terminates)."""
     if n % d == 0:
         return str(n // d)
-    x = Fraction(n, d)
-    return str(x) if kind == 1 else plain(x)
+    g = gcd(n, d)
+    n, d = n // g, d // g
+    if kind == 1:
+        return f"{n}/{d}"
+    twos = (d & -d).bit_length() - 1
+    rest, fives = d >> twos, 0
+    while rest % 5 == 0:
+        rest //= 5
+        fives += 1
+    if rest != 1:
+        return f"{n}/{d}"
+    places = max(twos, fives)
+    digits = str(abs(n) * 10 ** places // d).rjust(places + 1, "0")
+    return f"{'-' if n < 0 else ''}{digits[:-places]}.{digits[-places:]}"
 
 
 def check(formula: Formula, numbers: set, ints: set):

@@ -251,3 +251,11 @@ def test_several_distinct_values_are_distinct_and_uniform_and_consecutive_ones_c
         assert pick in "abcdef"
         starts[pick[0]] += 1
     assert set(starts) == set("abcd")
+
+
+@given(st.integers(-10**6, 10**6), st.integers(1, 2000), st.sampled_from([0, 1, 2]))
+def test_a_pair_is_written_as_its_kind_is_written(n, d, kind):
+    from mathgen.generator import pairs
+    from mathgen.generator.compiled import with_kind
+
+    assert pairs.text(n, d, kind) == show(with_kind(Fraction(n, d), kind))
