@@ -38,7 +38,7 @@ def write(template, draws, plans, memo: dict, hashable) -> object | None:
     draw, (draw, [(index, text, check)], keys, narrowed)."""
     formulas = {f.text: f for f in template.conditions}
     whole = whole_names({n: d.domain for d in template.draws for n in d.names})
-    from .specialised import several
+    from .specialised import held, several
 
     scope: dict = {"_memo": memo, "_FAILS": _FAILS, "_LIMIT": _MEMO_LIMIT, "_several": several}
     domains = {n: d.domain for d in template.draws for n in d.names}
@@ -60,7 +60,7 @@ def write(template, draws, plans, memo: dict, hashable) -> object | None:
             scope.update(written[1])
     lines = ["def _draw(r, rng):"]
     for i, (draw, here, keys, narrow) in enumerate(plans):
-        domain = list(draw.domain) if len(draw.domain) <= 100_000 else draw.domain
+        domain = held(draw.domain)
         scope[f"_d{i}"], scope[f"_dr{i}"] = domain, draw
         name = f"v_{draw.names[0]}"
         if draw.mode == "one":

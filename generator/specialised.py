@@ -44,9 +44,16 @@ from mathgen.numbers import plain
 from . import drawcode, pairs
 from .compiled import _FAILS, compile_valued, domain_kind, static_kind, whole_names
 from .narrowing import _MEMO_LIMIT, NARROW_LIMIT
-from .template import _member, is_number
+from .template import DecimalRange, _member, is_number
 
-_LISTED = 100_000  # domains up to this size are held as lists (a DecimalRange makes each value)
+_LISTED = 5_000  # decimal ranges up to this size are held as lists (indexing one makes a value)
+
+
+def held(domain):
+    """A domain as the specialised code indexes it: a small decimal range as a list of its
+    values, made once; anything else as it is (a range indexes fast, a list is a list)."""
+    return list(domain) if isinstance(domain, DecimalRange) and len(domain) <= _LISTED \
+        else domain
 _CACHED_SOLUTIONS = 20_000  # enumerated spaces kept in memory up to this many solutions
 
 
@@ -73,7 +80,7 @@ class Specialised:
             self._plans.append((draw, [(t, c) for _, t, c in here], keys))
             plans.append((draw, here, keys, narrow))
             bound |= names
-            domain = list(draw.domain) if len(draw.domain) <= _LISTED else draw.domain
+            domain = held(draw.domain)
             scope[f"_d{i}"], scope[f"_dr{i}"] = domain, draw
             name = draw.names[0]
             if narrow:
