@@ -4,7 +4,7 @@ Drawing an instance used to walk general structures on every try: a plan of draw
 of candidate values per narrowed number, each condition through a wrapper, each step
 through the formula language's closures, every number through ``Fraction``. A template is
 drawn thousands of times, so here it is written out once, in memory, as one function of
-its own (for 0000.json of GSM-Symbolic, in short)::
+its own (for a GSM-Symbolic template about a shark and its remoras, in short)::
 
     def _draw(r, rng):
         v = {}
