@@ -23,9 +23,9 @@ its own (for a GSM-Symbolic template about a shark and its remoras, in short)::
 
 (this is the plain form, kept for conditions that are not compiled; ``generator.drawcode``
 writes the same draws over locals, with the conditions inline, on pairs of ints where
-``generator.pairs`` can write them), then ``complete`` solves what an equation fixes, tests the conditions the draw could not,
-evaluates the steps and the answer with the language's kinds (an int stays an int) and
-tests the late conditions and the kinds. Nothing is relaxed: every condition is tested on
+``generator.pairs`` can write them), then ``complete`` solves what an equation fixes,
+tests the conditions the draw could not, evaluates the steps and the answer with the
+language's kinds (an int stays an int) and tests the late conditions and the kinds. Nothing is relaxed: every condition is tested on
 every instance, once, exactly as ``Template.complete`` tests it.
 
 An instance is drawn from one stream per template and seed, ``random.Random(f"{seed}/{id}")``
