@@ -36,6 +36,7 @@ from mathgen.formulas import FUNCTIONS, Dec, EvalError, FormulaError, Worded, pa
 from mathgen.numbers import number_word, plain
 
 from .render import tidy
+from .slots import place
 from .symbolic_defaults import adds_clauses, defaults as read_defaults, original_answer
 from .template import (DecimalRange, Draw, Template, find_derived, infer_kinds, show,
                        word_lists)
@@ -183,7 +184,7 @@ def _build(row: dict, path: str, source_id: str) -> Template:
                                  "#init (lists are names, not variables)")
     derived = find_derived(draws, conditions, _TEXT_FUNCTIONS)
     defaults = read_defaults(draws, question, conditions, derived)
-    renderer = _Renderer(question, solution)
+    renderer = _Renderer(question, solution, {n: d.domain for d in draws for n in d.names})
     template = Template(source_id, path, tuple(draws), defaults, conditions, (), answer, renderer,
                         derived=derived)
     try:
@@ -225,15 +226,33 @@ def _segments(text: str, path: str, field: str) -> list:
 
 
 class _Renderer:
-    def __init__(self, question: list, solution: list):
-        self._question, self._solution = question, solution
+    def __init__(self, question: list, solution: list, domains: dict):
+        self._question, self._solution, self._domains = question, solution, domains
+        self._fast = None
 
     def question(self, env: dict) -> str:
-        return tidy(_render(self._question, env, words=True))
+        return self._compiled()[0](env)
 
     def solution(self, env: dict) -> str:
+        return self._compiled()[1](env)
+
+    def slow_question(self, env: dict) -> str:
+        return tidy(_render(self._question, env, words=True))
+
+    def slow_solution(self, env: dict) -> str:
         # a solution computes with numbers: 'twice * 1/5' is written '2 * 1/5'
         return tidy(_render(self._solution, env, words=False).rstrip())
+
+    def _compiled(self):
+        """The texts written as functions with slots (generator.slots), on first use."""
+        if self._fast is None:
+            from .slots import compile_text, guarded
+
+            fast = (compile_text(self._question, self._domains, words=True, strip=False),
+                    compile_text(self._solution, self._domains, words=False, strip=True))
+            self._fast = tuple(slow if f is None else guarded(f, slow) for f, slow in
+                               zip(fast, (self.slow_question, self.slow_solution)))
+        return self._fast
 
 
 def _render(pieces: list, env: dict, words: bool) -> str:
@@ -243,17 +262,5 @@ def _render(pieces: list, env: dict, words: bool) -> str:
             out.append(piece)
             continue
         formula, default = piece
-        text = show(formula(env), words)
-        before = "".join(out)
-        starts = not before.strip() or re.search(r"[.!?]\s+$|\n\s*$", before)
-        if text[:1].islower() and ((default and default[:1].isupper()) or starts):
-            text = text[0].upper() + text[1:]  # 'Oats are ...' stays capitalised
-        article = re.search(r"\b([Aa]n?) $", before)
-        if article and text[:1].isalpha():  # 'a apartment' -> 'an apartment'
-            right = "an" if text[0].lower() in "aeiou" else "a"
-            if article.group(1).lower() != right:
-                right = right.capitalize() if article.group(1)[0].isupper() else right
-                out[-1] = out[-1][:len(out[-1]) - len(article.group(0))] + right + " " \
-                    if out[-1].endswith(article.group(0)) else out[-1]
-        out.append(text)
+        place(out, show(formula(env), words), default)
     return "".join(out)

@@ -10,8 +10,11 @@ Instances are drawn two ways, chosen by the size of the space, never by chance:
   uniform and distinct, and constraints that nothing satisfies are known for certain;
 - beyond that, each instance is drawn a bounded number of times.
 
-Instance k of a template draws from ``random.Random(f"{seed}/{id}/{k}")``: same seed, same
-instances.
+Under ``similar`` (a template's own domains) the instances of a template and seed are drawn
+in order from one stream, ``random.Random(f"{seed}/{id}")``, by code written once per
+template (``generator.specialised``); under another strategy instance k draws from
+``random.Random(f"{seed}/{id}/{k}")``. Either way: same seed, same instances, and the
+instances for fewer are a prefix of those for more.
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from mathgen.errors import UnsupportedProblem
-from mathgen.formulas import Dec, EvalError
-from mathgen.numbers import decimal_places, plain
+from mathgen.formulas import Dec
+from mathgen.numbers import decimal_places
 from mathgen.records import Variant
 
 from . import strategies
-from .narrowing import Narrowed
+from .pairs import text
+from .specialised import _CACHED_SOLUTIONS, sampled, shuffled, specialised
 from .template import Template, is_number
 
 ENUMERATE_LIMIT = 200_000
@@ -91,48 +95,73 @@ def _same_numbers(template, values: dict) -> bool:
                if is_number(v) and is_number(template.defaults.get(k)))
 
 
-def _enumerated(template, n, seed, involved, size):
-    early, _ = template.checks()
+def _walk(early, involved) -> tuple[list[dict], Counter]:
+    """Every combination of the involved numbers that keeps the conditions over them, in
+    order, and how often each condition pruned a branch. A condition is tested at the
+    first depth where all its numbers are bound."""
     solutions = []
     failures: Counter = Counter()
+    at_depth, bound = [], set()
+    for draw in involved:
+        before = set(bound)
+        bound |= set(draw.names)
+        at_depth.append([(text, check) for text, check, names in early
+                         if names <= bound and not names <= before])
 
-    def walk(i, bound):
+    def walk(i, values):
         if i == len(involved):
-            solutions.append(dict(bound))
+            solutions.append(values)  # a dict of its own: never changed after
             return
+        names, checks = involved[i].names, at_depth[i]
         for pick in involved[i].each():
-            trial = {**bound, **dict(zip(involved[i].names, pick))}
-            ok = True
-            for text, check, names in early:
-                if names <= trial.keys() and not names <= bound.keys():
-                    ok = check(trial)
-                    if not ok:
-                        failures[text] += 1
-                        break
-            if ok:
+            trial = dict(values)
+            trial.update(zip(names, pick))
+            for text, check in checks:
+                if not check(trial):
+                    failures[text] += 1
+                    break
+            else:
                 walk(i + 1, trial)
 
     walk(0, {})
+    return solutions, failures
+
+
+def _enumerated(template, n, seed, involved, size):
+    spec = specialised(template)
+    if spec.solutions is None or spec.solutions[0] != involved:
+        solutions, failures = _walk(spec.early(), involved)
+        if len(solutions) > _CACHED_SOLUTIONS:
+            spec.solutions = None
+        else:  # the same for every seed: walked once
+            spec.solutions = (involved, solutions, failures)
+    else:
+        _, solutions, failures = spec.solutions
+    failures = Counter(failures)
     rng = random.Random(f"{seed}/{template.id}")
-    rng.shuffle(solutions)
+    order, taken = shuffled(solutions, rng), []
     fixed = {d.name for d in template.derived}
     others = [d for d in template.draws if d not in involved and not set(d.names) & fixed]
-    out, seen = [], {_key(template.defaults)}  # the template's own problem is no variant
+    out, seen = [], {spec.defaults_key}  # the template's own problem is no variant
     # fewer solutions than instances asked for: go round again with other words and names
     rounds = 1 if not others else 4
     for k in range(len(solutions) * rounds):
         if len(out) == n:
             break
-        numbers = solutions[k % len(solutions)]
-        picks = random.Random(f"{seed}/{template.id}/{k}")
-        values = {**_values(others, [d.random(picks) for d in others]), **numbers}
-        env, why = template.complete(values)
+        if k < len(solutions):
+            taken.append(next(order))
+        numbers = taken[k % len(solutions)]
+        merged = {**_values(others, [d.random(rng) for d in others]), **numbers}
+        values = {name: merged[name] for name in spec.names}
+        key = spec.key(values)
+        if key in seen or spec.same_numbers(values):
+            continue
+        env, why = spec.complete(values)
         if env is None:
             failures[why] += 1
             continue
-        if _key(values) not in seen and not _same_numbers(template, values):
-            seen.add(_key(values))
-            out.append(env)
+        seen.add(key)
+        out.append(env)
     if len(out) < n:
         if not out:
             common = "; ".join(f"{w} ({c}x)" for w, c in failures.most_common(2))
@@ -144,22 +173,17 @@ def _enumerated(template, n, seed, involved, size):
 
 
 def _sampled(template, n, seed, tries, drawer):
+    if drawer is None:
+        return sampled(template, n, seed, tries)
     out, seen, failures = [], {_key(template.defaults)}, Counter()
     fixed = {d.name for d in template.derived}
     draws = [d for d in template.draws if not set(d.names) & fixed]
-    narrowed = Narrowed(template, draws) if drawer is None else None
     for k in range(n):
         rng = random.Random(f"{seed}/{template.id}/{k}")
         for _ in range(tries):
-            if narrowed is not None:
-                values, why = narrowed.draw(rng)
-                if values is None:
-                    failures[why] += 1
-                    continue
-            else:
-                values = _values(draws, [
-                    tuple(_propose(drawer, template.defaults[name], rng) for name in draw.names)
-                    if draw.scalable else draw.random(rng) for draw in draws])
+            values = _values(draws, [
+                tuple(_propose(drawer, template.defaults[name], rng) for name in draw.names)
+                if draw.scalable else draw.random(rng) for draw in draws])
             key = _key(values)
             if key in seen:
                 failures["same values as an earlier instance"] += 1
@@ -197,23 +221,31 @@ def variants(template: Template, n: int = 1, seed: int = 0, strategy: str = "sim
         raise UnsupportedProblem("constraints-unsatisfied", why)
     original = template.evaluate(template.defaults)
     question0 = template.renderer.question(original)
+    final0 = _plain(original["answer"])
+    # the numbers a variant may change, with their values in the original as written
+    numbers = [(name, template.defaults[name], _plain(template.defaults[name]))
+               for d in template.draws for name in d.names
+               if is_number(template.defaults.get(name))]
+    question, solution = template.renderer.question, template.renderer.solution
     out = []
     for k, env in enumerate(envs):
-        final = Fraction(env["answer"])
         out.append(Variant(
             id=f"{template.id}/{strategy}/{seed}/{k}",
             source_id=template.id,
             source_line=1,
             strategy=strategy,
             seed=seed,
-            question=template.renderer.question(env),
-            answer=template.renderer.solution(env),
-            final_answer=plain(final),
-            substitutions=tuple((plain(Fraction(template.defaults[name])), plain(Fraction(env[name])))
-                                for d in template.draws for name in d.names
-                                if is_number(env[name]) and is_number(template.defaults.get(name))
-                                and env[name] != template.defaults[name]),
+            question=question(env),
+            answer=solution(env),
+            final_answer=_plain(env["answer"]),
+            substitutions=tuple((was, _plain(env[name])) for name, default, was in numbers
+                                if is_number(env[name]) and env[name] != default),
             original_question=question0,
-            original_final_answer=plain(Fraction(original["answer"])),
+            original_final_answer=final0,
         ))
     return out
+
+
+def _plain(value) -> str:
+    """A number as a plain decimal (an int as itself, without building a Fraction)."""
+    return str(value) if type(value) is int else text(value.numerator, value.denominator, 2)

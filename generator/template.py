@@ -138,10 +138,12 @@ class Template:
         # kept with the conditions they were compiled from: a copy given other conditions
         # (dataclasses.replace, an edit) compiles its own
         if cached is None or cached[0] is not self.conditions:
-            from .compiled import compile_check
+            from .compiled import compile_check, whole_names
 
             later = {name for name, _ in self.steps} | {"answer"}
-            pairs = [(f.text, compile_check(f), f.names) for f in self.conditions]
+            # numbers given as words ('twice', 'five'): whole Fractions, compared as ints
+            whole = whole_names({n: d.domain for d in self.draws for n in d.names})
+            pairs = [(f.text, compile_check(f, whole), f.names) for f in self.conditions]
             cached = (self.conditions, tuple(p for p in pairs if not p[2] & later),
                       tuple(p for p in pairs if p[2] & later))
             object.__setattr__(self, "_checks", cached)
@@ -179,7 +181,11 @@ class Template:
 
 
 def is_number(value) -> bool:
-    return isinstance(value, (int, Fraction)) and not isinstance(value, bool)
+    t = type(value)
+    # the common types first: isinstance of Fraction goes through the ABC machinery
+    if t is int or t is Dec or t is Fraction or t is Worded:
+        return True
+    return t is not str and t is not bool and isinstance(value, (int, Fraction))
 
 
 def infer_kinds(template: Template) -> dict:

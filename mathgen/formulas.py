@@ -45,6 +45,14 @@ class Dec(Fraction):
 
     __repr__ = __str__
 
+    def __hash__(self):
+        # a drawn value keys a set or a dict on every draw, and Fraction works its hash out
+        # afresh each time (a modular inverse): the same hash, kept
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = self.__dict__["_hash"] = Fraction.__hash__(self)
+        return h
+
 
 class Worded(Dec):
     """A number with a written form: ``Worded(Fraction(1, 2), "half")`` prints as 'half'."""

@@ -1,0 +1,163 @@
+"""The draw of a template written as one Python function over local variables.
+
+``generator.specialised`` plans the draws (which conditions can be tested once each number
+is drawn, which numbers are narrowed); this writes the plan out with every condition's
+expression inline, its numbers as locals, so that a draw makes no dict until it returns
+and calls nothing but the random generator::
+
+    def _draw(r, rng):
+        v_k = _d3[int(r() * 8)]
+        v_y = _d4[int(r() * 98)]
+        try:
+            _ok = (v_k * v_y) < (v_x * 12) and _0c0((v_k * v_y), 12)
+        except _FAILS:          # a condition that cannot be evaluated does not hold
+            _ok = False
+        if not _ok:
+            _o = _memo.get((4, v_k, v_x))
+            if _o is None:
+                _o = _n4(v_k, v_x)   # [y for y in _d4 if the conditions hold]
+                ...
+        return {'n': v_n, ..., 'y': v_y}, None
+
+It draws exactly what the dict-based draw of ``generator.specialised`` draws, from the
+same random numbers (``tests/test_specialised.py`` compares the two); a template with a
+condition that is not compiled keeps that one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import pairs
+from .compiled import _FAILS, domain_kind, source, whole_names
+from .narrowing import _MEMO_LIMIT
+
+
+def write(template, draws, plans, memo: dict, hashable) -> object | None:
+    """The draw function, or None when a condition is not compiled. ``plans``: for each
+    draw, (draw, [(index, text, check)], keys, narrowed)."""
+    formulas = {f.text: f for f in template.conditions}
+    whole = whole_names({n: d.domain for d in template.draws for n in d.names})
+    from .specialised import held, several
+
+    scope: dict = {"_memo": memo, "_FAILS": _FAILS, "_LIMIT": _MEMO_LIMIT, "_several": several}
+    domains = {n: d.domain for d in template.draws for n in d.names}
+    numbers = {n for n, d in domains.items() if _numeric(d)}
+    ints = {n for n, d in domains.items() if domain_kind(d) == 0}
+    scope.update(pairs.HELPERS)
+    exprs: dict[int, str] = {}
+    stmts: dict[int, list[str]] = {}
+    for _, here, _, _ in plans:
+        for j, text, _ in here:
+            paired = pairs.condition(formulas[text], numbers, ints, f"{j}p")
+            if paired is not None:  # on pairs of ints
+                stmts[j], exprs[j] = paired[0], f"({paired[1]})"
+                continue
+            written = source(formulas[text], whole, f"{j}")
+            if written is None:
+                return None
+            stmts[j], exprs[j] = [], f"({written[0]})"
+            scope.update(written[1])
+    lines = ["def _draw(r, rng):"]
+    for i, (draw, here, keys, narrow) in enumerate(plans):
+        domain = held(draw.domain)
+        scope[f"_d{i}"], scope[f"_dr{i}"] = domain, draw
+        name = f"v_{draw.names[0]}"
+        if draw.mode == "one":
+            lines.append(f"    {name} = _d{i}[int(r() * {len(draw.domain)})]")
+        else:
+            targets = ", ".join(f"v_{n}" for n in draw.names)
+            lines.append(f"    {targets}, = _several(_d{i}, {len(draw.names)}, "
+                         f"{draw.mode == 'distinct'}, r)")
+        if narrow:
+            test = " and ".join(exprs[j] for j, _, _ in here)
+            args = ", ".join(f"v_{k}" for k in keys)
+            scope[f"_t{i}"] = here[0][1]
+            lines += _guarded(test, [line for j, _, _ in here for line in stmts[j]])
+            lines += ["    if not _ok:"]
+            if hashable(keys):
+                key = ", ".join([str(i)] + [f"v_{k}" for k in keys]) + ","
+                lines += [f"        _k = ({key})", "        _o = _memo.get(_k)",
+                          "        if _o is None:", f"            _o = _n{i}({args})",
+                          "            if len(_memo) < _LIMIT:", "                _memo[_k] = _o"]
+            else:
+                lines.append(f"        _o = _n{i}({args})")
+            lines += ["        if not _o:", f"            return None, _t{i}",
+                      f"        {name} = _o[int(r() * len(_o))]"]
+            body = _narrowing(i, name, here, keys, formulas, (exprs, stmts), set(draw.names),
+                              hashable(keys))
+            exec(compile("\n".join(body), f"<narrow {template.id}>", "exec"), scope)  # noqa: S102
+            continue
+        for j, text, _ in here:
+            scope[f"_t{j}c"] = text
+            lines += _guarded(exprs[j], stmts[j]) + ["    if not _ok:",
+                                                     f"        return None, _t{j}c"]
+    names = [n for d in draws for n in d.names]
+    lines.append("    return {" + ", ".join(f"{n!r}: v_{n}" for n in names) + "}, None")
+    # our own source, written from the template's parsed draws: no text of a file is run
+    exec(compile("\n".join(lines), f"<draw {template.id}>", "exec"), scope)  # noqa: S102
+    return scope["_draw"]
+
+
+def _numeric(domain) -> bool:
+    from .template import is_number
+
+    return len(domain) > 0 and all(
+        is_number(domain[i])
+        for i in (range(len(domain)) if isinstance(domain, list) else (0, len(domain) - 1)))
+
+
+def _narrowing(i, name, here, keys, formulas, written, own, hashable) -> list[str]:
+    """``_n<i>(keys...)``: the values of draw i's domain that keep its conditions, in the
+    domain's order. The conditions are applied in levels, those over fewer other numbers
+    first, each level but the last kept per value of its numbers: a condition over one
+    other number narrows once per value of it, and the conditions over many filter what is
+    left (the same values, in the same order, as one pass with every condition)."""
+    levels: dict[tuple, list[int]] = {}
+    for j, text, _ in here:
+        levels.setdefault(tuple(sorted(formulas[text].names - own)), []).append(j)
+    order = sorted(levels, key=len)
+    exprs, stmts = written
+    body = [f"def _n{i}({', '.join(f'v_{k}' for k in keys)}):", f"    _src = _d{i}"]
+    seen: set[str] = set()
+    for m, level in enumerate(order):
+        seen |= set(level)
+        test = " and ".join(exprs[j] for j in levels[level])
+        # what does not read the number narrowed is worked out once, before the loop (if
+        # it raises, no value keeps the conditions, as when it raised for each)
+        fixed, varying = _hoisted([line for j in levels[level] for line in stmts[j]], name)
+        loop = ["_out = []", "try:", *(f"    {line}" for line in fixed), "    _go = True",
+                "except _FAILS:", "    _go = False",
+                f"for {name} in (_src if _go else ()):", "    try:"]
+        loop += [f"        {line}" for line in varying]
+        loop += [f"        if {test}:",
+                 f"            _out.append({name})", "    except _FAILS:", "        pass",
+                 "_src = _out"]
+        if m + 1 < len(order) and hashable:  # kept; the last level is kept by the draw
+            # a level's key starts with a word: never the same as a whole draw's key
+            key = ", ".join([repr(f"level {i}.{m}")] + [f"v_{k}" for k in sorted(seen)])
+            body += [f"    _k = ({key},)", "    _out = _memo.get(_k)", "    if _out is None:"]
+            body += [f"        {line}" for line in loop[:-1]]
+            body += ["        if len(_memo) < _LIMIT:", "            _memo[_k] = _out",
+                     "    _src = _out"]
+        else:
+            body += [f"    {line}" for line in loop]
+    return body + ["    return _src"]
+
+
+def _hoisted(lines: list[str], name: str) -> tuple[list[str], list[str]]:
+    """The statements that do not depend on ``name`` (in order), and those that do."""
+    depends, fixed, varying = {name}, [], []
+    for line in lines:
+        targets, _, value = line.partition(" = ")
+        if set(re.findall(r"[A-Za-z_]\w*", value)) & depends:
+            varying.append(line)
+            depends |= {t.strip() for t in targets.split(",")}
+        else:
+            fixed.append(line)
+    return fixed, varying
+
+
+def _guarded(test: str, statements: list[str]) -> list[str]:
+    return ["    try:", *(f"        {line}" for line in statements), f"        _ok = {test}",
+            "    except _FAILS:", "        _ok = False"]
