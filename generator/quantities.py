@@ -17,6 +17,7 @@ from fractions import Fraction
 from mathgen.numbers import Mention, in_name
 
 from .prose import nouns
+from . import sense
 from .units import (ORDINALS, calendar_bound, defines_unit, licensed_constants,
                     stated_definition, unit_bound)
 
@@ -81,6 +82,9 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
     ones in ``tied`` share a variable."""
     groups: dict = {}
     bounds: dict = {}
+    keys: dict = {}
+    sensible = sense.limits(question, mentions)  # a score, an age, a tree's height
+    squares = sense.square_sides(question, mentions)
     for i, m in enumerate(mentions):
         if not m.quantity or m.value in (0, 1) or m.value in frozen:
             continue  # proportions keep their value; so do 0 and 1 (one of, a single ...)
@@ -111,7 +115,10 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
             continue  # "60 minutes in an hour", "a month has 30 days": a definition
         # 'three angles' and '3 times' are not one quantity: a word ties only with words
         key = ("value", m.value, m.kind == "word") if m.value in tied else ("mention", i)
+        key = keys[i] = keys.get(squares.get(i), key)  # a square's sides stay equal
         groups.setdefault(key, []).append(i)
+        if i in sensible:
+            bounds.setdefault(key, []).append(sensible[i])
         if bound is not None and m.value < bound:
             bounds.setdefault(key, []).append(bound)
         if kinds and m.value.denominator == 1:

@@ -1,0 +1,411 @@
+"""Bounds a careful reader expects from the words around a number.
+
+A variant keeps to the world its story is set in:
+
+- a score on a test, quiz or exam stays within 0..100, or within the test's own points
+  ('graded out of 50', 'a 40-point quiz'); so does an average of such scores, and the answer
+  when the question asks for a score;
+- a person's age, height and weight stay within the stage of life of the original (a
+  9-year-old stays a child, the age at which someone marries stays an adult's);
+- a feat stays within the world's: a tree, a building, a mountain no taller than any there is,
+  a player's points a game no more than anyone has averaged;
+- a number said to be 'only' so many stays below the count of the same things it is set
+  against ('usually 20 students ... only 10 students');
+- a square's two sides stay equal (``square_sides``), and prices or sizes of things named
+  small, medium and large keep that order.
+
+A bound that the original itself breaks is widened to the original's value ('a 1000-foot
+tree' may not grow, but stays legal), or, where it relates two numbers, dropped
+(``constraints.covered`` keeps only the bounds the original holds).
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from mathgen.expressions import const, sym
+from mathgen.numbers import parse_answer
+
+_SENTENCE = re.compile(r"[.?!;](?:\s|$)")
+
+# -- scores ---------------------------------------------------------------------------------
+_TESTS = re.compile(r"\b(?:tests?|quiz(?:zes)?|exams?|midterms?|finals)\b", re.IGNORECASE)
+_SCORE_BEFORE = re.compile(r"\b(?:scored?|scores|scoring|got|gets?|getting|received?|receives|"
+                           r"earned|earns?|makes?|made|needs?|grade of|score of|mark of|"
+                           r"average of|averages?|averaged|averaging|wants?|rose\s+to|"
+                           r"fell\s+to)\s+(?:an?\s+)?$|\ban\s+$|\ba\s+$"
+                           r"|\b(?:score|grade|average)\b[^.,;\d]{0,40}\b(?:is|was|were|of|be)"
+                           r"\s+(?:an?\s+)?$", re.IGNORECASE)
+# what may follow a score: not a count of things ('got 8 questions right')
+_SCORE_AFTER = re.compile(r"\s*(?:$|[.,;:?!)]|%|(?:points?|percent|on|in|and|or|out|for|"
+                          r"average|to|but|while|at|the|his|her|their|then|so|if|over|this|last)\b)",
+                          re.IGNORECASE)
+# 'an 80, a 75 and a 90': the next of a list of scores
+_LISTED = re.compile(r"(?:,\s*(?:and\s+)?|\s+and\s+)(?:an?\s+)?", re.IGNORECASE)
+_ON_A_TEST = re.compile(r"\s+(?:points?\s+)?(?:on|in)\s+(?:[A-Za-z']+\s+){0,3}?(?:tests?|"
+                        r"quiz(?:zes)?|exams?|midterms?|finals?)\b", re.IGNORECASE)
+_OUT_OF = re.compile(r"\s*(?:points?\s+)?out\s+of\s*$", re.IGNORECASE)
+_SCALE_AFTER = re.compile(r"[\s-]+points?[\s-]+(?:tests?|quiz(?:zes)?|exams?)\b|\s+(?:total\s+)?"
+                          r"points?\s+(?:possible|in\s+total|total)\b", re.IGNORECASE)
+_SCALE_BEFORE = re.compile(r"\b(?:(?:tests?|quiz(?:zes)?|exams?)\s+(?:has|had|is\s+worth|was\s+"
+                           r"worth|worth|of|with)|out\s+of|total\s+of|maximum\s+of)\s+$",
+                           re.IGNORECASE)
+_ASKS_SCORE = re.compile(r"\b(?:what|which)\s+(?:[A-Za-z']+\s+){0,2}(?:score|grade|mark)s?\b|"
+                         r"\bwhat\b[^?]*\b(?:need|have|has|must)\s+to\s+(?:get|score|make|"
+                         r"earn|average)\b|\bwhat\b[^?]*\b(?:get|got|score|scored|make|made)\s+"
+                         r"on\b|\baverage\s+(?:score|grade|mark)\b|\bwhat\b[^?]*\baverage\b", re.IGNORECASE)
+_NOT_ONE_SCORE = re.compile(r"\bhow\s+many\b|\b(?:total|combined|sum|together|altogether|"
+                            r"difference|more|fewer|higher|lower|less)\b", re.IGNORECASE)
+_AVERAGE_LINE = re.compile(r"\baverag", re.IGNORECASE)
+_SCORE = Fraction(100)
+
+# -- people -----------------------------------------------------------------------------------
+_AGE_AFTER = re.compile(r"[\s-]*years?[\s-]*old\b|\s+years?\s+of\s+age\b", re.IGNORECASE)
+_AGE_BEFORE = re.compile(r"\b(?:aged|age\s+of|at\s+age)\s+$", re.IGNORECASE)
+_ASKS_AGE = re.compile(r"\bhow\s+old\b|\bwhat\s+age\b|\bat\s+what\s+age\b", re.IGNORECASE)
+_NOT_ONE_AGE = re.compile(r"\b(?:combined|total|sum|together|difference|altogether|average)\b",
+                          re.IGNORECASE)
+# stages of life, in years: a number keeps to the stages its original falls in
+_AGES = ((0, 3), (1, 12), (12, 19), (18, 100))
+_UNITS = {"in": ("inches", "inch", "in"), "ft": ("feet", "foot", "ft"),
+          "cm": ("cm", "centimeters", "centimeter", "centimetres", "centimetre"),
+          "m": ("m", "meters", "meter", "metres", "metre"),
+          "lb": ("pounds", "pound", "lbs", "lb"), "kg": ("kg", "kgs", "kilograms", "kilogram")}
+_UNIT_OF = {word: unit for unit, words in _UNITS.items() for word in words}
+_UNIT = r"(?:" + "|".join(sorted(_UNIT_OF, key=len, reverse=True)) + r")\.?"
+_TALL_AFTER = re.compile(rf"[\s-]*({_UNIT})[\s-]*(?:tall|high)\b", re.IGNORECASE)
+_WEIGHT_AFTER = re.compile(rf"[\s-]*({_UNIT})(?![A-Za-z])", re.IGNORECASE)
+_WEIGHS = re.compile(r"\bweigh|\bweight\b|\bdiet\b", re.IGNORECASE)
+# a person's height and weight by unit, in stages: infant, child, adult
+_BODY = {"in": ((18, 40), (36, 68), (54, 96)), "ft": ((1.5, 3.5), (3, 5.7), (4.5, 8)),
+         "cm": ((45, 100), (90, 175), (137, 245)), "m": ((0.45, 1), (0.9, 1.75), (1.37, 2.45)),
+         "lb": ((4, 40), (30, 150), (90, 600)), "kg": ((2, 18), (14, 70), (40, 270))}
+_PERSON = re.compile(r"\b(?:[Hh]e|[Ss]he|I|[Hh]is|[Hh]er|boys?|girls?|m[ae]n|wom[ae]n|person|"
+                     r"child(?:ren)?|kids?|bab(?:y|ies)|sons?|daughters?|brothers?|sisters?|"
+                     r"father|mother|dad|mom|friends?|players?|students?|wrestlers?|boxers?)\b"
+                     r"|\b[A-Z][a-z]+\b")  # a name is capitalized: case matters
+# capitalized words that name no one
+_NO_NAME = {"The", "A", "An", "If", "In", "On", "At", "There", "This", "That", "These", "Those",
+            "Each", "Every", "After", "Before", "When", "It", "They", "We", "What", "How",
+            "Which", "Who", "For", "To", "From", "By", "With", "One", "Two", "Three", "Some",
+            "All", "Her", "His", "Its", "Their", "Our", "My", "Your", "Then", "So", "But", "And",
+            "Last", "Next", "During", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+            "Saturday", "Sunday", "January", "February", "March", "April", "May", "June",
+            "July", "August", "September", "October", "November", "December"}
+# 'loses 5 pounds': an amount lost or gained, not a weight
+_CHANGE_BEFORE = re.compile(r"\b(?:los[et]s?|losing|gain(?:s|ed|ing)?|drops?|dropped|put\s+on|"
+                            r"sheds?|more|less|heavier|lighter)\s+(?:[a-z]+\s+)?$", re.IGNORECASE)
+_NOT_PERSON = re.compile(r"\b(?:dogs?|cats?|pupp(?:y|ies)|kittens?|horses?|cows?|pigs?|"
+                         r"elephants?|animals?|fish|whales?|bears?|birds?|bags?|box(?:es)?|"
+                         r"packages?|suitcases?|trucks?|cars?|boats?|tables?|statues?|plants?|"
+                         r"flowers?|sunflowers?|towers?|buildings?|trees?|walls?|fences?|"
+                         r"giraffes?|poles?|ladders?|snowm[ae]n|sculptures?|pumpkins?|"
+                         r"watermelons?|turkeys?|cakes?|stacks?|piles?)\b", re.IGNORECASE)
+
+# -- feats ------------------------------------------------------------------------------------
+# (what, unit) -> the world's most: the tallest tree, building and mountain there are
+_TALLEST = {"tree": {"ft": 380, "m": 116, "in": 4560},
+            "building|skyscraper|tower": {"ft": 2717, "m": 828},
+            "mountain": {"ft": 29032, "m": 8849}}
+_TALLEST_RES = [(re.compile(rf"\b(?:{what})s?\b", re.IGNORECASE), most)
+                for what, most in _TALLEST.items()]
+_POINTS_A_GAME = re.compile(r"\s+points?\s+(?:a|per|each|every)\s+(?:game|match)\b",
+                            re.IGNORECASE)
+_AVERAGING = re.compile(r"\baverag\w*\s+$", re.IGNORECASE)
+_MOST_POINTS = (Fraction(50), Fraction(100))  # a season's average, one game
+
+# -- 'only', squares, sizes --------------------------------------------------------------------
+_ONLY_BEFORE = re.compile(r"\bonly\s+(?:[a-z]+\s+){0,2}$", re.IGNORECASE)
+_SQUARE_BEFORE = re.compile(r"\bsquares?\b[^.;:\d]{0,40}$", re.IGNORECASE)
+_BY = re.compile(rf"\s*(?:{_UNIT}\s*)?(?:by|x|\u00d7)\s*$", re.IGNORECASE)
+_SIZES = {"small": 0, "little": 0, "mini": 0, "medium": 1, "regular": 1, "large": 2,
+          "big": 2, "jumbo": 3, "giant": 3, "huge": 3, "extra-large": 3, "extra large": 3}
+_SIZE = re.compile(r"\b(" + "|".join(sorted(_SIZES, key=len, reverse=True)) + r")\b",
+                   re.IGNORECASE)
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence around ``start:end``."""
+    before = max((m.end() for m in _SENTENCE.finditer(text, 0, start)), default=0)
+    after = _SENTENCE.search(text, end)
+    return text[before:after.start() if after else len(text)]
+
+
+def _clause_before(text: str, start: int, width: int = 60) -> str:
+    """The text of the sentence before ``start``, at most ``width`` characters."""
+    head = text[max(0, start - width):start]
+    cut = max((m.end() for m in _SENTENCE.finditer(head)), default=0)
+    return head[cut:]
+
+
+def _stages(value: Fraction, bands) -> tuple[Fraction, Fraction] | None:
+    """The span of the stages (low, high) that hold ``value``; None when none does."""
+    held = [(Fraction(low), Fraction(high)) for low, high in
+            ((Fraction(str(a)), Fraction(str(b))) for a, b in bands) if low <= value <= high]
+    if not held:
+        return None
+    return min(low for low, _ in held), max(high for _, high in held)
+
+
+def _ages(question: str, m) -> tuple | None:
+    if m.money or m.percent or not (_AGE_AFTER.match(question, m.end)
+                                    or _AGE_BEFORE.search(_clause_before(question, m.start))):
+        return None
+    return _stages(m.value, _AGES)
+
+
+def _body(question: str, m) -> tuple | None:
+    """A person's height or weight: the stages of life its original falls in."""
+    if m.money or m.percent:
+        return None
+    sentence = _sentence(question, m.start, m.end)
+    tall = _TALL_AFTER.match(question, m.end)
+    weight = None if tall else _WEIGHT_AFTER.match(question, m.end)
+    if tall:
+        unit = _UNIT_OF[tall.group(1).lower().rstrip(".")]
+    elif weight and _WEIGHS.search(sentence):
+        unit = _UNIT_OF[weight.group(1).lower().rstrip(".")]
+        if unit not in ("lb", "kg"):
+            return None
+    else:
+        return None
+    if weight and _CHANGE_BEFORE.search(_clause_before(question, m.start, 30)):
+        return None
+    if _NOT_PERSON.search(sentence) or not any(
+            w.group() not in _NO_NAME for w in _PERSON.finditer(sentence)):
+        return None
+    return _stages(m.value, _BODY[unit])
+
+
+def _feat(question: str, m) -> Fraction | None:
+    """The world's most for a height of a thing or a player's points a game, if it is one."""
+    if _POINTS_A_GAME.match(question, m.end):
+        return _MOST_POINTS[0 if _AVERAGING.search(_clause_before(question, m.start)) else 1]
+    tall = re.match(rf"[\s-]*({_UNIT})(?:[\s-]+(?:tall|high))?", question[m.end:m.end + 20],
+                    re.IGNORECASE)
+    if not tall:
+        return None
+    unit = _UNIT_OF[tall.group(1).lower().rstrip(".")]
+    near = question[max(0, m.start - 40):m.end + 40]
+    for what, most in _TALLEST_RES:
+        if unit in most and what.search(near):
+            return Fraction(most[unit])
+    return None
+
+
+def _scores(question: str, mentions) -> list[int]:
+    """The indices of the mentions that are scores on a test, quiz or exam."""
+    if not _TESTS.search(question):
+        return []
+    out = []
+    for i, m in enumerate(mentions):
+        if not m.quantity or m.money or m.value.denominator != 1 or _scale_at(question, m):
+            continue
+        before = _clause_before(question, m.start, 70)
+        listed = out and out[-1] == i - 1 and _LISTED.fullmatch(question[mentions[i - 1].end:
+                                                                          m.start])
+        if _ON_A_TEST.match(question, m.end) or (_SCORE_BEFORE.search(before) or listed) \
+                and _SCORE_AFTER.match(question, m.end):
+            out.append(i)
+    return out
+
+
+def _scale_at(question: str, m) -> bool:
+    """Whether the mention gives a test's points ('out of 50', 'a 40-point quiz')."""
+    return bool(_SCALE_AFTER.match(question, m.end)
+                or _SCALE_BEFORE.search(_clause_before(question, m.start, 40)))
+
+
+def _scale(question: str, mentions, trees) -> tuple | None:
+    """The tree of the one scale the question gives its scores, 100 if none; None when it
+    gives several."""
+    scales = {trees[i] for i, m in enumerate(mentions) if m.quantity and _scale_at(question, m)}
+    if len(scales) > 1:
+        return None
+    return scales.pop() if scales else const(_SCORE)
+
+
+def limits(question: str, mentions) -> dict[int, Fraction]:
+    """The most each question number may become (by mention index), from the words around
+    it; at least the original's value: a bound never makes the original illegal."""
+    scores = set(_scores(question, mentions))
+    # drawn within the one scale's value (a scale that changes bounds them as well, ``covers``)
+    scales = {m.value for m in mentions if m.quantity and _scale_at(question, m)}
+    scale = _SCORE if not scales else scales.pop() if len(scales) == 1 else None
+    out = {}
+    for i, m in enumerate(mentions):
+        if not m.quantity:
+            continue
+        found = []
+        stages = _ages(question, m) or _body(question, m)
+        if stages:
+            found.append(stages[1])
+        feat = _feat(question, m)
+        if feat is not None:
+            found.append(feat)
+        if i in scores and scale is not None:
+            found.append(scale)
+        if found:
+            out[i] = max(min(found), m.value)
+    return out
+
+
+def square_sides(question: str, mentions) -> dict[int, int]:
+    """Second side -> first side of each square the question gives as 'N by N'."""
+    out = {}
+    for i in range(len(mentions) - 1):
+        a, b = mentions[i], mentions[i + 1]
+        if a.quantity and b.quantity and a.value == b.value \
+                and _BY.match(question[a.end:b.start]) \
+                and _SQUARE_BEFORE.search(_clause_before(question, a.start, 60)):
+            out[i + 1] = i
+    return out
+
+
+def covers(question: str, solution: str, mentions, variables, result_spans,
+           final: tuple) -> tuple[tuple[tuple, tuple, str, bool], ...]:
+    """(whole, part, what it means, strict) bounds of sense, the part to stay at most (strict:
+    below) the whole, as trees over variable and step names (see ``structure.story_bounds``).
+    ``result_spans``: where each step's result is written in ``solution`` (or None)."""
+    owner = {i: v for v in variables for i in v.mentions}
+    trees = [sym(owner[i].name) if i in owner else const(m.value) for i, m in enumerate(mentions)]
+    out: list = []
+
+    def within(tree, stages, what):
+        low, high = stages
+        out.append((const(high), tree, f"{what} must stay at most {high}", False))
+        out.append((tree, const(low), f"{what} must stay at least {low}", False))
+
+    for i, m in enumerate(mentions):  # the lower ends of stages of life
+        stages = _ages(question, m) or _body(question, m)
+        if i in owner and stages:
+            within(trees[i], stages, f"the person's {m.text}")
+    asked = re.split(r"(?<=[.!?])\s+", question.strip())[-1]
+    scores = _scores(question, mentions)
+    scale = _scale(question, mentions, trees) if _TESTS.search(question) else None
+    if scale is not None:
+        for i in scores:
+            if i in owner and scale[0] == "sym":
+                out.append((scale, trees[i], f"the score {mentions[i].text} must stay within "
+                            "the test's points", False))
+        if _ASKS_SCORE.search(asked) and not _NOT_ONE_SCORE.search(asked):
+            out.append((scale, final, "the score asked for must stay within the test's points",
+                        False))
+        for k, span in enumerate(result_spans):
+            if span and _averages(solution, span):
+                out.append((scale, sym(f"s{k}"), f"step {k + 1}'s average score must stay "
+                            "within the test's points", False))
+    people_weigh = any(_body(question, m) and _WEIGHT_AFTER.match(question, m.end)
+                       for m in mentions)
+    answer = _answer(solution)
+    if answer is not None and _ASKS_AGE.search(asked) and not _NOT_ONE_AGE.search(asked):
+        stages = _stages(answer, _AGES)
+        if stages:
+            within(final, stages, "the age asked for")
+    for k, span in enumerate(result_spans):
+        value = _written(solution, span) if span else None
+        if value is None:
+            continue
+        end = _past(solution, span[1])
+        weight = _WEIGHT_AFTER.match(solution, end)
+        if _AGE_AFTER.match(solution, end):
+            stages, what = _stages(value, _AGES), f"step {k + 1}'s age"
+        elif weight and people_weigh and _weighs_line(solution, span) \
+                and _UNIT_OF[weight.group(1).lower().rstrip(".")] in ("lb", "kg"):
+            unit = _UNIT_OF[weight.group(1).lower().rstrip(".")]
+            stages, what = _stages(value, _BODY[unit]), f"step {k + 1}'s weight of a person"
+        else:
+            continue
+        if stages:
+            within(sym(f"s{k}"), stages, what)
+    out += _only(question, mentions, trees)
+    out += _sizes(question, mentions, trees)
+    return tuple(c for c in out if c[0][0] == "sym" or c[1][0] == "sym")
+
+
+def _averages(solution: str, span) -> bool:
+    """Whether the line of a written result says it is an average (and no total)."""
+    line = solution[solution.rfind("\n", 0, span[0]) + 1:span[0]]
+    return bool(_AVERAGE_LINE.search(line)) and not re.search(
+        r"\b(?:total|sum|combined|altogether|in all)\b", line, re.IGNORECASE)
+
+
+def _weighs_line(solution: str, span) -> bool:
+    end = solution.find("\n", span[1])
+    line = solution[solution.rfind("\n", 0, span[0]) + 1:end if end >= 0 else len(solution)]
+    return bool(_WEIGHS.search(line))
+
+
+def _past(solution: str, end: int) -> int:
+    """Where the text after a result goes on: past '>>' and the number written after it
+    ('<<160-24=136>>136 pounds')."""
+    shown = re.compile(r">>\$?[\d,]*(?:\.\d+)?").match(solution, end)
+    return shown.end() if shown else end
+
+
+def _written(solution: str, span) -> Fraction | None:
+    """The value of the number written at ``span``."""
+    try:
+        return parse_answer(solution[span[0]:span[1]])
+    except ValueError:
+        return None
+
+
+def _answer(solution: str) -> Fraction | None:
+    finals = re.findall(r"^####[ \t]*(.*?)[ \t]*$", solution, re.MULTILINE)
+    try:
+        return parse_answer(finals[-1]) if finals else None
+    except ValueError:
+        return None
+
+
+def _only(question: str, mentions, trees) -> list:
+    """'only N things' stays below the closest other count of the same things."""
+    from .prose import nouns
+
+    out = []
+    for j, m in enumerate(mentions):
+        if not m.quantity or m.money or m.value < 2 \
+                or not _ONLY_BEFORE.search(_clause_before(question, m.start, 30)):
+            continue
+        noun = nouns(question, m.end)
+        same = [i for i, other in enumerate(mentions) if i != j and other.quantity
+                and not other.money and nouns(question, other.end) & noun]
+        if same:
+            ref = max((i for i in same if i < j), default=min(same))
+            out.append((trees[ref], trees[j], f"'only {m.text}' must stay below the "
+                        f"{mentions[ref].text} it is set against", True))
+    return out
+
+
+def _sizes(question: str, mentions, trees) -> list:
+    """Prices (or sizes) of things named small, medium, large keep that order."""
+    from .prose import nouns
+
+    sized = []
+    for i, m in enumerate(mentions):
+        if not m.quantity or re.match(rf"\s+{_SIZE.pattern}", question[m.end:m.end + 20],
+                                      re.IGNORECASE):
+            continue  # '3 large pizzas' counts the large ones
+        before = _clause_before(question, m.start, 40)
+        after = re.match(r"\s*(?:for|per)\s+(?:(?:an?|each|the)\s+)?" + _SIZE.pattern,
+                         question[m.end:m.end + 30], re.IGNORECASE)
+        words = list(_SIZE.finditer(before))
+        if after:
+            word = after.group(1)
+        elif words and not re.search(r"\d", before[words[-1].end():]):
+            word = words[-1].group(1)
+        else:
+            continue
+        sized.append((i, _SIZES[word.lower()]))
+    out = []
+    for (a, rank_a), (b, rank_b) in zip(sized, sized[1:]):
+        if rank_a == rank_b or mentions[a].money != mentions[b].money or not (
+                mentions[a].money or nouns(question, mentions[a].end)
+                & nouns(question, mentions[b].end)):
+            continue  # a price against a price, or a size in the same units
+        (big, _), (small, _) = sorted([(a, rank_a), (b, rank_b)], key=lambda x: -x[1])
+        out.append((trees[big], trees[small], f"the {mentions[big].text} of the larger size "
+                    f"must stay above the {mentions[small].text} of the smaller", True))
+    return out
