@@ -101,7 +101,11 @@ _NOT_PERSON = re.compile(r"\b(?:dogs?|cats?|pupp(?:y|ies)|kittens?|horses?|cows?
                          r"packages?|suitcases?|trucks?|cars?|boats?|tables?|statues?|plants?|"
                          r"flowers?|sunflowers?|towers?|buildings?|trees?|walls?|fences?|"
                          r"giraffes?|poles?|ladders?|snowm[ae]n|sculptures?|pumpkins?|"
-                         r"watermelons?|turkeys?|cakes?|stacks?|piles?)\b", re.IGNORECASE)
+                         r"watermelons?|turkeys?|cakes?|stacks?|piles?|plates?|weights|dumbbells?|"
+                         r"barbells?|bands?|backpacks?|luggage|bricks?|rocks?|stones?|"
+                         r"machines?|instruments?)\b", re.IGNORECASE)
+# '5 pounds of weight', '3 pounds of flour': an amount of something, not a body's weight
+_OF_AFTER = re.compile(r"\s+of\b", re.IGNORECASE)
 
 # -- feats ------------------------------------------------------------------------------------
 # (what, unit) -> the world's most: the tallest tree, building and mountain there are
@@ -170,7 +174,8 @@ def _body(question: str, m) -> tuple | None:
             return None
     else:
         return None
-    if weight and _CHANGE_BEFORE.search(_clause_before(question, m.start, 30)):
+    if weight and (_CHANGE_BEFORE.search(_clause_before(question, m.start, 30))
+                   or _OF_AFTER.match(question, weight.end())):
         return None
     if _NOT_PERSON.search(sentence) or not any(
             w.group() not in _NO_NAME for w in _PERSON.finditer(sentence)):
@@ -332,9 +337,13 @@ def _averages(solution: str, span) -> bool:
 
 
 def _weighs_line(solution: str, span) -> bool:
+    """Whether the line of a written result says that someone weighs it (not how much was
+    lost or gained)."""
     end = solution.find("\n", span[1])
     line = solution[solution.rfind("\n", 0, span[0]) + 1:end if end >= 0 else len(solution)]
-    return bool(_WEIGHS.search(line))
+    return bool(_WEIGHS.search(line)) and not re.search(
+        r"\b(?:los[et]s?|losing|gain\w*|more|less|heavier|lighter|extra|of)\b", line,
+        re.IGNORECASE)
 
 
 def _past(solution: str, end: int) -> int:
