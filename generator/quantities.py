@@ -74,6 +74,10 @@ class Variable:
     cents: bool = False  # '25 cents': also $0.25 in a solution that counts dollars
     times: bool = False  # '4 times as much as': with the other, 5 parts of a whole
     company: bool = False  # '4 of her friends': with her, 5 people
+    # bounded by the sense of the story (a score, an age): the least it may be; a strategy
+    # that cannot shift it and stay within the bound may draw it from here to the bound
+    # instead of keeping it (``sense``)
+    within: Fraction | None = None
 
 
 def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
@@ -83,6 +87,7 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
     groups: dict = {}
     bounds: dict = {}
     keys: dict = {}
+    sensed: dict = {}
     sensible = sense.limits(question, mentions)  # a score, an age, a tree's height
     squares = sense.square_sides(question, mentions)
     for i, m in enumerate(mentions):
@@ -118,7 +123,8 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
         key = keys[i] = keys.get(squares.get(i), key)  # a square's sides stay equal
         groups.setdefault(key, []).append(i)
         if i in sensible:
-            bounds.setdefault(key, []).append(sensible[i])
+            bounds.setdefault(key, []).append(sensible[i][1])
+            sensed[key] = sensible[i][0]
         if bound is not None and m.value < bound:
             bounds.setdefault(key, []).append(bound)
         if kinds and m.value.denominator == 1:
@@ -141,7 +147,9 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
         out.append(Variable(f"n{k}", value, tuple(idx), percent,
                             max(mentions[i].places for i in idx),
                             Fraction(min(limits)) if limits else None, cents=cents,
-                            times=times, company=company))
+                            times=times, company=company,
+                            within=sensed.get(key) if key in sensed and min(limits) == min(bounds[key])
+                            else None))
     return tuple(out)
 
 

@@ -32,7 +32,8 @@ _SENTENCE = re.compile(r"[.?!;](?:\s|$)")
 # -- scores ---------------------------------------------------------------------------------
 _TESTS = re.compile(r"\b(?:tests?|quiz(?:zes)?|exams?|midterms?|finals)\b", re.IGNORECASE)
 _SCORE_BEFORE = re.compile(r"\b(?:scored?|scores|scoring|got|gets?|getting|received?|receives|"
-                           r"earned|earns?|makes?|made|needs?|grade of|score of|mark of|"
+                           r"earned|earns?|makes?|made|needs?|grade of|score of|mark of|these:|"
+                           r"received:|scores?:|grades?:|"
                            r"average of|averages?|averaged|averaging|wants?|rose\s+to|"
                            r"fell\s+to)\s+(?:an?\s+)?$|\ban\s+$|\ba\s+$"
                            r"|\b(?:score|grade|average)\b[^.,;\d]{0,40}\b(?:is|was|were|of|be)"
@@ -63,6 +64,14 @@ _SCORE = Fraction(100)
 # -- people -----------------------------------------------------------------------------------
 _AGE_AFTER = re.compile(r"[\s-]*years?[\s-]*old\b|\s+years?\s+of\s+age\b", re.IGNORECASE)
 _AGE_BEFORE = re.compile(r"\b(?:aged|age\s+of|at\s+age)\s+$", re.IGNORECASE)
+_AGE_STORY = re.compile(r"\bhow\s+old\b|\byears?[\s-]+old\b|\byears?\s+(?:older|younger)\b|"
+                        r"\b(?:older|younger)\s+than\b|\bages?\b|\bas\s+old\s+as\b", re.IGNORECASE)
+# 'Chris is 4,' 'when he was 19.' 'will turn 27 in': an age said of someone in a story of ages
+_IS_BEFORE = re.compile(r"\b(?:is|was|turns?|turned|be|are|were|age\s+is|which\s+is)\s+$",
+                        re.IGNORECASE)
+_IS_AFTER = re.compile(r"\s*(?:$|[.,;:?!)]|(?:and|now|today|but|while|when|then|so|if|how|what|"
+                       r"this|next|last|in\s+(?!all\b)|on\s+)\b|years?[\s-]+old\b)",
+                       re.IGNORECASE)
 _ASKS_AGE = re.compile(r"\bhow\s+old\b|\bwhat\s+age\b|\bat\s+what\s+age\b", re.IGNORECASE)
 _NOT_ONE_AGE = re.compile(r"\b(?:combined|total|sum|together|difference|altogether|average)\b",
                           re.IGNORECASE)
@@ -153,8 +162,14 @@ def _stages(value: Fraction, bands) -> tuple[Fraction, Fraction] | None:
 
 
 def _ages(question: str, m) -> tuple | None:
-    if m.money or m.percent or not (_AGE_AFTER.match(question, m.end)
-                                    or _AGE_BEFORE.search(_clause_before(question, m.start))):
+    """The stages of life of an age: '7 years old', 'a 9-year-old', 'aged 40', and in a story
+    of ages ('how old', 'years older'), 'if Chris is 4,', 'when he was 19.', 'turns 27'."""
+    if m.money or m.percent or m.value.denominator != 1:
+        return None
+    before = _clause_before(question, m.start)
+    if not (_AGE_AFTER.match(question, m.end) or _AGE_BEFORE.search(before)
+            or _AGE_STORY.search(question) and _IS_BEFORE.search(before)
+            and _IS_AFTER.match(question, m.end)):
         return None
     return _stages(m.value, _AGES)
 
@@ -231,9 +246,11 @@ def _scale(question: str, mentions, trees) -> tuple | None:
     return scales.pop() if scales else const(_SCORE)
 
 
-def limits(question: str, mentions) -> dict[int, Fraction]:
-    """The most each question number may become (by mention index), from the words around
-    it; at least the original's value: a bound never makes the original illegal."""
+def limits(question: str, mentions) -> dict[int, tuple[Fraction, Fraction]]:
+    """The least and the most each question number may become (by mention index), from the
+    words around it; the most is at least the original's value, the least at most it: a bound
+    never makes the original illegal. (The least is kept by ``covers``; here it only says
+    where a strategy that cannot keep the bound may draw the number instead.)"""
     scores = set(_scores(question, mentions))
     # drawn within the one scale's value (a scale that changes bounds them as well, ``covers``)
     scales = {m.value for m in mentions if m.quantity and _scale_at(question, m)}
@@ -242,17 +259,18 @@ def limits(question: str, mentions) -> dict[int, Fraction]:
     for i, m in enumerate(mentions):
         if not m.quantity:
             continue
-        found = []
+        found, least = [], Fraction(0)
         stages = _ages(question, m) or _body(question, m)
         if stages:
             found.append(stages[1])
+            least = stages[0]
         feat = _feat(question, m)
         if feat is not None:
             found.append(feat)
         if i in scores and scale is not None:
             found.append(scale)
         if found:
-            out[i] = max(min(found), m.value)
+            out[i] = (min(least, m.value), max(min(found), m.value))
     return out
 
 

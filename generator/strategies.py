@@ -12,7 +12,9 @@ similar         Same magnitude: same number of digits and trailing zeros, same d
 mmos-similar    Each number + round(N(5, 1)), drawn per number. MMOS paper (Chen et al., 2024).
 mmos-large      Each number + round(N(1000, 300)), drawn independently per number, as the MMOS
                 paper intended (its released code re-seeds the RNG per call, so every number
-                got the same shift).
+                got the same shift). For both MMOS strategies, a number the story bounds (a
+                score out of 100, a child's age) that no shift keeps within the bound is drawn
+                within it, near its original, or keeps its value.
 gsm-hard        One number becomes a random 7-digit integer, as GSM-HARD (Gao et al., PAL,
                 2023) built its items.
 digits:K        Every number rescaled to K digits (a random K-digit number, decimals kept).
@@ -171,12 +173,46 @@ class Shift(Strategy):
         shift = round(rng.gauss(self.mu, self.sigma))
         return int(var.value) + shift if var.value.denominator == 1 else var.value + shift
 
+    def draw(self, variables, rng, admissible):
+        """As ``Strategy.draw``, but a number bounded by the sense of its story (a score out of
+        100, a child's age) that no shift keeps within its bound is drawn within it instead."""
+        out = []
+        for var in variables:
+            for _ in range(_DOMAIN_TRIES):
+                value = self.propose(var, rng)
+                if admissible(var, value):
+                    break
+            else:
+                value = _within(var, rng, admissible)
+            out.append(value)
+        return out
+
     def keeps(self, var, value):
         if self._whole is not None and type(value) is int and var.value.denominator == 1:
             shift = value - var.value.numerator - self._whole[0]
             if -_EXACT_FLOAT < shift < _EXACT_FLOAT:  # so float(shift) is exact, as before
                 return abs(shift) <= self._whole[1]
         return abs(value - var.value - self.mu) <= 4 * self.sigma
+
+
+def _within(var, rng, admissible):
+    """A value of a bounded number as near its original as the bound leaves room: from the
+    original less that room (or the least it may be, if more) up to the bound (a score of 80
+    out of 100: 60..100), in the units it is written in; its own value when none of a few
+    draws is admissible."""
+    least = getattr(var, "within", None)
+    if least is None or var.upper is None or var.upper <= var.value:
+        return var.value
+    scale = 10 ** var.places
+    high = int(var.upper * scale)
+    low = max(-(-max(least, 2 * var.value - var.upper) * scale // 1), 1)
+    if low > high:
+        return var.value
+    for _ in range(_DOMAIN_TRIES):
+        value = _number(rng.randint(low, high), scale)
+        if value != var.value and admissible(var, value):
+            return value
+    return var.value
 
 
 class GsmHard(Strategy):
