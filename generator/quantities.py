@@ -17,7 +17,7 @@ from fractions import Fraction
 from mathgen.numbers import Mention, in_name
 
 from .prose import nouns
-from . import sense
+from . import sense, sense_relations
 from .units import (ORDINALS, calendar_bound, defines_unit, licensed_constants,
                     stated_definition, unit_bound)
 
@@ -89,7 +89,7 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
     keys: dict = {}
     sensed: dict = {}
     sensible = sense.limits(question, mentions)  # a score, an age, a tree's height
-    squares = sense.square_sides(question, mentions)
+    squares = sense_relations.square_sides(question, mentions)
     for i, m in enumerate(mentions):
         if not m.quantity or m.value in (0, 1) or m.value in frozen:
             continue  # proportions keep their value; so do 0 and 1 (one of, a single ...)

@@ -9,10 +9,8 @@ A variant keeps to the world its story is set in:
   9-year-old stays a child, the age at which someone marries stays an adult's);
 - a feat stays within the world's: a tree, a building, a mountain no taller than any there is,
   a player's points a game no more than anyone has averaged;
-- a number said to be 'only' so many stays below the count of the same things it is set
-  against ('usually 20 students ... only 10 students');
-- a square's two sides stay equal (``square_sides``), and prices or sizes of things named
-  small, medium and large keep that order.
+- between two numbers (``sense_relations``): 'only' so many stays below what it is set
+  against, a square's sides stay equal, and a larger size costs more than a smaller.
 
 A bound that the original itself breaks is widened to the original's value ('a 1000-foot
 tree' may not grow, but stays legal), or, where it relates two numbers, dropped
@@ -46,7 +44,6 @@ _SCORE_AFTER = re.compile(r"\s*(?:$|[.,;:?!)]|%|(?:points?|percent|on|in|and|or|
 _LISTED = re.compile(r"(?:,\s*(?:and\s+)?|\s+and\s+)(?:an?\s+)?", re.IGNORECASE)
 _ON_A_TEST = re.compile(r"\s+(?:points?\s+)?(?:on|in)\s+(?:[A-Za-z']+\s+){0,3}?(?:tests?|"
                         r"quiz(?:zes)?|exams?|midterms?|finals?)\b", re.IGNORECASE)
-_OUT_OF = re.compile(r"\s*(?:points?\s+)?out\s+of\s*$", re.IGNORECASE)
 _SCALE_AFTER = re.compile(r"[\s-]+points?[\s-]+(?:tests?|quiz(?:zes)?|exams?)\b|\s+(?:total\s+)?"
                           r"points?\s+(?:possible|in\s+total|total)\b", re.IGNORECASE)
 _SCALE_BEFORE = re.compile(r"\b(?:(?:tests?|quiz(?:zes)?|exams?)\s+(?:has|had|is\s+worth|was\s+"
@@ -127,16 +124,6 @@ _POINTS_A_GAME = re.compile(r"\s+points?\s+(?:a|per|each|every)\s+(?:game|match)
                             re.IGNORECASE)
 _AVERAGING = re.compile(r"\baverag\w*\s+$", re.IGNORECASE)
 _MOST_POINTS = (Fraction(50), Fraction(100))  # a season's average, one game
-
-# -- 'only', squares, sizes --------------------------------------------------------------------
-_ONLY_BEFORE = re.compile(r"\bonly\s+(?:[a-z]+\s+){0,2}$", re.IGNORECASE)
-_SQUARE_BEFORE = re.compile(r"\bsquares?\b[^.;:\d]{0,40}$", re.IGNORECASE)
-_BY = re.compile(rf"\s*(?:{_UNIT}\s*)?(?:by|x|\u00d7)\s*$", re.IGNORECASE)
-_SIZES = {"small": 0, "little": 0, "mini": 0, "medium": 1, "regular": 1, "large": 2,
-          "big": 2, "jumbo": 3, "giant": 3, "huge": 3, "extra-large": 3, "extra large": 3}
-_SIZE = re.compile(r"\b(" + "|".join(sorted(_SIZES, key=len, reverse=True)) + r")\b",
-                   re.IGNORECASE)
-
 
 def _sentence(text: str, start: int, end: int) -> str:
     """The sentence around ``start:end``."""
@@ -274,18 +261,6 @@ def limits(question: str, mentions) -> dict[int, tuple[Fraction, Fraction]]:
     return out
 
 
-def square_sides(question: str, mentions) -> dict[int, int]:
-    """Second side -> first side of each square the question gives as 'N by N'."""
-    out = {}
-    for i in range(len(mentions) - 1):
-        a, b = mentions[i], mentions[i + 1]
-        if a.quantity and b.quantity and a.value == b.value \
-                and _BY.match(question[a.end:b.start]) \
-                and _SQUARE_BEFORE.search(_clause_before(question, a.start, 60)):
-            out[i + 1] = i
-    return out
-
-
 def covers(question: str, solution: str, mentions, variables, result_spans,
            final: tuple) -> tuple[tuple[tuple, tuple, str, bool], ...]:
     """(whole, part, what it means, strict) bounds of sense, the part to stay at most (strict:
@@ -342,8 +317,9 @@ def covers(question: str, solution: str, mentions, variables, result_spans,
             continue
         if stages:
             within(sym(f"s{k}"), stages, what)
-    out += _only(question, mentions, trees)
-    out += _sizes(question, mentions, trees)
+    from .sense_relations import only_bounds, size_order  # they read this module's words
+
+    out += only_bounds(question, mentions, trees) + size_order(question, mentions, trees)
     return tuple(c for c in out if c[0][0] == "sym" or c[1][0] == "sym")
 
 
@@ -385,54 +361,3 @@ def _answer(solution: str) -> Fraction | None:
         return parse_answer(finals[-1]) if finals else None
     except ValueError:
         return None
-
-
-def _only(question: str, mentions, trees) -> list:
-    """'only N things' stays below the closest other count of the same things."""
-    from .prose import nouns
-
-    out = []
-    for j, m in enumerate(mentions):
-        if not m.quantity or m.money or m.value < 2 \
-                or not _ONLY_BEFORE.search(_clause_before(question, m.start, 30)):
-            continue
-        noun = nouns(question, m.end)
-        same = [i for i, other in enumerate(mentions) if i != j and other.quantity
-                and not other.money and nouns(question, other.end) & noun]
-        if same:
-            ref = max((i for i in same if i < j), default=min(same))
-            out.append((trees[ref], trees[j], f"'only {m.text}' must stay below the "
-                        f"{mentions[ref].text} it is set against", True))
-    return out
-
-
-def _sizes(question: str, mentions, trees) -> list:
-    """Prices (or sizes) of things named small, medium, large keep that order."""
-    from .prose import nouns
-
-    sized = []
-    for i, m in enumerate(mentions):
-        if not m.quantity or re.match(rf"\s+{_SIZE.pattern}", question[m.end:m.end + 20],
-                                      re.IGNORECASE):
-            continue  # '3 large pizzas' counts the large ones
-        before = _clause_before(question, m.start, 40)
-        after = re.match(r"\s*(?:for|per)\s+(?:(?:an?|each|the)\s+)?" + _SIZE.pattern,
-                         question[m.end:m.end + 30], re.IGNORECASE)
-        words = list(_SIZE.finditer(before))
-        if after:
-            word = after.group(1)
-        elif words and not re.search(r"\d", before[words[-1].end():]):
-            word = words[-1].group(1)
-        else:
-            continue
-        sized.append((i, _SIZES[word.lower()]))
-    out = []
-    for (a, rank_a), (b, rank_b) in zip(sized, sized[1:]):
-        if rank_a == rank_b or mentions[a].money != mentions[b].money or not (
-                mentions[a].money or nouns(question, mentions[a].end)
-                & nouns(question, mentions[b].end)):
-            continue  # a price against a price, or a size in the same units
-        (big, _), (small, _) = sorted([(a, rank_a), (b, rank_b)], key=lambda x: -x[1])
-        out.append((trees[big], trees[small], f"the {mentions[big].text} of the larger size "
-                    f"must stay above the {mentions[small].text} of the smaller", True))
-    return out

@@ -205,3 +205,24 @@ def test_a_bound_the_original_breaks_between_two_numbers_is_dropped():
     answer = "She picked 12 + 30 = <<12+30=42>>42 apples.\n#### 42"
     found = every_variant(question, answer, "similar")
     assert any(value(v, "30") >= value(v, "12") for v in found)
+
+
+def test_mmos_large_draws_a_bounded_score_within_its_bound_rather_than_beyond_it():
+    question = ("Kai got a 70 on his first quiz. After his second quiz his average was 75. "
+                "What did he get on the second quiz?")
+    answer = ("Both quizzes add up to 75 * 2 = <<75*2=150>>150 points.\nHe got 150 - 70 = "
+              "<<150-70=80>>80 on the second quiz.\n#### 80")
+    found = every_variant(question, answer, "mmos-large")
+    assert found
+    for variant in found:
+        assert 0 <= value(variant, "70") <= 100 and 0 <= value(variant, "75") <= 100
+        assert 0 <= answer_of(variant) <= 100, variant.question
+    # drawn within the bound, not only kept: some variant moves a score
+    assert any(value(v, "70") != 70 or value(v, "75") != 75 for v in found)
+
+
+def test_unconstrained_turns_the_bounds_of_sense_off():
+    question, answer = SCORES[0][:2]
+    found = perturb_problem(problem(question, answer), "mmos-large", n=4, seed=0,
+                            constrained=False)
+    assert any(answer_of(v) > 100 for v in found)
