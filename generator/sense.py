@@ -79,7 +79,7 @@ _UNITS = {"in": ("inches", "inch", "in"), "ft": ("feet", "foot", "ft"),
           "m": ("m", "meters", "meter", "metres", "metre"),
           "lb": ("pounds", "pound", "lbs", "lb"), "kg": ("kg", "kgs", "kilograms", "kilogram")}
 _UNIT_OF = {word: unit for unit, words in _UNITS.items() for word in words}
-_UNIT = r"(?:" + "|".join(sorted(_UNIT_OF, key=len, reverse=True)) + r")\.?"
+_UNIT = r"(?:" + "|".join(sorted(_UNIT_OF, key=len, reverse=True)) + r")(?![A-Za-z])\.?"
 _TALL_AFTER = re.compile(rf"[\s-]*({_UNIT})[\s-]*(?:tall|high)\b", re.IGNORECASE)
 _WEIGHT_AFTER = re.compile(rf"[\s-]*({_UNIT})(?![A-Za-z])", re.IGNORECASE)
 _WEIGHS = re.compile(r"\bweigh|\bweight\b|\bdiet\b", re.IGNORECASE)
@@ -109,7 +109,10 @@ _NOT_PERSON = re.compile(r"\b(?:dogs?|cats?|pupp(?:y|ies)|kittens?|horses?|cows?
                          r"giraffes?|poles?|ladders?|snowm[ae]n|sculptures?|pumpkins?|"
                          r"watermelons?|turkeys?|cakes?|stacks?|piles?|plates?|weights|dumbbells?|"
                          r"barbells?|bands?|backpacks?|luggage|bricks?|rocks?|stones?|"
-                         r"machines?|instruments?)\b", re.IGNORECASE)
+                         r"machines?|instruments?|sacks?|water|food|intake|loads?|cargo)\b",
+                         re.IGNORECASE)
+_CHANGE_AFTER = re.compile(r"\s+(?:less|more|heavier|lighter|taller|shorter)\b", re.IGNORECASE)
+_ALL = re.compile(r"\b(?:combined|total|sum|together|altogether)\b", re.IGNORECASE)
 # '5 pounds of weight', '3 pounds of flour': an amount of something, not a body's weight
 _OF_AFTER = re.compile(r"\s+of\b", re.IGNORECASE)
 
@@ -154,6 +157,8 @@ def _ages(question: str, m) -> tuple | None:
     if m.money or m.percent or m.value.denominator != 1:
         return None
     before = _clause_before(question, m.start)
+    if _ALL.search(before):
+        return None  # 'the sum of our ages will be 45': no one's age
     if not (_AGE_AFTER.match(question, m.end) or _AGE_BEFORE.search(before)
             or _AGE_STORY.search(question) and _IS_BEFORE.search(before)
             and _IS_AFTER.match(question, m.end)):
@@ -177,7 +182,10 @@ def _body(question: str, m) -> tuple | None:
     else:
         return None
     if weight and (_CHANGE_BEFORE.search(_clause_before(question, m.start, 30))
-                   or _OF_AFTER.match(question, weight.end())):
+                   or _OF_AFTER.match(question, weight.end())
+                   or _CHANGE_AFTER.match(question, weight.end()) or _ALL.search(sentence)):
+        return None  # '12 kg less than him', '5 pounds of flour', 'their combined weight'
+    if tall and _CHANGE_AFTER.match(question, m.end):
         return None
     if _NOT_PERSON.search(sentence) or not any(
             w.group() not in _NO_NAME for w in _PERSON.finditer(sentence)):
@@ -189,12 +197,13 @@ def _feat(question: str, m) -> Fraction | None:
     """The world's most for a height of a thing or a player's points a game, if it is one."""
     if _POINTS_A_GAME.match(question, m.end):
         return _MOST_POINTS[0 if _AVERAGING.search(_clause_before(question, m.start)) else 1]
-    tall = re.match(rf"[\s-]*({_UNIT})(?:[\s-]+(?:tall|high))?", question[m.end:m.end + 20],
-                    re.IGNORECASE)
+    # 'is 300 feet tall' beside the thing, or 'an 8000-foot tree'
+    tall = re.match(rf"[\s-]*({_UNIT})(?:[\s-]+(?:tall|high)\b|[\s-]*(?:tall\s+|high\s+)?"
+                    rf"(?=(?:{'|'.join(_TALLEST)})))", question[m.end:m.end + 40], re.IGNORECASE)
     if not tall:
         return None
     unit = _UNIT_OF[tall.group(1).lower().rstrip(".")]
-    near = question[max(0, m.start - 40):m.end + 40]
+    near = _sentence(question, m.start, m.end)
     for what, most in _TALLEST_RES:
         if unit in most and what.search(near):
             return Fraction(most[unit])

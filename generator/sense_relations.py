@@ -13,6 +13,7 @@ from .prose import nouns
 from .sense import _UNIT, _clause_before
 
 # --------------------------------------------------------------------
+_TIMES = re.compile(r"\s+times\s+(?:as|more|less|fewer)\b", re.IGNORECASE)
 _ONLY_BEFORE = re.compile(r"\bonly\s+(?:[a-z]+\s+){0,2}$", re.IGNORECASE)
 _SQUARE_BEFORE = re.compile(r"\bsquares?\b[^.;:\d]{0,40}$", re.IGNORECASE)
 _BY = re.compile(rf"\s*(?:{_UNIT}\s*)?(?:by|x|\u00d7)\s*$", re.IGNORECASE)
@@ -43,7 +44,8 @@ def only_bounds(question: str, mentions, trees) -> list:
             continue
         noun = nouns(question, m.end)
         same = [i for i, other in enumerate(mentions) if i != j and other.quantity
-                and not other.money and nouns(question, other.end) & noun]
+                and not other.money and nouns(question, other.end) & noun
+                and not _TIMES.match(question, other.end)]  # '8 times as many' is no count
         if same:
             ref = max((i for i in same if i < j), default=min(same))
             out.append((trees[ref], trees[j], f"'only {m.text}' must stay below the "
