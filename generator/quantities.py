@@ -16,8 +16,8 @@ from fractions import Fraction
 
 from mathgen.numbers import Mention, in_name
 
-from .prose import nouns
 from . import sense, sense_relations
+from .prose import nouns
 from .units import (ORDINALS, calendar_bound, defines_unit, licensed_constants,
                     stated_definition, unit_bound)
 
@@ -148,8 +148,8 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
                             max(mentions[i].places for i in idx),
                             Fraction(min(limits)) if limits else None, cents=cents,
                             times=times, company=company,
-                            within=sensed.get(key) if key in sensed and min(limits) == min(bounds[key])
-                            else None))
+                            within=sensed.get(key) if key in sensed
+                            and min(limits) == min(bounds[key]) else None))
     return tuple(out)
 
 

@@ -38,7 +38,8 @@ _SCORE_BEFORE = re.compile(r"\b(?:scored?|scores|scoring|got|gets?|getting|recei
                            r"\s+(?:an?\s+)?$", re.IGNORECASE)
 # what may follow a score: not a count of things ('got 8 questions right')
 _SCORE_AFTER = re.compile(r"\s*(?:$|[.,;:?!)]|%|(?:points?|percent|on|in|and|or|out|for|"
-                          r"average|to|but|while|at|the|his|her|their|then|so|if|over|this|last)\b)",
+                          r"average|to|but|while|at|the|his|her|their|then|so|if|over|this|"
+                          r"last)\b)",
                           re.IGNORECASE)
 # 'an 80, a 75 and a 90': the next of a list of scores
 _LISTED = re.compile(r"(?:,\s*(?:and\s+)?|\s+and\s+)(?:an?\s+)?", re.IGNORECASE)
@@ -52,7 +53,8 @@ _SCALE_BEFORE = re.compile(r"\b(?:(?:tests?|quiz(?:zes)?|exams?)\s+(?:has|had|is
 _ASKS_SCORE = re.compile(r"\b(?:what|which)\s+(?:[A-Za-z']+\s+){0,2}(?:score|grade|mark)s?\b|"
                          r"\bwhat\b[^?]*\b(?:need|have|has|must)\s+to\s+(?:get|score|make|"
                          r"earn|average)\b|\bwhat\b[^?]*\b(?:get|got|score|scored|make|made)\s+"
-                         r"on\b|\baverage\s+(?:score|grade|mark)\b|\bwhat\b[^?]*\baverage\b", re.IGNORECASE)
+                         r"on\b|\baverage\s+(?:score|grade|mark)\b|\bwhat\b[^?]*\baverage\b",
+                         re.IGNORECASE)
 _NOT_ONE_SCORE = re.compile(r"\bhow\s+many\b|\b(?:total|combined|sum|together|altogether|"
                             r"difference|more|fewer|higher|lower|less)\b", re.IGNORECASE)
 _AVERAGE_LINE = re.compile(r"\baverag", re.IGNORECASE)
@@ -81,7 +83,7 @@ _UNITS = {"in": ("inches", "inch", "in"), "ft": ("feet", "foot", "ft"),
 _UNIT_OF = {word: unit for unit, words in _UNITS.items() for word in words}
 _UNIT = r"(?:" + "|".join(sorted(_UNIT_OF, key=len, reverse=True)) + r")(?![A-Za-z])\.?"
 _TALL_AFTER = re.compile(rf"[\s-]*({_UNIT})[\s-]*(?:tall|high)\b", re.IGNORECASE)
-_WEIGHT_AFTER = re.compile(rf"[\s-]*({_UNIT})(?![A-Za-z])", re.IGNORECASE)
+_WEIGHT_AFTER = re.compile(rf"[\s-]*({_UNIT})", re.IGNORECASE)
 _WEIGHS = re.compile(r"\bweigh|\bweight\b|\bdiet\b", re.IGNORECASE)
 # a person's height and weight by unit, in stages: infant, child, adult
 _BODY = {"in": ((18, 40), (36, 68), (54, 96)), "ft": ((1.5, 3.5), (3, 5.7), (4.5, 8)),
@@ -128,6 +130,7 @@ _POINTS_A_GAME = re.compile(r"\s+points?\s+(?:a|per|each|every)\s+(?:game|match)
 _AVERAGING = re.compile(r"\baverag\w*\s+$", re.IGNORECASE)
 _MOST_POINTS = (Fraction(50), Fraction(100))  # a season's average, one game
 
+
 def _sentence(text: str, start: int, end: int) -> str:
     """The sentence around ``start:end``."""
     before = max((m.end() for m in _SENTENCE.finditer(text, 0, start)), default=0)
@@ -144,8 +147,8 @@ def _clause_before(text: str, start: int, width: int = 60) -> str:
 
 def _stages(value: Fraction, bands) -> tuple[Fraction, Fraction] | None:
     """The span of the stages (low, high) that hold ``value``; None when none does."""
-    held = [(Fraction(low), Fraction(high)) for low, high in
-            ((Fraction(str(a)), Fraction(str(b))) for a, b in bands) if low <= value <= high]
+    held = [(low, high) for low, high in ((Fraction(str(a)), Fraction(str(b))) for a, b in bands)
+            if low <= value <= high]
     if not held:
         return None
     return min(low for low, _ in held), max(high for _, high in held)
@@ -185,8 +188,6 @@ def _body(question: str, m) -> tuple | None:
                    or _OF_AFTER.match(question, weight.end())
                    or _CHANGE_AFTER.match(question, weight.end()) or _ALL.search(sentence)):
         return None  # '12 kg less than him', '5 pounds of flour', 'their combined weight'
-    if tall and _CHANGE_AFTER.match(question, m.end):
-        return None
     if _NOT_PERSON.search(sentence) or not any(
             w.group() not in _NO_NAME for w in _PERSON.finditer(sentence)):
         return None
