@@ -16,6 +16,7 @@ from fractions import Fraction
 
 from mathgen.numbers import Mention, in_name
 
+from . import sense, sense_relations
 from .prose import nouns
 from .units import (ORDINALS, calendar_bound, defines_unit, licensed_constants,
                     stated_definition, unit_bound)
@@ -73,6 +74,10 @@ class Variable:
     cents: bool = False  # '25 cents': also $0.25 in a solution that counts dollars
     times: bool = False  # '4 times as much as': with the other, 5 parts of a whole
     company: bool = False  # '4 of her friends': with her, 5 people
+    # bounded by the sense of the story (a score, an age): the least it may be; a strategy
+    # that cannot shift it and stay within the bound may draw it from here to the bound
+    # instead of keeping it (``sense``)
+    within: Fraction | None = None
 
 
 def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
@@ -81,6 +86,10 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
     ones in ``tied`` share a variable."""
     groups: dict = {}
     bounds: dict = {}
+    keys: dict = {}
+    sensed: dict = {}
+    sensible = sense.limits(question, mentions)  # a score, an age, a tree's height
+    squares = sense_relations.square_sides(question, mentions)
     for i, m in enumerate(mentions):
         if not m.quantity or m.value in (0, 1) or m.value in frozen:
             continue  # proportions keep their value; so do 0 and 1 (one of, a single ...)
@@ -111,7 +120,11 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
             continue  # "60 minutes in an hour", "a month has 30 days": a definition
         # 'three angles' and '3 times' are not one quantity: a word ties only with words
         key = ("value", m.value, m.kind == "word") if m.value in tied else ("mention", i)
+        key = keys[i] = keys.get(squares.get(i), key)  # a square's sides stay equal
         groups.setdefault(key, []).append(i)
+        if i in sensible:
+            bounds.setdefault(key, []).append(sensible[i][1])
+            sensed[key] = sensible[i][0]
         if bound is not None and m.value < bound:
             bounds.setdefault(key, []).append(bound)
         if kinds and m.value.denominator == 1:
@@ -134,7 +147,9 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
         out.append(Variable(f"n{k}", value, tuple(idx), percent,
                             max(mentions[i].places for i in idx),
                             Fraction(min(limits)) if limits else None, cents=cents,
-                            times=times, company=company))
+                            times=times, company=company,
+                            within=sensed.get(key) if key in sensed
+                            and min(limits) == min(bounds[key]) else None))
     return tuple(out)
 
 

@@ -14,7 +14,10 @@ mmos-large      Each number + round(N(1000, 300)), drawn independently per numbe
                 paper intended (its released code re-seeds the RNG per call, so every number
                 got the same shift). When no draw keeps every constraint, the numbers the
                 story bounds take values within 4 sigma of the shift that keep it (a part
-                of 2 hours stays below 120 minutes; ``generator.walk``).
+                of 2 hours stays below 120 minutes; ``generator.walk``). For both MMOS
+                strategies, a number the story bounds (a score out of 100, a child's age)
+                that no shift keeps within the bound is drawn within it, near its original,
+                or keeps its value.
 gsm-hard        One number becomes a random 7-digit integer, as GSM-HARD (Gao et al., PAL,
                 2023) built its items.
 digits:K        Every number rescaled to K digits (a random K-digit number, decimals kept).
@@ -187,12 +190,46 @@ class Shift(Strategy):
         base = int(var.value) if var.value.denominator == 1 else var.value
         return [base + mu + shift for shift in range(-reach, reach + 1)]
 
+    def draw(self, variables, rng, admissible):
+        """As ``Strategy.draw``, but a number bounded by the sense of its story (a score out of
+        100, a child's age) that no shift keeps within its bound is drawn within it instead."""
+        out = []
+        for var in variables:
+            for _ in range(_DOMAIN_TRIES):
+                value = self.propose(var, rng)
+                if admissible(var, value):
+                    break
+            else:
+                value = _within(var, rng, admissible)
+            out.append(value)
+        return out
+
     def keeps(self, var, value):
         if self._whole is not None and type(value) is int and var.value.denominator == 1:
             shift = value - var.value.numerator - self._whole[0]
             if -_EXACT_FLOAT < shift < _EXACT_FLOAT:  # so float(shift) is exact, as before
                 return abs(shift) <= self._whole[1]
         return abs(value - var.value - self.mu) <= 4 * self.sigma
+
+
+def _within(var, rng, admissible):
+    """A value of a bounded number as near its original as the bound leaves room: from the
+    original less that room (or the least it may be, if more) up to the bound (a score of 80
+    out of 100: 60..100), in the units it is written in; its own value when none of a few
+    draws is admissible."""
+    least = getattr(var, "within", None)
+    if least is None or var.upper is None or var.upper <= var.value:
+        return var.value
+    scale = 10 ** var.places
+    high = int(var.upper * scale)
+    low = max(-(-max(least, 2 * var.value - var.upper) * scale // 1), 1)
+    if low > high:
+        return var.value
+    for _ in range(_DOMAIN_TRIES):
+        value = _number(rng.randint(low, high), scale)
+        if value != var.value and admissible(var, value):
+            return value
+    return var.value
 
 
 class GsmHard(Strategy):

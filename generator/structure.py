@@ -25,6 +25,8 @@ from fractions import Fraction
 from mathgen.errors import UnsupportedProblem
 from mathgen.expressions import const, subtrees
 
+from . import sense
+
 # a list of numbers: '89, 71, 92, 100 and 86'
 _LIST = re.compile(r"\$?\d[\d,.]*(?:, \$?\d[\d,.]*)+,? and \$?\d[\d,.]*")
 # 'the lowest score, which is 71': a number named by its order
@@ -300,4 +302,6 @@ def story_bounds(question: str, solution: str, mentions, variables, result_spans
             total = ("add", total, tree[part])
         out.append((tree[w], total, f"what is found or lost must stay within the "
                     f"{mentions[w].text} {noun[w]}s there were", False))
-    return tuple(out)
+    # scores, people, feats, 'only', sizes: bounds of sense (``sense``)
+    return tuple(out) + sense.covers(question, solution, mentions, variables, result_spans,
+                                     final)
