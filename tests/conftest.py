@@ -5,16 +5,21 @@ Test modules import these directly (``from conftest import DATA, require_data``)
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
 # perturb caches symbolic forms in the user's cache folder by default: the tests (and the
-# commands they start) keep theirs in a folder of their own, not in ~/.cache
-os.environ.setdefault("MATHGEN_CACHE_DIR", tempfile.mkdtemp(prefix="mathgen-test-cache-"))
+# commands they start) keep theirs in a folder of their own, not in ~/.cache, removed when
+# the run ends
+if "MATHGEN_CACHE_DIR" not in os.environ:
+    os.environ["MATHGEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="mathgen-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["MATHGEN_CACHE_DIR"], ignore_errors=True)
 
 # ../shared/data beside the project root; a fresh clone has none, CI always has it.
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
