@@ -24,7 +24,7 @@ from mathgen.expressions import const, sym
 from mathgen.numbers import Mention, find_mentions, in_name, parse_answer
 from mathgen.records import Problem
 
-from . import calculations, equations, head, resolve
+from . import calculations, equations, head, resolve, twins
 from .binding import (Candidate, Retie, SameResults, candidates, check_counts,
                       exchangeable, other_forms)
 from .prose import prose_slots, shown_results
@@ -140,6 +140,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset, kept_equal: dic
     lit_sources = []
     bases: dict[int, int] = {}
     result_of = {src.result_span: i for i, src in enumerate(sources) if src.result_span}
+    said = twins.contexts(solution, sources)
     for i, src in enumerate(sources):
         if src.of is not None:  # a hidden step over the numbers of an equation
             raw_steps.append(_shift(src.tree, bases[id(src.of)]))
@@ -165,6 +166,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset, kept_equal: dic
         for k, (lit, span) in enumerate(zip(src.literals, src.spans)):
             options = candidates(lit.value, i, variables, step_values, constants,
                                  divisor=k in divisors)
+            options = twins.narrowed(options, said[i][k], variables, mentions, question)
             if statement:
                 options = [c for c in options if c.tree[0] == "sym" and c.tree[1][0] == "s"]
             if k in ratios:  # '12 x 2/3' where the question says 2/3, two-thirds or a third
