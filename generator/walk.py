@@ -79,7 +79,10 @@ def _outcome(search, values):
 
 
 def _keeps(search, values, i, x) -> bool:
-    trial = values[:i] + [x] + values[i + 1:]
+    # whole values as ints: the same checks, without Fraction arithmetic (only a yes or no
+    # comes back, so the values a walk keeps stay what they were)
+    trial = [v.numerator if v.denominator == 1 else v for v in values]
+    trial[i] = x.numerator if x.denominator == 1 else x
     outcome = _outcome(search, trial)
     return outcome is not None and outcome[1] is None
 
