@@ -84,9 +84,13 @@ class Strategy:
                 if admissible(var, value):
                     break
             else:
-                value = var.value
+                value = self.fallback(var, rng, admissible)
             out.append(value)
         return out
+
+    def fallback(self, var, rng: random.Random, admissible: Callable) -> Fraction:
+        """The value of a number none of whose draws was admissible: its own."""
+        return var.value
 
 
 def _number(units: int, scale: int):
@@ -190,19 +194,10 @@ class Shift(Strategy):
         base = int(var.value) if var.value.denominator == 1 else var.value
         return [base + mu + shift for shift in range(-reach, reach + 1)]
 
-    def draw(self, variables, rng, admissible):
-        """As ``Strategy.draw``, but a number bounded by the sense of its story (a score out of
-        100, a child's age) that no shift keeps within its bound is drawn within it instead."""
-        out = []
-        for var in variables:
-            for _ in range(_DOMAIN_TRIES):
-                value = self.propose(var, rng)
-                if admissible(var, value):
-                    break
-            else:
-                value = _within(var, rng, admissible)
-            out.append(value)
-        return out
+    def fallback(self, var, rng, admissible):
+        """A number bounded by the sense of its story (a score out of 100, a child's age) that
+        no shift keeps within its bound is drawn within it instead."""
+        return _within(var, rng, admissible)
 
     def keeps(self, var, value):
         if self._whole is not None and type(value) is int and var.value.denominator == 1:
