@@ -21,12 +21,18 @@ from itertools import product
 from mathgen.expressions import const
 
 from .binding import Candidate
+from .prose import nouns
 
 # a literal no expression explains is read as a count or a fact only up to this value
 COUNT_LIMIT = 12
 LABEL = ", worked out in the head"
 # what the writer may add, take, multiply or divide by without writing it
 _SMALL = (Fraction(1), Fraction(2))
+# units of measure (singular, as prose.word_after gives them): a number of one of them is a
+# sum or difference only of numbers of the same unit, not of '2 containers' and '3 weeks'
+UNITS = frozenset({"second", "minute", "hour", "day", "week", "month", "year", "inch", "foot",
+                   "yard", "mile", "meter", "centimeter", "kilometer", "pound", "ounce", "gram",
+                   "kilogram", "ton", "cup", "gallon", "quart", "pint", "liter", "dollar", "cent"})
 
 
 class Hold(Exception):
@@ -37,13 +43,16 @@ class Hold(Exception):
         self.literal, self.values, self.steps = literal, values, steps
 
 
-def _combine(a: Fraction, b: Fraction):
+def _combine(a: Fraction, b: Fraction, added: bool = True):
     """What one operation makes of two numbers: 'for $250 I save $10 * 2' counts whole
-    hundreds, so the whole part of a quotient of two or more by a round number is one too."""
-    yield a + b
+    hundreds, so the whole part of a quotient of two or more by a round number is one too.
+    Without ``added``, only products and quotients."""
+    if added:
+        yield a + b
     yield a * b
-    yield a - b
-    yield b - a
+    if added:
+        yield a - b
+        yield b - a
     for top, bottom in ((a, b), (b, a)):
         if bottom:
             yield top / bottom
@@ -51,18 +60,19 @@ def _combine(a: Fraction, b: Fraction):
                 yield Fraction(top // bottom)
 
 
-def sources(value: Fraction, live: dict, fixed: set) -> set:
+def sources(value: Fraction, live: dict, fixed: set, foreign: frozenset = frozenset()) -> set:
     """The keys of ``live`` (numbers that may change, by key) that some expression of one or
     two operations over live and fixed numbers, using at least one live number, turns into
     ``value``. A second operation finds a sum of three numbers; more would freeze nearly
-    all."""
+    all. The keys in ``foreign`` count something else than ``value``: they are not added or
+    taken."""
     found: set = set()
     atoms = [(v, (key,)) for key, v in live.items()] + [(v, ()) for v in fixed]
     pairs: dict[Fraction, set] = {}
     for (a, ka), (b, kb) in product(atoms, repeat=2):
         if not (ka or kb) or (ka and ka == kb):
             continue
-        for out in _combine(a, b):
+        for out in _combine(a, b, added=not foreign.intersection(ka + kb)):
             pairs.setdefault(out, set()).add(ka + kb)
     for uses in pairs.get(value, ()):
         found.update(uses)
@@ -70,9 +80,25 @@ def sources(value: Fraction, live: dict, fixed: set) -> set:
     # mother' are 6 (a sum with one such number and two fixed ones is one step from it)
     for (a, ka), (b, kb), (c, kc) in product(atoms, repeat=3):
         keys = ka + kb + kc
-        if len(keys) > 1 and len(set(keys)) == len(keys) and a + b + c == value:
+        if len(keys) > 1 and len(set(keys)) == len(keys) and a + b + c == value \
+                and not foreign.intersection(keys):
             found.update(keys)
     return found
+
+
+def foreign_keys(unit: str | None, variables, mentions, question: str) -> frozenset:
+    """The question numbers (and their percents) that count something else than a literal of
+    ``unit`` ('5 school days' against '2 containers' and '3 weeks'); none when the literal's
+    noun is no unit of measure or a number's noun is not known."""
+    if unit not in UNITS:
+        return frozenset()
+    out = set()
+    for v in variables:
+        said = [nouns(question, mentions[i].end) for i in v.mentions]
+        if said and all(said) and not any(unit in words for words in said):
+            out.add(v.name)
+        out.add(v.name + "%")
+    return frozenset(out)
 
 
 def written_results(prose: str) -> dict[Fraction, set[Fraction]]:
@@ -119,7 +145,8 @@ def _operands(value: Fraction, written: dict, live: dict, fixed: set, depth: int
 
 
 def explain(value: Fraction, result: Fraction, variables, step_values: list, pinned,
-            constants: dict, held: frozenset, label: str, written: dict) -> Candidate | None:
+            constants: dict, held: frozenset, label: str, written: dict,
+            foreign: frozenset = frozenset()) -> Candidate | None:
     """The constant reading of a literal found in the head, or None when the literal cannot be
     one; raises Hold with the numbers to keep first.
 
@@ -134,7 +161,7 @@ def explain(value: Fraction, result: Fraction, variables, step_values: list, pin
             live[v.name + "%"] = v.value / 100
     live |= {f"s{j}": sv for j, sv in enumerate(step_values) if j not in pinned}
     fixed = {c for c in constants if c.denominator == 1 and 0 < c <= 1000} | set(_SMALL)
-    found = sources(value, live, fixed)
+    found = sources(value, live, fixed, foreign)
     if value in written:  # '¼ * 24 = 6': the calculation's own numbers made it
         operands = _operands(value, written, live, fixed | set(constants))
         if operands is None:
