@@ -36,6 +36,10 @@ _MAX_ASSIGNMENTS = 20000
 REUSE_COST = 1.0
 # small units in a larger one, or a whole in percent: 100 cents, 12 inches, 60 minutes
 _PER_UNIT = {12, 16, 60, 100, 1000}
+# factors between units (12 months a year, 100 for percent): they scale; added to a count or
+# taken from one, such a number is more likely a quantity of the same value
+_FACTORS = {12, 16, 24, 52, 60, 100, 365, 1000, 2000, 3600, 5280, 10**6, 10**9}
+_ADDED_FACTOR_COST = 0.5
 _CLOSE = 0.5  # costs closer than this differ by preferences only, not by structure
 
 
@@ -322,7 +326,7 @@ def pick_by_tiers(tiers: list[list[Candidate]], env: dict) -> Candidate | None:
 
 
 def candidates(value: Fraction, step: int, variables, step_values, constants,
-                divisor: bool = False) -> list[Candidate]:
+                divisor: bool = False, addend: bool = False) -> list[Candidate]:
     out = []
     hundred = const(100)
     for v in variables:
@@ -363,6 +367,9 @@ def candidates(value: Fraction, step: int, variables, step_values, constants,
     usable = sorted((e[0] + (0.1 if e[3] and not divisor else 0), e[1], e[2] or "")
                     for e in constants.get(value, ()))
     seen_keys = set()
+    if addend and value in _FACTORS and any(c.tree[0] == "sym" for c in out):
+        usable = [(cost + (_ADDED_FACTOR_COST if not key and cost >= 1.0 else 0), label, key)
+                  for cost, label, key in usable]
     for cost, label, key in usable:  # the cheapest way through each fixed number
         if key not in seen_keys:
             seen_keys.add(key)

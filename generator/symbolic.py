@@ -149,6 +149,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset, kept_equal: dic
         base = bases[id(src)] = len(lit_options)
         divisors = expressions.divisor_literals(src.tree)
         roles = expressions.operand_roles(src.tree)
+        addends = _addends(src.tree)
         ratios = written_fractions(solution, src, fractions)
         for k, (key, lowest) in list(ratios.items()):
             if not lowest and any(c.tree[0] == "sym" and c.tree[1][0] == "n" for c in candidates(
@@ -165,7 +166,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset, kept_equal: dic
             statement = False
         for k, (lit, span) in enumerate(zip(src.literals, src.spans)):
             options = candidates(lit.value, i, variables, step_values, constants,
-                                 divisor=k in divisors)
+                                 divisor=k in divisors, addend=k in addends)
             options = twins.narrowed(options, said[i][k], variables, mentions, question)
             if statement:
                 options = [c for c in options if c.tree[0] == "sym" and c.tree[1][0] == "s"]
@@ -185,9 +186,11 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset, kept_equal: dic
                            or sources[int(c.tree[1][1:])].end <= span[0]]
             if not options and not (statement or algebra):
                 # '3 grades x 6 adults': a number found without a calculation
+                unit = said[i][k][1] if said[i][k] else None
+                foreign = head.foreign_keys(unit, variables, mentions, question)
                 options = [c for c in [head.explain(lit.value, src.value, variables, step_values,
                                                     held_steps, constants, held, lit.text,
-                                                    written)] if c]
+                                                    written, foreign)] if c]
             lit_options.append(options)
             lit_sources.append(src)
             lit_spans.append(span)
@@ -322,3 +325,12 @@ def _shift(tree: tuple, base: int) -> tuple:
     return (tree[0],) + tuple(_shift(a, base) if isinstance(a, tuple) else a for a in tree[1:])
 
 
+def _addends(tree: tuple) -> set[int]:
+    """The literals added in a sum or taken away in a difference (not what is taken from)."""
+    out = set()
+    for node in expressions.subtrees(tree):
+        if node[0] in ("add", "sub"):
+            for arg in node[1:] if node[0] == "add" else node[2:]:
+                if arg[0] == "lit":
+                    out.add(arg[1])
+    return out

@@ -127,6 +127,47 @@ def test_sources_are_every_number_a_small_expression_uses(value, live, fixed, ex
     assert sources(value, live, fixed) == expected
 
 
+@pytest.mark.parametrize("value, live, fixed, foreign, expected", [
+    (F(5), {"a": F(4), "b": F(2)}, {F(1)}, {"a", "b"}, set()),  # 4 pages + 1 are no 5 days
+    (F(5), {"a": F(4), "b": F(2)}, {F(1)}, {"b"}, {"a"}),       # 4 days + 1 still are
+    (F(8), {"a": F(4), "b": F(2)}, {F(1)}, {"a", "b"}, {"a", "b"}),  # 4 x 2: units multiply
+])
+def test_numbers_of_other_things_are_not_added_into_a_unit(value, live, fixed, foreign, expected):
+    assert sources(value, live, fixed, frozenset(foreign)) == expected
+
+
+def test_a_count_of_days_is_not_a_sum_of_pages_and_weeks():
+    # 5 = 4 + 1 by value, but 4 counts pages: the 5 school days are a fact of the calendar,
+    # and the 4 pages a day may change
+    p = problem("Liam reads 4 pages every school day. He has no school on weekends. How many "
+                "pages does he read in 2 weeks?",
+                "There are 5 school days in a week: 5 days/week x 4 pages/day = 20 pages every "
+                "week\nIn 2 weeks he reads 2 weeks x 20 pages/week = <<2*20=40>>40 pages\n#### 40",
+                40)
+    out = variants(p)
+    assert any(numbers(v.question)[0] != 4 for v in out)
+    for v in out:
+        pages, weeks = numbers(v.question)
+        assert "5 school days" in v.answer and F(v.final_answer) == 5 * pages * weeks
+
+
+def test_a_result_added_again_is_that_result_not_the_hundred_of_percent():
+    # '100 + 80': the 100 adds shirts, so it is week one's result (used a second time), not
+    # the 100 that '%' licenses; the week's sales then change with the question's numbers
+    p = problem("A shop has 500 shirts. Each week it sells 20% of the shirts it has left. How "
+                "many shirts does it sell in the first two weeks?",
+                "In week one it sells 500 * 20% = <<500*20*.01=100>>100 shirts.\n"
+                "It has 500 - 100 = <<500-100=400>>400 shirts left.\n"
+                "In week two it sells 400 * 20% = <<400*20*.01=80>>80 shirts.\n"
+                "In all it sells 100 + 80 = <<100+80=180>>180 shirts.\n#### 180", 180)
+    out = variants(p)
+    assert any(F(numbers(v.question)[0] * numbers(v.question)[1], 100) != 100 for v in out)
+    for v in out:
+        shirts, pct = numbers(v.question)[:2]
+        first = F(shirts * pct, 100)
+        assert F(v.final_answer) == first + (shirts - first) * F(pct, 100)
+
+
 def test_a_sum_done_in_the_head_keeps_both_terms():
     p = problem("Tom has 15 apples and gets 12 more. He gives 9 away. How many are left?",
                 "He has 27-9=<<27-9=18>>18 apples left.\n#### 18", 18)
