@@ -135,6 +135,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset, kept_equal: dic
     written = head.written_results(solution[:body_end])
     lit_options, lit_spans, describe, raw_steps, step_values = [], [], [], [], []
     scaling = {f"f{m.value}" for m in mentions if m.kind in ("multiplier", "fraction")}
+    ratios_of = _ratio_variables(question, mentions, variables)
     fractions = {m.value for m in mentions if m.kind == "fraction"}
     divisor_literals: set[int] = set()
     lit_sources = []
@@ -149,7 +150,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset, kept_equal: dic
         base = bases[id(src)] = len(lit_options)
         divisors = expressions.divisor_literals(src.tree)
         roles = expressions.operand_roles(src.tree)
-        addends = _addends(src.tree)
+        addends, summands = _addends(src.tree)
         ratios = written_fractions(solution, src, fractions)
         for k, (key, lowest) in list(ratios.items()):
             if not lowest and any(c.tree[0] == "sym" and c.tree[1][0] == "n" for c in candidates(
@@ -177,6 +178,12 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset, kept_equal: dic
                     and any(c.tree[0] == "sym" for c in options):
                 # 'half' or 'twice' scales: a 2 that is added, or divided, is another 2
                 options = [c for c in options if not set(c.uses) & scaling]
+            if k in summands and any(c.tree[0] == "sym" and c.tree[1] not in ratios_of
+                                     for c in options):
+                # '20 percent' or 'two times heavier' as it is written is no amount: a 20
+                # or a 2 added to amounts is another number of that value
+                options = [c for c in options if not (c.tree[0] == "sym"
+                                                      and c.tree[1] in ratios_of)]
             if k in divisors:
                 divisor_literals.add(len(lit_options))
             if src.unknown and span in result_of:  # '2L = 22 - 8 = 14': the 14 is that result
@@ -325,12 +332,26 @@ def _shift(tree: tuple, base: int) -> tuple:
     return (tree[0],) + tuple(_shift(a, base) if isinstance(a, tuple) else a for a in tree[1:])
 
 
-def _addends(tree: tuple) -> set[int]:
-    """The literals added in a sum or taken away in a difference (not what is taken from)."""
-    out = set()
+def _addends(tree: tuple) -> tuple[set[int], set[int]]:
+    """The literals added in a sum or taken away in a difference (not what is taken from),
+    and of those the ones added in a sum."""
+    out, summed = set(), set()
     for node in expressions.subtrees(tree):
         if node[0] in ("add", "sub"):
             for arg in node[1:] if node[0] == "add" else node[2:]:
                 if arg[0] == "lit":
                     out.add(arg[1])
-    return out
+                    if node[0] == "add":
+                        summed.add(arg[1])
+    return out, summed
+
+
+_TIMES_AFTER = re.compile(r"\s+times\b", re.IGNORECASE)
+
+
+def _ratio_variables(question: str, mentions, variables) -> set[str]:
+    """The question numbers every mention of which is a percent or a multiplier ('20%',
+    'two times heavier'): as written they are no amount."""
+    return {v.name for v in variables
+            if all(mentions[i].percent or _TIMES_AFTER.match(question, mentions[i].end)
+                   for i in v.mentions)}

@@ -214,3 +214,36 @@ def test_a_comparison_with_a_number_of_the_question_keeps_its_order():
         may, june, bonus, threshold = numbers(v.question)
         assert may + june > threshold
         assert F(v.final_answer) == may + june + bonus
+
+
+WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+         "eleven", "twelve"]
+
+
+def test_a_percent_or_a_multiplier_added_to_amounts_is_the_equal_amount():
+    # the two 2s (2 kilograms, two times heavier) and the two 20s (20 sacks, twenty percent)
+    # are told apart by the sum: what is added is the amount, not the ratio
+    cat = problem("Ben's small dog weighs 2 kilograms. His big dog is two times heavier. If "
+                  "Ben carries both of them, how many kilograms does he carry?",
+                  "The big dog weighs 2 x 2 = <<2*2=4>>4 kilograms.\n"
+                  "He carries 2 + 4 = <<2+4=6>>6 kilograms.\n#### 6", 6)
+    out = variants(cat)
+    assert len({v.question for v in out}) > 1
+    for v in out:
+        times = re.search(r"big dog is (\w+) times", v.question).group(1)
+        times = WORDS.index(times) if times in WORDS else int(times)
+        kilos = numbers(v.question)[0]
+        assert F(v.final_answer) == kilos + kilos * times
+    cars = problem("25 cars pass a shop on Tuesday. On Monday 20% fewer cars pass than on "
+                   "Tuesday, and on Wednesday 2 more than on Monday. How many cars pass on the "
+                   "three days?",
+                   "On Monday 20/100 * 25 = <<20/100*25=5>>5 fewer cars pass.\n"
+                   "So 25 - 5 = <<25-5=20>>20 cars pass on Monday.\n"
+                   "On Wednesday 20 + 2 = <<20+2=22>>22 cars pass.\n"
+                   "In all 25 + 20 + 22 = <<25+20+22=67>>67 cars pass.\n#### 67", 67)
+    out = variants(cars)
+    assert any(numbers(v.question)[:2] != [25, 20] for v in out)
+    for v in out:
+        tuesday, pct, more = numbers(v.question)
+        monday = tuesday - F(tuesday * pct, 100)
+        assert F(v.final_answer) == tuesday + monday + monday + more
