@@ -153,6 +153,33 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
     return tuple(out)
 
 
+_AND = re.compile(r"[ \t]+and[ \t]+$")
+
+
+def mixed_numbers(question: str, mentions, variables) -> list[tuple]:
+    """'3 and 1/2 times', 'two and half dozen': a question number and the part of one written
+    after it, as (value, tree, uses, label). The part is its own variable when it is one, and
+    otherwise a fixed number (its use key, as ``constants_of`` names it)."""
+    owner = {i: v for v in variables for i in v.mentions}
+    out = []
+    for i, m in enumerate(mentions[:-1]):
+        part = mentions[i + 1]
+        if i not in owner or m.value.denominator != 1 or not 0 < part.value < 1 \
+                or part.kind not in ("fraction", "multiplier") \
+                or not _AND.search(question, m.end, part.start):
+            continue
+        whole = owner[i]
+        if i + 1 in owner:
+            tree, uses = ("add", ("sym", whole.name), ("sym", owner[i + 1].name)), \
+                (whole.name, owner[i + 1].name)
+        else:
+            tree, uses = ("add", ("sym", whole.name), ("const", part.value)), \
+                (whole.name, f"f{part.value}")
+        out.append((m.value + part.value, tree, uses,
+                    f"the question's {m.value} and {part.text}"))
+    return out
+
+
 def _names_them(question: str, start: int, count: Fraction) -> bool:
     """Whether the clause from ``start`` names ``count`` kinds in one list ('of girls and
     boys', ': red, blue and green'): then the count is the list's length, and stays."""

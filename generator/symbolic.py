@@ -28,7 +28,7 @@ from . import calculations, equations, head, resolve, twins
 from .binding import (Candidate, Retie, SameResults, candidates, check_counts,
                       exchangeable, other_forms)
 from .prose import prose_slots, shown_results
-from .quantities import Variable, constants_of, variables_of
+from .quantities import Variable, constants_of, mixed_numbers, variables_of
 from .structure import (check_picked, check_ratios, compared, compared_bounds, counted_terms,
                         kept_parts, story_bounds, written_fractions)
 
@@ -136,6 +136,7 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset, kept_equal: dic
     lit_options, lit_spans, describe, raw_steps, step_values = [], [], [], [], []
     scaling = {f"f{m.value}" for m in mentions if m.kind in ("multiplier", "fraction")}
     ratios_of = _ratio_variables(question, mentions, variables)
+    mixed = mixed_numbers(question, mentions, variables)
     fractions = {m.value for m in mentions if m.kind == "fraction"}
     divisor_literals: set[int] = set()
     lit_sources = []
@@ -169,6 +170,8 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset, kept_equal: dic
             options = candidates(lit.value, i, variables, step_values, constants,
                                  divisor=k in divisors, addend=k in addends)
             options = twins.narrowed(options, said[i][k], variables, mentions, question)
+            options += [Candidate(tree, 0.0, uses, label) for value, tree, uses, label in mixed
+                        if value == lit.value]
             if statement:
                 options = [c for c in options if c.tree[0] == "sym" and c.tree[1][0] == "s"]
             if k in ratios:  # '12 x 2/3' where the question says 2/3, two-thirds or a third

@@ -247,3 +247,23 @@ def test_a_percent_or_a_multiplier_added_to_amounts_is_the_equal_amount():
         tuesday, pct, more = numbers(v.question)
         monday = tuesday - F(tuesday * pct, 100)
         assert F(v.final_answer) == tuesday + monday + monday + more
+
+
+@pytest.mark.parametrize("question, solution, whole, part", [
+    ("Omar runs 4 and 1/2 miles every day. How many miles does he run in 6 days?",
+     "He runs 4.5 * 6 = <<4.5*6=27>>27 miles.\n#### 27", r"runs (\d+) and 1/2", F(1, 2)),
+    ("Eve bakes three and a quarter dozen rolls. She sells 9 of them. How many are left?",
+     "She bakes 3.25 * 12 = <<3.25*12=39>>39 rolls.\nShe has 39 - 9 = <<39-9=30>>30 left.\n#### 30",
+     r"bakes (\w+) and a quarter", F(1, 4)),
+])
+def test_a_number_and_a_part_written_after_it_is_one_amount(question, solution, whole, part):
+    # '4 and 1/2 miles' is 4.5: the whole part may change and the half stays
+    out = variants(problem(question, solution, numbers(solution.split("####")[1])[0]))
+    wholes = set()
+    for v in out:
+        said = re.search(whole, v.question).group(1)
+        value = WORDS.index(said) if said in WORDS else int(said)
+        wholes.add(value)
+        first = F(re.search(r"[\d.]+", v.answer).group())
+        assert first == value + part
+    assert len(wholes) > 1
