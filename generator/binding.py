@@ -374,6 +374,10 @@ def candidates(value: Fraction, step: int, variables, step_values, constants,
         if key not in seen_keys:
             seen_keys.add(key)
             out.append(Candidate(const(value), cost, (key,) if key else (), label))
+    if not out:  # a part found as a fraction, written again in percent: 1/5, then 20%
+        out += [Candidate(("mul", sym(f"s{j}"), hundred), 1.0, (f"s{j}",),
+                          f"the result of step {j + 1} in percent")
+                for j, sv in enumerate(step_values[:step]) if 0 < sv < 1 and sv * 100 == value]
     if not out:
         for v in variables:  # a question number in other units: 2 hours -> 120 minutes
             for c, ((cost, label, _, _), *_) in constants.items():

@@ -51,7 +51,7 @@ _LICENSED = {
     5280: r"mile|feet|foot",
 }
 _DECIMAL_LICENSED = {
-    Fraction(3, 2): r"and a half",
+    Fraction(3, 2): r"and a half|and half",
     Fraction(314, 100): r"circle|circular|round|radius|diameter|circumference",
     Fraction(22, 7): r"circle|circular|round|radius|diameter|circumference",
     Fraction(1, 10): r"dime|percent|%",

@@ -267,3 +267,26 @@ def test_a_number_and_a_part_written_after_it_is_one_amount(question, solution, 
         first = F(re.search(r"[\d.]+", v.answer).group())
         assert first == value + part
     assert len(wholes) > 1
+
+
+def test_a_share_found_as_a_fraction_and_written_again_in_percent_is_that_result():
+    # '12/60 = 0.2', then '20%' of another number: the 20 is the share in percent
+    p = problem("At a school, 12 of every 60 pupils walk to school. If the same share of the "
+                "250 pupils of another school walk, how many of them walk?",
+                "A share of 12/60 = <<12/60=0.2>>0.2 of the pupils walk.\n"
+                "That is 20% of them, so 250 * 20% = <<250*20*.01=50>>50 pupils walk.\n#### 50",
+                50)
+    out = variants(p)
+    assert any(numbers(v.question)[:2] != [12, 60] for v in out)
+    for v in out:
+        walk, every, pupils = numbers(v.question)
+        assert F(v.final_answer) == F(walk, every) * pupils
+
+
+def test_a_unit_and_half_is_one_and_a_half():
+    p = problem("Lena buys a pound and half of cheese at $6 a pound. How much does she pay?",
+                "She pays 1.5 * 6 = $<<1.5*6=9>>9.\n#### 9", 9)
+    out = variants(p)
+    assert {numbers(v.question)[0] for v in out} != {6}
+    for v in out:
+        assert F(v.final_answer) == F(3, 2) * numbers(v.question)[0]
