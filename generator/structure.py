@@ -43,6 +43,8 @@ _PARTS_SAID = re.compile(r"\b(?:other|rest|remaining|next|last|of (?:them|the|he
 _GROUP_BEFORE = re.compile(r"\b(?:every|each\s+(?:group|set|batch|team|pack|bunch)\s+of|"
                            r"(?:in|into)\s+(?:groups|sets|batches|teams|packs)\s+of)\s+$",
                            re.IGNORECASE)
+# '12 of every 60 pupils', '3 out of 4 people': a part of the number after it
+_OF_EVERY = re.compile(r"[ \t]+(?:out[ \t]+)?of[ \t]+(?:every[ \t]+|each[ \t]+)?", re.IGNORECASE)
 # 'Tom finds 5 eggs', 'she lost 3 of her marbles': a part of what there was to find or lose
 _FOUND_BEFORE = re.compile(r"\b(?:finds?|found|loses?|lost|misplaced|misse[sd]|drops?|dropped|"
                            r"breaks?|broke)\s+(?:only\s+|just\s+)?$", re.IGNORECASE)
@@ -302,6 +304,11 @@ def story_bounds(question: str, solution: str, mentions, variables, result_spans
             total = ("add", total, tree[part])
         out.append((tree[w], total, f"what is found or lost must stay within the "
                     f"{mentions[w].text} {noun[w]}s there were", False))
+    for j in range(1, len(mentions)):  # '12 of every 60 pupils', '24 out of 60 people'
+        if whole[j - 1] and whole[j] and (j in owner or j - 1 in owner) \
+                and _OF_EVERY.fullmatch(question, mentions[j - 1].end, mentions[j].start):
+            out.append((tree[j], tree[j - 1], f"{mentions[j - 1].text} of "
+                        f"{mentions[j].text} must stay a part of them", False))
     # scores, people, feats, 'only', sizes: bounds of sense (``sense``)
     return tuple(out) + sense.covers(question, solution, mentions, variables, result_spans,
                                      final)

@@ -162,6 +162,25 @@ def test_only_so_many_stays_below_what_it_is_set_against(question, answer, refer
         assert value(variant, only) < value(variant, reference), variant.question
 
 
+PARTS_OF_EVERY = [
+    ("At a school, 12 of every 60 pupils walk to school. If the same share of the 250 pupils of "
+     "another school walk, how many of them walk?", "A share of 12/60 = <<12/60=0.2>>0.2 of the "
+     "pupils walk.\nThat is 20% of them, so 250 * 20% = <<250*20*.01=50>>50 pupils walk.\n#### 50",
+     "12", "60"),
+    ("In a town, 3 out of 8 houses have a dog. There are 400 houses. How many houses have no "
+     "dog?", "There are 400 / 8 = <<400/8=50>>50 groups of 8 houses.\nIn them, 50 * 3 = "
+     "<<50*3=150>>150 houses have a dog.\nSo 400 - 150 = <<400-150=250>>250 houses have none."
+     "\n#### 250", "3", "8"),
+]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("question, answer, part, every", PARTS_OF_EVERY)
+def test_a_part_of_every_group_stays_within_the_group(question, answer, part, every, strategy):
+    for variant in every_variant(question, answer, strategy):
+        assert value(variant, part) <= value(variant, every), variant.question
+
+
 SQUARES = [
     ("Zoe cuts square tiles that are 6 inches by 6 inches. How many square inches do 10 tiles "
      "cover?", "Each tile covers 6 * 6 = <<6*6=36>>36 square inches.\n10 tiles cover 36 * 10 = "
