@@ -120,8 +120,7 @@ class Specialised:
             exec(compile("\n".join(lines), f"<draw {template.id}>", "exec"), scope)  # noqa: S102
             self.draw = scope["_draw"]
         self.names = tuple(n for d in draws for n in d.names)
-        self._pending = tuple((text, check) for j, (text, check, _) in enumerate(early)
-                              if j not in covered)
+        pending = [(text, check) for j, (text, check, _) in enumerate(early) if j not in covered]
         self._late = tuple((text, check) for text, check, _ in late)
         domains = {n: d.domain for d in template.draws for n in d.names}
         kinds = {n: domain_kind(domain) for n, domain in domains.items()}
@@ -144,6 +143,11 @@ class Specialised:
         numbers = {n for n, domain in domains.items() if drawcode._numeric(domain)}
         ints = {n for n, kind in kinds.items() if kind == 0 and n in domains}
         self._numbers, self._ints, self._early = numbers, ints, None
+        # the conditions the draw could not test (they read a number an equation fixes), on
+        # pairs of ints where they can be: every instance that is kept tests them
+        formulas = {f.text: f for f in template.conditions}
+        self._pending = tuple((text, pairs.check(formulas[text], numbers, ints) or check)
+                              for text, check in pending)
         self._solvers = tuple((d, pairs.solver(d, numbers, ints) or d.solve)
                               for d in template.derived)
         self._kinds = tuple((name, kind, _fast_kind(kind)) for name, kind in template.kinds.items())
