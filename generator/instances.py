@@ -108,22 +108,34 @@ def _walk(early, involved) -> tuple[list[dict], Counter]:
         at_depth.append([(text, check) for text, check, names in early
                          if names <= bound and not names <= before])
 
+    last = len(involved) - 1
+
     def walk(i, values):
-        if i == len(involved):
-            solutions.append(values)  # a dict of its own: never changed after
-            return
-        names, checks = involved[i].names, at_depth[i]
-        for pick in involved[i].each():
-            trial = dict(values)
-            trial.update(zip(names, pick))
+        draw, checks = involved[i], at_depth[i]
+        names = draw.names
+        # one dict per depth, its own numbers written over for each pick: a pick that
+        # breaks a condition copies nothing (the keys stay in the order they were bound)
+        trial = dict(values)
+        single = draw.mode == "one"
+        for pick in (draw.domain if single else draw.each()):
+            if single:
+                trial[names[0]] = pick
+            else:
+                trial.update(zip(names, pick))
             for text, check in checks:
                 if not check(trial):
                     failures[text] += 1
                     break
             else:
-                walk(i + 1, trial)
+                if i == last:
+                    solutions.append(dict(trial))  # a dict of its own: never changed after
+                else:
+                    walk(i + 1, trial)
 
-    walk(0, {})
+    if involved:
+        walk(0, {})
+    else:
+        solutions.append({})
     return solutions, failures
 
 
