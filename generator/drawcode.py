@@ -66,9 +66,7 @@ def write(template, draws, plans, memo: dict, hashable) -> object | None:
         if draw.mode == "one":
             lines.append(f"    {name} = _d{i}[int(r() * {len(draw.domain)})]")
         else:
-            targets = ", ".join(f"v_{n}" for n in draw.names)
-            lines.append(f"    {targets}, = _several(_d{i}, {len(draw.names)}, "
-                         f"{draw.mode == 'distinct'}, r)")
+            lines += _several_inline(i, draw)
         if narrow:
             test = " and ".join(exprs[j] for j, _, _ in here)
             args = ", ".join(f"v_{k}" for k in keys)
@@ -97,6 +95,22 @@ def write(template, draws, plans, memo: dict, hashable) -> object | None:
     # our own source, written from the template's parsed draws: no text of a file is run
     exec(compile("\n".join(lines), f"<draw {template.id}>", "exec"), scope)  # noqa: S102
     return scope["_draw"]
+
+
+def _several_inline(i: int, draw) -> list[str]:
+    """The lines that draw several values at once, as ``specialised.several`` draws them
+    from the same random numbers: inline for consecutive values and for two distinct ones
+    (a pair of names, the common case), a call otherwise."""
+    n, k = len(draw.domain), len(draw.names)
+    targets = [f"v_{name}" for name in draw.names]
+    if draw.mode != "distinct":
+        return [f"    _j = int(r() * {n - k + 1})"] + [
+            f"    {t} = _d{i}[_j + {m}]" for m, t in enumerate(targets)]
+    if k == 2:
+        return [f"    _j0 = int(r() * {n})", f"    _j1 = int(r() * {n - 1})",
+                "    if _j1 >= _j0:", "        _j1 += 1",
+                f"    {targets[0]} = _d{i}[_j0]", f"    {targets[1]} = _d{i}[_j1]"]
+    return [f"    {', '.join(targets)}, = _several(_d{i}, {k}, True, r)"]
 
 
 def _numeric(domain) -> bool:
