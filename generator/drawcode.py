@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 
 from . import pairs
-from .compiled import _FAILS, domain_kind, source, whole_names
+from .compiled import _FAILS, domain_kind, fraction_names, source, whole_names
 from .narrowing import _MEMO_LIMIT
 
 
@@ -44,12 +44,13 @@ def write(template, draws, plans, memo: dict, hashable) -> object | None:
     domains = {n: d.domain for d in template.draws for n in d.names}
     numbers = {n for n, d in domains.items() if _numeric(d)}
     ints = {n for n, d in domains.items() if domain_kind(d) == 0}
+    fractions = fraction_names(domains)
     scope.update(pairs.HELPERS)
     exprs: dict[int, str] = {}
     stmts: dict[int, list[str]] = {}
     for _, here, _, _ in plans:
         for j, text, _ in here:
-            paired = pairs.condition(formulas[text], numbers, ints, f"{j}p")
+            paired = pairs.condition(formulas[text], numbers, ints, f"{j}p", fractions)
             if paired is not None:  # on pairs of ints
                 stmts[j], exprs[j] = paired[0], f"({paired[1]})"
                 continue

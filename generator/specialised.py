@@ -44,7 +44,8 @@ from mathgen.formulas import EvalError
 from mathgen.numbers import plain
 
 from . import drawcode, pairs
-from .compiled import _FAILS, compile_valued, domain_kind, static_kind, whole_names
+from .compiled import (_FAILS, compile_valued, domain_kind, fraction_names, static_kind,
+                       whole_names)
 from .narrowing import _MEMO_LIMIT, NARROW_LIMIT
 from .template import DecimalRange, _member, is_number
 
@@ -125,12 +126,13 @@ class Specialised:
         domains = {n: d.domain for d in template.draws for n in d.names}
         kinds = {n: domain_kind(domain) for n, domain in domains.items()}
         whole = whole_names(domains)
+        self._fractions = fractions = fraction_names(domains)
         numbers = {n for n, domain in domains.items() if drawcode._numeric(domain)}
         ints = {n for n, kind in kinds.items() if kind == 0}
         steps = []
         for name, formula in template.steps:
             kinds[name] = kind = static_kind(formula, kinds)
-            steps.append((name, pairs.valued(formula, numbers, ints, kind)
+            steps.append((name, pairs.valued(formula, numbers, ints, kind, fractions)
                           or compile_valued(formula, kind, whole)))
             if kind is not None:  # a number of a known kind (0: an int): later steps read it
                 numbers.add(name)
@@ -138,7 +140,7 @@ class Specialised:
                     ints.add(name)
         self._steps = tuple(steps)
         kind = static_kind(template.answer, kinds)
-        self._answer = pairs.valued(template.answer, numbers, ints, kind) \
+        self._answer = pairs.valued(template.answer, numbers, ints, kind, fractions) \
             or compile_valued(template.answer, kind, whole)
         numbers = {n for n, domain in domains.items() if drawcode._numeric(domain)}
         ints = {n for n, kind in kinds.items() if kind == 0 and n in domains}
@@ -146,9 +148,10 @@ class Specialised:
         # the conditions the draw could not test (they read a number an equation fixes), on
         # pairs of ints where they can be: every instance that is kept tests them
         formulas = {f.text: f for f in template.conditions}
-        self._pending = tuple((text, pairs.check(formulas[text], numbers, ints) or check)
+        self._pending = tuple((text, pairs.check(formulas[text], numbers, ints, fractions)
+                                     or check)
                               for text, check in pending)
-        self._solvers = tuple((d, pairs.solver(d, numbers, ints) or d.solve)
+        self._solvers = tuple((d, pairs.solver(d, numbers, ints, fractions) or d.solve)
                               for d in template.derived)
         self._kinds = tuple((name, kind, _fast_kind(kind)) for name, kind in template.kinds.items())
         self._numeric_defaults = tuple((k, template.defaults[k]) for k in self.names
@@ -162,7 +165,8 @@ class Specialised:
         if self._early is None:
             formulas = {f.text: f for f in self.template.conditions}
             self._early = tuple(
-                (text, pairs.check(formulas[text], self._numbers, self._ints) or check, read)
+                (text, pairs.check(formulas[text], self._numbers, self._ints, self._fractions)
+                 or check, read)
                 for text, check, read in self.template.checks()[0])
         return self._early
 
