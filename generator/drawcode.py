@@ -33,9 +33,12 @@ from .compiled import _FAILS, domain_kind, fraction_names, source, whole_names
 from .narrowing import _MEMO_LIMIT
 
 
-def write(template, draws, plans, memo: dict, hashable) -> object | None:
-    """The draw function, or None when a condition is not compiled. ``plans``: for each
-    draw, (draw, [(index, text, check)], keys, narrowed)."""
+def write(template, draws, plans, memo: dict, hashable) -> tuple | None:
+    """The draw function and the keyed draw, or None when a condition is not compiled.
+    ``plans``: for each draw, (draw, [(index, text, check)], keys, narrowed). The keyed
+    draw (None where a value is a list) gives ``values, (key, own numbers)`` where the
+    draw gives ``values, None``: what ``Specialised.key`` and ``same_numbers`` would say
+    of the values, without a call or a loop."""
     formulas = {f.text: f for f in template.conditions}
     whole = whole_names({n: d.domain for d in template.draws for n in d.names})
     from .specialised import held, several
@@ -92,10 +95,32 @@ def write(template, draws, plans, memo: dict, hashable) -> object | None:
             lines += _guarded(exprs[j], stmts[j]) + ["    if not _ok:",
                                                      f"        return None, _t{j}c"]
     names = [n for d in draws for n in d.names]
-    lines.append("    return {" + ", ".join(f"{n!r}: v_{n}" for n in names) + "}, None")
+    values = "{" + ", ".join(f"{n!r}: v_{n}" for n in names) + "}"
+    code = lines + [f"    return {values}, None"]
+    if hashable(names):  # the same draws, with what sampling asks of each at once
+        keyed = _keyed(template, names, domains, scope)
+        code += [line.replace("def _draw(", "def _keyed(", 1) for line in lines]
+        code.append(f"    return {values}, (({''.join(f'v_{n}, ' for n in names)}), {keyed})")
     # our own source, written from the template's parsed draws: no text of a file is run
-    exec(compile("\n".join(lines), f"<draw {template.id}>", "exec"), scope)  # noqa: S102
-    return scope["_draw"]
+    exec(compile("\n".join(code), f"<draw {template.id}>", "exec"), scope)  # noqa: S102
+    return scope["_draw"], scope.get("_keyed")
+
+
+def _keyed(template, names, domains, scope) -> str:
+    """The expression that tells whether every number drawn is the template's own, as
+    ``Specialised.same_numbers`` does (a number of a domain that holds numbers only is
+    compared as it is)."""
+    from .template import is_number
+
+    tests = []
+    for m, name in enumerate(names):
+        default = template.defaults.get(name)
+        if not is_number(default):
+            continue
+        scope[f"_dv{m}"], scope["_isnum"] = default, is_number
+        tests.append(f"v_{name} == _dv{m}" if _numeric(domains[name])
+                     else f"(not _isnum(v_{name}) or v_{name} == _dv{m})")
+    return " and ".join(tests) or "True"
 
 
 def _several_inline(i: int, draw) -> list[str]:

@@ -114,12 +114,15 @@ class Specialised:
                 lines += [f"    if not _c{j}(v):", f"        return None, _t{j}c"]
         lines.append("    return v, None")
         # the same draws, made faster with locals where every condition is compiled
-        self.draw = None if dict_draw else drawcode.write(
+        written = None if dict_draw else drawcode.write(
             template, draws, plans, self._memo, lambda keys: self._hashable(draws, keys))
+        self.draw, self.keyed = written or (None, None)
         if self.draw is None:
             # our own source, written from the template's parsed draws: no file's text runs
             exec(compile("\n".join(lines), f"<draw {template.id}>", "exec"), scope)  # noqa: S102
             self.draw = scope["_draw"]
+        if self.keyed is None:
+            self.keyed = self._keyed_by_calls
         self.names = tuple(n for d in draws for n in d.names)
         pending = [(text, check) for j, (text, check, _) in enumerate(early) if j not in covered]
         self._late = tuple((text, check) for text, check, _ in late)
@@ -158,6 +161,14 @@ class Specialised:
                                        if is_number(template.defaults.get(k)))
         self.defaults_key = self.key({k: template.defaults.get(k) for k in self.names})
         self.solutions: list | None = None  # an enumerated space, once walked
+
+    def _keyed_by_calls(self, r, rng):
+        """As the keyed draw that ``generator.drawcode`` writes: ``values, (key, own
+        numbers)``, or ``None, why``."""
+        values, why = self.draw(r, rng)
+        if values is None:
+            return None, why
+        return values, (self.key(values), self.same_numbers(values))
 
     def early(self) -> tuple:
         """The conditions over drawn numbers, on pairs of ints where they can be, for
@@ -290,20 +301,19 @@ def sampled(template, n: int, seed: int, tries: int) -> tuple[list[dict], str]:
     """Up to ``n`` distinct instances drawn from one stream, each within ``tries`` draws."""
     spec = specialised(template)
     rng = random.Random(f"{seed}/{template.id}")
-    r, draw, complete, key_of, same = rng.random, spec.draw, spec.complete, spec.key, \
-        spec.same_numbers
+    r, draw, complete = rng.random, spec.keyed, spec.complete
     out, seen, failures = [], {spec.defaults_key}, Counter()
     for _ in range(n):
         for _ in range(tries):
-            values, why = draw(r, rng)
+            values, got = draw(r, rng)
             if values is None:
-                failures[why] += 1
+                failures[got] += 1
                 continue
-            key = key_of(values)
+            key, own = got
             if key in seen:
                 failures["same values as an earlier instance"] += 1
                 continue
-            if same(values):
+            if own:
                 failures["the template's own numbers"] += 1
                 continue
             env, why = complete(values)

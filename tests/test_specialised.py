@@ -63,6 +63,24 @@ def test_the_draw_over_locals_draws_what_the_draw_over_a_dict_draws():
 
 
 @needs_data
+def test_the_keyed_draw_says_what_key_and_same_numbers_say():
+    written = 0
+    for template in _templates():
+        spec = specialised(template)
+        written += spec.keyed.__name__ == "_keyed"
+        a, b = random.Random(3), random.Random(3)
+        for _ in range(300):
+            values, got = spec.keyed(a.random, a)
+            plain, why = spec.draw(b.random, b)
+            assert values == plain, template.id
+            if values is None:
+                assert got == why, template.id
+                continue
+            assert got == (spec.key(plain), spec.same_numbers(plain)), template.id
+    assert written >= 90
+
+
+@needs_data
 def test_same_seed_same_bytes_whatever_was_drawn_before_in_this_process():
     for path in sorted(DATA.glob("*.json"))[:40]:
         try:
