@@ -180,6 +180,8 @@ def compile_text(pieces: list, domains: dict, words: bool, strip: bool):
     cents = any(_MONEY.search(lit) for lit in literals)
     prev, listed = None, False
     made: dict[str, str] = {}  # formula text -> the local holding its text, once computed
+    words_only = {name for name, domain in domains.items() if isinstance(domain, list)
+                  and domain and all(type(v) is str for v in domain)}
     for j, (formula, default) in enumerate(slots):
         before, after = literals[j], literals[j + 1]
         texts = _texts(formula, domains, words)
@@ -192,6 +194,9 @@ def compile_text(pieces: list, domains: dict, words: bool, strip: bool):
         prev = texts
         if formula.text in made:  # the same formula shown before: the same text
             lines.append(f"    s{j} = {made[formula.text]}")
+        elif isinstance(formula.tree, ast.Name) and formula.tree.id in words_only:
+            # shown as it is (anything else would stop the join: the guard renders it)
+            lines.append(f"    s{j} = e[{formula.tree.id!r}]")
         elif isinstance(formula.tree, ast.Name):
             lines.append(f"    s{j} = _sw(e[{formula.tree.id!r}])")
         else:
