@@ -96,11 +96,15 @@ def write(template, draws, plans, memo: dict, hashable) -> tuple | None:
                                                      f"        return None, _t{j}c"]
     names = [n for d in draws for n in d.names]
     values = "{" + ", ".join(f"{n!r}: v_{n}" for n in names) + "}"
-    code = lines + [f"    return {values}, None"]
-    if hashable(names):  # the same draws, with what sampling asks of each at once
+    if hashable(names):  # the draws, with what sampling asks of each at once
         keyed = _keyed(template, names, domains, scope)
-        code += [line.replace("def _draw(", "def _keyed(", 1) for line in lines]
+        code = [line.replace("def _draw(", "def _keyed(", 1) for line in lines]
         code.append(f"    return {values}, (({''.join(f'v_{n}, ' for n in names)}), {keyed})")
+        # the plain draw, from the keyed one: the code is written (and compiled) once
+        code += ["def _draw(r, rng):", "    values, got = _keyed(r, rng)",
+                 "    return (None, got) if values is None else (values, None)"]
+    else:
+        code = lines + [f"    return {values}, None"]
     # our own source, written from the template's parsed draws: no text of a file is run
     exec(compile("\n".join(code), f"<draw {template.id}>", "exec"), scope)  # noqa: S102
     return scope["_draw"], scope.get("_keyed")
