@@ -40,6 +40,7 @@ _DIGIT_ARTICLE = re.compile(r"\b([Aa]n?) \$?$")  # what tidy mends before a numb
 _DIGITS = re.compile(r"\$?\d[\d,]*(?:\.\d+)?")
 _RISKY = re.compile(r"[Aa]n? \$?\d")  # literal text whose articles tidy may change
 _MONEY = re.compile(r"[$\u20ac\u00a3]")  # where tidy may write cents
+_ENDS_IN_ARTICLE = re.compile(r"\b[Aa]n? \$?$")  # a literal whose end may be mended
 _SHORT = 5  # a literal shorter than this may be the tail of an article begun before it
 _MAYBE_ARTICLE = re.compile(r"[Aa]n? [$\d]")  # found wherever tidy's article rule is
 
@@ -129,17 +130,23 @@ def _texts(formula, domains: dict, words: bool):
     return "numbers" if simple and numeric else None
 
 
-def _contexts(j: int, before: str, prev) -> list[str] | None:
+def _contexts(j: int, before: str, prev, earlier: str = "") -> list[str] | None:
     """What can stand before placeholder ``j``, as far back as its decisions look: the
-    literal before it, or each text of the placeholder before with it; None when that is
-    not known."""
+    literal before it, or each text of the placeholder before with it (and the literal
+    ``earlier`` before that one); None when that is not known."""
     if j == 0 or len(before) >= _SHORT and before.strip():
         return [before]
     if prev is None:
         return None
     # a number ends in a digit, and no decision reads further back than five characters
     out = [t + before for t in (["00000"] if prev == "numbers" else prev)]
-    return out if all(len(c) >= _SHORT and c.strip() for c in out) else None
+    if all(len(c) >= _SHORT and c.strip() for c in out):
+        return out
+    # a short word between literals ('{cur}{price}'): the literal before the word is
+    # written as it stands unless it ends in an article (which may be mended)
+    if len(earlier) >= _SHORT and earlier.strip() and not _ENDS_IN_ARTICLE.search(earlier):
+        return [earlier + c for c in out]
+    return None
 
 
 def _one(results: set):
@@ -190,7 +197,7 @@ def compile_text(pieces: list, domains: dict, words: bool, strip: bool):
             if any(re.search(r"\d", t) for t in texts):
                 whole_tidy = True  # a word that tidy may read as a number
             cents = cents or any(_MONEY.search(t) for t in texts)
-        contexts = _contexts(j, before, prev)
+        contexts = _contexts(j, before, prev, literals[j - 1] if j else "")
         prev = texts
         if formula.text in made:  # the same formula shown before: the same text
             lines.append(f"    s{j} = {made[formula.text]}")

@@ -277,3 +277,27 @@ def test_a_pair_is_written_as_its_kind_is_written(n, d, kind):
     from mathgen.generator.compiled import with_kind
 
     assert pairs.text(n, d, kind) == show(with_kind(Fraction(n, d), kind))
+
+
+@pytest.mark.parametrize("text", [
+    "She paid {cur,$}{p,5} for a {item,pen}.",
+    "It costs a {cur,$}{p,5} note and an {cur,$}{p,5} coin.",  # articles before the sign
+    "Ann bought it for a {cur,$}{p,5}.",
+    "Ann bought one, {cur,$}{p,5} each, {unit,kg}{p,5} in all.",
+])
+def test_a_number_after_a_short_word_renders_as_piece_by_piece(text):
+    from mathgen.generator.gsm_symbolic import _render, _segments
+    from mathgen.generator.render import tidy
+    from mathgen.generator.slots import compile_text
+
+    pieces = _segments(text, "t.json", "question")
+    domains = {"cur": ["$", "\u20ac"], "p": range(1, 100), "item": ["apple", "pen"],
+               "unit": ["kg", "a "]}
+    fast = compile_text(pieces, domains, words=True, strip=False)
+    assert fast is not None
+    for cur in domains["cur"]:
+        for p in (5, 8, 11, 18, 80):
+            for item in domains["item"]:
+                for unit in domains["unit"]:
+                    env = {"cur": cur, "p": p, "item": item, "unit": unit}
+                    assert fast(env) == tidy(_render(pieces, env, words=True)), env
