@@ -41,7 +41,7 @@ _DIGITS = re.compile(r"\$?\d[\d,]*(?:\.\d+)?")
 _RISKY = re.compile(r"[Aa]n? \$?\d")  # literal text whose articles tidy may change
 _MONEY = re.compile(r"[$\u20ac\u00a3]")  # where tidy may write cents
 _ENDS_IN_ARTICLE = re.compile(r"\b[Aa]n? \$?$")  # a literal whose end may be mended
-_SHORT = 5  # a literal shorter than this may be the tail of an article begun before it
+_ARTICLE_TAIL = re.compile(r"[Aa]?n? \$?|\$")  # all of an article, or its end
 _MAYBE_ARTICLE = re.compile(r"[Aa]n? [$\d]")  # found wherever tidy's article rule is
 
 
@@ -134,19 +134,28 @@ def _contexts(j: int, before: str, prev, earlier: str = "") -> list[str] | None:
     """What can stand before placeholder ``j``, as far back as its decisions look: the
     literal before it, or each text of the placeholder before with it (and the literal
     ``earlier`` before that one); None when that is not known."""
-    if j == 0 or len(before) >= _SHORT and before.strip():
+    if j == 0 or _determined(before):
         return [before]
     if prev is None:
         return None
-    # a number ends in a digit, and no decision reads further back than five characters
+    # a number ends in a digit
     out = [t + before for t in (["00000"] if prev == "numbers" else prev)]
-    if all(len(c) >= _SHORT and c.strip() for c in out):
+    if all(_determined(c) for c in out):
         return out
     # a short word between literals ('{cur}{price}'): the literal before the word is
     # written as it stands unless it ends in an article (which may be mended)
-    if len(earlier) >= _SHORT and earlier.strip() and not _ENDS_IN_ARTICLE.search(earlier):
+    if not _ENDS_IN_ARTICLE.search(earlier) and all(_determined(earlier + c) for c in out):
         return [earlier + c for c in out]
     return None
+
+
+def _determined(context: str) -> bool:
+    """Whether the decisions before a placeholder read the same whatever stands before
+    ``context``: they look at the whitespace it ends in and the character before that
+    (a sentence's end), or at an article right before it ('a ', 'an $') and the character
+    that bounds the article; only a context that is all blank, or all (the tail of) an
+    article, lets them read further back."""
+    return bool(context.strip()) and not _ARTICLE_TAIL.fullmatch(context)
 
 
 def _one(results: set):

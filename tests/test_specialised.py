@@ -284,6 +284,8 @@ def test_a_pair_is_written_as_its_kind_is_written(n, d, kind):
     "It costs a {cur,$}{p,5} note and an {cur,$}{p,5} coin.",  # articles before the sign
     "Ann bought it for a {cur,$}{p,5}.",
     "Ann bought one, {cur,$}{p,5} each, {unit,kg}{p,5} in all.",
+    "{p,5} x {cur,$}{p,5} = {cur,$}<<{p,5}*2>>{p,5} and a {unit,kg} {p,5}.",
+    "Pay {p,5}. {unit,kg} {p,5}, then a{unit,kg} {p,5}; an {unit,kg}{p,5}",
 ])
 def test_a_number_after_a_short_word_renders_as_piece_by_piece(text):
     from mathgen.generator.gsm_symbolic import _render, _segments
