@@ -9,7 +9,8 @@ reasoning-gym generates the same total number of items from its hand-written gen
 for those templates (question, worked solution, answer, metadata). Both end in records in
 memory; ``--json`` also writes every record of both as a JSON line (in memory, no file).
 
-Run k uses seed k for both, runs interleaved in this process. The first run is reported
+Run k uses seed k for both, runs interleaved in this process, each after a full garbage
+collection (so that neither pays for a collection of what the other left). The first run is reported
 apart: it includes what each does once (mathgen writes each template's code and narrows its
 domains; reasoning-gym imports its generators); then the median of the others. The ratio is
 mathgen's rate over reasoning-gym's (target: at least 2). Loading the templates is timed
@@ -24,6 +25,7 @@ otherwise that comparison is skipped with the reason printed. Nothing is install
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -40,6 +42,7 @@ TARGET_RATIO = 2.0
 
 
 def _mathgen(templates, n: int, seed: int, write: bool) -> tuple[int, float, float]:
+    gc.collect()  # each side starts clean: neither pays for what the other left
     start, cpu = time.perf_counter(), time.process_time()
     total = 0
     for template in templates:
@@ -57,6 +60,7 @@ def _mathgen(templates, n: int, seed: int, write: bool) -> tuple[int, float, flo
 def _reasoning_gym(total: int, seed: int, write: bool) -> tuple[float, float]:
     import reasoning_gym
 
+    gc.collect()
     start, cpu = time.perf_counter(), time.process_time()
     dataset = reasoning_gym.create_dataset("gsm_symbolic", size=total, seed=seed)
     got = 0
