@@ -9,7 +9,8 @@ reasoning-gym generates the same total number of items from its hand-written gen
 for those templates (question, worked solution, answer, metadata). Both end in records in
 memory; ``--json`` also writes every record of both as a JSON line (in memory, no file).
 
-Run k uses seed k for both, runs interleaved in this process. The first run is reported
+Run k uses seed k for both, runs interleaved in this process, each after a full garbage
+collection (so that neither pays for a collection of what the other left). The first run is reported
 apart: it includes what each does once (mathgen writes each template's code and narrows its
 domains; reasoning-gym imports its generators); then the median of the others. The ratio is
 mathgen's rate over reasoning-gym's (target: at least 2). Loading the templates is timed
@@ -24,7 +25,9 @@ otherwise that comparison is skipped with the reason printed. Nothing is install
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import os
 import statistics
 import sys
 import time
@@ -38,8 +41,9 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gsm-symbolic" 
 TARGET_RATIO = 2.0
 
 
-def _mathgen(templates, n: int, seed: int, write: bool) -> tuple[int, float]:
-    start = time.perf_counter()
+def _mathgen(templates, n: int, seed: int, write: bool) -> tuple[int, float, float]:
+    gc.collect()  # each side starts clean: neither pays for what the other left
+    start, cpu = time.perf_counter(), time.process_time()
     total = 0
     for template in templates:
         try:
@@ -50,13 +54,14 @@ def _mathgen(templates, n: int, seed: int, write: bool) -> tuple[int, float]:
         if write:
             for v in out:
                 json.dumps(v.to_json(), default=str)
-    return total, time.perf_counter() - start
+    return total, time.perf_counter() - start, time.process_time() - cpu
 
 
-def _reasoning_gym(total: int, seed: int, write: bool) -> float:
+def _reasoning_gym(total: int, seed: int, write: bool) -> tuple[float, float]:
     import reasoning_gym
 
-    start = time.perf_counter()
+    gc.collect()
+    start, cpu = time.perf_counter(), time.process_time()
     dataset = reasoning_gym.create_dataset("gsm_symbolic", size=total, seed=seed)
     got = 0
     for item in dataset:  # items are generated as they are read
@@ -64,7 +69,7 @@ def _reasoning_gym(total: int, seed: int, write: bool) -> float:
         if write:
             json.dumps(item, default=str)  # its metadata holds Fractions
     assert got == total, got
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def _line(name, total, seconds):
@@ -100,26 +105,29 @@ def main(argv=None) -> int:
         peer = False
     ours, theirs, totals = [], [], []
     for seed in range(args.repeat + 1):
-        total, seconds = _mathgen(templates, args.n, seed, args.json)
+        total, *seconds = _mathgen(templates, args.n, seed, args.json)
         ours.append(seconds)
         totals.append(total)
         if peer:
             theirs.append(_reasoning_gym(total, seed, args.json))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     what = "records written as JSON" if args.json else "records in memory"
-    print(f"{len(templates)} templates x {args.n}, {what}")
+    print(f"{len(templates)} templates x {args.n}, {what}; rates by wall time (by CPU time "
+          f"of this process in brackets); load average {load:.2f}")
     rows = [("first run", lambda xs: xs[0])]
     if args.repeat:
         rows.append((f"median of runs 2..{args.repeat + 1}", lambda xs: statistics.median(xs[1:])))
     for label, pick in rows:
-        rate = totals[0] / pick(ours)
+        wall, cpu = (totals[0] / pick([t[i] for t in ours]) for i in (0, 1))
         print(f"{label}:")
-        print(f"  mathgen:       {rate:,.0f} instances/s ({totals[0]} instances)")
+        print(f"  mathgen:       {wall:,.0f} instances/s ({cpu:,.0f}/s CPU; {totals[0]} "
+              "instances)")
         if peer:
-            peer_rate = totals[0] / pick(theirs)
-            ratio = rate / peer_rate
-            print(f"  reasoning-gym: {peer_rate:,.0f} items/s")
-            print(f"  ratio mathgen / reasoning-gym: {ratio:.2f}x (target >= "
-                  f"{TARGET_RATIO:.0f}x: {'met' if ratio >= TARGET_RATIO else 'not met'})")
+            peer_wall, peer_cpu = (totals[0] / pick([t[i] for t in theirs]) for i in (0, 1))
+            ratio = wall / peer_wall
+            print(f"  reasoning-gym: {peer_wall:,.0f} items/s ({peer_cpu:,.0f}/s CPU)")
+            print(f"  ratio mathgen / reasoning-gym: {ratio:.2f}x ({cpu / peer_cpu:.2f}x CPU; "
+                  f"target >= {TARGET_RATIO:.0f}x: {'met' if ratio >= TARGET_RATIO else 'not met'})")
     return 0
 
 

@@ -347,6 +347,17 @@ def domain_kind(domain) -> int | None:
     return 1 if types == {Fraction} else None
 
 
+def fraction_names(domains: dict) -> frozenset:
+    """The names whose every value is a Fraction (a Dec, a word's number; never an int):
+    generated code reads their numerator and denominator from the slots without the
+    properties' calls (``x._numerator``)."""
+    from .template import DecimalRange
+
+    return frozenset(name for name, domain in domains.items()
+                     if isinstance(domain, DecimalRange) or isinstance(domain, list) and domain
+                     and all(isinstance(v, Fraction) for v in domain))
+
+
 def whole_names(domains: dict) -> frozenset:
     """The names whose values are numbers of which some are not ints (words such as
     'twice'): those ``compile_value`` reads as ints where they are whole."""

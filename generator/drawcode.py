@@ -29,13 +29,16 @@ from __future__ import annotations
 import re
 
 from . import pairs
-from .compiled import _FAILS, domain_kind, source, whole_names
+from .compiled import _FAILS, domain_kind, fraction_names, source, whole_names
 from .narrowing import _MEMO_LIMIT
 
 
-def write(template, draws, plans, memo: dict, hashable) -> object | None:
-    """The draw function, or None when a condition is not compiled. ``plans``: for each
-    draw, (draw, [(index, text, check)], keys, narrowed)."""
+def write(template, draws, plans, memo: dict, hashable) -> tuple | None:
+    """The draw function and the keyed draw, or None when a condition is not compiled.
+    ``plans``: for each draw, (draw, [(index, text, check)], keys, narrowed). The keyed
+    draw (None where a value is a list) gives ``values, (key, own numbers)`` where the
+    draw gives ``values, None``: what ``Specialised.key`` and ``same_numbers`` would say
+    of the values, without a call or a loop."""
     formulas = {f.text: f for f in template.conditions}
     whole = whole_names({n: d.domain for d in template.draws for n in d.names})
     from .specialised import held, several
@@ -44,12 +47,13 @@ def write(template, draws, plans, memo: dict, hashable) -> object | None:
     domains = {n: d.domain for d in template.draws for n in d.names}
     numbers = {n for n, d in domains.items() if _numeric(d)}
     ints = {n for n, d in domains.items() if domain_kind(d) == 0}
+    fractions = fraction_names(domains)
     scope.update(pairs.HELPERS)
     exprs: dict[int, str] = {}
     stmts: dict[int, list[str]] = {}
     for _, here, _, _ in plans:
         for j, text, _ in here:
-            paired = pairs.condition(formulas[text], numbers, ints, f"{j}p")
+            paired = pairs.condition(formulas[text], numbers, ints, f"{j}p", fractions)
             if paired is not None:  # on pairs of ints
                 stmts[j], exprs[j] = paired[0], f"({paired[1]})"
                 continue
@@ -66,9 +70,7 @@ def write(template, draws, plans, memo: dict, hashable) -> object | None:
         if draw.mode == "one":
             lines.append(f"    {name} = _d{i}[int(r() * {len(draw.domain)})]")
         else:
-            targets = ", ".join(f"v_{n}" for n in draw.names)
-            lines.append(f"    {targets}, = _several(_d{i}, {len(draw.names)}, "
-                         f"{draw.mode == 'distinct'}, r)")
+            lines += _several_inline(i, draw)
         if narrow:
             test = " and ".join(exprs[j] for j, _, _ in here)
             args = ", ".join(f"v_{k}" for k in keys)
@@ -84,8 +86,8 @@ def write(template, draws, plans, memo: dict, hashable) -> object | None:
                 lines.append(f"        _o = _n{i}({args})")
             lines += ["        if not _o:", f"            return None, _t{i}",
                       f"        {name} = _o[int(r() * len(_o))]"]
-            body = _narrowing(i, name, here, keys, formulas, (exprs, stmts), set(draw.names),
-                              hashable(keys))
+            body = _multiples(i, name, here, keys, (exprs, stmts), draw.domain) or _narrowing(
+                i, name, here, keys, formulas, (exprs, stmts), set(draw.names), hashable(keys))
             exec(compile("\n".join(body), f"<narrow {template.id}>", "exec"), scope)  # noqa: S102
             continue
         for j, text, _ in here:
@@ -93,10 +95,52 @@ def write(template, draws, plans, memo: dict, hashable) -> object | None:
             lines += _guarded(exprs[j], stmts[j]) + ["    if not _ok:",
                                                      f"        return None, _t{j}c"]
     names = [n for d in draws for n in d.names]
-    lines.append("    return {" + ", ".join(f"{n!r}: v_{n}" for n in names) + "}, None")
+    values = "{" + ", ".join(f"{n!r}: v_{n}" for n in names) + "}"
+    if hashable(names):  # the draws, with what sampling asks of each at once
+        keyed = _keyed(template, names, domains, scope)
+        code = [line.replace("def _draw(", "def _keyed(", 1) for line in lines]
+        code.append(f"    return {values}, (({''.join(f'v_{n}, ' for n in names)}), {keyed})")
+        # the plain draw, from the keyed one: the code is written (and compiled) once
+        code += ["def _draw(r, rng):", "    values, got = _keyed(r, rng)",
+                 "    return (None, got) if values is None else (values, None)"]
+    else:
+        code = lines + [f"    return {values}, None"]
     # our own source, written from the template's parsed draws: no text of a file is run
-    exec(compile("\n".join(lines), f"<draw {template.id}>", "exec"), scope)  # noqa: S102
-    return scope["_draw"]
+    exec(compile("\n".join(code), f"<draw {template.id}>", "exec"), scope)  # noqa: S102
+    return scope["_draw"], scope.get("_keyed")
+
+
+def _keyed(template, names, domains, scope) -> str:
+    """The expression that tells whether every number drawn is the template's own, as
+    ``Specialised.same_numbers`` does (a number of a domain that holds numbers only is
+    compared as it is)."""
+    from .template import is_number
+
+    tests = []
+    for m, name in enumerate(names):
+        default = template.defaults.get(name)
+        if not is_number(default):
+            continue
+        scope[f"_dv{m}"], scope["_isnum"] = default, is_number
+        tests.append(f"v_{name} == _dv{m}" if _numeric(domains[name])
+                     else f"(not _isnum(v_{name}) or v_{name} == _dv{m})")
+    return " and ".join(tests) or "True"
+
+
+def _several_inline(i: int, draw) -> list[str]:
+    """The lines that draw several values at once, as ``specialised.several`` draws them
+    from the same random numbers: inline for consecutive values and for two distinct ones
+    (a pair of names, the common case), a call otherwise."""
+    n, k = len(draw.domain), len(draw.names)
+    targets = [f"v_{name}" for name in draw.names]
+    if draw.mode != "distinct":
+        return [f"    _j = int(r() * {n - k + 1})"] + [
+            f"    {t} = _d{i}[_j + {m}]" for m, t in enumerate(targets)]
+    if k == 2:
+        return [f"    _j0 = int(r() * {n})", f"    _j1 = int(r() * {n - 1})",
+                "    if _j1 >= _j0:", "        _j1 += 1",
+                f"    {targets[0]} = _d{i}[_j0]", f"    {targets[1]} = _d{i}[_j1]"]
+    return [f"    {', '.join(targets)}, = _several(_d{i}, {k}, True, r)"]
 
 
 def _numeric(domain) -> bool:
@@ -105,6 +149,27 @@ def _numeric(domain) -> bool:
     return len(domain) > 0 and all(
         is_number(domain[i])
         for i in (range(len(domain)) if isinstance(domain, list) else (0, len(domain) - 1)))
+
+
+def _multiples(i, name, here, keys, written, domain) -> list[str] | None:
+    """``_n<i>`` where its one condition is that the number is a multiple of an int the
+    numbers before it give (``divides(x, m + n)``) and its domain a range of ints: the
+    multiples in the range, as a range, without testing each value (the same values in
+    the same order as ``_narrowing``'s loop); None for any other narrowing."""
+    exprs, stmts = written
+    if len(here) != 1 or not isinstance(domain, range) or domain.step != 1:
+        return None
+    j = here[0][0]
+    match = re.fullmatch(rf"\((\w+) != 0 and \({name}\) % \(\1\) == 0\)", exprs[j])
+    fixed, varying = _hoisted(stmts[j], name)
+    if match is None or varying:
+        return None
+    step = match.group(1)
+    return [f"def _n{i}({', '.join(f'v_{k}' for k in keys)}):", "    try:",
+            *(f"        {line}" for line in fixed), f"        _q = abs({step})",
+            "    except _FAILS:", "        return ()",
+            "    if not _q:", "        return ()",
+            f"    return range(-(-_d{i}.start // _q) * _q, _d{i}.stop, _q)"]
 
 
 def _narrowing(i, name, here, keys, formulas, written, own, hashable) -> list[str]:

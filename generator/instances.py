@@ -108,22 +108,34 @@ def _walk(early, involved) -> tuple[list[dict], Counter]:
         at_depth.append([(text, check) for text, check, names in early
                          if names <= bound and not names <= before])
 
+    last = len(involved) - 1
+
     def walk(i, values):
-        if i == len(involved):
-            solutions.append(values)  # a dict of its own: never changed after
-            return
-        names, checks = involved[i].names, at_depth[i]
-        for pick in involved[i].each():
-            trial = dict(values)
-            trial.update(zip(names, pick))
+        draw, checks = involved[i], at_depth[i]
+        names = draw.names
+        # one dict per depth, its own numbers written over for each pick: a pick that
+        # breaks a condition copies nothing (the keys stay in the order they were bound)
+        trial = dict(values)
+        single = draw.mode == "one"
+        for pick in (draw.domain if single else draw.each()):
+            if single:
+                trial[names[0]] = pick
+            else:
+                trial.update(zip(names, pick))
             for text, check in checks:
                 if not check(trial):
                     failures[text] += 1
                     break
             else:
-                walk(i + 1, trial)
+                if i == last:
+                    solutions.append(dict(trial))  # a dict of its own: never changed after
+                else:
+                    walk(i + 1, trial)
 
-    walk(0, {})
+    if involved:
+        walk(0, {})
+    else:
+        solutions.append({})
     return solutions, failures
 
 
@@ -219,31 +231,52 @@ def variants(template: Template, n: int = 1, seed: int = 0, strategy: str = "sim
     envs, why = instances(template, n, seed, strategy, tries)
     if not envs:
         raise UnsupportedProblem("constraints-unsatisfied", why)
-    original = template.evaluate(template.defaults)
-    question0 = template.renderer.question(original)
-    final0 = _plain(original["answer"])
-    # the numbers a variant may change, with their values in the original as written
-    numbers = [(name, template.defaults[name], _plain(template.defaults[name]))
-               for d in template.draws for name in d.names
-               if is_number(template.defaults.get(name))]
+    question0, final0, numbers = _original(template)
     question, solution = template.renderer.question, template.renderer.solution
+    prefix = f"{template.id}/{strategy}/{seed}/"
+    source = template.id
     out = []
     for k, env in enumerate(envs):
+        changed = []
+        for name, default, was in numbers:
+            value = env[name]
+            if type(value) is int:
+                if value != default:
+                    changed.append((was, str(value)))
+            elif is_number(value) and value != default:
+                changed.append((was, _plain(value)))
+        answer = env["answer"]
         out.append(Variant(
-            id=f"{template.id}/{strategy}/{seed}/{k}",
-            source_id=template.id,
+            id=prefix + str(k),
+            source_id=source,
             source_line=1,
             strategy=strategy,
             seed=seed,
             question=question(env),
             answer=solution(env),
-            final_answer=_plain(env["answer"]),
-            substitutions=tuple((was, _plain(env[name])) for name, default, was in numbers
-                                if is_number(env[name]) and env[name] != default),
+            final_answer=str(answer) if type(answer) is int else _plain(answer),
+            substitutions=tuple(changed),
             original_question=question0,
             original_final_answer=final0,
         ))
     return out
+
+
+def _original(template: Template) -> tuple:
+    """What every variant of a template repeats of its original: the question, the final
+    answer, and the numbers a variant may change (name, default, the default as written);
+    worked out once and kept with the template."""
+    made = (template.defaults, template.renderer, template.steps, template.answer)
+    cached = template.__dict__.get("_original")
+    if cached is None or any(a is not b for a, b in zip(cached[0], made)):
+        original = template.evaluate(template.defaults)
+        numbers = tuple((name, template.defaults[name], _plain(template.defaults[name]))
+                        for d in template.draws for name in d.names
+                        if is_number(template.defaults.get(name)))
+        cached = (made, (template.renderer.question(original), _plain(original["answer"]),
+                         numbers))
+        object.__setattr__(template, "_original", cached)
+    return cached[1]
 
 
 def _plain(value) -> str:

@@ -56,8 +56,9 @@ HELPERS = {"_norm": _norm, "_trunc": _trunc, "_round": _round}
 
 
 class _Writer:
-    def __init__(self, formula: Formula, ints: set, prefix: str):
+    def __init__(self, formula: Formula, ints: set, prefix: str, fractions=frozenset()):
         self.functions, self.ints, self.prefix = formula.functions, ints, prefix
+        self.fractions = fractions
         self.lines: list[str] = []
         self.count = 0
         self.text = formula.text
@@ -90,6 +91,9 @@ class _Writer:
         if isinstance(node, ast.Name):
             if node.id in self.ints:
                 return f"v_{node.id}", "1"
+            if node.id in self.fractions:  # the slots, not the properties that read them
+                return self.tmp(f"v_{node.id}._numerator"), \
+                    self.tmp(f"v_{node.id}._denominator")
             return self.tmp(f"v_{node.id}.numerator"), self.tmp(f"v_{node.id}.denominator")
         if isinstance(node, ast.BinOp):
             (a, b), (c, d) = self.num(node.left), self.num(node.right)
@@ -171,13 +175,14 @@ class _Writer:
         return f"{a} != 0"
 
 
-def condition(formula: Formula, numbers: set, ints: set, prefix: str):
+def condition(formula: Formula, numbers: set, ints: set, prefix: str, fractions=frozenset()):
     """(statements, truth) of a condition over pairs of ints, or None where it is not
     written so (see the module's docstring). ``numbers``: the names that hold numbers;
-    ``ints``: those that hold ints only."""
+    ``ints``: those that hold ints only; ``fractions``: those that hold Fractions only
+    (``compiled.fraction_names``)."""
     if not formula.names <= numbers:
         return None
-    writer = _Writer(formula, ints, prefix)
+    writer = _Writer(formula, ints, prefix, fractions)
     try:
         truth = writer.truth(formula.tree)
     except _Unsupported:
@@ -185,7 +190,7 @@ def condition(formula: Formula, numbers: set, ints: set, prefix: str):
     return writer.lines, truth
 
 
-def solver(derived, numbers: set, ints: set):
+def solver(derived, numbers: set, ints: set, fractions=frozenset()):
     """``env -> Fraction``: the value of ``derived.name`` that makes its equation hold
     (``Derived.solve``, on pairs of ints), or None where it is not written so. It raises
     where there is no one value; the caller then asks ``Derived.solve`` why."""
@@ -198,7 +203,8 @@ def solver(derived, numbers: set, ints: set):
         lines.append(f"    v_{derived.name} = {x}")
         sides = []
         for side, formula in (("l", derived.left), ("r", derived.right)):
-            writer = _Writer(formula, ints | {derived.name}, f"{side}{x}")
+            writer = _Writer(formula, ints | {derived.name}, f"{side}{x}",
+                             fractions - {derived.name})
             try:
                 sides.append(writer.num(formula.tree))
             except _Unsupported:
@@ -215,12 +221,12 @@ def solver(derived, numbers: set, ints: set):
     return scope["_solve"]
 
 
-def value(formula: Formula, numbers: set, ints: set, prefix: str):
+def value(formula: Formula, numbers: set, ints: set, prefix: str, fractions=frozenset()):
     """(statements, numerator, denominator) of a numeric formula over pairs of ints, or
     None where it is not written so."""
     if not formula.names <= numbers:
         return None
-    writer = _Writer(formula, ints, prefix)
+    writer = _Writer(formula, ints, prefix, fractions)
     try:
         n, d = writer.num(formula.tree)
     except _Unsupported:
@@ -250,12 +256,12 @@ def text(n: int, d: int, kind: int) -> str:
     return f"{'-' if n < 0 else ''}{digits[:-places]}.{digits[-places:]}"
 
 
-def check(formula: Formula, numbers: set, ints: set):
+def check(formula: Formula, numbers: set, ints: set, fractions=frozenset()):
     """``env -> bool`` of a condition on pairs of ints (False where it cannot be
     evaluated), or None where it is not written so."""
     from .compiled import _FAILS
 
-    written = condition(formula, numbers, ints, "w")
+    written = condition(formula, numbers, ints, "w", fractions)
     if written is None:
         return None
     lines = ["def _check(_e):", "    try:"]
@@ -268,7 +274,7 @@ def check(formula: Formula, numbers: set, ints: set):
     return scope["_check"]
 
 
-def valued(formula: Formula, numbers: set, ints: set, kind: int | None):
+def valued(formula: Formula, numbers: set, ints: set, kind: int | None, fractions=frozenset()):
     """``env -> value`` exactly as ``formula(env)`` gives it, of ``kind``, computed on pairs
     of ints; None where it is not written so. Where it raises, the formula itself is asked
     (and raises its own EvalError)."""
@@ -276,7 +282,7 @@ def valued(formula: Formula, numbers: set, ints: set, kind: int | None):
 
     from .compiled import _FAILS
 
-    written = value(formula, numbers, ints, "a") if kind is not None else None
+    written = value(formula, numbers, ints, "a", fractions) if kind is not None else None
     if written is None:
         return None
     lines, n, d = written

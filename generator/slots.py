@@ -31,7 +31,7 @@ from mathgen.numbers import starts_with_vowel_sound
 from . import pairs
 from .compiled import (_FAILS, compile_kinded, compile_value, domain_kind, shown, static_kind,
                        whole_names)
-from .render import _CENTS, tidy
+from .render import _CENTS, _digit_articles
 from .template import DecimalRange, is_number, show
 
 _STARTS = re.compile(r"[.!?]\s+$|\n\s*$")
@@ -40,17 +40,32 @@ _DIGIT_ARTICLE = re.compile(r"\b([Aa]n?) \$?$")  # what tidy mends before a numb
 _DIGITS = re.compile(r"\$?\d[\d,]*(?:\.\d+)?")
 _RISKY = re.compile(r"[Aa]n? \$?\d")  # literal text whose articles tidy may change
 _MONEY = re.compile(r"[$\u20ac\u00a3]")  # where tidy may write cents
-_SHORT = 5  # a literal shorter than this may be the tail of an article begun before it
+_ENDS_IN_ARTICLE = re.compile(r"\b[Aa]n? \$?$")  # a literal whose end may be mended
+_ARTICLE_TAIL = re.compile(r"[Aa]?n? \$?|\$")  # all of an article, or its end
+_MAYBE_ARTICLE = re.compile(r"[Aa]n? [$\d]")  # found wherever tidy's article rule is
+
+
+def _tidy(text: str) -> str:
+    """``render.tidy``, skipping each of its passes where it cannot match (a text without a
+    currency sign has no cents to write; one without 'a 8' or 'a $' has no article to mend):
+    the same text, without scanning most texts twice."""
+    if "$" in text or "\u20ac" in text or "\u00a3" in text:
+        text = _CENTS.sub(r"\g<1>0", text)
+    return _digit_articles(text) if _MAYBE_ARTICLE.search(text) else text
 
 
 def place(out: list, text: str, default: str | None) -> None:
     """Append a placeholder's text to the pieces so far, capitalised where it starts a
     sentence or its default is capitalised, and the article before it mended."""
     before = "".join(out)
-    starts = not before.strip() or _STARTS.search(before)
+    # both rules read the end of the text only: the whitespace it ends in and the few
+    # characters before that (an article and the character that bounds it)
+    body = before.rstrip()
+    tail = before[len(body):]
+    starts = not body or tail and (body[-1] in ".!?" or "\n" in tail)
     if text[:1].islower() and ((default and default[:1].isupper()) or starts):
         text = text[0].upper() + text[1:]  # 'Oats are ...' stays capitalised
-    article = _ARTICLE.search(before)
+    article = _ARTICLE.search(before[-4:])
     if article and text[:1].isalpha():  # 'a apartment' -> 'an apartment'
         right = "an" if text[0].lower() in "aeiou" else "a"
         if article.group(1).lower() != right:
@@ -115,17 +130,32 @@ def _texts(formula, domains: dict, words: bool):
     return "numbers" if simple and numeric else None
 
 
-def _contexts(j: int, before: str, prev) -> list[str] | None:
+def _contexts(j: int, before: str, prev, earlier: str = "") -> list[str] | None:
     """What can stand before placeholder ``j``, as far back as its decisions look: the
-    literal before it, or each text of the placeholder before with it; None when that is
-    not known."""
-    if j == 0 or len(before) >= _SHORT and before.strip():
+    literal before it, or each text of the placeholder before with it (and the literal
+    ``earlier`` before that one); None when that is not known."""
+    if j == 0 or _determined(before):
         return [before]
     if prev is None:
         return None
-    # a number ends in a digit, and no decision reads further back than five characters
+    # a number ends in a digit
     out = [t + before for t in (["00000"] if prev == "numbers" else prev)]
-    return out if all(len(c) >= _SHORT and c.strip() for c in out) else None
+    if all(_determined(c) for c in out):
+        return out
+    # a short word between literals ('{cur}{price}'): the literal before the word is
+    # written as it stands unless it ends in an article (which may be mended)
+    if not _ENDS_IN_ARTICLE.search(earlier) and all(_determined(earlier + c) for c in out):
+        return [earlier + c for c in out]
+    return None
+
+
+def _determined(context: str) -> bool:
+    """Whether the decisions before a placeholder read the same whatever stands before
+    ``context``: they look at the whitespace it ends in and the character before that
+    (a sentence's end), or at an article right before it ('a ', 'an $') and the character
+    that bounds the article; only a context that is all blank, or all (the tail of) an
+    article, lets them read further back."""
+    return bool(context.strip()) and not _ARTICLE_TAIL.fullmatch(context)
 
 
 def _one(results: set):
@@ -165,6 +195,9 @@ def compile_text(pieces: list, domains: dict, words: bool, strip: bool):
     whole_tidy = any(_RISKY.search(lit) for lit in literals)
     cents = any(_MONEY.search(lit) for lit in literals)
     prev, listed = None, False
+    made: dict[str, str] = {}  # formula text -> the local holding its text, once computed
+    words_only = {name for name, domain in domains.items() if isinstance(domain, list)
+                  and domain and all(type(v) is str for v in domain)}
     for j, (formula, default) in enumerate(slots):
         before, after = literals[j], literals[j + 1]
         texts = _texts(formula, domains, words)
@@ -173,9 +206,14 @@ def compile_text(pieces: list, domains: dict, words: bool, strip: bool):
             if any(re.search(r"\d", t) for t in texts):
                 whole_tidy = True  # a word that tidy may read as a number
             cents = cents or any(_MONEY.search(t) for t in texts)
-        contexts = _contexts(j, before, prev)
+        contexts = _contexts(j, before, prev, literals[j - 1] if j else "")
         prev = texts
-        if isinstance(formula.tree, ast.Name):
+        if formula.text in made:  # the same formula shown before: the same text
+            lines.append(f"    s{j} = {made[formula.text]}")
+        elif isinstance(formula.tree, ast.Name) and formula.tree.id in words_only:
+            # shown as it is (anything else would stop the join: the guard renders it)
+            lines.append(f"    s{j} = e[{formula.tree.id!r}]")
+        elif isinstance(formula.tree, ast.Name):
             lines.append(f"    s{j} = _sw(e[{formula.tree.id!r}])")
         else:
             kind = static_kind(formula, kinds) if numbers else None
@@ -186,13 +224,18 @@ def compile_text(pieces: list, domains: dict, words: bool, strip: bool):
                     lines.append(f"    v_{name} = e[{name!r}]")
                 read |= formula.names
                 lines += [f"    {line}" for line in paired[0]]
-                lines.append(f"    s{j} = _ptext({paired[1]}, {paired[2]}, {kind})")
+                # n / 1 is written as n is, whatever its kind
+                lines.append(f"    s{j} = str({paired[1]})" if paired[2] == "1"
+                             else f"    s{j} = _ptext({paired[1]}, {paired[2]}, {kind})")
             elif fast is not None:  # on ints, given its kind when written
                 scope[f"_f{j}"] = fast
                 lines.append(f"    s{j} = _shown(_f{j}(e), {kind})")
             else:
                 scope[f"_f{j}"] = compile_kinded(formula)
                 lines.append(f"    s{j} = _sw(_f{j}(e))")
+        if formula.text not in made:  # kept apart: s{j} may be capitalised below
+            lines.append(f"    u{j} = s{j}")
+            made[formula.text] = f"u{j}"
         if numbers:
             article = _MIXED if contexts is None else _article(_DIGIT_ARTICLE, contexts, before)
             if article is _MIXED or article and re.fullmatch(r"[\d,.]*", after) \
@@ -251,7 +294,7 @@ def compile_text(pieces: list, domains: dict, words: bool, strip: bool):
     exec(compile("\n".join(lines), "<text>", "exec"), scope)  # noqa: S102
     fast = scope["_render"]
     if whole_tidy:
-        return lambda env: tidy(fast(env))
+        return lambda env: _tidy(fast(env))
     # every article before a number is mended above; cents after money are all that is left
     # (writing '$24.50' for '$24.5' changes no article: 'a $24.5' reads as 'a $24')
     return (lambda env: _CENTS.sub(r"\g<1>0", fast(env))) if cents else fast

@@ -44,7 +44,8 @@ from mathgen.formulas import EvalError
 from mathgen.numbers import plain
 
 from . import drawcode, pairs
-from .compiled import _FAILS, compile_valued, domain_kind, static_kind, whole_names
+from .compiled import (_FAILS, compile_valued, domain_kind, fraction_names, static_kind,
+                       whole_names)
 from .narrowing import _MEMO_LIMIT, NARROW_LIMIT
 from .template import DecimalRange, _member, is_number
 
@@ -113,25 +114,28 @@ class Specialised:
                 lines += [f"    if not _c{j}(v):", f"        return None, _t{j}c"]
         lines.append("    return v, None")
         # the same draws, made faster with locals where every condition is compiled
-        self.draw = None if dict_draw else drawcode.write(
+        written = None if dict_draw else drawcode.write(
             template, draws, plans, self._memo, lambda keys: self._hashable(draws, keys))
+        self.draw, self.keyed = written or (None, None)
         if self.draw is None:
             # our own source, written from the template's parsed draws: no file's text runs
             exec(compile("\n".join(lines), f"<draw {template.id}>", "exec"), scope)  # noqa: S102
             self.draw = scope["_draw"]
+        if self.keyed is None:
+            self.keyed = self._keyed_by_calls
         self.names = tuple(n for d in draws for n in d.names)
-        self._pending = tuple((text, check) for j, (text, check, _) in enumerate(early)
-                              if j not in covered)
+        pending = [(text, check) for j, (text, check, _) in enumerate(early) if j not in covered]
         self._late = tuple((text, check) for text, check, _ in late)
         domains = {n: d.domain for d in template.draws for n in d.names}
         kinds = {n: domain_kind(domain) for n, domain in domains.items()}
         whole = whole_names(domains)
+        self._fractions = fractions = fraction_names(domains)
         numbers = {n for n, domain in domains.items() if drawcode._numeric(domain)}
         ints = {n for n, kind in kinds.items() if kind == 0}
         steps = []
         for name, formula in template.steps:
             kinds[name] = kind = static_kind(formula, kinds)
-            steps.append((name, pairs.valued(formula, numbers, ints, kind)
+            steps.append((name, pairs.valued(formula, numbers, ints, kind, fractions)
                           or compile_valued(formula, kind, whole)))
             if kind is not None:  # a number of a known kind (0: an int): later steps read it
                 numbers.add(name)
@@ -139,12 +143,18 @@ class Specialised:
                     ints.add(name)
         self._steps = tuple(steps)
         kind = static_kind(template.answer, kinds)
-        self._answer = pairs.valued(template.answer, numbers, ints, kind) \
+        self._answer = pairs.valued(template.answer, numbers, ints, kind, fractions) \
             or compile_valued(template.answer, kind, whole)
         numbers = {n for n, domain in domains.items() if drawcode._numeric(domain)}
         ints = {n for n, kind in kinds.items() if kind == 0 and n in domains}
         self._numbers, self._ints, self._early = numbers, ints, None
-        self._solvers = tuple((d, pairs.solver(d, numbers, ints) or d.solve)
+        # the conditions the draw could not test (they read a number an equation fixes), on
+        # pairs of ints where they can be: every instance that is kept tests them
+        formulas = {f.text: f for f in template.conditions}
+        self._pending = tuple((text, pairs.check(formulas[text], numbers, ints, fractions)
+                                     or check)
+                              for text, check in pending)
+        self._solvers = tuple((d, pairs.solver(d, numbers, ints, fractions) or d.solve)
                               for d in template.derived)
         self._kinds = tuple((name, kind, _fast_kind(kind)) for name, kind in template.kinds.items())
         self._numeric_defaults = tuple((k, template.defaults[k]) for k in self.names
@@ -152,13 +162,22 @@ class Specialised:
         self.defaults_key = self.key({k: template.defaults.get(k) for k in self.names})
         self.solutions: list | None = None  # an enumerated space, once walked
 
+    def _keyed_by_calls(self, r, rng):
+        """As the keyed draw that ``generator.drawcode`` writes: ``values, (key, own
+        numbers)``, or ``None, why``."""
+        values, why = self.draw(r, rng)
+        if values is None:
+            return None, why
+        return values, (self.key(values), self.same_numbers(values))
+
     def early(self) -> tuple:
         """The conditions over drawn numbers, on pairs of ints where they can be, for
         walking a whole space: (text, check, names read); written on first use."""
         if self._early is None:
             formulas = {f.text: f for f in self.template.conditions}
             self._early = tuple(
-                (text, pairs.check(formulas[text], self._numbers, self._ints) or check, read)
+                (text, pairs.check(formulas[text], self._numbers, self._ints, self._fractions)
+                 or check, read)
                 for text, check, read in self.template.checks()[0])
         return self._early
 
@@ -282,20 +301,19 @@ def sampled(template, n: int, seed: int, tries: int) -> tuple[list[dict], str]:
     """Up to ``n`` distinct instances drawn from one stream, each within ``tries`` draws."""
     spec = specialised(template)
     rng = random.Random(f"{seed}/{template.id}")
-    r, draw, complete, key_of, same = rng.random, spec.draw, spec.complete, spec.key, \
-        spec.same_numbers
+    r, draw, complete = rng.random, spec.keyed, spec.complete
     out, seen, failures = [], {spec.defaults_key}, Counter()
     for _ in range(n):
         for _ in range(tries):
-            values, why = draw(r, rng)
+            values, got = draw(r, rng)
             if values is None:
-                failures[why] += 1
+                failures[got] += 1
                 continue
-            key = key_of(values)
+            key, own = got
             if key in seen:
                 failures["same values as an earlier instance"] += 1
                 continue
-            if same(values):
+            if own:
                 failures["the template's own numbers"] += 1
                 continue
             env, why = complete(values)

@@ -240,9 +240,9 @@ def find_derived(draws, conditions, functions=None) -> tuple[Derived, ...]:
     outside every function call; the one declared last is solved for."""
     import ast
 
-    import sympy
-
     from mathgen.formulas import parse
+
+    from .linear import linear_names
 
     single = {d.names[0]: d for d in draws if len(d.names) == 1 and d.mode == "one"
               and len(d.domain) and is_number(d.domain[0])}
@@ -254,18 +254,9 @@ def find_derived(draws, conditions, functions=None) -> tuple[Derived, ...]:
         if not cond.names <= drawn or not (isinstance(node, ast.Compare) and len(node.ops) == 1
                 and isinstance(node.ops[0], ast.Eq)):
             continue
-        try:
-            rel = cond.sympy()
-            expr = rel.lhs - rel.rhs
-        except (AttributeError, TypeError, ValueError, sympy.SympifyError):
-            continue
-        calls = expr.atoms(sympy.Function)
-        candidates = []
-        for name in (cond.names & single.keys()) - taken:
-            s = sympy.Symbol(name)
-            slope = sympy.diff(expr, s)
-            if slope != 0 and not slope.has(s) and not any(c.has(s) for c in calls):
-                candidates.append(name)
+        candidates = linear_names(node, (cond.names & single.keys()) - taken)
+        if candidates is None:  # not plain from the tree: SymPy decides
+            candidates = _sympy_linear(cond, (cond.names & single.keys()) - taken)
         if candidates:
             name = max(candidates, key=order.get)
             taken.add(name)
@@ -273,6 +264,26 @@ def find_derived(draws, conditions, functions=None) -> tuple[Derived, ...]:
                                parse(ast.unparse(node.comparators[0]), functions),
                                single[name].domain))
     return tuple(out)
+
+
+def _sympy_linear(cond, names) -> list[str]:
+    """The names of ``names`` that the equation holds linearly (as ``linear.linear_names``),
+    decided by SymPy; none where SymPy cannot read it."""
+    import sympy
+
+    try:
+        rel = cond.sympy()
+        expr = rel.lhs - rel.rhs
+    except (AttributeError, TypeError, ValueError, sympy.SympifyError):
+        return []
+    calls = expr.atoms(sympy.Function)
+    out = []
+    for name in names:
+        s = sympy.Symbol(name)
+        slope = sympy.diff(expr, s)
+        if slope != 0 and not slope.has(s) and not any(c.has(s) for c in calls):
+            out.append(name)
+    return out
 
 
 def _member(domain, x: Fraction):

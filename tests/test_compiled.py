@@ -5,9 +5,11 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from mathgen.formulas import EvalError, parse
-from mathgen.generator.compiled import compile_check, compile_value
+from mathgen.formulas import EvalError, Worded, parse
+from mathgen.generator.compiled import compile_check, compile_value, fraction_names
 from mathgen.generator.gsm_symbolic import _TEXT_FUNCTIONS
+from mathgen.generator.pairs import check
+from mathgen.generator.template import DecimalRange
 
 
 @pytest.mark.parametrize("text, env, holds", [
@@ -67,3 +69,24 @@ def test_a_compiled_value_is_the_formula_value(text, a, b, c):
     assert (got is None) == (expected is None)
     if got is not None:
         assert Fraction(got) == Fraction(expected)
+
+
+@pytest.mark.parametrize("domain, listed", [
+    ([Fraction(1, 2), Fraction(1, 3)], True),
+    (DecimalRange(Fraction(1, 4), 2, Fraction(1, 4)), True),
+    ([Worded(Fraction(2), "two"), Worded(Fraction(3), "three")], True),
+    ([1, Fraction(1, 2)], False),  # an int has no numerator slot
+    (range(1, 9), False),
+    (["Ann", "Bo"], False),
+    ([], False),
+])
+def test_fraction_names_hold_fractions_only(domain, listed):
+    assert (fraction_names({"x": domain}) == {"x"}) is listed
+
+
+def test_a_condition_over_fractions_reads_the_same_through_the_slots():
+    formula = parse("is_int(n * w) and w < 1", _TEXT_FUNCTIONS)
+    fast = check(formula, {"n", "w"}, {"n"}, fractions=frozenset({"w"}))
+    for n in range(1, 13):
+        for w in (Fraction(1, 2), Fraction(1, 3), Worded(Fraction(3, 4), "three quarters")):
+            assert fast({"n": n, "w": w}) is ((n * w).denominator == 1)

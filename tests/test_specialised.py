@@ -1,6 +1,7 @@
 """The code written once per template draws, checks and renders exactly what the general
 path does: value for value, kind for kind, byte for byte."""
 
+import json
 import random
 from fractions import Fraction
 from pathlib import Path
@@ -59,6 +60,24 @@ def test_the_draw_over_locals_draws_what_the_draw_over_a_dict_draws():
             a, b = random.Random(seed), random.Random(seed)
             for _ in range(200):
                 assert fast.draw(a.random, a) == plain.draw(b.random, b), template.id
+    assert written >= 90
+
+
+@needs_data
+def test_the_keyed_draw_says_what_key_and_same_numbers_say():
+    written = 0
+    for template in _templates():
+        spec = specialised(template)
+        written += spec.keyed.__name__ == "_keyed"
+        a, b = random.Random(3), random.Random(3)
+        for _ in range(300):
+            values, got = spec.keyed(a.random, a)
+            plain, why = spec.draw(b.random, b)
+            assert values == plain, template.id
+            if values is None:
+                assert got == why, template.id
+                continue
+            assert got == (spec.key(plain), spec.same_numbers(plain)), template.id
     assert written >= 90
 
 
@@ -259,3 +278,56 @@ def test_a_pair_is_written_as_its_kind_is_written(n, d, kind):
     from mathgen.generator.compiled import with_kind
 
     assert pairs.text(n, d, kind) == show(with_kind(Fraction(n, d), kind))
+
+
+@pytest.mark.parametrize("text", [
+    "She paid {cur,$}{p,5} for a {item,pen}.",
+    "It costs a {cur,$}{p,5} note and an {cur,$}{p,5} coin.",  # articles before the sign
+    "Ann bought it for a {cur,$}{p,5}.",
+    "Ann bought one, {cur,$}{p,5} each, {unit,kg}{p,5} in all.",
+    "{p,5} x {cur,$}{p,5} = {cur,$}<<{p,5}*2>>{p,5} and a {unit,kg} {p,5}.",
+    "Pay {p,5}. {unit,kg} {p,5}, then a{unit,kg} {p,5}; an {unit,kg}{p,5}",
+])
+def test_a_number_after_a_short_word_renders_as_piece_by_piece(text):
+    from mathgen.generator.gsm_symbolic import _render, _segments
+    from mathgen.generator.render import tidy
+    from mathgen.generator.slots import compile_text
+
+    pieces = _segments(text, "t.json", "question")
+    domains = {"cur": ["$", "\u20ac"], "p": range(1, 100), "item": ["apple", "pen"],
+               "unit": ["kg", "a "]}
+    fast = compile_text(pieces, domains, words=True, strip=False)
+    assert fast is not None
+    for cur in domains["cur"]:
+        for p in (5, 8, 11, 18, 80):
+            for item in domains["item"]:
+                for unit in domains["unit"]:
+                    env = {"cur": cur, "p": p, "item": item, "unit": unit}
+                    assert fast(env) == tidy(_render(pieces, env, words=True)), env
+
+
+def test_a_multiple_of_numbers_drawn_before_is_drawn_from_the_multiples(tmp_path):
+    # m - n may be negative or zero, x's range starts below zero: the multiples of m - n
+    # in x's range, as the loop over every value finds them
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({
+        "question": "Ann has 12 cups in 3 boxes. How many in each?",
+        "answer": "12 / 3 = 4\n#### 4",
+        "question_annotated": "{name,Ann} has {x,12} cups in {m,5} {n,2} boxes. How many in "
+                              "each?\n\n#init:\n- name = sample(['Ann', 'Bo'])\n"
+                              "- $m = range(1, 9)\n- $n = range(1, 9)\n- $x = range(-40, 150)\n\n"
+                              "#conditions:\n- divides(x, m - n)\n\n#answer: x // 3",
+        "answer_annotated": "{x} / 3\n#### {x // 3}",
+    }))
+    template = gsm_symbolic.load(path, "t")
+    fixed = {d.name for d in template.derived}
+    draws = [d for d in template.draws if not set(d.names) & fixed]
+    fast, plain = Specialised(template, draws), Specialised(template, draws, dict_draw=True)
+    a, b = random.Random(5), random.Random(5)
+    drawn = 0
+    for _ in range(2000):
+        values, why = fast.draw(a.random, a)
+        assert (values, why) == plain.draw(b.random, b)
+        drawn += values is not None
+    assert drawn > 1000
+    assert {type(v) for v in fast._memo.values()} == {range, tuple}  # never a loop over x
