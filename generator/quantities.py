@@ -22,6 +22,10 @@ from .units import (ORDINALS, calendar_bound, defines_unit, licensed_constants,
                     stated_definition, unit_bound)
 
 _RAW_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# the value of a bill or a coin: money comes in these, whatever the story's numbers are
+_DENOMINATION = re.compile(r"[ \t-]*(?:bills?|notes?|coins?)\b", re.IGNORECASE)  # '$20 bills'
+_DENOMINATION_NAMED = re.compile(r"[ \t-]*(?:dollars?|euros?|pounds?|cents?|pesos?|rupees?|yen)"
+                                 r"[ \t-]*(?:bills?|notes?|coins?)\b", re.IGNORECASE)
 _CENTS = re.compile(r"\s*(?:cents?\b|\u00a2)")
 _AS_AFTER = re.compile(r"\s+as\b", re.IGNORECASE)
 _TIMES_AS = re.compile(r"\s+times\s+(?:as|more)\b", re.IGNORECASE)
@@ -102,6 +106,8 @@ def variables_of(question: str, mentions: tuple[Mention, ...], tied: frozenset,
             continue  # 'on day seven he saw 90': a label, not a quantity
         if in_name(question, m):
             continue  # 'at Five Flags': a number in a name stays as written
+        if (_DENOMINATION if m.money else _DENOMINATION_NAMED).match(question, m.end):
+            continue  # 'five-dollar bills', '$20 bills', '50 cent coins': what money is made in
         if m.value in _FACTS and _FACTS[m.value].search(question):
             continue  # 'the angles of a triangle add up to 180 degrees': a fact
         if _enumerated(question, m):

@@ -245,3 +245,22 @@ def test_unconstrained_turns_the_bounds_of_sense_off():
     found = perturb_problem(problem(question, answer), "mmos-large", n=4, seed=0,
                             constrained=False)
     assert any(answer_of(v) > 100 for v in found)
+
+
+DENOMINATIONS = [
+    ("Ravi has 6 five-dollar bills and 3 $20 bills. He spends $45. How much money does he have "
+     "left?", "His five-dollar bills make 6 * 5 = $<<6*5=30>>30.\nHis $20 bills make 3 * 20 = "
+     "$<<3*20=60>>60.\nHe has 30 + 60 = $<<30+60=90>>90.\nHe has 90 - 45 = $<<90-45=45>>45 left."
+     "\n#### 45", ["five-dollar bills", "$20 bills"]),
+    ("A jar holds 40 10-cent coins and 7 loose buttons. How many cents are in the jar?",
+     "The coins make 40 * 10 = <<40*10=400>>400 cents.\n#### 400", ["10-cent coins"]),
+]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("question, answer, kept", DENOMINATIONS)
+def test_the_value_of_a_bill_or_a_coin_stays(question, answer, kept, strategy):
+    out = every_variant(question, answer, strategy)
+    for variant in out:
+        for words in kept:
+            assert words in variant.question, variant.question
