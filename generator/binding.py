@@ -30,7 +30,10 @@ from mathgen.expressions import (
 
 from .units import answer_conversions
 
-_MAX_ASSIGNMENTS = 20000
+# the assignments a reading may weigh (their product over the literals), and the steps of the
+# search through them: more would take seconds for one problem
+_MAX_ASSIGNMENTS = 2_000_000
+_MAX_VISITS = 400_000
 # Using a number more often than it is written costs as much as a unit constant: when either
 # could explain a literal, the tie is found and resolved safely (see resolve.choose).
 REUSE_COST = 1.0
@@ -135,8 +138,13 @@ def _cheapest(slots: list[list[Candidate]], base_cost: float, base_uses: dict[st
     chosen: list = [None] * len(slots)
     best_cost, best = None, []
 
+    visits = 0
+
     def walk(depth, cost, reuse, unused):
-        nonlocal best_cost, best
+        nonlocal best_cost, best, visits
+        visits += 1
+        if visits > _MAX_VISITS:
+            raise UnsupportedProblem("ambiguous-binding", "too many ways to explain the numbers")
         if best_cost is not None and cost + reuse > best_cost + 1e-9:
             return  # reuse only grows: nothing below is the cheapest
         if depth == len(plans):

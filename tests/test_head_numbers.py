@@ -290,3 +290,21 @@ def test_a_unit_and_half_is_one_and_a_half():
     assert {numbers(v.question)[0] for v in out} != {6}
     for v in out:
         assert F(v.final_answer) == F(3, 2) * numbers(v.question)[0]
+
+
+def test_many_equal_numbers_are_read_when_the_search_can_weigh_every_reading():
+    # six calculations over equal 2s, 3s and 1s: over 20,000 ways to read them, all weighed
+    p = problem("A bun costs $2 and a juice costs $3. Tom had 2 buns and 2 juices. Kim had 1 "
+                "bun and 2 juices. Ann had 2 buns and 1 juice. How much did they pay together?",
+                "Tom's buns cost 2 x $2 = $<<2*2=4>>4.\nKim's bun costs 1 x $2 = $<<1*2=2>>2.\n"
+                "Ann's buns cost 2 x $2 = $<<2*2=4>>4.\n"
+                "Tom's juices cost 2 x $3 = $<<2*3=6>>6.\nKim's juices cost 2 x $3 = $<<2*3=6>>6.\n"
+                "Ann's juice costs 1 x $3 = $<<1*3=3>>3.\n"
+                "Together they paid $4 + $2 + $4 + $6 + $6 + $3 = $<<4+2+4+6+6+3=25>>25.\n#### 25",
+                25)
+    out = variants(p)
+    assert {v.question for v in out} != {p.question}
+    for v in out:
+        bun, juice, tom_buns, tom_juices, _, kim_juices, ann_buns, _ = numbers(v.question)
+        assert F(v.final_answer) == (tom_buns + 1 + ann_buns) * bun \
+            + (tom_juices + kim_juices + 1) * juice
