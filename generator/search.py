@@ -56,6 +56,7 @@ class Search:
         self.tried = 0  # draws or combinations judged
         self.mends = 0
         self.vouch = None  # the written solution's last check (selfcheck), given slot values
+        self.walk_options: dict = {}  # what ``walk`` found each number may become, kept
 
     def admissible(self, var, value) -> bool:
         return not self.constrained or self.kinds[var.name].admits(value) is None
