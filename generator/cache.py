@@ -213,8 +213,8 @@ def encode(value):
 def decode(data):
     """The value ``encode`` gave ``data`` for; ValueError for anything it cannot have given."""
     kind = type(data)
-    if kind is list:
-        return tuple(decode(v) for v in data)
+    if kind is list:  # map, not a generator: most of a cached run's reading is here
+        return tuple(map(decode, data))
     if kind is not dict:
         return data
     if len(data) == 1:
@@ -224,11 +224,11 @@ def decode(data):
             if type(numerator) is int and type(denominator) is int:
                 return Fraction(numerator, denominator)
         elif tag == "l":
-            return [decode(v) for v in inner]
+            return list(map(decode, inner))
         elif tag == "s":
-            return frozenset(decode(v) for v in inner)
+            return frozenset(map(decode, inner))
         elif tag == "d":
             return {decode(k): decode(v) for k, v in inner}
     elif data.keys() == {"c", "f"} and data["c"] in _CLASSES:
-        return _CLASSES[data["c"]](*(decode(v) for v in data["f"]))
+        return _CLASSES[data["c"]](*map(decode, data["f"]))
     raise ValueError(f"not an entry of the symbolic cache: {str(data)[:80]}")

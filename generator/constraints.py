@@ -35,6 +35,13 @@ class Kind:
     not_one: bool = False
     exact: Fraction | None = None  # a pinned result keeps its value
     rounded: bool = False  # the answer rounds it: it stays a fraction ('round 6.75 up')
+    # the largest whole number at most ``upper``: a whole value is compared with an int, not
+    # a Fraction (the same answer, without Fraction arithmetic)
+    _top: int | None = field(default=None, init=False, compare=False, repr=False)
+
+    def __post_init__(self):
+        if self.upper is not None:
+            object.__setattr__(self, "_top", self.upper.numerator // self.upper.denominator)
 
     def admits(self, value: Fraction) -> str | None:
         """None when ``value`` keeps this kind; otherwise what it breaks."""
@@ -45,7 +52,7 @@ class Kind:
         if self.rounded and den == 1:
             return "must not become a whole number (the answer rounds it)"
         if den == 1 and self.sign > 0 and num > 0:  # the common case, fast
-            if self.upper is not None and num > self.upper:
+            if self._top is not None and num > self._top:
                 return f"must stay at most {self.upper}"
             return "must not become 1" if self.not_one and num == 1 else None
         if self.sign > 0 and num <= 0:

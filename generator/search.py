@@ -56,6 +56,7 @@ class Search:
         self.tried = 0  # draws or combinations judged
         self.mends = 0
         self.vouch = None  # the written solution's last check (selfcheck), given slot values
+        self.walk_options: dict = {}  # what ``walk`` found each number may become, kept
 
     def admissible(self, var, value) -> bool:
         return not self.constrained or self.kinds[var.name].admits(value) is None
@@ -280,16 +281,19 @@ def _nudge(compiled, kind, measure, values, j, var, rng, admissible, alone=None)
                     if result and kind.admits(measure(result)) is None:
                         return x + step * unit, result
             return None
+    before, after = values[:j], values[j + 1:]
     for reach in range(1, _MEND_REACH + 1):
         for step in (reach, -reach) if rng.random() < 0.5 else (-reach, reach):
             trial = x + step * unit
+            # the step alone first: it turns most values down, and costs less than asking
+            # whether the value is usable (both must pass, so the order changes nothing)
+            if alone is not None:
+                try:
+                    if kind.admits(alone(*before, trial, *after)) is not None:
+                        continue
+                except EVAL_ERRORS:
+                    continue  # the whole problem fails at this step too
             if usable(trial):
-                if alone is not None:
-                    try:
-                        if kind.admits(alone(*values[:j], trial, *values[j + 1:])) is not None:
-                            continue
-                    except EVAL_ERRORS:
-                        continue  # the whole problem fails at this step too
                 result = run(trial)
                 if result and kind.admits(measure(result)) is None:
                     return trial, result

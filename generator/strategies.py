@@ -184,7 +184,8 @@ class Shift(Strategy):
 
     def propose(self, var, rng):
         shift = round(rng.gauss(self.mu, self.sigma))
-        return int(var.value) + shift if var.value.denominator == 1 else var.value + shift
+        value = var.value
+        return value.numerator + shift if value.denominator == 1 else value + shift
 
     def window(self, var):
         # the shifts 'keeps' allows that 'propose' gives: whole ones within 4 sigma of mu

@@ -35,8 +35,9 @@ def walked(search, rng: random.Random):
     if not search.free or any(w is None for w in windows):
         return None
     start = [var.value for var in search.free]
+    trial = _Trial(search)
     for _ in range(_WALKS):
-        values = _walk(search, windows, list(start), rng)
+        values = _walk(search, windows, list(start), rng, trial)
         if values != start:
             result = search.judge(values)
             if result is not None:
@@ -44,17 +45,17 @@ def walked(search, rng: random.Random):
     return None
 
 
-def _walk(search, windows, values, rng):
+def _walk(search, windows, values, rng, trial):
     """The values after one walk: each number moved once, or left where no move keeps
     every constraint."""
     free = search.free
     for i in rng.sample(range(len(free)), len(free)):
         var = free[i]
         proposed = search.drawer.propose(var, rng)
-        if _keeps(search, values, i, proposed):
+        if trial.keeps(values, i, proposed):
             values[i] = proposed
             continue
-        options = [x for x in windows[i] if x != var.value and _keeps(search, values, i, x)]
+        options = trial.options(windows[i], values, i)
         if options:
             values[i] = options[rng.randrange(len(options))]
             continue
@@ -78,13 +79,55 @@ def _outcome(search, values):
     return (var_values, step_values, final), broken
 
 
-def _keeps(search, values, i, x) -> bool:
-    # whole values as ints: the same checks, without Fraction arithmetic (only a yes or no
-    # comes back, so the values a walk keeps stay what they were)
-    trial = [v.numerator if v.denominator == 1 else v for v in values]
-    trial[i] = x.numerator if x.denominator == 1 else x
-    outcome = _outcome(search, trial)
-    return outcome is not None and outcome[1] is None
+class _Trial:
+    """Whether free values with number ``i`` at ``x`` keep every constraint: only a yes or no
+    comes back, so the checks may run in any order, cheapest and likeliest to fail first.
+
+    A walk looks through a few thousand values of one number with the others fixed, and most
+    of them fail the same way: the number's own bound, or one step (a share that is not
+    whole). So a value is first checked against its own kind, then against the step the
+    last refused value broke, computed alone (``Compiled.step``); only the values that pass
+    both are worked out in full. Whole values go in as ints: the same results, without
+    Fraction arithmetic. The values a walk can pick from, for one number given the others,
+    are kept for the later walks of the same problem (each walk starts where the last did).
+    """
+
+    def __init__(self, search):
+        self.search = search
+        self.own = [search.limits.variables[k] for k in search.free_at]
+        self.step = None  # the step the last refused value broke
+        self.seen = search.walk_options  # walks of later variants start where these did
+
+    def keeps(self, values, i, x) -> bool:
+        if self.own[i].admits(x) is not None:
+            return False
+        search = self.search
+        trial = [v.numerator if v.denominator == 1 else v for v in values]
+        trial[i] = x.numerator if x.denominator == 1 else x
+        k = self.step
+        if k is not None:
+            try:
+                if search.limits.steps[k].admits(search.compiled.step(k)(*trial)) is not None:
+                    return False
+            except EVAL_ERRORS:
+                return False  # working the whole problem out fails at this step too
+        outcome = _outcome(search, trial)
+        if outcome is None:
+            return False
+        broken = outcome[1]
+        if broken is not None and broken[1] == "step":
+            self.step = broken[2]
+        return broken is None
+
+    def options(self, window, values, i) -> list:
+        """The values of ``window`` other than number ``i``'s own that keep every constraint
+        with the other numbers at ``values``, in the window's order."""
+        key = (i, tuple(values))
+        found = self.seen.get(key)
+        if found is None:
+            own = self.search.free[i].value
+            found = self.seen[key] = [x for x in window if x != own and self.keeps(values, i, x)]
+        return found
 
 
 def _mended(search, window, values, i, rng):

@@ -81,3 +81,49 @@ def test_a_shift_window_holds_every_value_the_shift_proposes(name):
     rng = random.Random(0)
     assert all(strategy.propose(var, rng) in set(window) for _ in range(2000))
     assert strategies.get("gsm-hard").window(var) is None
+
+
+# three shares of 120 pears: each share must stay whole, so most values of a number fail at
+# one step, which the walk then checks alone first
+SHARES = problem(
+    "A farmer picks 120 pears and 84 apples. He packs the pears in boxes of 8 and the apples "
+    "in boxes of 6. How many boxes does he fill?",
+    "He fills 120 / 8 = <<120/8=15>>15 boxes of pears.\n"
+    "He fills 84 / 6 = <<84/6=14>>14 boxes of apples.\n"
+    "In all he fills 15 + 14 = <<15+14=29>>29 boxes.\n#### 29")
+
+
+def _keeps_in_full(search, values, i, x) -> bool:
+    """Every constraint of the problem checked on the values worked out in full."""
+    trial = list(values)
+    trial[i] = x
+    try:
+        var_values, step_values, final = search.compiled.values(*trial)
+    except (ZeroDivisionError, ValueError, OverflowError, TypeError):
+        return False
+    return search.limits.violation(var_values, step_values, final, search.labels) is None
+
+
+# a total pinned at 100 cannot move with one number alone: none may (the walk mends it)
+@pytest.mark.parametrize("source, some", [(RECITAL, True), (JAR, False), (SHARES, True)],
+                         ids=["bounded", "pinned", "shares"])
+def test_the_values_a_walk_may_pick_are_those_that_keep_every_constraint(source, some):
+    from mathgen.generator.walk import _Trial
+
+    symbolic = build(source)
+    search = Search(symbolic, Compiled(symbolic), infer(symbolic), strategies.get("mmos-large"),
+                    True, 500)
+    rng = random.Random(7)
+    starts = [[var.value for var in search.free]]
+    starts += [search.drawer.draw(search.free, rng, search.admissible) for _ in range(3)]
+    found = 0
+    for values in starts:
+        for i, var in enumerate(search.free):
+            window = search.drawer.window(var)
+            expected = [x for x in window if x != var.value
+                        and _keeps_in_full(search, values, i, x)]
+            trial = _Trial(search)  # a fresh one: no step remembered from another number
+            assert trial.options(window, values, i) == expected
+            assert trial.options(window, values, i) == expected  # read back from what was kept
+            found += len(expected)
+    assert bool(found) == some
