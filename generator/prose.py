@@ -21,9 +21,11 @@ from .units import ordinal_count
 
 
 def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, mentions,
-                 question: str, same=None):
+                 question: str, same=None, in_head=None):
     """Bind every number in the solution's prose (outside calculations). ``same`` maps a
-    result to the earlier one it stays equal to."""
+    result to the earlier one it stays equal to. ``in_head(value, results, unit)`` reads a
+    number that nothing written gives as one worked out in the head from the question's
+    numbers and the ``results`` before it (head.explain): a constant tree, or None."""
     same = same or {}
     fixed = set(fixed) | {ordinal_count(question)} - {None}
     env = expressions.random_point([v.name for v in variables if v.derived is None], 0)
@@ -86,6 +88,9 @@ def prose_slots(body: str, sources, chosen, lit_spans, variables, steps, fixed, 
                 tree = _partial(m.value, sources[idx], lit_trees)
             if tree is None and m.kind == "word":
                 continue  # 'the three of them', 'first two months': words stay as written
+            if tree is None and in_head is not None:  # 'the 5 people' of 3 adults and 2 children
+                tree = in_head(m.value, sum(src.end <= start for src in sources),
+                               word_after(body, end))
             if tree is None:
                 raise UnsupportedProblem("unexplained-prose-number",
                                          f"'{m.text}' in the solution text cannot be traced")

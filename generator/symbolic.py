@@ -298,9 +298,17 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset, kept_equal: dic
     in_use = {i for v in variables for i in v.mentions}
     fixed = set(constants) | {m.value for i, m in enumerate(mentions) if i not in in_use} \
         | {c.tree[1] for c in chosen if c.label.endswith(head.LABEL)}
+    def in_head(value, results, unit):  # a prose number found without a calculation
+        if algebra:
+            return None
+        found = head.explain(value, None, variables, step_values[:results], held_steps,
+                             constants, held, str(value), written,
+                             head.foreign_keys(unit, variables, mentions, question))
+        return found and found.tree
+
     slots += [Slot(start, end, tree, "prose", style) for start, end, tree, style in prose_slots(
         solution[:body_end], sources, chosen, lit_spans, variables, steps, fixed, mentions, question,
-        same)]
+        same, in_head)]
     slots += [Slot(*shown) for shown in shown_results(solution[:body_end], sources, slots)]
     order = compared(solution, slots, steps)  # '1600 > 1200' picks one: they keep that order
     # a result never used otherwise: a reading that leaves it out may be wrong

@@ -308,3 +308,38 @@ def test_many_equal_numbers_are_read_when_the_search_can_weigh_every_reading():
         bun, juice, tom_buns, tom_juices, _, kim_juices, ann_buns, _ = numbers(v.question)
         assert F(v.final_answer) == (tom_buns + 1 + ann_buns) * bun \
             + (tom_juices + kim_juices + 1) * juice
+
+
+# a number of the prose that no calculation shows, made from numbers of the question
+CLASS_TRIP = problem(
+    "Four teachers and 3 parents take the pupils on a trip. Each adult pays $15 for a ticket. "
+    "How much do the adults pay?",
+    "The 7 adults are the teachers and the parents.\n"
+    "They pay 4 * 15 + 3 * 15 = <<4*15+3*15=105>>105 dollars.\n#### 105", 105)
+ROPE = problem(
+    "A rope is 3 feet long. A ribbon is 20 inches long. How many inches are they together?",
+    "The rope is 36 inches because a foot has 12 inches.\n"
+    "Together they are 36 + 20 = <<36+20=56>>56 inches.\n#### 56", 56)
+
+
+@pytest.mark.parametrize("p, kept, free", [
+    # '7 adults' is 4 teachers and 3 parents: both stay, the ticket changes
+    (CLASS_TRIP, {0: 3}, 1),
+    # '36 inches' is 3 feet of 12 inches: the 3 stays, the ribbon changes
+    (ROPE, {0: 3}, 1),
+])
+def test_a_prose_number_worked_out_in_the_head_keeps_what_made_it(p, kept, free):
+    out = variants(p)
+    assert any(numbers(v.question)[free] != numbers(p.question)[free] for v in out)
+    for v in out:
+        for index, value in kept.items():
+            assert numbers(v.question)[index] == value
+        assert p.solution.split("\n")[0] in v.answer  # the prose number stays true
+
+
+def test_a_larger_prose_number_that_nothing_explains_is_refused():
+    p = problem("Ava has 4 boxes of pens and gives 5 pens away. How many pens are left?",
+                "Ava had 37 pens in each box.\nShe has 4 * 12 - 5 = <<4*12-5=43>>43 pens left.\n"
+                "#### 43", 43)
+    out = perturb_problem(p, "similar", n=1, seed=0)
+    assert isinstance(out, Rejection)
