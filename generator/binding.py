@@ -408,7 +408,16 @@ def other_forms(question: str, body: str, last: str, value: Fraction, answer: Fr
            if (value * f if op == "mul" else value / f) == answer
            and all(m.value != f for m in mentions)][:1]
     for fn, way in (("ceil", "up"), ("floor", "down")):
-        if value.denominator != 1 and getattr(math, fn)(value) == answer \
-                and re.search(rf"\bround(?:ed|ing|s)?\b[^\n]{{0,40}}?\b{way}\b", body, re.IGNORECASE):
+        if value.denominator != 1 and getattr(math, fn)(value) == answer and (
+                re.search(rf"\bround(?:ed|ing|s)?\b[^\n]{{0,40}}?\b{way}\b", body, re.IGNORECASE)
+                or _WHOLE.search(body) and not _NEAREST.search(body + question)):
             out.append(Candidate(("call", fn, (sym(last),)), 1.0, (last,), f"rounded {way}"))
     return out
+
+
+# 'cannot buy half a can, so 8 cans', 'only 3 whole cakes': a count of whole things, up or
+# down as the answer shows; never where 'the nearest' could round either way
+_WHOLE = re.compile(r"\b(?:whole|full|complete|partial|(?:half|part|fraction|portion) of an?|"
+                    r"half an?)\b", re.IGNORECASE)
+_NEAREST = re.compile(r"\bnearest\b|\bround(?:ed|ing|s)?\b(?![^\n]{0,40}?\b(?:up|down)\b)",
+                      re.IGNORECASE)

@@ -1106,6 +1106,29 @@ def test_an_answer_rounded_up_as_the_solution_says_stays_rounded():
     assert isinstance(perturb_problem(unsaid, "similar", n=1, seed=0), Rejection)
 
 
+@pytest.mark.parametrize("words, rounded", [
+    ("Since they cannot buy part of a pack, they buy", "up"),
+    ("Only whole boxes can be filled, so they fill", "down"),
+    ("Rounded to the nearest pack, they buy", None),  # nearest: up or down by the numbers
+])
+def test_an_answer_that_counts_whole_things_is_the_result_rounded_as_the_answer_shows(words,
+                                                                                      rounded):
+    first = 7 if rounded == "up" else 6
+    p = problem("27 students get 2 glue sticks each. Glue sticks come in packs of 8. How "
+                "many packs are needed?",
+                "They need 27 x 2 = <<27*2=54>>54 glue sticks.\n"
+                f"That is 54 / 8 = <<54/8=6.75>>6.75 packs.\n{words} {first}.\n#### {first}")
+    if rounded is None:
+        assert isinstance(perturb_problem(p, "similar", n=1, seed=0), Rejection)
+        return
+    for v in good_variants(p, 5):
+        n = new_values(v, **{"27": 27, "2": 2, "8": 8})
+        exact = n["27"] * n["2"] / n["8"]
+        whole = -(-exact // 1) if rounded == "up" else exact // 1
+        assert Fraction(v.final_answer) == whole
+        assert v.answer.endswith(f"{words} {v.final_answer}.\n#### {v.final_answer}")
+
+
 def test_an_unknown_declared_in_capitals_may_be_written_small():
     p = problem("Griffin had 24 fries and gave away 5. Then Ginger gave him some. Now he has "
                 "27 fries. How many did Ginger give him?",
