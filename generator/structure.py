@@ -93,6 +93,56 @@ def counted_terms(steps, variables):
     return None
 
 
+def terms_counted(tree: tuple, k: int, values: list, earlier) -> bool:
+    """Whether literal ``k`` of a calculation divides a sum of as many terms as its value:
+    written there ('(10 + 8 + 12) / 3') or as an earlier result ('30 / 3' after '10 + 8 + 12
+    = 30'; ``values`` are the literals' values, ``earlier`` holds (value, tree) of the
+    calculations before). Such a count of what the sum lists is a constant: it cannot change
+    without the list."""
+    def terms(node) -> int:
+        return terms(node[1]) + terms(node[2]) if node[0] == "add" else 1
+
+    value = values[k]
+    if value.denominator != 1 or value < 2:
+        return False
+    for part in subtrees(tree):
+        if part[0] == "div" and part[2] == ("lit", k):
+            if terms(part[1]) == value:
+                return True
+            if part[1][0] == "lit":
+                return any(v == values[part[1][1]] and terms(t) == value for v, t in earlier)
+    return False
+
+
+def share_bounds(steps, variables, mentions, question: str) -> tuple:
+    """(whole, part, what it means, False) for each quotient of two numbers of the question that
+    count the same thing and give a share below one ('42 kernels pop of the 50 in the bag'):
+    the part stays at most the whole, as 90 popped of 72 would not."""
+    from .prose import nouns
+
+    by_name = {v.name: v for v in variables if v.derived is None}
+
+    def counted(v) -> set:
+        said = [nouns(question, mentions[i].end) for i in v.mentions]
+        return set.intersection(*said) if said and all(said) else set()
+
+    out, seen = [], set()
+    for step in steps:
+        for part in subtrees(step.tree):
+            if part[0] != "div" or part[1][0] != "sym" or part[2][0] != "sym":
+                continue
+            top, bottom = by_name.get(part[1][1]), by_name.get(part[2][1])
+            if top is None or bottom is None or not 0 < top.value < bottom.value \
+                    or (top.name, bottom.name) in seen:
+                continue
+            common = counted(top) & counted(bottom)
+            if common:
+                seen.add((top.name, bottom.name))
+                out.append((part[2], part[1], f"a share of the {sorted(common)[0]}s must stay "
+                            "at most the whole", False))
+    return tuple(out)
+
+
 def compared(solution: str, slots, steps) -> tuple[tuple[str, str], ...]:
     """Results the prose compares ('1600 > 1200'), as (greater, smaller) step names: the
     solution's choice follows from the order, which must hold in a variant too."""

@@ -30,7 +30,8 @@ from .binding import (Candidate, Retie, SameResults, candidates, check_counts,
 from .prose import prose_slots, shown_results
 from .quantities import Variable, constants_of, mixed_numbers, variables_of
 from .structure import (check_picked, check_ratios, compared, compared_bounds, counted_terms,
-                        kept_parts, story_bounds, written_fractions)
+                        kept_parts, share_bounds, story_bounds, terms_counted,
+                        written_fractions)
 
 ANNOTATION = re.compile(r"<<([^<>]*?)=([^<>=]*)>>")
 FINAL_LINE = re.compile(r"^####[ \t]*(.*?)[ \t]*$", re.MULTILINE)
@@ -194,6 +195,11 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset, kept_equal: dic
             if src.over is not None:  # 'Becca: 3x + 5' is read before x is found
                 options = [c for c in options if c.tree[0] != "sym" or c.tree[1][0] != "s"
                            or sources[int(c.tree[1][1:])].end <= span[0]]
+            if not options and not (src.unknown or src.over) and terms_counted(
+                    src.tree, k, [x.value for x in src.literals],
+                    [(v.value, v.tree) for v in sources[:i]]):
+                # '30 / 3' after '10 + 8 + 12 = 30': the count of the terms it averages
+                options = [Candidate(const(lit.value), 0.5, (), "the count of the terms")]
             if not options and not (statement or algebra):
                 # '3 grades x 6 adults': a number found without a calculation
                 unit = said[i][k][1] if said[i][k] else None
@@ -321,7 +327,8 @@ def _build(problem: Problem, tied: frozenset, frozen: frozenset, kept_equal: dic
     covers = story_bounds(question, solution, mentions, variables,
                           [src.result_span for src in sources], chosen[final_k].tree) \
         + compared_bounds(solution[:body_end], slots, {v.name: v.value for v in variables}
-                          | {st.name: st.value for st in steps})
+                          | {st.name: st.value for st in steps}) \
+        + share_bounds(steps, variables, mentions, question)
     return SymbolicProblem(problem, mentions, variables, tuple(steps), chosen[final_k].tree,
                            tuple(slots), tuple(sorted(pins)), tuple(sorted(same.items())), order,
                            tuple(parts), covers)

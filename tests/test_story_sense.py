@@ -264,3 +264,33 @@ def test_the_value_of_a_bill_or_a_coin_stays(question, answer, kept, strategy):
     for variant in out:
         for words in kept:
             assert words in variant.question, variant.question
+
+
+def numbers(text: str) -> list[int]:
+    import re
+    return [int(x) for x in re.findall(r"\d+", text)]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_a_share_of_what_is_counted_stays_at_most_the_whole(strategy):
+    # 45 seeds sprout of the 60 seeds planted: the sprouted ones stay at most the planted
+    question = ("Ben plants 60 seeds and 45 seeds sprout. What percent of the seeds sprout?")
+    answer = "The share is 45/60 = <<45/60=0.75>>0.75.\nThat is 0.75*100 = <<0.75*100=75>>75 " \
+             "percent.\n#### 75"
+    for v in every_variant(question, answer, strategy):
+        planted, sprouted = numbers(v.question)[:2]
+        assert sprouted <= planted, v.question
+
+
+def test_an_average_divides_by_the_count_of_the_terms_it_sums():
+    # the 3 of '/ 3' is no number of the question: it counts the three terms of the sum
+    p = problem("Ann reads 12 pages on Monday, 15 on Tuesday and 21 on Wednesday. What is "
+                "the average number of pages she reads a day?",
+                "She reads 12 + 15 + 21 = <<12+15+21=48>>48 pages.\n"
+                "The average is 48 / 3 = <<48/3=16>>16 pages a day.\n#### 16")
+    out = perturb_problem(p, "similar", n=4, seed=0)
+    assert isinstance(out, list) and out, out
+    for v in out:
+        a, b, c = numbers(v.question)
+        assert Fraction(v.final_answer) == Fraction(a + b + c, 3)
+        assert f"/ 3 = <<{a + b + c}/3=" in v.answer
