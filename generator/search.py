@@ -158,7 +158,8 @@ class Search:
                 drawer = self.drawer
                 mended = _mend(compiled, limits, self.labels, self.free, drawn, broken,
                                self.depends, mend_rng,
-                               lambda var, x: self.admissible(var, x) and drawer.keeps(var, x))
+                               lambda var, x: self.admissible(var, x) and drawer.keeps(var, x),
+                               (var_values, step_values, final))
                 if mended is not None:
                     var_values, step_values, final = mended
                     broken = None if var_values not in self.seen else broken
@@ -201,12 +202,16 @@ def _hold_some(free, drawn, rng) -> list:
     return [var.value if hold else value for var, hold, value in zip(free, held, drawn)]
 
 
-def _mend(compiled, limits, labels, free, drawn, broken, depends, rng, admissible):
+def _mend(compiled, limits, labels, free, drawn, broken, depends, rng, admissible,
+          current=None):
     """Move one number a little so that a result that must be whole (or keep to cents, or
     stay pinned) is.
 
     The drawn values stay the strategy's, give or take a few units: 47 eggs shared by 4
     people becomes 48 rather than a new draw. Returns the values, or None.
+
+    ``current``, when given, is what ``compiled.values`` gives for ``drawn`` (the caller
+    has worked it out already); each nudge then starts from it instead of working it again.
     """
     values = list(drawn)
     for _ in range(_MEND_STEPS):
@@ -227,12 +232,14 @@ def _mend(compiled, limits, labels, free, drawn, broken, depends, rng, admissibl
         alone = compiled.step(k) if broken[1] == "step" else None
         fixed = None
         for j in rng.sample(candidates, len(candidates)):  # the first number that can mend it
-            fixed = _nudge(compiled, kind, measure, values, j, free[j], rng, admissible, alone)
+            fixed = _nudge(compiled, kind, measure, values, j, free[j], rng, admissible, alone,
+                           current)
             if fixed is not None:
                 break
         if fixed is None:
             return None
         values[j] = fixed[0]
+        current = fixed[1]
         broken = limits.violation(*fixed[1], labels)
         if broken is None:
             return fixed[1]
@@ -241,7 +248,7 @@ def _mend(compiled, limits, labels, free, drawn, broken, depends, rng, admissibl
     return None
 
 
-def _nudge(compiled, kind, measure, values, j, var, rng, admissible, alone=None):
+def _nudge(compiled, kind, measure, values, j, var, rng, admissible, alone=None, current=None):
     """The nearest value of variable ``j`` that makes ``measure`` (a step's result, or the
     difference of two) keep ``kind``, and the results.
 
@@ -262,7 +269,8 @@ def _nudge(compiled, kind, measure, values, j, var, rng, admissible, alone=None)
         return x != var.value and admissible(var, x)
 
     x = values[j]
-    results = [run(x + i * unit) for i in range(3)]
+    # the values as they stand were worked out already (``current``): the same results
+    results = [current or run(x), run(x + unit), run(x + 2 * unit)]
     if all(results):
         f0, f1, f2 = (measure(r) for r in results)
         slope = f1 - f0
