@@ -349,8 +349,8 @@ def domain_kind(domain) -> int | None:
 
 def fraction_names(domains: dict) -> frozenset:
     """The names whose every value is a Fraction (a Dec, a word's number; never an int):
-    generated code reads their numerator and denominator from the slots without the
-    properties' calls (``x._numerator``)."""
+    generated code reads their numerator and denominator in one call
+    (``x.as_integer_ratio()``) instead of two properties."""
     from .template import DecimalRange
 
     return frozenset(name for name, domain in domains.items()

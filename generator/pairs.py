@@ -91,9 +91,11 @@ class _Writer:
         if isinstance(node, ast.Name):
             if node.id in self.ints:
                 return f"v_{node.id}", "1"
-            if node.id in self.fractions:  # the slots, not the properties that read them
-                return self.tmp(f"v_{node.id}._numerator"), \
-                    self.tmp(f"v_{node.id}._denominator")
+            if node.id in self.fractions:  # one public call, not two properties
+                n, q = f"_{self.prefix}t{self.count}", f"_{self.prefix}t{self.count + 1}"
+                self.count += 2
+                self.lines.append(f"{n}, {q} = v_{node.id}.as_integer_ratio()")
+                return n, q
             return self.tmp(f"v_{node.id}.numerator"), self.tmp(f"v_{node.id}.denominator")
         if isinstance(node, ast.BinOp):
             (a, b), (c, d) = self.num(node.left), self.num(node.right)
