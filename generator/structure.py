@@ -138,8 +138,8 @@ def share_bounds(steps, variables, mentions, question: str) -> tuple:
             common = counted(top) & counted(bottom)
             if common:
                 seen.add((top.name, bottom.name))
-                out.append((part[2], part[1], f"a share of the {sorted(common)[0]}s must stay "
-                            "at most the whole", False))
+                what = f"a share of the {min(common)}s must stay at most the whole"
+                out.append((part[2], part[1], what, False))
     return tuple(out)
 
 
