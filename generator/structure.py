@@ -72,6 +72,11 @@ def check_ratios(chosen, steps: list[tuple], describe: list[str], ratios: set[st
                                              "be a ratio of the question added to a quantity")
 
 
+def terms(tree) -> int:
+    """How many terms a sum adds ('10 + 8 + 12': 3); 1 for anything else."""
+    return terms(tree[1]) + terms(tree[2]) if tree[0] == "add" else 1
+
+
 def counted_terms(steps, variables):
     """A variable that divides a sum of as many terms as its value ('65 + 94 + 81 + 86 + 74'
     over the question's 5 tests): the count of what the sum lists, which cannot change
@@ -79,10 +84,6 @@ def counted_terms(steps, variables):
     results (by name): the sum is written where it is divided, or is the result divided."""
     trees = {step.name: step.tree for step in steps}
     values = {v.name: v.value for v in variables if v.derived is None}
-
-    def terms(tree) -> int:
-        return terms(tree[1]) + terms(tree[2]) if tree[0] == "add" else 1
-
     for step in steps:
         for part in subtrees(step.tree):
             if part[0] == "div" and part[2][0] == "sym" and part[2][1] in values:
@@ -99,9 +100,6 @@ def terms_counted(tree: tuple, k: int, values: list, earlier) -> bool:
     = 30'; ``values`` are the literals' values, ``earlier`` holds (value, tree) of the
     calculations before). Such a count of what the sum lists is a constant: it cannot change
     without the list."""
-    def terms(node) -> int:
-        return terms(node[1]) + terms(node[2]) if node[0] == "add" else 1
-
     value = values[k]
     if value.denominator != 1 or value < 2:
         return False

@@ -4,6 +4,7 @@ every variant of several seeds under every strategy."""
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 import pytest
@@ -267,7 +268,6 @@ def test_the_value_of_a_bill_or_a_coin_stays(question, answer, kept, strategy):
 
 
 def numbers(text: str) -> list[int]:
-    import re
     return [int(x) for x in re.findall(r"\d+", text)]
 
 
